@@ -1,0 +1,104 @@
+// The C half of vfleet's kernel layer.
+//
+// Swift is multi-threaded: after fork()/clone() only async-signal-safe C may
+// run in the child. Everything that happens between the clone and the execve
+// of a guest's init (or of a command entered into a guest) is here, and
+// nothing else is. Errors from the child come back through a close-on-exec
+// pipe as a fixed-size record; EOF on that pipe means execve succeeded.
+#ifndef FLEET_SHIM_H
+#define FLEET_SHIM_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define VF_MAX_NS 8
+#define VF_MAX_CGROUPS 24
+#define VF_ERR_TEXT 240
+
+/// What failed in a child, sent over the error pipe.
+typedef struct vf_child_error {
+    int err;                      // errno of the failed call
+    char what[VF_ERR_TEXT];       // the step, e.g. "mount overlay on /var/lib/vfleet/guests/web1/rootfs"
+} vf_child_error;
+
+/// Everything a new guest init needs. All strings are host paths unless
+/// said otherwise; all pointers must stay valid until vf_guest_clone returns.
+typedef struct vf_guest_config {
+    const char *rootfs;            // mount point of the guest root (host path)
+    const char *overlay_options;   // "lowerdir=…,upperdir=…,workdir=…"; NULL: bind rootfs onto itself
+    const char *hostname;          // UTS name inside
+    const char *console_path;      // host file bound onto /dev/console (the guest's console log)
+    int log_fd;                    // init's stdout and stderr
+    int new_net;                   // 1: new network namespace (loopback only)
+    int new_cgroup_ns;             // 1: unshare the cgroup namespace after joining the cgroups
+    const char *const *argv;       // init argv; argv[0] is an absolute path inside the guest
+    const char *const *envp;
+    uint64_t keep_caps;            // bit n set: capability n stays in the bounding set
+    int cap_last;                  // highest capability number of this kernel
+    const char *const *proc_readonly; // paths under the guest's /proc made read-only (NULL-terminated)
+    const char *const *proc_masked;   // paths under the guest's /proc hidden by /dev/null (NULL-terminated)
+} vf_guest_config;
+
+/// Clones the future init into new pid, mount, uts, ipc (and optionally
+/// net) namespaces. The child waits until vf_guest_release; meanwhile the
+/// caller moves it into its cgroups. Returns the child's pid (host view) or
+/// -1 with errno set. On success *go_fd and *err_fd belong to the caller.
+pid_t vf_guest_clone(const vf_guest_config *config, int *go_fd, int *err_fd);
+
+/// Lets the cloned child continue and waits until it has exec'd init (0) or
+/// failed (-1, *error filled). Closes both descriptors.
+int vf_child_release(int go_fd, int err_fd, vf_child_error *error);
+
+/// Ends a cloned child that has not been released: SIGKILL, reap, close.
+void vf_child_abort(pid_t pid, int go_fd, int err_fd);
+
+/// A command to run inside a running guest.
+typedef struct vf_exec_config {
+    int ns_fds[VF_MAX_NS];         // namespace fds to join, in order (mnt last)
+    int ns_count;
+    int cgroup_fds[VF_MAX_CGROUPS];// open cgroup.procs files of the guest's cgroups
+    int cgroup_count;
+    const char *cwd;               // inside the guest
+    const char *const *argv;       // argv[0] absolute, or searched in search_path
+    const char *const *envp;
+    const char *search_path;       // colon-separated dirs for a bare argv[0]
+    uint64_t keep_caps;
+    int cap_last;
+    int stdin_fd, stdout_fd, stderr_fd; // -1: inherit
+    int new_session;               // 1: setsid() (no controlling terminal)
+} vf_exec_config;
+
+/// Forks a helper that joins the guest's namespaces and forks the command
+/// inside the guest's pid namespace; the helper exits with the command's
+/// status (exit code, or 128+signal). Returns the helper's pid, or -1.
+/// *err_fd reports a failure before exec, as for vf_child_release.
+pid_t vf_exec_spawn(const vf_exec_config *config, int *err_fd);
+
+/// Reads the error pipe of vf_exec_spawn until EOF: 0 when the command was
+/// exec'd, -1 with *error filled otherwise. Closes err_fd.
+int vf_exec_wait_started(int err_fd, vf_child_error *error);
+
+/// waitpid with EINTR retry. Returns the exit code, 128+signal, or -1.
+int vf_wait_status(pid_t pid);
+
+/// Non-blocking: 1 if pid has exited (status stored), 0 if running, -1 error.
+int vf_try_wait(pid_t pid, int *status);
+
+/// pipe2(O_CLOEXEC), which Glibc's Swift module does not export.
+int vf_pipe_cloexec(int fds[2]);
+
+/// Makes this process a child subreaper (orphans of its children come to it).
+int vf_set_subreaper(void);
+
+/// Namespace clone flags that Glibc's Swift module does not export.
+int vf_clone_flag(const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

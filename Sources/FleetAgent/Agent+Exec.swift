@@ -1,0 +1,67 @@
+import FleetKernel
+import FleetProtocol
+import Foundation
+import Glibc
+
+extension Agent {
+    /// Prepares a command to run in a running guest: same namespaces, cgroup,
+    /// root and capability bound as its init.
+    public func execPlan(_ name: String, argv: [String], env: [String] = []) throws(FleetError) -> GuestExec {
+        let record = try guests.load(name)
+        guard !argv.isEmpty else { throw .invalid("exec \(name): give a command after --") }
+        guard let pid = initPid(of: name) else {
+            throw .conflict("cannot run a command in guest \(name): it is not running (start it first)")
+        }
+        let term = ProcessInfo.processInfo.environment["TERM"]
+        return GuestExec(initPid: pid, cgroup: cgroup(of: name), argv: argv,
+                         environment: GuestEnvironment.forExec(term: term, extra: env),
+                         workingDirectory: "/root", capabilities: try capabilities(for: record.spec))
+    }
+
+    /// Runs a command with the caller's stdin, stdout and stderr; returns its
+    /// exit status (128+N when signal N ended it).
+    public func execAttached(_ name: String, argv: [String], env: [String] = []) throws(FleetError) -> Int32 {
+        let plan = try execPlan(name, argv: argv, env: env)
+        let pid: pid_t
+        do { pid = try plan.spawn() } catch { throw .failed("cannot run \(argv[0]) in guest \(name): \(error)") }
+        // Like system(3): a ^C is for the command, not for us.
+        let oldInt = signal(SIGINT, SIG_IGN)
+        let oldQuit = signal(SIGQUIT, SIG_IGN)
+        defer {
+            signal(SIGINT, oldInt)
+            signal(SIGQUIT, oldQuit)
+        }
+        return GuestExec.wait(pid)
+    }
+
+    /// Runs a command with captured output (the RPC form).
+    public func execCaptured(_ params: GuestExecParams) throws(FleetError) -> GuestExecResult {
+        var plan = try execPlan(params.name, argv: params.argv, env: params.env ?? [])
+        let io: CapturedIO
+        do { io = try CapturedIO() } catch { throw .failed("exec \(params.name): cannot create pipes: \(error)") }
+        plan.stdin = io.childStdin
+        plan.stdout = io.childStdout
+        plan.stderr = io.childStderr
+        plan.newSession = true
+        let pid: pid_t
+        do { pid = try plan.spawn() } catch {
+            io.closeAll()
+            throw .failed("cannot run \(params.argv[0]) in guest \(params.name): \(error)")
+        }
+        io.closeChildEnds()
+        let outcome = io.run(input: Data((params.stdin ?? "").utf8), timeout: params.timeoutSeconds ?? 60, helper: pid)
+        let status = GuestExec.wait(pid)
+        return GuestExecResult(exitCode: Int(status), stdout: outcome.stdout, stderr: outcome.stderr, timedOut: outcome.timedOut)
+    }
+
+    /// `enter`: a login shell inside the guest, like `vserver NAME enter`.
+    public func enter(_ name: String) throws(FleetError) -> Int32 {
+        let record = try guests.load(name)
+        let upper = paths.guestUpper(name), lower = paths.templateRootfs(record.spec.template)
+        let fm = FileManager.default
+        let hasBash = fm.fileExists(atPath: upper + "/bin/bash") || fm.fileExists(atPath: lower + "/bin/bash")
+            || fm.fileExists(atPath: lower + "/usr/bin/bash")
+        let shell = hasBash ? "/bin/bash" : "/bin/sh"
+        return try execAttached(name, argv: [shell, "-l"], env: ["SHELL=\(shell)"])
+    }
+}

@@ -1,0 +1,58 @@
+import FleetKernel
+import FleetProtocol
+import Glibc
+
+extension Agent {
+    public struct BatchOutcome: Sendable {
+        public var done: [String] = []
+        public var failed: [(String, FleetError)] = []
+    }
+
+    /// `vfleet-agent boot`: starts every stopped guest marked autostart.
+    /// A guest that fails does not keep the others from starting.
+    public func bootAutostart() -> BatchOutcome {
+        var outcome = BatchOutcome()
+        for record in guests.all() where record.spec.autostart && !cgroup(of: record.spec.name).isPopulated {
+            do {
+                _ = try start(record.spec.name)
+                outcome.done.append(record.spec.name)
+            } catch {
+                outcome.failed.append((record.spec.name, error))
+            }
+        }
+        return outcome
+    }
+
+    /// `vfleet-agent shutdown`: stops every running guest cleanly.
+    public func shutdownAll(timeout: Double) -> BatchOutcome {
+        var outcome = BatchOutcome()
+        for record in guests.all() where cgroup(of: record.spec.name).isPopulated {
+            do {
+                _ = try stop(record.spec.name, timeout: timeout)
+                outcome.done.append(record.spec.name)
+            } catch {
+                outcome.failed.append((record.spec.name, error))
+            }
+        }
+        return outcome
+    }
+}
+
+extension Agent {
+    /// For `start --wait`: waits until the init this process started ends,
+    /// then clears what is left of the guest. Returns init's exit status.
+    public func waitForInit(_ name: String, pid: pid_t) throws(FleetError) -> Int32 {
+        let status = ChildProcesses.waitStatus(pid)
+        let lock = try lock()
+        defer { withExtendedLifetime(lock) {} }
+        // Init is gone, so is its pid namespace; only the cgroup remains.
+        let cg = cgroup(of: name)
+        do {
+            try cg.killAll(timeoutSeconds: 10)
+            try cg.remove()
+        } catch {
+            throw .failed("guest \(name) ended but cannot be cleared: \(error)")
+        }
+        return status
+    }
+}

@@ -1,0 +1,230 @@
+import FleetKernel
+import FleetProtocol
+import Foundation
+import Glibc
+
+/// The host agent: templates and guests on this host. Every method validates
+/// its input before it changes anything, and reads whether a guest runs from
+/// the kernel (its cgroup has processes), never from a file.
+public final class Agent: Sendable {
+    public let paths: AgentPaths
+    public let templates: TemplateStore
+    public let guests: GuestStore
+    public let layout: CgroupLayout
+    public let config: AgentConfig
+
+    public init(paths: AgentPaths) throws(FleetError) {
+        self.paths = paths
+        self.config = try AgentConfig.load(paths: paths)
+        self.templates = TemplateStore(paths: paths)
+        self.guests = GuestStore(paths: paths)
+        do { self.layout = try CgroupLayout.detect() } catch {
+            throw FleetError(.unsupported, "cannot read this host's cgroup mounts: \(error) (is /proc mounted?)")
+        }
+        if layout.hierarchies.isEmpty {
+            throw FleetError(.unsupported, "no cgroup file system is mounted on this host (mount cgroup2 on /sys/fs/cgroup)")
+        }
+    }
+
+    func lock() throws(FleetError) -> AgentLock {
+        try paths.ensure()
+        return try AgentLock(path: paths.lockFile)
+    }
+
+    public func cgroup(of name: String) -> GuestCgroup {
+        GuestCgroup(layout: layout, relativePath: config.cgroupParent + "/" + name)
+    }
+
+    // MARK: create
+
+    public func create(_ spec: GuestSpec) throws(FleetError) -> GuestStatus {
+        try spec.validate()
+        _ = try capabilities(for: spec)
+        let lock = try lock()
+        defer { withExtendedLifetime(lock) {} }
+        let template = try templates.info(spec.template)
+        if guests.exists(spec.name) { throw .conflict("guest \(spec.name) exists already") }
+        if spec.initCommand == nil && template.defaultInit.isEmpty {
+            throw .invalid("cannot create guest \(spec.name): template \(spec.template) has no /sbin/init (give --init)")
+        }
+        // Creating a guest is three empty directories and a record, whatever
+        // the template's size: the template is the overlay's lower layer.
+        let record = GuestRecord(spec: spec, contextId: GuestRecord.nextContextId(in: guests.all()),
+                                 templateDigest: template.digest, createdAt: Date().timeIntervalSince1970)
+        try guests.create(record)
+        return status(of: record)
+    }
+
+    // MARK: start
+
+    public struct StartOutcome: Sendable {
+        public let status: GuestStatus
+        public let warnings: [String]
+        public let initPid: pid_t
+    }
+
+    public func start(_ name: String) throws(FleetError) -> StartOutcome {
+        let lock = try lock()
+        defer { withExtendedLifetime(lock) {} }
+        let record = try guests.load(name)
+        let cg = cgroup(of: name)
+        if let pid = initPid(of: name) {
+            throw .conflict("guest \(name) is already running (init pid \(pid))")
+        }
+        if cg.exists {
+            // Left over from a guest that ended on its own: empty, so safe to remove.
+            do { try cg.remove() } catch { throw .failed("cannot start guest \(name): stale cgroup: \(error)") }
+        }
+        let template = try templates.info(record.spec.template)
+        let spec = record.spec
+        let argv = spec.initCommand ?? template.defaultInit
+        let caps = try capabilities(for: spec)
+        let boot = GuestBootSpec(
+            rootfs: paths.guestRootfs(name),
+            overlay: OverlayLayers(lower: paths.templateRootfs(spec.template), upper: paths.guestUpper(name), work: paths.guestWork(name)),
+            hostname: spec.hostname ?? name,
+            consoleLog: paths.guestConsoleLog(name),
+            privateNetwork: spec.network == .none,
+            argv: argv,
+            environment: GuestEnvironment.forInit(guest: name),
+            capabilities: caps,
+            cgroup: cg,
+            limits: spec.limits.cgroupLimits)
+        let booted: GuestLauncher.Booted
+        do { booted = try GuestLauncher.boot(boot) } catch {
+            throw .failed("cannot start guest \(name): \(error)")
+        }
+        return StartOutcome(status: status(of: record), warnings: booted.warnings, initPid: booted.pid)
+    }
+
+    // MARK: stop
+
+    /// Sends init its stop signal, waits up to `timeout`, then kills every
+    /// process left in the guest's cgroup and removes the cgroup. The guest's
+    /// mounts live only in its own mount namespace and end with it.
+    public func stop(_ name: String, timeout: Double = 10) throws(FleetError) -> GuestStatus {
+        let lock = try lock()
+        defer { withExtendedLifetime(lock) {} }
+        let record = try guests.load(name)
+        try stopLocked(record, timeout: timeout)
+        return status(of: record)
+    }
+
+    func stopLocked(_ record: GuestRecord, timeout: Double) throws(FleetError) {
+        let name = record.spec.name
+        let cg = cgroup(of: name)
+        guard cg.exists else { return }
+        if let pid = initPid(of: name) {
+            let signal = record.spec.stopSignal ?? (record.spec.initStyle ?? (try? templates.info(record.spec.template).initStyle) ?? .plain).stopSignal
+            kill(pid, signal)
+            let deadline = Monotonic.now + max(0, timeout)
+            while Monotonic.now < deadline {
+                ChildProcesses.reapIfExited(pid)
+                if !cg.isPopulated { break }
+                usleep(10_000)
+            }
+            ChildProcesses.reapIfExited(pid)
+        }
+        do {
+            try cg.killAll(timeoutSeconds: 10)
+            try cg.remove()
+        } catch {
+            throw .failed("cannot stop guest \(name): \(error)")
+        }
+    }
+
+    public func restart(_ name: String, timeout: Double = 10) throws(FleetError) -> StartOutcome {
+        _ = try stop(name, timeout: timeout)
+        return try start(name)
+    }
+
+    // MARK: destroy
+
+    public func destroy(_ name: String, force: Bool) throws(FleetError) {
+        let lock = try lock()
+        defer { withExtendedLifetime(lock) {} }
+        let record = try guests.load(name)
+        if cgroup(of: name).isPopulated {
+            guard force else { throw .conflict("cannot destroy guest \(name): it is running (stop it first, or use --force)") }
+            try stopLocked(record, timeout: 0)
+        } else if cgroup(of: name).exists {
+            try? cgroup(of: name).remove()
+        }
+        try guests.remove(name)
+    }
+
+    // MARK: status
+
+    /// The init of a running guest: the process of its cgroup that is PID 1
+    /// of its own pid namespace.
+    public func initPid(of name: String) -> pid_t? {
+        for pid in cgroup(of: name).processes() where ProcessFacts.namespacePids(pid).last == 1 {
+            return pid
+        }
+        return nil
+    }
+
+    public func status(_ name: String) throws(FleetError) -> GuestStatus {
+        status(of: try guests.load(name))
+    }
+
+    public func list() -> [GuestStatus] {
+        guests.all().map(status(of:))
+    }
+
+    func status(of record: GuestRecord) -> GuestStatus {
+        let cg = cgroup(of: record.spec.name)
+        let pid = initPid(of: record.spec.name)
+        let usage = cg.usage()
+        let running = usage.processes > 0
+        let caps = (try? capabilities(for: record.spec))?.names ?? []
+        return GuestStatus(
+            name: record.spec.name, template: record.spec.template, state: running ? .running : .stopped,
+            contextId: record.contextId, initPid: pid.map(Int.init), processes: usage.processes,
+            memoryBytes: running ? usage.memoryBytes : nil,
+            cpuSeconds: running ? usage.cpuNanos.map { Double($0) / 1e9 } : nil,
+            uptimeSeconds: pid.flatMap(ProcessFacts.uptimeSeconds),
+            limits: record.spec.limits, autostart: record.spec.autostart, network: record.spec.network,
+            capabilities: caps)
+    }
+
+    // MARK: capabilities
+
+    /// VServer's secure set, plus --cap-add, minus --cap-drop.
+    public func capabilities(for spec: GuestSpec) throws(FleetError) -> CapabilitySet {
+        do {
+            let add = try CapabilitySet(names: spec.capAdd)
+            let drop = try CapabilitySet(names: spec.capDrop)
+            return Capabilities.vserverSecure.union(add).subtracting(drop)
+        } catch {
+            throw .invalid("guest \(spec.name): unknown capability: \(error)")
+        }
+    }
+
+    // MARK: templates
+
+    public func removeTemplate(_ name: String) throws(FleetError) {
+        let lock = try lock()
+        defer { withExtendedLifetime(lock) {} }
+        try templates.remove(name: name, guests: guests.all())
+    }
+
+    public func buildTemplate(kind: String, name: String) throws(FleetError) -> TemplateInfo {
+        try Names.validate(name, kind: "template")
+        switch kind {
+        case "busybox": return try templates.buildBusybox(name: name)
+        default: throw .invalid("unknown template kind \"\(kind)\" (known: busybox)")
+        }
+    }
+
+    public func importTemplate(name: String, path: String) throws(FleetError) -> TemplateInfo {
+        try Names.validate(name, kind: "template")
+        return try templates.importTree(name: name, from: path)
+    }
+}
+
+extension GuestLimits {
+    var cgroupLimits: CgroupLimits {
+        CgroupLimits(memoryBytes: memoryBytes, cpuMillis: cpuMillis, cpuWeight: cpuWeight, pids: pids, ioWeight: ioWeight)
+    }
+}

@@ -1,0 +1,67 @@
+import FleetProtocol
+import Foundation
+
+/// Guest records on disk: guests/NAME/config.json, plus the directories of
+/// the guest's own layer.
+public struct GuestStore: Sendable {
+    public let paths: AgentPaths
+
+    public init(paths: AgentPaths) { self.paths = paths }
+
+    public func all() -> [GuestRecord] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: paths.guests)) ?? []
+        return names.filter(Names.isValid).sorted().compactMap { (name: String) -> GuestRecord? in
+            guard FileManager.default.fileExists(atPath: paths.guestConfig(name)) else { return nil }
+            return try? AtomicFile.readJSON(GuestRecord.self, from: paths.guestConfig(name))
+        }
+    }
+
+    public func load(_ name: String) throws(FleetError) -> GuestRecord {
+        try Names.validate(name, kind: "guest")
+        guard FileManager.default.fileExists(atPath: paths.guestConfig(name)) else {
+            throw .notFound("unknown guest \(name) (see `vfleet-agent list`)")
+        }
+        return try AtomicFile.readJSON(GuestRecord.self, from: paths.guestConfig(name))
+    }
+
+    public func exists(_ name: String) -> Bool {
+        FileManager.default.fileExists(atPath: paths.guestConfig(name))
+    }
+
+    /// Makes the guest's directories and writes its record last, so a guest
+    /// is listed only once it is complete.
+    public func create(_ record: GuestRecord) throws(FleetError) {
+        let name = record.spec.name
+        let fm = FileManager.default
+        do {
+            try fm.createDirectory(atPath: paths.guest(name), withIntermediateDirectories: false,
+                                   attributes: [.posixPermissions: 0o700])
+            for dir in [paths.guestUpper(name), paths.guestWork(name), paths.guestRootfs(name)] {
+                try fm.createDirectory(atPath: dir, withIntermediateDirectories: false,
+                                       attributes: [.posixPermissions: 0o755])
+            }
+        } catch {
+            try? TreeRemover.remove(paths.guest(name))
+            throw .failed("cannot create guest \(name): \(error.localizedDescription)")
+        }
+        do {
+            try save(record)
+        } catch {
+            try? TreeRemover.remove(paths.guest(name))
+            throw error
+        }
+    }
+
+    public func save(_ record: GuestRecord) throws(FleetError) {
+        try AtomicFile.writeJSON(record, to: paths.guestConfig(record.spec.name))
+    }
+
+    /// Removes the record first (the guest disappears at once), then its files.
+    public func remove(_ name: String) throws(FleetError) {
+        let trash = paths.guests + "/.trash-\(name)-\(UUID().uuidString.prefix(8))"
+        guard Foundation.rename(paths.guest(name), trash) == 0 else {
+            throw .failed("cannot destroy guest \(name): \(String(cString: strerror(errno)))")
+        }
+        try TreeRemover.remove(trash)
+    }
+}

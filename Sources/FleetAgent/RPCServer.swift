@@ -1,0 +1,121 @@
+import FleetKernel
+import FleetProtocol
+import Foundation
+
+/// `vfleet-agent rpc`: one JSON request per line on stdin, one JSON response
+/// per line on stdout (docs/PROTOCOL.md). A bad request gets an error
+/// response and the loop keeps serving; `hello` must come first.
+public final class RPCServer {
+    let agent: Agent
+    private var greeted = false
+    private let reaper = ChildReaper()
+
+    public init(agent: Agent) {
+        self.agent = agent
+    }
+
+    /// Serves until stdin ends.
+    public func serve() {
+        reaper.startBackground()
+        while let line = readLine(strippingNewline: true) {
+            if line.allSatisfy({ $0 == " " || $0 == "\t" || $0 == "\r" }) { continue }
+            let response = handle(line: line)
+            FileHandle.standardOutput.write(Data((response + "\n").utf8))
+        }
+    }
+
+    /// Answers one request line.
+    public func handle(line: String) -> String {
+        switch RPCRequest.parse(line) {
+        case .failure(let fault):
+            return RPCResponse(id: fault.id, error: fault.error).line()
+        case .success(let request):
+            do {
+                let result = try dispatch(request)
+                return RPCResponse(id: request.id, result: result).line()
+            } catch {
+                return RPCResponse(id: request.id, error: error).line()
+            }
+        }
+    }
+
+    func dispatch(_ r: RPCRequest) throws(FleetError) -> JSONValue {
+        if r.method == RPCMethod.hello {
+            let p = try HelloParams.decode(r.params, method: r.method)
+            guard p.protocolVersion == ProtocolVersion.current else {
+                throw FleetError(.protocolError, "protocol version \(p.protocolVersion) is not supported (this agent speaks \(ProtocolVersion.current); upgrade the older side)")
+            }
+            greeted = true
+            return try encode(agent.hello())
+        }
+        guard RPCMethod.all.contains(r.method) else {
+            throw .notFound("unknown method \"\(r.method)\" (known: \(RPCMethod.all.joined(separator: ", ")))")
+        }
+        guard greeted else {
+            throw FleetError(.protocolError, "\(r.method): send hello first (protocol version \(ProtocolVersion.current))")
+        }
+        switch r.method {
+        case RPCMethod.check:
+            _ = try EmptyParams.decode(r.params, method: r.method)
+            return try encode(KernelChecker.run(layout: agent.layout))
+        case RPCMethod.templateList:
+            _ = try EmptyParams.decode(r.params, method: r.method)
+            return try encode(agent.templates.list())
+        case RPCMethod.templateBuild:
+            let p = try TemplateBuildParams.decode(r.params, method: r.method)
+            return try encode(agent.buildTemplate(kind: p.kind, name: p.name))
+        case RPCMethod.templateImport:
+            let p = try TemplateImportParams.decode(r.params, method: r.method)
+            return try encode(agent.importTemplate(name: p.name, path: p.path))
+        case RPCMethod.templateRemove:
+            let p = try NameParams.decode(r.params, method: r.method)
+            try agent.removeTemplate(p.name)
+            return .object([:])
+        case RPCMethod.guestCreate:
+            let p = try GuestCreateParams.decode(r.params, method: r.method)
+            return try encode(GuestOperationResult(guest: agent.create(p.spec)))
+        case RPCMethod.guestStart:
+            let p = try NameParams.decode(r.params, method: r.method)
+            let outcome = try agent.start(p.name)
+            reaper.track(outcome.initPid)
+            return try encode(GuestOperationResult(guest: outcome.status, warnings: outcome.warnings))
+        case RPCMethod.guestStop:
+            let p = try GuestStopParams.decode(r.params, method: r.method)
+            let status = try agent.stop(p.name, timeout: try timeout(p.timeoutSeconds))
+            reaper.reapExited()
+            return try encode(GuestOperationResult(guest: status))
+        case RPCMethod.guestRestart:
+            let p = try GuestStopParams.decode(r.params, method: r.method)
+            let outcome = try agent.restart(p.name, timeout: try timeout(p.timeoutSeconds))
+            reaper.track(outcome.initPid)
+            return try encode(GuestOperationResult(guest: outcome.status, warnings: outcome.warnings))
+        case RPCMethod.guestDestroy:
+            let p = try GuestDestroyParams.decode(r.params, method: r.method)
+            try agent.destroy(p.name, force: p.force ?? false)
+            reaper.reapExited()
+            return try encode(GuestOperationResult(guest: nil))
+        case RPCMethod.guestExec:
+            let p = try GuestExecParams.decode(r.params, method: r.method)
+            if let t = p.timeoutSeconds, !(t > 0 && t <= 86400) { throw .invalid("guest.exec: timeoutSeconds must be between 0 and 86400") }
+            return try encode(agent.execCaptured(p))
+        case RPCMethod.guestList:
+            _ = try EmptyParams.decode(r.params, method: r.method)
+            return try encode(agent.list())
+        case RPCMethod.guestStatus:
+            let p = try NameParams.decode(r.params, method: r.method)
+            return try encode(agent.status(p.name))
+        default:
+            throw .notFound("unknown method \"\(r.method)\"")
+        }
+    }
+
+    private func timeout(_ t: Double?) throws(FleetError) -> Double {
+        guard let t else { return 10 }
+        guard t >= 0 && t <= 3600 else { throw .invalid("timeoutSeconds must be between 0 and 3600") }
+        return t
+    }
+
+    private func encode<T: Encodable>(_ value: T) throws(FleetError) -> JSONValue {
+        do { return try JSONValue.from(value) } catch { throw .failed("cannot encode result: \(error)") }
+    }
+}

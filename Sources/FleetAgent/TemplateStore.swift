@@ -1,0 +1,117 @@
+import FleetKernel
+import FleetProtocol
+import FleetTree
+import Foundation
+import Glibc
+
+/// Templates: read-only root file systems that guests overlay. Each lives in
+/// templates/NAME/{rootfs,manifest.json}; it is built in a staging directory
+/// and renamed into place, so a half-built template never appears.
+public struct TemplateStore: Sendable {
+    public let paths: AgentPaths
+
+    public init(paths: AgentPaths) { self.paths = paths }
+
+    public func list() -> [TemplateInfo] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: paths.templates)) ?? []
+        return names.filter(Names.isValid).sorted().compactMap { try? info($0) }
+    }
+
+    public func info(_ name: String) throws(FleetError) -> TemplateInfo {
+        try Names.validate(name, kind: "template")
+        guard FileManager.default.fileExists(atPath: paths.templateManifest(name)) else {
+            let known = list().map(\.name)
+            throw .notFound("unknown template \(name) (known: \(known.isEmpty ? "none; build one with `vfleet-agent template build busybox NAME`" : known.joined(separator: ", ")))")
+        }
+        return try AtomicFile.readJSON(TemplateInfo.self, from: paths.templateManifest(name))
+    }
+
+    public func exists(_ name: String) -> Bool {
+        FileManager.default.fileExists(atPath: paths.templateManifest(name))
+    }
+
+    /// Builds a small template from Debian's busybox-static package.
+    public func buildBusybox(name: String) throws(FleetError) -> TemplateInfo {
+        try install(name: name, source: "busybox") { (rootfs: String) throws(FleetError) in
+            try BusyboxRootfs.build(at: rootfs)
+        }
+    }
+
+    /// Imports a directory or a tar archive (optionally compressed).
+    public func importTree(name: String, from path: String) throws(FleetError) -> TemplateInfo {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+            throw .notFound("cannot import template \(name): \(path) does not exist")
+        }
+        let source = "import:" + path
+        if isDir.boolValue {
+            return try install(name: name, source: source) { (rootfs: String) throws(FleetError) in
+                do {
+                    try TreeValidator.validate(directory: path)
+                    try TreeCopier.copy(from: path, to: rootfs)
+                } catch {
+                    throw .invalid("cannot import template \(name) from \(path): \(error)")
+                }
+            }
+        }
+        return try install(name: name, source: source) { (rootfs: String) throws(FleetError) in
+            do {
+                try FileManager.default.createDirectory(atPath: rootfs, withIntermediateDirectories: false)
+                _ = try TarImporter.extract(archive: path, into: rootfs)
+            } catch {
+                throw .invalid("cannot import template \(name): \(error)")
+            }
+        }
+    }
+
+    /// Removes a template no guest uses.
+    public func remove(name: String, guests: [GuestRecord]) throws(FleetError) {
+        _ = try info(name)
+        let users = guests.filter { $0.spec.template == name }.map(\.spec.name)
+        if !users.isEmpty {
+            throw .conflict("cannot remove template \(name): guests \(users.joined(separator: ", ")) use it (destroy them first)")
+        }
+        let trash = paths.templates + "/.trash-\(name)-\(UUID().uuidString.prefix(8))"
+        guard rename(paths.template(name), trash) == 0 else {
+            throw .failed("cannot remove template \(name): \(String(cString: strerror(errno)))")
+        }
+        try? TreeRemover.remove(trash)
+    }
+
+    /// Fills a staging directory with `fill`, digests it, writes the
+    /// manifest and renames it into place.
+    private func install(name: String, source: String, fill: (String) throws(FleetError) -> Void) throws(FleetError) -> TemplateInfo {
+        try Names.validate(name, kind: "template")
+        try paths.ensure()
+        if exists(name) { throw .conflict("template \(name) exists already (remove it first with `template rm \(name)`)") }
+        let staging = paths.templates + "/.staging-\(name)-\(UUID().uuidString.prefix(8))"
+        do {
+            try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: false,
+                                                    attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw .failed("cannot create \(staging): \(error.localizedDescription)")
+        }
+        var done = false
+        defer { if !done { try? TreeRemover.remove(staging) } }
+        let rootfs = staging + "/rootfs"
+        try fill(rootfs)
+        // The template root must be traversable by guests whatever umask made it.
+        chmod(rootfs, 0o755)
+        let digest: TreeDigest
+        do { digest = try TreeDigester.digest(root: rootfs) } catch {
+            throw .failed("cannot digest template \(name): \(error)")
+        }
+        let style = InitDetector.style(rootfs: rootfs)
+        let info = TemplateInfo(name: name, digest: digest.digest, fileCount: digest.fileCount,
+                                totalBytes: digest.totalBytes, initStyle: style,
+                                defaultInit: InitDetector.defaultInit(rootfs: rootfs), source: source,
+                                createdAt: Date().timeIntervalSince1970)
+        try AtomicFile.writeJSON(info, to: staging + "/manifest.json")
+        if exists(name) { throw .conflict("template \(name) was created meanwhile by another agent process") }
+        guard rename(staging, paths.template(name)) == 0 else {
+            throw .failed("cannot install template \(name): \(String(cString: strerror(errno)))")
+        }
+        done = true
+        return info
+    }
+}

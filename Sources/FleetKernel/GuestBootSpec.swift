@@ -1,0 +1,55 @@
+/// Everything the kernel layer needs to boot one guest's init.
+public struct GuestBootSpec: Sendable {
+    /// Where the guest's root is mounted (inside the guest's own mount
+    /// namespace only; the host never sees this mount).
+    public var rootfs: String
+    /// Overlay layers; nil means `rootfs` is already a complete tree.
+    public var overlay: OverlayLayers?
+    public var hostname: String
+    /// The guest's console log: init's stdout/stderr and /dev/console.
+    public var consoleLog: String
+    /// true: a network namespace of its own with only loopback.
+    public var privateNetwork: Bool
+    public var argv: [String]
+    public var environment: [String]
+    public var capabilities: CapabilitySet
+    public var cgroup: GuestCgroup
+    public var limits: CgroupLimits
+
+    public init(rootfs: String, overlay: OverlayLayers?, hostname: String, consoleLog: String, privateNetwork: Bool,
+                argv: [String], environment: [String], capabilities: CapabilitySet, cgroup: GuestCgroup, limits: CgroupLimits) {
+        self.rootfs = rootfs
+        self.overlay = overlay
+        self.hostname = hostname
+        self.consoleLog = consoleLog
+        self.privateNetwork = privateNetwork
+        self.argv = argv
+        self.environment = environment
+        self.capabilities = capabilities
+        self.cgroup = cgroup
+        self.limits = limits
+    }
+
+    /// /proc paths made read-only inside a guest: writing them reaches the host kernel.
+    public static let procReadOnly = ["/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs"]
+    /// /proc paths hidden: they leak host memory, keys or timing.
+    public static let procMasked = ["/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug",
+                                    "/proc/kallsyms", "/proc/acpi", "/proc/scsi", "/proc/latency_stats"]
+}
+
+/// The layers of a guest's overlay root.
+public struct OverlayLayers: Sendable, Equatable {
+    public var lower: String
+    public var upper: String
+    public var work: String
+
+    public init(lower: String, upper: String, work: String) {
+        self.lower = lower
+        self.upper = upper
+        self.work = work
+    }
+
+    /// Overlay mount options. Commas and colons in paths would split the
+    /// option string; vfleet's own paths never contain them (names are validated).
+    public var mountOptions: String { "lowerdir=\(lower),upperdir=\(upper),workdir=\(work)" }
+}

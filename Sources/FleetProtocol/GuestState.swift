@@ -1,0 +1,42 @@
+/// Whether a guest runs, read from the kernel (its cgroup has processes).
+public enum GuestState: String, Codable, Sendable {
+    case running
+    case stopped
+}
+
+/// What `status` and `list` report for one guest, in the spirit of vserver-stat.
+public struct GuestStatus: Codable, Sendable, Equatable {
+    public var name: String
+    public var template: String
+    public var state: GuestState
+    /// VServer's xid: a number unique among this host's guests.
+    public var contextId: Int
+    /// The init's pid on the host, when running.
+    public var initPid: Int?
+    public var processes: Int
+    public var memoryBytes: UInt64?
+    public var cpuSeconds: Double?
+    public var uptimeSeconds: Double?
+    public var limits: GuestLimits
+    public var autostart: Bool
+    public var network: NetworkMode
+    public var capabilities: [String]
+
+    public init(name: String, template: String, state: GuestState, contextId: Int, initPid: Int? = nil, processes: Int = 0,
+                memoryBytes: UInt64? = nil, cpuSeconds: Double? = nil, uptimeSeconds: Double? = nil,
+                limits: GuestLimits, autostart: Bool, network: NetworkMode, capabilities: [String]) {
+        self.name = name
+        self.template = template
+        self.state = state
+        self.contextId = contextId
+        self.initPid = initPid
+        self.processes = processes
+        self.memoryBytes = memoryBytes
+        self.cpuSeconds = cpuSeconds
+        self.uptimeSeconds = uptimeSeconds
+        self.limits = limits
+        self.autostart = autostart
+        self.network = network
+        self.capabilities = capabilities
+    }
+}

@@ -1,0 +1,166 @@
+/// Params of one RPC method. `fields` lists every key it accepts: anything
+/// else in a request is refused, so that a typo never silently does nothing.
+public protocol RPCParams: Codable, Sendable {
+    static var fields: Set<String> { get }
+}
+
+extension RPCParams {
+    /// Decodes params strictly: unknown keys and wrong types are errors that
+    /// name the method and the field.
+    public static func decode(_ params: JSONValue?, method: String) throws(FleetError) -> Self {
+        let value = params ?? .object([:])
+        if case .object(let object) = value {
+            if let unknown = object.keys.filter({ !fields.contains($0) }).sorted().first {
+                let allowed = fields.isEmpty ? "none" : fields.sorted().joined(separator: ", ")
+                throw .invalid("\(method): unknown parameter \"\(unknown)\" (allowed: \(allowed))")
+            }
+        }
+        do {
+            return try value.decode(Self.self)
+        } catch let DecodingError.keyNotFound(key, _) {
+            throw .invalid("\(method): missing parameter \"\(key.stringValue)\"")
+        } catch let DecodingError.typeMismatch(_, context) {
+            throw .invalid("\(method): parameter \"\(context.codingPath.map(\.stringValue).joined(separator: "."))\" has the wrong type")
+        } catch let DecodingError.valueNotFound(_, context) {
+            throw .invalid("\(method): parameter \"\(context.codingPath.map(\.stringValue).joined(separator: "."))\" is null")
+        } catch let DecodingError.dataCorrupted(context) {
+            throw .invalid("\(method): parameter \"\(context.codingPath.map(\.stringValue).joined(separator: "."))\" is invalid: \(context.debugDescription)")
+        } catch {
+            throw .invalid("\(method): invalid parameters: \(error)")
+        }
+    }
+}
+
+public struct EmptyParams: RPCParams, Equatable {
+    public static let fields: Set<String> = []
+    public init() {}
+}
+
+public struct HelloParams: RPCParams, Equatable {
+    public static let fields: Set<String> = ["protocolVersion", "client"]
+    public var protocolVersion: Int
+    public var client: String?
+    public init(protocolVersion: Int = ProtocolVersion.current, client: String? = nil) {
+        self.protocolVersion = protocolVersion
+        self.client = client
+    }
+}
+
+public struct NameParams: RPCParams, Equatable {
+    public static let fields: Set<String> = ["name"]
+    public var name: String
+    public init(name: String) { self.name = name }
+}
+
+public struct TemplateBuildParams: RPCParams, Equatable {
+    public static let fields: Set<String> = ["kind", "name"]
+    /// "busybox" for now.
+    public var kind: String
+    public var name: String
+    public init(kind: String, name: String) {
+        self.kind = kind
+        self.name = name
+    }
+}
+
+public struct TemplateImportParams: RPCParams, Equatable {
+    public static let fields: Set<String> = ["name", "path"]
+    public var name: String
+    /// A directory or tar archive on the agent's host.
+    public var path: String
+    public init(name: String, path: String) {
+        self.name = name
+        self.path = path
+    }
+}
+
+public struct GuestCreateParams: RPCParams, Equatable {
+    public static let fields: Set<String> = ["spec"]
+    public var spec: GuestSpec
+    public init(spec: GuestSpec) { self.spec = spec }
+}
+
+public struct GuestStopParams: RPCParams, Equatable {
+    public static let fields: Set<String> = ["name", "timeoutSeconds"]
+    public var name: String
+    public var timeoutSeconds: Double?
+    public init(name: String, timeoutSeconds: Double? = nil) {
+        self.name = name
+        self.timeoutSeconds = timeoutSeconds
+    }
+}
+
+public struct GuestDestroyParams: RPCParams, Equatable {
+    public static let fields: Set<String> = ["name", "force"]
+    public var name: String
+    public var force: Bool?
+    public init(name: String, force: Bool? = nil) {
+        self.name = name
+        self.force = force
+    }
+}
+
+public struct GuestExecParams: RPCParams, Equatable {
+    public static let fields: Set<String> = ["name", "argv", "stdin", "timeoutSeconds", "env"]
+    public var name: String
+    public var argv: [String]
+    /// Text written to the command's standard input, then closed.
+    public var stdin: String?
+    /// The command is killed after this long (default 60 s).
+    public var timeoutSeconds: Double?
+    /// Extra NAME=VALUE entries.
+    public var env: [String]?
+    public init(name: String, argv: [String], stdin: String? = nil, timeoutSeconds: Double? = nil, env: [String]? = nil) {
+        self.name = name
+        self.argv = argv
+        self.stdin = stdin
+        self.timeoutSeconds = timeoutSeconds
+        self.env = env
+    }
+}
+
+public struct GuestExecResult: Codable, Sendable, Equatable {
+    public var exitCode: Int
+    public var stdout: String
+    public var stderr: String
+    public var timedOut: Bool
+    public init(exitCode: Int, stdout: String, stderr: String, timedOut: Bool) {
+        self.exitCode = exitCode
+        self.stdout = stdout
+        self.stderr = stderr
+        self.timedOut = timedOut
+    }
+}
+
+/// Result of start, stop, restart, destroy and create: the guest's status
+/// after the operation, plus anything the operator should know.
+public struct GuestOperationResult: Codable, Sendable, Equatable {
+    public var guest: GuestStatus?
+    public var warnings: [String]
+    public init(guest: GuestStatus?, warnings: [String] = []) {
+        self.guest = guest
+        self.warnings = warnings
+    }
+}
+
+/// The method names of protocol version 1.
+public enum RPCMethod {
+    public static let hello = "hello"
+    public static let check = "check"
+    public static let templateList = "template.list"
+    public static let templateBuild = "template.build"
+    public static let templateImport = "template.import"
+    public static let templateRemove = "template.remove"
+    public static let guestCreate = "guest.create"
+    public static let guestStart = "guest.start"
+    public static let guestStop = "guest.stop"
+    public static let guestRestart = "guest.restart"
+    public static let guestDestroy = "guest.destroy"
+    public static let guestExec = "guest.exec"
+    public static let guestList = "guest.list"
+    public static let guestStatus = "guest.status"
+
+    public static let all = [hello, check, templateList, templateBuild, templateImport, templateRemove,
+                             guestCreate, guestStart, guestStop, guestRestart, guestDestroy, guestExec,
+                             guestList, guestStatus]
+}

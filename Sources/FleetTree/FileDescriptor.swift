@@ -1,0 +1,30 @@
+import Glibc
+
+/// An open file descriptor that is closed exactly once, when the value dies.
+///
+/// Walks and extractions open thousands of descriptors on error-prone paths;
+/// tying `close` to ownership means no early `throw` can leak one.
+struct FileDescriptor: ~Copyable {
+    let raw: Int32
+
+    init(adopting raw: Int32) {
+        self.raw = raw
+    }
+
+    deinit {
+        // close() errors on a read-only or directory descriptor carry no
+        // information we could act on; written files are checked with
+        // closeChecked() instead.
+        _ = Glibc.close(raw)
+    }
+
+    /// Closes now and reports a failure, for files whose writes must be known
+    /// to have reached the file system (NFS and quotas report errors at close).
+    consuming func closeChecked(displayPath: String) throws {
+        let descriptor = raw
+        discard self
+        if Glibc.close(descriptor) != 0 {
+            throw TreeProblem.system("close", on: displayPath, errno: errno)
+        }
+    }
+}

@@ -1,0 +1,39 @@
+import Glibc
+
+/// Deletes trees this module created, never following a symlink, so that
+/// cleaning up after a hostile archive cannot delete anything outside it.
+enum TreeRemover {
+    /// Removes everything inside `directory`, leaving the directory itself.
+    static func removeContents(of directory: Int32, displayPath: String) throws {
+        for name in try Posix.entryNames(ofDirectory: directory, displayPath: displayPath) {
+            let childPath = displayPath + "/" + Posix.display(name)
+            let status = try Posix.status(at: directory, name: name, displayPath: childPath)
+            if status.st_mode & S_IFMT == S_IFDIR {
+                let child = try Posix.openDirectory(at: directory, name: name, displayPath: childPath)
+                // Without root, a directory whose final read-only mode was
+                // already applied would otherwise refuse to give up its entries.
+                if status.st_mode & 0o700 != 0o700 { _ = fchmod(child.raw, 0o700) }
+                try removeContents(of: child.raw, displayPath: childPath)
+                try unlink(name, in: directory, flags: AT_REMOVEDIR, displayPath: childPath)
+            } else {
+                try unlink(name, in: directory, flags: 0, displayPath: childPath)
+            }
+        }
+    }
+
+    /// Removes the directory at `path` and everything in it.
+    static func removeTree(at path: String) throws {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        if fd < 0 { throw TreeProblem.system("open directory", on: path, errno: errno) }
+        let directory = FileDescriptor(adopting: fd)
+        _ = fchmod(directory.raw, 0o700)
+        try removeContents(of: directory.raw, displayPath: path)
+        if rmdir(path) != 0 { throw TreeProblem.system("rmdir", on: path, errno: errno) }
+    }
+
+    private static func unlink(_ name: [UInt8], in directory: Int32, flags: Int32, displayPath: String) throws {
+        if Posix.withCString(name, { unlinkat(directory, $0, flags) }) != 0 {
+            throw TreeProblem.system("remove", on: displayPath, errno: errno)
+        }
+    }
+}

@@ -1,0 +1,57 @@
+import FleetAgent
+import FleetProtocol
+import Foundation
+import Testing
+
+extension AgentIntegration {
+    @Suite struct CLI {
+        @Test func execConnectsStdioAndReturnsTheExitStatus() throws {
+            try withTestAgent { t in
+                try t.makeGuest("cli1")
+                let r = try t.cli(["exec", "cli1", "--", "sh", "-c", "cat; echo err >&2; exit 7"], stdin: "hello\n")
+                #expect(r.status == 7)
+                #expect(r.stdout == "hello\n")
+                #expect(r.stderr == "err\n")
+                let missing = try t.cli(["exec", "cli1", "--", "no-such-command"])
+                #expect(missing.status != 0)
+                #expect(missing.stderr.contains("no-such-command"))
+            }
+        }
+
+        @Test func listAndStatusInJSON() throws {
+            try withTestAgent { t in
+                try t.makeGuest("cli2", limits: GuestLimits(memoryBytes: 64 << 20))
+                let r = try t.cli(["list", "--format", "json"])
+                #expect(r.status == 0)
+                let list = try JSONDecoder().decode([GuestStatus].self, from: Data(r.stdout.utf8))
+                #expect(list.map(\.name) == ["cli2"])
+                #expect(list.first?.state == .running)
+                let s = try t.cli(["status", "cli2", "--format", "json"])
+                let status = try JSONDecoder().decode(GuestStatus.self, from: Data(s.stdout.utf8))
+                #expect(status.limits.memoryBytes == 64 << 20)
+                let table = try t.cli(["list"])
+                #expect(table.stdout.contains("cli2"))
+                #expect(table.stdout.contains("running"))
+            }
+        }
+
+        @Test func checkReportsThisHost() throws {
+            try withTestAgent(buildTemplate: false) { t in
+                let r = try t.cli(["check", "--format", "json"])
+                let report = try JSONDecoder().decode(KernelCheckReport.self, from: Data(r.stdout.utf8))
+                #expect(report.ok)
+                #expect(r.status == 0)
+                #expect(report.requirements.contains { $0.name == "overlayfs" && $0.verdict == .present })
+                #expect(["v1", "v2", "hybrid"].contains(report.cgroupMode))
+            }
+        }
+
+        @Test func unknownGuestIsAClearError() throws {
+            try withTestAgent(buildTemplate: false) { t in
+                let r = try t.cli(["start", "ghost"])
+                #expect(r.status != 0)
+                #expect(r.stderr.contains("unknown guest ghost"))
+            }
+        }
+    }
+}

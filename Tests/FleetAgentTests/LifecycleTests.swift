@@ -1,0 +1,118 @@
+import FleetAgent
+import FleetKernel
+import FleetProtocol
+import Foundation
+import Testing
+
+extension AgentIntegration {
+    @Suite struct Lifecycle {
+        @Test func startStatusStopDestroy() throws {
+            try withTestAgent { t in
+                try t.makeGuest("life1", limits: GuestLimits(memoryBytes: 64 << 20, cpuMillis: 1000, pids: 64))
+                let s = try t.agent.status("life1")
+                #expect(s.state == .running)
+                #expect(s.contextId == 100)
+                #expect(s.initPid != nil)
+                #expect(s.processes >= 1)
+                #expect(s.memoryBytes != nil)
+                #expect(s.limits.memoryBytes == 64 << 20)
+                #expect(throws: FleetError.self) { _ = try t.agent.start("life1") }
+                #expect(throws: FleetError.self) { try t.agent.destroy("life1", force: false) }
+                let stopped = try t.agent.stop("life1", timeout: 5)
+                #expect(stopped.state == .stopped)
+                #expect(!t.agent.cgroup(of: "life1").exists)
+                // Stopping a stopped guest is fine.
+                _ = try t.agent.stop("life1", timeout: 1)
+                _ = try t.agent.start("life1")
+                _ = try t.agent.restart("life1", timeout: 5)
+                #expect(try t.agent.status("life1").state == .running)
+                try t.agent.destroy("life1", force: true)
+                #expect(t.agent.list().isEmpty)
+                #expect(!FileManager.default.fileExists(atPath: t.agent.paths.guest("life1")))
+            }
+        }
+
+        @Test func stopLeavesNothingBehindEvenDoubleForkedTermIgnoringProcesses() throws {
+            try withTestAgent { t in
+                try t.makeGuest("stop1")
+                _ = try t.run("stop1", """
+                    (trap '' TERM; sh -c "trap '' TERM; while :; do sleep 1; done" &) &
+                    (trap '' TERM HUP INT; exec sleep 1000) &
+                    echo spawned
+                    """)
+                let cg = t.agent.cgroup(of: "stop1")
+                #expect(eventually { cg.processes().count >= 4 })
+                let pids = cg.processes()
+                let started = Date()
+                _ = try t.agent.stop("stop1", timeout: 1)
+                #expect(Date().timeIntervalSince(started) < 5)
+                #expect(cg.processes().isEmpty)
+                #expect(!cg.exists)
+                for pid in pids {
+                    // Gone, or at most a zombie awaiting its reaper.
+                    let state = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?.split(separator: ")").last?.split(separator: " ").first
+                    #expect(state == nil || state == "Z", "pid \(pid) survived stop")
+                }
+            }
+        }
+
+        @Test func plainInitStopsCleanlyOnTerm() throws {
+            try withTestAgent { t in
+                try t.makeGuest("term1")
+                let started = Date()
+                _ = try t.agent.stop("term1", timeout: 10)
+                // The busybox init traps SIGTERM and exits: well within the timeout.
+                #expect(Date().timeIntervalSince(started) < 3)
+                let log = try String(contentsOfFile: t.agent.paths.guestConsoleLog("term1"), encoding: .utf8)
+                #expect(log.contains("vfleet-init: term1 running"))
+                #expect(log.contains("vfleet-init: stopping"))
+            }
+        }
+
+        @Test func stateSurvivesAnAgentCrash() throws {
+            try withTestAgent { t in
+                _ = try t.agent.create(GuestSpec(name: "crash1", template: TestAgent.template))
+                // Another agent process starts it and exits, as a crashed agent would.
+                let r = try t.cli(["start", "crash1"])
+                #expect(r.status == 0, "\(r.stderr)")
+                // A new agent instance reads the same state from disk and the kernel.
+                let fresh = try Agent(paths: t.agent.paths)
+                let s = try fresh.status("crash1")
+                #expect(s.state == .running)
+                #expect(s.initPid != nil)
+                _ = try fresh.stop("crash1", timeout: 5)
+                #expect(try t.agent.status("crash1").state == .stopped)
+            }
+        }
+
+        @Test func createCostsTheSameWhateverTheTemplateSize() throws {
+            try withTestAgent { t in
+                _ = try t.agent.create(GuestSpec(name: "cheap", template: TestAgent.template))
+                let upper = t.agent.paths.guestUpper("cheap")
+                #expect(try FileManager.default.contentsOfDirectory(atPath: upper).isEmpty)
+            }
+        }
+
+        @Test func autostartBootsOnlyMarkedGuests() throws {
+            try withTestAgent { t in
+                _ = try t.agent.create(GuestSpec(name: "auto1", template: TestAgent.template, autostart: true))
+                _ = try t.agent.create(GuestSpec(name: "manual1", template: TestAgent.template))
+                let outcome = t.agent.bootAutostart()
+                #expect(outcome.done == ["auto1"])
+                #expect(try t.agent.status("manual1").state == .stopped)
+                let down = t.agent.shutdownAll(timeout: 5)
+                #expect(down.done == ["auto1"])
+                #expect(try t.agent.status("auto1").state == .stopped)
+            }
+        }
+
+        @Test func startWaitReturnsInitsStatus() throws {
+            try withTestAgent { t in
+                _ = try t.agent.create(GuestSpec(name: "once", template: TestAgent.template, initCommand: ["/bin/sh", "-c", "exit 3"]))
+                let r = try t.cli(["start", "once", "--wait"])
+                #expect(r.status == 3)
+                #expect(!t.agent.cgroup(of: "once").exists)
+            }
+        }
+    }
+}
