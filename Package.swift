@@ -2,33 +2,52 @@
 import PackageDescription
 
 // Layers (see docs/ARCHITECTURE.md): only FleetKernel and CFleetShim make
-// context system calls; FleetProtocol is pure data; FleetTree reads and
-// writes file trees; FleetAgent is the host agent's logic.
+// context system calls; only FleetSSH touches libssh; only the controller's
+// store touches SQLite. FleetProtocol is pure data shared by both sides;
+// FleetScheduler is a pure function; FleetTree reads and writes file trees.
 let package = Package(
     name: "vfleet",
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "vfleet-agent", targets: ["vfleet-agent"]),
+        .executable(name: "vfleet", targets: ["vfleet"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         .systemLibrary(name: "CLibCap", pkgConfig: "libcap", providers: [.apt(["libcap-dev"])]),
         .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CLibSSH", pkgConfig: "libssh", providers: [.apt(["libssh-dev"])]),
         .target(name: "CFleetShim"),
         .target(name: "FleetProtocol"),
         .target(name: "FleetTree", dependencies: ["CLibCrypto"]),
         .target(name: "FleetKernel", dependencies: ["CFleetShim", "CLibCap"]),
         .target(name: "FleetAgent", dependencies: ["FleetKernel", "FleetProtocol", "FleetTree"]),
+        .target(name: "FleetSSH", dependencies: ["CLibSSH"]),
+        .target(name: "FleetScheduler", dependencies: ["FleetProtocol"]),
+        .target(name: "FleetController", dependencies: [
+            "FleetProtocol", "FleetSSH", "FleetScheduler", "FleetTree",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Yams", package: "Yams"),
+        ]),
         .executableTarget(name: "vfleet-agent", dependencies: [
             "FleetAgent",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "vfleet", dependencies: [
+            "FleetController",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "FleetProtocolTests", dependencies: ["FleetProtocol"]),
         .testTarget(name: "FleetTreeTests", dependencies: ["FleetTree"]),
         .testTarget(name: "FleetKernelTests", dependencies: ["FleetKernel"]),
-        .testTarget(name: "FleetAgentTests", dependencies: ["FleetAgent", "FleetKernel"]),
+        .testTarget(name: "FleetAgentTests", dependencies: ["FleetAgent", "FleetKernel", "FleetTree"]),
+        .testTarget(name: "FleetSSHTests", dependencies: ["FleetSSH"]),
+        .testTarget(name: "FleetSchedulerTests", dependencies: ["FleetScheduler"]),
+        .testTarget(name: "FleetControllerTests", dependencies: ["FleetController"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -397,6 +397,11 @@ pid_t vf_exec_spawn(const vf_exec_config *config, int *err_fd) {
             vf_exec_grandchild(config, er[1]);
         }
         close(er[1]);
+        // The helper only waits: holding the agent's descriptors (an RPC
+        // exec's stdin pipe among them) would keep the command from seeing EOF.
+        if (syscall(SYS_close_range, 3U, ~0U, 0) != 0) {
+            for (int fd = 3; fd < 1024; fd++) close(fd);
+        }
         int status = vf_wait_status(cmd);
         _exit(status < 0 ? 127 : status);
     }

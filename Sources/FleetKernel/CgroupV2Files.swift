@@ -7,15 +7,14 @@ enum CgroupV2Files {
     static func enable(_ controllers: [String], root: String, relative: [String]) throws(KernelError) {
         guard !controllers.isEmpty else { return }
         let value = controllers.map { "+" + $0 }.joined(separator: " ")
-        var dir = root
-        for component in relative.dropLast() {
+        // A controller reaches a cgroup only if every ancestor lists it in
+        // cgroup.subtree_control: the root, then each parent below it.
+        for depth in 0..<max(0, relative.count) where depth < relative.count {
+            let dir = ([root] + relative.prefix(depth)).joined(separator: "/")
             let file = dir + "/cgroup.subtree_control"
-            let current = SysFile.readIfPresent(file) ?? ""
-            let missing = controllers.filter { !current.split(separator: " ").map(String.init).contains($0) }
-            if !missing.isEmpty {
-                try SysFile.write(value, to: file, hint: "is another manager holding processes in \(dir)?")
-            }
-            dir += "/" + component
+            let current = (SysFile.readIfPresent(file) ?? "").split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
+            if controllers.allSatisfy(current.contains) { continue }
+            try SysFile.write(value, to: file, hint: "is another manager holding processes in \(dir)?")
         }
     }
 

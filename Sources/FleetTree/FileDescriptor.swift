@@ -3,7 +3,9 @@ import Glibc
 /// An open file descriptor that is closed exactly once, when the value dies.
 ///
 /// Walks and extractions open thousands of descriptors on error-prone paths;
-/// tying `close` to ownership means no early `throw` can leak one.
+/// tying `close` to ownership means no early `throw` can leak one. Code hands
+/// `raw` to calls within the owning binding's scope; that is sound because an
+/// unconsumed noncopyable binding lives until the end of its scope.
 struct FileDescriptor: ~Copyable {
     let raw: Int32
 

@@ -1,9 +1,15 @@
 /// Checks and normalises archive paths: relative only, no "..", with "."
 /// and empty components (from "./x", "a//b", "dir/") dropped.
+///
+/// Works on UTF-8 bytes, split at the byte "/" exactly as the kernel does:
+/// Swift's `Character` view would merge "/" with a following combining mark
+/// into one character, hiding a separator the kernel still honours.
 enum MemberPath {
+    static let separator = UInt8(ascii: "/")
+
     /// The components of member `path`; empty for the root ("." or "./").
-    static func components(of path: String) throws -> [String] {
-        if path.hasPrefix("/") {
+    static func components(of path: String) throws -> [[UInt8]] {
+        if path.utf8.first == separator {
             throw TreeProblem(
                 path: path,
                 problem: "member \"\(path)\" has an absolute path",
@@ -22,11 +28,11 @@ enum MemberPath {
 
     /// The components of a hard link's target, or a problem saying why the
     /// link would point outside the tree.
-    static func hardLinkTargetComponents(_ target: String, member: String) throws -> [String] {
+    static func hardLinkTargetComponents(_ target: String, member: String) throws -> [[UInt8]] {
         func outside(_ reason: String) -> TreeProblem {
             hardLinkOutsideTree(member: member, target: target, reason: reason)
         }
-        if target.hasPrefix("/") { throw outside("is absolute") }
+        if target.utf8.first == separator { throw outside("is absolute") }
         guard let parts = normalized(target) else { throw outside("has a \"..\" component") }
         if parts.isEmpty { throw outside("is the tree root") }
         return parts
@@ -40,13 +46,22 @@ enum MemberPath {
         )
     }
 
+    /// Components joined by "/", the key under which a path is tracked.
+    static func joined(_ components: some Sequence<[UInt8]>) -> [UInt8] {
+        Array(components.joined(separator: [separator]))
+    }
+
+    static func split(_ path: [UInt8]) -> [[UInt8]] {
+        path.split(separator: separator, omittingEmptySubsequences: true).map(Array.init)
+    }
+
     /// nil when a ".." component is present.
-    private static func normalized(_ path: String) -> [String]? {
-        var parts: [String] = []
-        for component in path.split(separator: "/", omittingEmptySubsequences: true) {
-            if component == "." { continue }
-            if component == ".." { return nil }
-            parts.append(String(component))
+    private static func normalized(_ path: String) -> [[UInt8]]? {
+        var parts: [[UInt8]] = []
+        for component in split(Array(path.utf8)) {
+            if component == [UInt8(ascii: ".")] { continue }
+            if component == [UInt8(ascii: "."), UInt8(ascii: ".")] { return nil }
+            parts.append(component)
         }
         return parts
     }

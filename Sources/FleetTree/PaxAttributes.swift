@@ -59,8 +59,9 @@ struct PaxAttributes {
         }
         func text() throws -> String? {
             if value.isEmpty { return nil }
-            guard !value.contains(0), let text = String(validating: value, as: UTF8.self) else {
-                throw malformed("\(key)=\"\(Posix.display(value))\" is not NUL-free UTF-8")
+            if value.contains(0) { throw malformed("the \(key) value contains a NUL byte") }
+            guard let text = String(validating: value, as: UTF8.self) else {
+                throw malformed("\(key)=\"\(Posix.display(value))\" is not valid UTF-8")
             }
             return text
         }

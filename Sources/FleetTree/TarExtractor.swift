@@ -28,11 +28,14 @@ final class TarExtractor {
     }
 
     private let root: Int32
-    private var extracted: [String: Extracted] = [:]
-    private var directoryMetadata: [String: DirectoryMetadata] = [:]
+    // Keyed by the exact bytes of the normalised path: String keys would
+    // treat canonically equivalent Unicode spellings, which are distinct
+    // names on Linux, as one.
+    private var extracted: [[UInt8]: Extracted] = [:]
+    private var directoryMetadata: [[UInt8]: DirectoryMetadata] = [:]
     /// Archives list a directory's members together, so the parent of the
     /// previous member is usually the parent of the next one.
-    private var cachedParentPath: String?
+    private var cachedParentPath: [UInt8]?
     private var cachedParentFD: Int32 = -1
     private(set) var entryCount = 0
     private(set) var byteCount: UInt64 = 0
@@ -47,26 +50,26 @@ final class TarExtractor {
 
     func extract(_ member: TarMember, from reader: TarMemberReader) throws {
         let components = try MemberPath.components(of: member.path)
-        guard let name = components.last else {
+        guard let nameBytes = components.last else {
             // "." is the destination itself, whose mode and owner are the caller's.
             if member.type == .directory { return }
             throw refusal(member, "would replace the tree root with \(member.type.noun)", "fix the archive")
         }
-        let path = components.joined(separator: "/")
+        let path = MemberPath.joined(components)
         if member.type == .characterDevice || member.type == .blockDevice {
             throw TemplateRules.deviceNode(path: member.path)
         }
         try checkParents(of: components, member: member)
         let existing = extracted[path]
         if existing == .directory && member.type != .directory {
-            throw refusal(member, "would replace the directory \"\(path)\" with \(member.type.noun)", "fix the archive")
+            throw refusal(
+                member, "would replace the directory \"\(Posix.display(path))\" with \(member.type.noun)", "fix the archive")
         }
-        var hardLinkTarget: [String] = []
+        var hardLinkTarget: [[UInt8]] = []
         if member.type == .hardLink { hardLinkTarget = try checkedHardLinkTarget(member, path: path) }
         if member.type == .symlink { try checkSymlink(member, path: path) }
 
         let parent = try parentDirectory(of: components)
-        let nameBytes = Array(name.utf8)
         if let existing, existing != .directory {
             // A later member of the same name replaces the earlier one, as with tar.
             if Posix.withCString(nameBytes, { unlinkat(parent, $0, 0) }) != 0 {
@@ -112,16 +115,16 @@ final class TarExtractor {
     func finish() throws {
         releaseCachedParent()
         let ordered = directoryMetadata.sorted { left, right in
-            let leftDepth = left.key.utf8.count { $0 == UInt8(ascii: "/") }
-            let rightDepth = right.key.utf8.count { $0 == UInt8(ascii: "/") }
-            return leftDepth != rightDepth ? leftDepth > rightDepth : left.key < right.key
+            let leftDepth = left.key.count { $0 == MemberPath.separator }
+            let rightDepth = right.key.count { $0 == MemberPath.separator }
+            return leftDepth != rightDepth ? leftDepth > rightDepth : left.key.lexicographicallyPrecedes(right.key)
         }
         for (path, metadata) in ordered {
-            let components = path.split(separator: "/").map(String.init)
+            let components = MemberPath.split(path)
             let directory = FileDescriptor(adopting: try openDirectoryChain(components[...], creatingMissing: false))
             try Posix.applyMetadata(
                 to: directory.raw, uid: metadata.uid, gid: metadata.gid, mode: metadata.mode,
-                modified: metadata.modified, displayPath: path)
+                modified: metadata.modified, displayPath: Posix.display(path))
         }
     }
 
@@ -137,28 +140,29 @@ final class TarExtractor {
     /// Every leading component must be a directory from this archive (or
     /// not exist yet), never a symlink: writing through a link would let the
     /// archive reach whatever the link names.
-    private func checkParents(of components: [String], member: TarMember) throws {
-        var prefix = ""
+    private func checkParents(of components: [[UInt8]], member: TarMember) throws {
+        var prefix: [UInt8] = []
         for component in components.dropLast() {
-            prefix = prefix.isEmpty ? component : prefix + "/" + component
+            prefix = prefix.isEmpty ? component : prefix + [MemberPath.separator] + component
             switch extracted[prefix] {
             case nil, .directory?:
                 continue
             case .symlink?:
                 throw refusal(
-                    member, "goes through the symlink \"\(prefix)\" extracted earlier",
+                    member, "goes through the symlink \"\(Posix.display(prefix))\" extracted earlier",
                     "fix the archive; a template may not write through its own symlinks")
             case .regularFile?, .other?:
                 throw refusal(
-                    member, "needs \"\(prefix)\" to be a directory, but the archive made it a file", "fix the archive")
+                    member, "needs \"\(Posix.display(prefix))\" to be a directory, but the archive made it a file",
+                    "fix the archive")
             }
         }
     }
 
-    private func checkedHardLinkTarget(_ member: TarMember, path: String) throws -> [String] {
+    private func checkedHardLinkTarget(_ member: TarMember, path: [UInt8]) throws -> [[UInt8]] {
         let target = member.linkTarget ?? ""
         let components = try MemberPath.hardLinkTargetComponents(target, member: member.path)
-        let targetPath = components.joined(separator: "/")
+        let targetPath = MemberPath.joined(components)
         guard extracted[targetPath] == .regularFile else {
             throw MemberPath.hardLinkOutsideTree(
                 member: member.path, target: target, reason: "is not a regular file extracted earlier from this archive")
@@ -169,12 +173,12 @@ final class TarExtractor {
         return components
     }
 
-    private func checkSymlink(_ member: TarMember, path: String) throws {
+    private func checkSymlink(_ member: TarMember, path: [UInt8]) throws {
         let target = member.linkTarget ?? ""
         if target.isEmpty {
             throw refusal(member, "is a symlink with an empty target", "fix the archive")
         }
-        if TemplateRules.symlinkClimbsAboveRoot(linkPath: Array(path.utf8), target: Array(target.utf8)) {
+        if TemplateRules.symlinkClimbsAboveRoot(linkPath: path, target: Array(target.utf8)) {
             throw TemplateRules.symlinkEscapes(path: member.path, target: target)
         }
     }
@@ -198,9 +202,9 @@ final class TarExtractor {
         byteCount += member.size
     }
 
-    private func link(_ member: TarMember, named name: [UInt8], in parent: Int32, to target: [String]) throws {
+    private func link(_ member: TarMember, named name: [UInt8], in parent: Int32, to target: [[UInt8]]) throws {
         let targetParent = FileDescriptor(adopting: try openDirectoryChain(target.dropLast(), creatingMissing: false))
-        let targetName = Array(target[target.count - 1].utf8)
+        let targetName = target[target.count - 1]
         // Flags 0: link the named object itself; linkat never follows by default.
         let rc = Posix.withCString(targetName) { cTarget in
             Posix.withCString(name) { linkat(targetParent.raw, cTarget, parent, $0, 0) }
@@ -221,9 +225,9 @@ final class TarExtractor {
 
     // MARK: - Reaching directories
 
-    private func parentDirectory(of components: [String]) throws -> Int32 {
+    private func parentDirectory(of components: [[UInt8]]) throws -> Int32 {
         let parentComponents = components.dropLast()
-        let key = parentComponents.joined(separator: "/")
+        let key = MemberPath.joined(parentComponents)
         if key == cachedParentPath { return cachedParentFD }
         let opened = try openDirectoryChain(parentComponents, creatingMissing: true)
         releaseCachedParent()
@@ -235,18 +239,17 @@ final class TarExtractor {
     /// Opens the directory at `components` below the root, one `O_NOFOLLOW`
     /// step at a time, creating directories the archive implies but has not
     /// listed. The returned descriptor is the caller's to close.
-    private func openDirectoryChain(_ components: ArraySlice<String>, creatingMissing: Bool) throws -> Int32 {
+    private func openDirectoryChain(_ components: ArraySlice<[UInt8]>, creatingMissing: Bool) throws -> Int32 {
         var current = fcntl(root, F_DUPFD_CLOEXEC, 0)
         if current < 0 { throw TreeProblem.system("dup", on: ".", errno: errno) }
-        var prefix = ""
-        for component in components {
-            prefix = prefix.isEmpty ? component : prefix + "/" + component
-            let name = Array(component.utf8)
+        var prefix: [UInt8] = []
+        for name in components {
+            prefix = prefix.isEmpty ? name : prefix + [MemberPath.separator] + name
             if creatingMissing && extracted[prefix] == nil {
                 if Posix.withCString(name, { mkdirat(current, $0, 0o700) }) != 0 {
                     let code = errno
                     close(current)
-                    throw TreeProblem.system("mkdir", on: prefix, errno: code)
+                    throw TreeProblem.system("mkdir", on: Posix.display(prefix), errno: code)
                 }
                 extracted[prefix] = .directory
                 directoryMetadata[prefix] = DirectoryMetadata(mode: 0o755, uid: nil, gid: nil, modified: nil)
@@ -254,7 +257,7 @@ final class TarExtractor {
             let next = Posix.withCString(name) { openat(current, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
             let code = errno
             close(current)
-            if next < 0 { throw TreeProblem.system("open directory", on: prefix, errno: code) }
+            if next < 0 { throw TreeProblem.system("open directory", on: Posix.display(prefix), errno: code) }
             current = next
         }
         return current

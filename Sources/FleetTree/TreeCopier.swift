@@ -6,7 +6,9 @@ import Glibc
 ///
 /// Not copied: extended attributes (including ACLs and file capabilities),
 /// access times, and holes in sparse files (they become allocated zeros
-/// unless the file system's `copy_file_range` preserves them).
+/// unless the file system's `copy_file_range` preserves them). Further names
+/// of a hard link are made with `linkat` from the destination root, so a
+/// first copy whose path exceeds PATH_MAX (4096 bytes) cannot be linked.
 public enum TreeCopier {
     /// Copies the tree at `from` to the new directory `to`, which must not
     /// exist yet. On failure nothing is left at `to`.
@@ -31,7 +33,8 @@ public enum TreeCopier {
                 let fd = open(to, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
                 if fd < 0 { throw TreeProblem.system("open directory", on: to, errno: errno) }
                 let destination = FileDescriptor(adopting: fd)
-                let copier = TreeCopyOperation(destinationRoot: destination.raw)
+                let identity = try Posix.status(of: destination.raw, displayPath: to)
+                let copier = TreeCopyOperation(destinationRoot: destination.raw, identity: identity)
                 try copier.copyContents(of: source.raw, into: destination.raw, path: [])
                 try Posix.applyMetadata(
                     to: destination.raw, uid: sourceStatus.st_uid, gid: sourceStatus.st_gid,

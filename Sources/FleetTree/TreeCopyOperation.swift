@@ -10,12 +10,15 @@ final class TreeCopyOperation {
     }
 
     private let destinationRoot: Int32
+    /// The destination root's inode, to notice a destination inside the source.
+    private let destinationRootIdentity: InodeKey
     /// Destination path of the first copy of each multiply-linked source inode.
     private var firstCopies: [InodeKey: [UInt8]] = [:]
     private let dataCopier = FileDataCopier()
 
-    init(destinationRoot: Int32) {
+    init(destinationRoot: Int32, identity: stat) {
         self.destinationRoot = destinationRoot
+        destinationRootIdentity = InodeKey(device: UInt64(identity.st_dev), inode: UInt64(identity.st_ino))
     }
 
     func copyContents(of source: Int32, into destination: Int32, path: [UInt8]) throws {
@@ -70,6 +73,13 @@ final class TreeCopyOperation {
         _ name: [UInt8], from source: Int32, into destination: Int32, path: [UInt8], status: stat
     ) throws {
         let display = Posix.display(path)
+        if InodeKey(device: UInt64(status.st_dev), inode: UInt64(status.st_ino)) == destinationRootIdentity {
+            // Copying on would copy the copy into itself without end.
+            throw TreeProblem(
+                path: display,
+                problem: "the destination is inside the source (at \"\(display)\")",
+                remedy: "choose a destination outside the source tree")
+        }
         let sourceChild = try Posix.openDirectory(at: source, name: name, displayPath: display)
         let opened = try Posix.status(of: sourceChild.raw, displayPath: display)
         guard opened.st_dev == status.st_dev && opened.st_ino == status.st_ino else {

@@ -41,9 +41,10 @@ struct TestAgent {
     func cli(_ args: [String], stdin: String? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Self.binary)
-        p.arguments = args + ["--root", root]
+        p.arguments = args
         var env = ProcessInfo.processInfo.environment
         env["VFLEET_CGROUP_PARENT"] = nil
+        env["VFLEET_AGENT_ROOT"] = root
         p.environment = env
         let out = Pipe(), err = Pipe(), inp = Pipe()
         p.standardOutput = out

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import FleetTree
+import FleetTree
 
 @Suite struct SHA256HasherTests {
     @Test func knownVectors() {

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import FleetTree
+import FleetTree
 
 @Suite struct TarImporterTests {
     /// The sample tree plus owners and times that must survive a round trip.

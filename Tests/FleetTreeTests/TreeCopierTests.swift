@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import FleetTree
+import FleetTree
 
 @Suite struct TreeCopierTests {
     @Test func copyHasTheSameDigestAndKeepsLinksTimesAndModes() throws {
@@ -80,5 +80,18 @@ import Testing
         }
         #expect(error.description.contains(directory + "/missing"))
         #expect(!FileManager.default.fileExists(atPath: directory + "/copy"))
+    }
+
+    @Test func destinationInsideTheSourceIsRefusedAndRemoved() throws {
+        let directory = try TestDirectory.make()
+        defer { TestDirectory.remove(directory) }
+        try TestDirectory.makeDirectory(directory + "/source")
+        try TestDirectory.writeFile(directory + "/source/a", "a")
+
+        let error = try #require(throws: TreeError.self) {
+            try TreeCopier.copy(from: directory + "/source", to: directory + "/source/copy")
+        }
+        #expect(error.description.contains("the destination is inside the source"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory + "/source") == ["a"])
     }
 }

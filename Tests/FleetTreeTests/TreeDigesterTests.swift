@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import FleetTree
+import FleetTree
 
 @Suite struct TreeDigesterTests {
     /// A small tree with every common kind of entry.
@@ -22,8 +22,10 @@ import Testing
     @Test func digestIsStableAndIndependentOfInodesAndTimes() throws {
         let directory = try TestDirectory.make()
         defer { TestDirectory.remove(directory) }
-        try Self.makeSampleTree(at: directory + "/a")
-        try Self.makeSampleTree(at: directory + "/b")
+        for tree in ["/a", "/b"] {
+            try TestDirectory.makeDirectory(directory + tree)
+            try Self.makeSampleTree(at: directory + tree)
+        }
         _ = try Shell.run("touch -d '2001-01-01' '\(directory)/b/etc/hostname' '\(directory)/b/etc'")
 
         let first = try TreeDigester.digest(root: directory + "/a")
@@ -40,6 +42,7 @@ import Testing
         let directory = try TestDirectory.make()
         defer { TestDirectory.remove(directory) }
         let root = directory + "/tree"
+        try TestDirectory.makeDirectory(root)
         try Self.makeSampleTree(at: root)
         let original = try TreeDigester.digest(root: root).digest
         var seen: Set<String> = [original]
@@ -156,6 +159,7 @@ import Testing
         #expect(mknod(directory + "/null", S_IFCHR | 0o666, 0x103) == 0)
         #expect(mknod(directory + "/sda1", S_IFBLK | 0o660, 0x801) == 0)
         _ = chmod(directory + "/null", 0o666)
+        _ = chmod(directory + "/sda1", 0o660)
         let owner = try TestDirectory.lstatus(directory + "/null")
         let ids = "\(owner.st_uid)\0\(owner.st_gid)"
 
