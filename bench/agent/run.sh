@@ -37,15 +37,14 @@ ROOTFS=$ROOT/templates/bb/rootfs
 # same four namespaces and no network namespace.
 BUNDLE=$WORK/bundle
 mkdir -p "$BUNDLE"
-ln -s "$ROOTFS" "$BUNDLE/rootfs"
 (cd "$BUNDLE" && runc spec)
-python3 - "$BUNDLE/config.json" <<'PY'
+python3 - "$BUNDLE/config.json" "$ROOTFS" <<'PY'
 import json, sys
 p = sys.argv[1]
 c = json.load(open(p))
 c["process"]["terminal"] = False
 c["process"]["args"] = ["/bin/true"]
-c["root"] = {"path": "rootfs", "readonly": True}
+c["root"] = {"path": sys.argv[2], "readonly": True}
 c["linux"]["namespaces"] = [{"type": t} for t in ("pid", "mount", "uts", "ipc")]
 json.dump(c, open(p, "w"), indent=1)
 PY

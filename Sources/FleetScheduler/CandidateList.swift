@@ -1,0 +1,166 @@
+/// A sorted list of hosts kept in blocks of 16 to 127 keys. Insert and remove
+/// cost a binary search plus a shift inside one block, and a search skips any
+/// block whose best free CPU or disk is below the guest's need. A heap would
+/// have to pop and re-push every misfit it passes; one flat sorted array would
+/// shift thousands of keys on every placement.
+struct CandidateList<Key: CandidateKey>: Sendable {
+    private static var targetBlockSize: Int { 64 }
+
+    private var blocks: [[Key]] = []
+    /// The last key of each block, for the binary search over blocks.
+    private var lasts: [Key] = []
+    private var maxFreeCpu: [Int] = []
+    private var maxFreeDisk: [UInt64] = []
+
+    init() {}
+
+    init(sorted keys: [Key]) {
+        var start = 0
+        while start < keys.count {
+            let end = min(start + Self.targetBlockSize, keys.count)
+            appendBlock(Array(keys[start..<end]))
+            start = end
+        }
+    }
+
+    var first: Key? { blocks.first?.first }
+
+    mutating func insert(_ key: Key) {
+        guard !blocks.isEmpty else {
+            appendBlock([key])
+            return
+        }
+        let b = min(blockIndex(for: key), blocks.count - 1)
+        blocks[b].insert(key, at: Self.position(of: key, in: blocks[b]))
+        lasts[b] = blocks[b][blocks[b].count - 1]
+        maxFreeCpu[b] = max(maxFreeCpu[b], key.freeCpu)
+        maxFreeDisk[b] = max(maxFreeDisk[b], key.freeDisk)
+        if blocks[b].count >= 2 * Self.targetBlockSize { split(b) }
+    }
+
+    mutating func remove(_ key: Key) {
+        let b = blockIndex(for: key)
+        guard b < blocks.count else {
+            assertionFailure("candidate list: removing a key that is not listed")
+            return
+        }
+        let i = Self.position(of: key, in: blocks[b])
+        guard i < blocks[b].count, blocks[b][i] == key else {
+            assertionFailure("candidate list: removing a key that is not listed")
+            return
+        }
+        blocks[b].remove(at: i)
+        if blocks[b].isEmpty {
+            removeBlock(b)
+            return
+        }
+        lasts[b] = blocks[b][blocks[b].count - 1]
+        refreshMaxima(b)
+        // Without merging, churn could leave many tiny blocks and turn block
+        // skipping back into a scan of every host.
+        if blocks[b].count < Self.targetBlockSize / 4, blocks.count > 1 { merge(b) }
+    }
+
+    /// The first key at or after `start` (the beginning when nil) that has
+    /// at least `minCpu` and `minDisk` free and that `accept` takes. `stop`
+    /// must turn true at some point in list order and stay true; the search
+    /// ends there.
+    func firstMatch(
+        from start: Key?, minCpu: Int, minDisk: UInt64,
+        stop: (Key) -> Bool, accept: (Key) -> Bool
+    ) -> Key? {
+        var b = 0
+        var i = 0
+        if let start {
+            b = blockIndex(for: start)
+            guard b < blocks.count else { return nil }
+            i = Self.position(of: start, in: blocks[b])
+        }
+        while b < blocks.count {
+            let items = blocks[b]
+            if maxFreeCpu[b] < minCpu || maxFreeDisk[b] < minDisk {
+                if stop(items[i]) { return nil }
+            } else {
+                while i < items.count {
+                    let key = items[i]
+                    if stop(key) { return nil }
+                    if key.freeCpu >= minCpu, key.freeDisk >= minDisk, accept(key) { return key }
+                    i += 1
+                }
+            }
+            b += 1
+            i = 0
+        }
+        return nil
+    }
+
+    /// The first block whose last key is not below `key`; `blocks.count` if none.
+    private func blockIndex(for key: Key) -> Int {
+        var low = 0
+        var high = lasts.count
+        while low < high {
+            let mid = (low + high) / 2
+            if lasts[mid] < key { low = mid + 1 } else { high = mid }
+        }
+        return low
+    }
+
+    /// The first index in `items` whose key is not below `key`.
+    private static func position(of key: Key, in items: [Key]) -> Int {
+        var low = 0
+        var high = items.count
+        while low < high {
+            let mid = (low + high) / 2
+            if items[mid] < key { low = mid + 1 } else { high = mid }
+        }
+        return low
+    }
+
+    private mutating func appendBlock(_ items: [Key]) {
+        blocks.append(items)
+        lasts.append(items[items.count - 1])
+        maxFreeCpu.append(0)
+        maxFreeDisk.append(0)
+        refreshMaxima(blocks.count - 1)
+    }
+
+    private mutating func removeBlock(_ b: Int) {
+        blocks.remove(at: b)
+        lasts.remove(at: b)
+        maxFreeCpu.remove(at: b)
+        maxFreeDisk.remove(at: b)
+    }
+
+    private mutating func split(_ b: Int) {
+        let half = blocks[b].count / 2
+        let tail = Array(blocks[b][half...])
+        blocks[b].removeSubrange(half...)
+        lasts[b] = blocks[b][half - 1]
+        refreshMaxima(b)
+        blocks.insert(tail, at: b + 1)
+        lasts.insert(tail[tail.count - 1], at: b + 1)
+        maxFreeCpu.insert(0, at: b + 1)
+        maxFreeDisk.insert(0, at: b + 1)
+        refreshMaxima(b + 1)
+    }
+
+    private mutating func merge(_ b: Int) {
+        let left = b + 1 < blocks.count ? b : b - 1
+        blocks[left].append(contentsOf: blocks[left + 1])
+        removeBlock(left + 1)
+        lasts[left] = blocks[left][blocks[left].count - 1]
+        refreshMaxima(left)
+        if blocks[left].count >= 2 * Self.targetBlockSize { split(left) }
+    }
+
+    private mutating func refreshMaxima(_ b: Int) {
+        var cpu = Int.min
+        var disk: UInt64 = 0
+        for key in blocks[b] {
+            cpu = max(cpu, key.freeCpu)
+            disk = max(disk, key.freeDisk)
+        }
+        maxFreeCpu[b] = cpu
+        maxFreeDisk[b] = disk
+    }
+}

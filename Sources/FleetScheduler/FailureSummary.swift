@@ -1,0 +1,31 @@
+/// The parts of a failure message that look at all hosts at once.
+enum FailureSummary {
+    /// "…and 180 more hosts: 120 for memory, 60 for cpu": big fleets get
+    /// counts by reason instead of a line per host.
+    static func remainder(_ rejections: ArraySlice<HostRejection>) -> String {
+        var counts: [RejectionKind: Int] = [:]
+        for rejection in rejections { counts[rejection.kind, default: 0] += 1 }
+        let order = RejectionKind.allCases
+        let parts = counts
+            .sorted { ($1.value, order.firstIndex(of: $0.key)!) < ($0.value, order.firstIndex(of: $1.key)!) }
+            .map { "\($0.value) for \($0.key.rawValue)" }
+        let hosts = rejections.count == 1 ? "host" : "hosts"
+        return "…and \(rejections.count) more \(hosts): " + parts.joined(separator: ", ")
+    }
+
+    /// What the operator can change, from the reasons that occurred.
+    static func advice(for rejections: [HostRejection]) -> String {
+        let kinds = Set(rejections.map(\.kind))
+        var actions: [String] = []
+        let resources = [RejectionKind.memory, .cpu, .disk].filter(kinds.contains).map(\.rawValue)
+        if !resources.isEmpty {
+            actions.append("free or add \(resources.joined(separator: "/")) (stop or remove guests, or add hosts)")
+        }
+        if kinds.contains(.antiAffinity) { actions.append("add hosts or take the guest out of its anti-affinity group") }
+        if kinds.contains(.labels) { actions.append("label more hosts or relax the guest's required labels") }
+        if kinds.contains(.cordoned) { actions.append("uncordon a host") }
+        if kinds.contains(.unreachable) { actions.append("bring unreachable hosts back") }
+        if actions.isEmpty { actions.append("add hosts") }
+        return "to place it: " + actions.joined(separator: "; ")
+    }
+}

@@ -1,0 +1,76 @@
+/// The controller's scheduler: a pure function of the hosts, the guests
+/// already placed and the policy. It does no I/O; the controller feeds it a
+/// snapshot and acts on its answers.
+///
+/// Cost: building is O(H log H + P) for H hosts and P placed guests. The
+/// first guest with a given set of required labels builds an index of the
+/// matching hosts (O(M log M) for M matches). After that a placement is
+/// O(S · log H) for S distinct host memory sizes under spread (one under
+/// binpack), plus the misfits passed over, which block skipping bounds. Only
+/// a guest that fits nowhere costs O(H): every host's reason is worded.
+public struct Scheduler: Sendable {
+    public let policy: PlacementPolicy
+    public let cpuOvercommit: Double
+
+    /// Sorted by name, so an index doubles as the name tie-breaker.
+    var hosts: [HostState]
+    let hostIndexByName: [String: Int]
+    var guests: [String: GuestRecord] = [:]
+    /// Built on first use, one per distinct set of required labels.
+    var indexes: [CandidateIndex] = []
+    var indexByRequirement: [[String: String]: Int] = [:]
+    /// Hosts that take new guests, in name order.
+    let availableHosts: [Int]
+    /// Hosts that take new guests, by label, in name order.
+    let availableHostsByLabel: [LabelPair: [Int]]
+
+    public init(hosts: [HostCapacity], placed: [PlacedGuest], policy: PlacementPolicy = .spread, cpuOvercommit: Double = 1.0) {
+        self.init(hosts: hosts, placed: placed, policy: policy, cpuOvercommit: cpuOvercommit, evacuating: nil)
+    }
+
+    /// `evacuating` names a host that takes no guest because its guests are
+    /// being moved off it.
+    init(hosts: [HostCapacity], placed: [PlacedGuest], policy: PlacementPolicy, cpuOvercommit: Double, evacuating: String?) {
+        self.policy = policy
+        // A factor that is not a number would make every comparison false.
+        self.cpuOvercommit = cpuOvercommit.isNaN ? 1 : max(cpuOvercommit, 0)
+        // A name listed twice keeps its first entry: enrolment prevents it,
+        // and a scheduler that traps would take the controller down with it.
+        let ordered = hosts.enumerated().sorted { ($0.element.name, $0.offset) < ($1.element.name, $1.offset) }
+        var states: [HostState] = []
+        var byName: [String: Int] = [:]
+        for (_, capacity) in ordered where byName[capacity.name] == nil {
+            byName[capacity.name] = states.count
+            let unavailable: RejectionKind? =
+                capacity.name == evacuating ? .evacuating
+                : !capacity.reachable ? .unreachable
+                : capacity.cordoned ? .cordoned
+                : nil
+            states.append(HostState(
+                capacity: capacity, rank: Int32(states.count), cpuOvercommit: self.cpuOvercommit,
+                unavailable: unavailable))
+        }
+        var available: [Int] = []
+        var byLabel: [LabelPair: [Int]] = [:]
+        for (index, state) in states.enumerated() where state.unavailable == nil {
+            available.append(index)
+            for (key, value) in state.capacity.labels { byLabel[LabelPair(key: key, value: value), default: []].append(index) }
+        }
+        self.hosts = states
+        self.hostIndexByName = byName
+        self.availableHosts = available
+        self.availableHostsByLabel = byLabel
+        for guest in placed {
+            let index = byName[guest.host]
+            // A guest listed twice still uses resources twice; the record
+            // keeps the first, which is the one remove(guest:) releases.
+            if let index { self.hosts[index].add(guest.guest) }
+            if guests[guest.guest.name] == nil { guests[guest.guest.name] = GuestRecord(demand: guest.guest, hostName: guest.host, host: index) }
+        }
+    }
+
+    /// What is allocated on a host, or nil if no host has that name.
+    public func allocation(of host: String) -> HostAllocation? {
+        hostIndexByName[host].map { hosts[$0].allocation }
+    }
+}
