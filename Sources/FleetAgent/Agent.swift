@@ -217,6 +217,12 @@ public final class Agent: Sendable {
         }
     }
 
+    public func receiveTemplate(name: String, archive: String, expectedDigest: String) throws(FleetError) -> TemplateInfo {
+        let lock = try lock()
+        defer { withExtendedLifetime(lock) {} }
+        return try templates.receive(name: name, archive: archive, expectedDigest: expectedDigest)
+    }
+
     public func importTemplate(name: String, path: String) throws(FleetError) -> TemplateInfo {
         try Names.validate(name, kind: "template")
         return try templates.importTree(name: name, from: path)

@@ -17,10 +17,57 @@ public final class RPCServer {
     /// Serves until stdin ends.
     public func serve() {
         reaper.startBackground()
-        while let line = readLine(strippingNewline: true) {
+        let input = InputReader(fd: 0)
+        while let line = input.readLine() {
             if line.allSatisfy({ $0 == " " || $0 == "\t" || $0 == "\r" }) { continue }
-            let response = handle(line: line)
-            FileHandle.standardOutput.write(Data((response + "\n").utf8))
+            if case .success(let request) = RPCRequest.parse(line), request.method == RPCMethod.templateReceive {
+                let (text, keepServing) = receiveTemplate(request, input: input)
+                FileHandle.standardOutput.write(Data((text + "\n").utf8))
+                if !keepServing { break }
+                continue
+            }
+            FileHandle.standardOutput.write(Data((handle(line: line) + "\n").utf8))
+        }
+    }
+
+    /// template.receive: the request line is followed by exactly `bytes`
+    /// bytes of tar archive. They are read whatever the params say, so the
+    /// stream stays in step; if `bytes` itself is unreadable the stream
+    /// cannot be resynchronised and the session ends after the error.
+    func receiveTemplate(_ r: RPCRequest, input: InputReader) -> (String, Bool) {
+        guard case .object(let o)? = r.params, case .number(let n)? = o["bytes"], n >= 0, n == n.rounded() else {
+            return (RPCResponse(id: r.id, error: .invalid("template.receive: \"bytes\" must give the archive's length; closing the session")).line(), false)
+        }
+        let bytes = UInt64(n)
+        let incoming = agent.paths.templates + "/.incoming-\(UUID().uuidString.prefix(8)).tar"
+        try? agent.paths.ensure()
+        let fd = open(incoming, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        defer { unlink(incoming) }
+        guard fd >= 0 else {
+            // Drain into nothing to keep the stream in step.
+            let devnull = open("/dev/null", O_WRONLY | O_CLOEXEC)
+            let ok = input.copy(bytes, to: devnull)
+            close(devnull)
+            return (RPCResponse(id: r.id, error: .failed("template.receive: cannot write \(incoming): \(String(cString: strerror(errno)))")).line(), ok)
+        }
+        let complete = input.copy(bytes, to: fd)
+        let synced = fsync(fd) == 0
+        close(fd)
+        guard complete else {
+            return (RPCResponse(id: r.id, error: .failed("template.receive: the archive ended early or the disk is full; nothing was installed")).line(), false)
+        }
+        guard synced else {
+            return (RPCResponse(id: r.id, error: .failed("template.receive: cannot store the archive (disk full?); nothing was installed")).line(), true)
+        }
+        guard greeted else {
+            return (RPCResponse(id: r.id, error: FleetError(.protocolError, "template.receive: send hello first")).line(), true)
+        }
+        do {
+            let p = try TemplateReceiveParams.decode(r.params, method: r.method)
+            let info = try agent.receiveTemplate(name: p.name, archive: incoming, expectedDigest: p.digest)
+            return (RPCResponse(id: r.id, result: try encode(info)).line(), true)
+        } catch {
+            return (RPCResponse(id: r.id, error: error).line(), true)
         }
     }
 

@@ -33,17 +33,19 @@ public struct TemplateStore: Sendable {
     /// Builds a small template from Debian's busybox-static package.
     public func buildBusybox(name: String) throws(FleetError) -> TemplateInfo {
         try install(name: name, source: "busybox") { (rootfs: String) throws(FleetError) in
-            try BusyboxRootfs.build(at: rootfs)
+            do throws(BusyboxRootfsError) { try BusyboxRootfs.build(at: rootfs) } catch {
+                throw FleetError(error.missingBusybox ? .unsupported : .failed, error.description)
+            }
         }
     }
 
     /// Imports a directory or a tar archive (optionally compressed).
-    public func importTree(name: String, from path: String) throws(FleetError) -> TemplateInfo {
+    public func importTree(name: String, from path: String, source: String? = nil) throws(FleetError) -> TemplateInfo {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
             throw .notFound("cannot import template \(name): \(path) does not exist")
         }
-        let source = "import:" + path
+        let source = source ?? "import:" + path
         if isDir.boolValue {
             return try install(name: name, source: source) { (rootfs: String) throws(FleetError) in
                 do {
@@ -112,6 +114,25 @@ public struct TemplateStore: Sendable {
             throw .failed("cannot install template \(name): \(String(cString: strerror(errno)))")
         }
         done = true
+        return info
+    }
+}
+
+extension TemplateStore {
+    /// Installs a template from an archive streamed by the controller, and
+    /// only if its tree digest is the one the controller announced.
+    public func receive(name: String, archive: String, expectedDigest: String) throws(FleetError) -> TemplateInfo {
+        try Names.validate(name, kind: "template")
+        if exists(name) {
+            let existing = try info(name)
+            if existing.digest == expectedDigest { return existing }
+            throw .conflict("template \(name) exists on this host with digest \(existing.digest.prefix(12)), not \(expectedDigest.prefix(12)) (remove it or use another name)")
+        }
+        let info = try importTree(name: name, from: archive, source: "controller")
+        guard info.digest == expectedDigest else {
+            try? remove(name: name, guests: [])
+            throw .failed("template \(name) arrived with digest \(info.digest.prefix(12)), expected \(expectedDigest.prefix(12)): the transfer was corrupted; nothing was kept (retry)")
+        }
         return info
     }
 }

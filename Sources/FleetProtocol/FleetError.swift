@@ -12,6 +12,8 @@ public struct FleetError: Error, CustomStringConvertible, Sendable, Equatable, C
         case unsupported
         /// The operation was tried and failed.
         case failed
+        /// A host could not be reached (SSH connect, host key, authentication, timeout).
+        case unreachable
         /// hello was not sent first, or with a version this agent does not speak.
         case protocolError = "protocol_error"
     }

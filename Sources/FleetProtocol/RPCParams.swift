@@ -151,6 +151,7 @@ public enum RPCMethod {
     public static let templateBuild = "template.build"
     public static let templateImport = "template.import"
     public static let templateRemove = "template.remove"
+    public static let templateReceive = "template.receive"
     public static let guestCreate = "guest.create"
     public static let guestStart = "guest.start"
     public static let guestStop = "guest.stop"
@@ -160,7 +161,22 @@ public enum RPCMethod {
     public static let guestList = "guest.list"
     public static let guestStatus = "guest.status"
 
-    public static let all = [hello, check, templateList, templateBuild, templateImport, templateRemove,
+    public static let all = [hello, check, templateList, templateBuild, templateImport, templateRemove, templateReceive,
                              guestCreate, guestStart, guestStop, guestRestart, guestDestroy, guestExec,
                              guestList, guestStatus]
+}
+
+/// template.receive: the request line is followed on the same stream by
+/// exactly `bytes` bytes of tar archive.
+public struct TemplateReceiveParams: RPCParams, Equatable {
+    public static let fields: Set<String> = ["name", "digest", "bytes"]
+    public var name: String
+    /// The tree digest the template must have once extracted.
+    public var digest: String
+    public var bytes: UInt64
+    public init(name: String, digest: String, bytes: UInt64) {
+        self.name = name
+        self.digest = digest
+        self.bytes = bytes
+    }
 }

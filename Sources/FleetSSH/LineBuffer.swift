@@ -14,7 +14,7 @@ struct LineBuffer {
     var count: Int { bytes.count - start }
     var isEmpty: Bool { count == 0 }
 
-    mutating func append(_ chunk: UnsafeRawBufferPointer) {
+    mutating func append(_ chunk: [UInt8]) {
         bytes.append(contentsOf: chunk)
     }
 

@@ -5,9 +5,10 @@ enum FailureSummary {
     static func remainder(_ rejections: ArraySlice<HostRejection>) -> String {
         var counts: [RejectionKind: Int] = [:]
         for rejection in rejections { counts[rejection.kind, default: 0] += 1 }
-        let order = RejectionKind.allCases
+        // Most frequent first; equal counts in the enum's order, for stable text.
+        let rank = Dictionary(uniqueKeysWithValues: RejectionKind.allCases.enumerated().map { ($1, $0) })
         let parts = counts
-            .sorted { ($1.value, order.firstIndex(of: $0.key)!) < ($0.value, order.firstIndex(of: $1.key)!) }
+            .sorted { ($1.value, rank[$0.key, default: 0]) < ($0.value, rank[$1.key, default: 0]) }
             .map { "\($0.value) for \($0.key.rawValue)" }
         let hosts = rejections.count == 1 ? "host" : "hosts"
         return "…and \(rejections.count) more \(hosts): " + parts.joined(separator: ", ")

@@ -87,11 +87,11 @@ enum HostRules {
     }
 
     private static func cpuReason(_ guest: GuestDemand, _ host: HostState, cpuOvercommit: Double) -> String {
-        let free = Quantity.cpus(max(host.freeCpu, 0))
-        let needs = "cpu: needs \(Quantity.cpus(guest.cpuNeed)) cpus, \(free) free"
-        if cpuOvercommit == 1 { return needs + " of \(Quantity.cpus(host.cpuLimit))" }
-        return needs + " of \(Quantity.cpus(host.cpuLimit))"
-            + " (\(Quantity.cpus(host.capacity.cpuMillis)) cpus × \(Quantity.factor(cpuOvercommit)) overcommit)"
+        let unit = guest.cpuNeed == 1000 ? "cpu" : "cpus"
+        let needs = "cpu: needs \(Quantity.cpus(guest.cpuNeed)) \(unit), \(Quantity.cpus(max(host.freeCpu, 0))) free"
+            + " of \(Quantity.cpus(host.cpuLimit))"
+        if cpuOvercommit == 1 { return needs }
+        return needs + " (\(Quantity.cpus(host.capacity.cpuMillis)) cpus × \(Quantity.factor(cpuOvercommit)) overcommit)"
     }
 
     private static func diskReason(_ guest: GuestDemand, _ host: HostState) -> String {

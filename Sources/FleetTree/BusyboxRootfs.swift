@@ -1,18 +1,24 @@
-import FleetProtocol
 import Foundation
 import Glibc
 
 /// A minimal root file system around Debian's static busybox: enough for the
 /// demo, the tests and the benchmarks, and small (about 2 MB).
-enum BusyboxRootfs {
+/// Failure to build a busybox root, with what to do about it.
+public struct BusyboxRootfsError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    /// true when the host lacks the static busybox (an install problem, not a bug).
+    public let missingBusybox: Bool
+}
+
+public enum BusyboxRootfs {
     /// Where Debian's busybox-static puts its binary (usr-merged or not).
     static let candidates = ["/bin/busybox", "/usr/bin/busybox"]
 
-    static func findStaticBusybox() throws(FleetError) -> String {
+    public static func findStaticBusybox() throws(BusyboxRootfsError) -> String {
         for path in candidates where FileManager.default.isExecutableFile(atPath: path) {
             if isStatic(path) { return path }
         }
-        throw .unsupportedHost("cannot build a busybox template: no static busybox found at \(candidates.joined(separator: " or ")) (apt-get install busybox-static)")
+        throw BusyboxRootfsError(description: "cannot build a busybox template: no static busybox found at \(candidates.joined(separator: " or ")) (apt-get install busybox-static)", missingBusybox: true)
     }
 
     /// A static ELF has no PT_INTERP program header; a dynamic busybox
@@ -35,7 +41,7 @@ enum BusyboxRootfs {
         return true
     }
 
-    static func build(at rootfs: String) throws(FleetError) {
+    public static func build(at rootfs: String) throws(BusyboxRootfsError) {
         let busybox = try findStaticBusybox()
         let fm = FileManager.default
         do {
@@ -60,21 +66,21 @@ enum BusyboxRootfs {
             try write(rootfs + "/etc/shadow", "root:*:19000:0:99999:7:::\n", mode: 0o640)
             try write(rootfs + "/etc/profile", "export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\nPS1='\\h:\\w\\$ '\n", mode: 0o644)
             try write(rootfs + "/etc/hosts", "127.0.0.1 localhost\n::1 localhost\n", mode: 0o644)
-        } catch let e as FleetError {
+        } catch let e as BusyboxRootfsError {
             throw e
         } catch {
-            throw .failed("cannot build busybox template: \(error.localizedDescription)")
+            throw BusyboxRootfsError(description: "cannot build busybox template: \(error.localizedDescription)", missingBusybox: false)
         }
     }
 
-    static func applets(_ busybox: String) throws(FleetError) -> [String] {
+    static func applets(_ busybox: String) throws(BusyboxRootfsError) -> [String] {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: busybox)
         p.arguments = ["--list-full"]
         let out = Pipe()
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice
-        do { try p.run() } catch { throw .failed("cannot run \(busybox) --list-full: \(error.localizedDescription)") }
+        do { try p.run() } catch { throw BusyboxRootfsError(description: "cannot run \(busybox) --list-full: \(error.localizedDescription)", missingBusybox: false) }
         let data = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
@@ -106,8 +112,4 @@ enum BusyboxRootfs {
     done
 
     """
-}
-
-extension FleetError {
-    static func unsupportedHost(_ message: String) -> FleetError { FleetError(.unsupported, message) }
 }

@@ -1,0 +1,76 @@
+import Foundation
+import Glibc
+
+/// Reads the RPC stream: lines of JSON, and after a bulk request exactly N
+/// raw bytes (a template archive). One buffer serves both, so no byte read
+/// ahead for a line is lost to the bulk data.
+final class InputReader {
+    private let fd: Int32
+    private var buffer: [UInt8] = []
+    private var start = 0
+    private var eof = false
+
+    init(fd: Int32 = 0) { self.fd = fd }
+
+    private func fill() -> Bool {
+        if eof { return false }
+        if start > 0 && start >= buffer.count / 2 {
+            buffer.removeFirst(start)
+            start = 0
+        }
+        var chunk = [UInt8](repeating: 0, count: 256 * 1024)
+        while true {
+            let n = read(fd, &chunk, chunk.count)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 {
+                eof = true
+                return false
+            }
+            buffer.append(contentsOf: chunk[0..<n])
+            return true
+        }
+    }
+
+    /// The next line without its newline; nil at the end of input.
+    func readLine() -> String? {
+        var searchFrom = start
+        while true {
+            if let nl = buffer[searchFrom...].firstIndex(of: 10) {
+                let line = String(decoding: buffer[start..<nl], as: UTF8.self)
+                start = nl + 1
+                return line
+            }
+            searchFrom = buffer.count
+            let before = buffer.count - start
+            if !fill() {
+                if before == 0 { return nil }
+                let line = String(decoding: buffer[start...], as: UTF8.self)
+                start = buffer.count
+                return line
+            }
+            searchFrom = start + before
+        }
+    }
+
+    /// Copies exactly `count` bytes to `fd`; false if the input ended first.
+    func copy(_ count: UInt64, to out: Int32) -> Bool {
+        var left = count
+        while left > 0 {
+            if start >= buffer.count && !fill() { return false }
+            let take = min(UInt64(buffer.count - start), left)
+            let ok = buffer[start..<(start + Int(take))].withUnsafeBytes { raw -> Bool in
+                var off = 0
+                while off < raw.count {
+                    let n = write(out, raw.baseAddress! + off, raw.count - off)
+                    if n < 0 { if errno == EINTR { continue }; return false }
+                    off += n
+                }
+                return true
+            }
+            start += Int(take)
+            left -= take
+            if !ok { return false }
+        }
+        return true
+    }
+}

@@ -1,0 +1,67 @@
+import FleetProtocol
+import FleetScheduler
+import Foundation
+
+/// The controller's settings: `vfleet config set KEY VALUE` stores them in
+/// the store; these are the keys and their defaults.
+public struct ControllerSettings: Sendable {
+    public var placementPolicy: PlacementPolicy = .spread
+    /// What a guest without limits reserves for the scheduler.
+    public var defaultMemoryBytes: UInt64 = 256 << 20
+    public var defaultCPUMillis: Int = 1000
+    public var defaultDiskBytes: UInt64 = 1 << 30
+    public var connectTimeout: Double = 5
+    public var callTimeout: Double = 60
+    public var maxParallelHosts: Int = 16
+    public var knownHostsFile: String
+    public var identityFile: String
+
+    public static let keys: [(String, String)] = [
+        ("placement.policy", "spread or binpack (default spread)"),
+        ("defaults.memory", "memory reserved for a guest without --memory (default 256M)"),
+        ("defaults.cpus", "cpus reserved for a guest without --cpus (default 1)"),
+        ("defaults.disk", "disk reserved for a guest without --disk (default 1G)"),
+        ("ssh.connect-timeout", "seconds to connect to a host (default 5)"),
+        ("ssh.call-timeout", "seconds an agent call may take (default 60)"),
+        ("hosts.parallel", "hosts asked at once (default 16)"),
+    ]
+
+    public init(knownHostsFile: String, identityFile: String) {
+        self.knownHostsFile = knownHostsFile
+        self.identityFile = identityFile
+    }
+
+    /// Applies stored values; an invalid stored value is an error naming the key.
+    public mutating func apply(_ values: [String: String]) throws(FleetError) {
+        for (key, value) in values { try set(key, value) }
+    }
+
+    public mutating func set(_ key: String, _ value: String) throws(FleetError) {
+        func bad(_ what: String) -> FleetError { .invalid("config \(key): \"\(value)\" is not \(what)") }
+        switch key {
+        case "placement.policy":
+            guard let p = PlacementPolicy(rawValue: value) else { throw bad("spread or binpack") }
+            placementPolicy = p
+        case "defaults.memory":
+            guard let b = ByteSize.parse(value), b >= GuestLimits.minimumMemory else { throw bad("a size of at least 4M") }
+            defaultMemoryBytes = b
+        case "defaults.cpus":
+            guard let m = GuestLimits.parseCPUs(value) else { throw bad("a number of cpus") }
+            defaultCPUMillis = m
+        case "defaults.disk":
+            guard let b = ByteSize.parse(value) else { throw bad("a size") }
+            defaultDiskBytes = b
+        case "ssh.connect-timeout":
+            guard let s = DurationText.seconds(value), s > 0 else { throw bad("a duration") }
+            connectTimeout = s
+        case "ssh.call-timeout":
+            guard let s = DurationText.seconds(value), s > 0 else { throw bad("a duration") }
+            callTimeout = s
+        case "hosts.parallel":
+            guard let n = Int(value), n >= 1, n <= 256 else { throw bad("a number from 1 to 256") }
+            maxParallelHosts = n
+        default:
+            throw .invalid("unknown config key \(key) (known: \(Self.keys.map(\.0).joined(separator: ", ")))")
+        }
+    }
+}

@@ -1,0 +1,158 @@
+import FleetProtocol
+import Foundation
+import GRDB
+
+/// The controller's desired state: one SQLite file (WAL), schema by GRDB
+/// migrations that are never edited once shipped — a change is a new
+/// migration. The only code that touches SQLite.
+public final class FleetStore: Sendable {
+    public let path: String
+    let pool: any DatabaseWriter
+
+    public static let defaultPath = "/var/lib/vfleet-controller/fleet.db"
+
+    /// --db, else VFLEET_DB, else the default.
+    public static func resolvePath(_ option: String?) -> String {
+        if let option, !option.isEmpty { return option }
+        if let env = ProcessInfo.processInfo.environment["VFLEET_DB"], !env.isEmpty { return env }
+        return defaultPath
+    }
+
+    /// Opens (and creates or migrates) the store at `path`.
+    public init(path: String) throws(FleetError) {
+        self.path = path
+        let dir = (path as NSString).deletingLastPathComponent
+        do {
+            try FileManager.default.createDirectory(atPath: dir.isEmpty ? "." : dir, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+            var config = Configuration()
+            config.busyMode = .timeout(15)
+            config.foreignKeysEnabled = true
+            pool = try DatabasePool(path: path, configuration: config)
+            try Self.migrator.migrate(pool)
+        } catch {
+            throw .failed("cannot open the controller store \(path): \(error) (check --db / VFLEET_DB and the directory's permissions)")
+        }
+    }
+
+    /// An in-memory store for tests.
+    public init(inMemory: Void = ()) throws(FleetError) {
+        path = ":memory:"
+        do {
+            var config = Configuration()
+            config.foreignKeysEnabled = true
+            pool = try DatabaseQueue(configuration: config)
+            try Self.migrator.migrate(pool)
+        } catch {
+            throw .failed("cannot create an in-memory store: \(error)")
+        }
+    }
+
+    /// Directory for the controller's own files (template archives, keys):
+    /// next to the database.
+    public var dataDirectory: String {
+        path == ":memory:" ? NSTemporaryDirectory() : (path as NSString).deletingLastPathComponent
+    }
+
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1: hosts, templates, guests, placements, operations, settings") { db in
+            try db.create(table: "hosts") { t in
+                t.primaryKey("name", .text)
+                t.column("address", .text).notNull()
+                t.column("port", .integer).notNull()
+                t.column("user", .text).notNull()
+                t.column("identityFile", .text).notNull()
+                t.column("labels", .jsonText).notNull()
+                t.column("reservedMemoryBytes", .integer).notNull()
+                t.column("cordoned", .boolean).notNull()
+                t.column("state", .text).notNull()
+                t.column("facts", .jsonText)
+                t.column("hostKeyFingerprint", .text).notNull()
+                t.column("addedAt", .double).notNull()
+                t.column("lastSeenAt", .double)
+            }
+            try db.create(table: "templates") { t in
+                t.primaryKey("name", .text)
+                t.column("digest", .text).notNull()
+                t.column("fileCount", .integer).notNull()
+                t.column("totalBytes", .integer).notNull()
+                t.column("archivePath", .text).notNull()
+                t.column("archiveBytes", .integer).notNull()
+                t.column("addedAt", .double).notNull()
+            }
+            try db.create(table: "guests") { t in
+                t.primaryKey("name", .text)
+                t.column("template", .text).notNull().references("templates", column: "name", onDelete: .restrict)
+                t.column("spec", .jsonText).notNull()
+                t.column("memoryBytes", .integer).notNull()
+                t.column("cpuMillis", .integer).notNull()
+                t.column("diskBytes", .integer).notNull()
+                t.column("groupName", .text)
+                t.column("requires", .jsonText).notNull()
+                t.column("desiredState", .text).notNull()
+                t.column("origin", .text)
+                t.column("createdAt", .double).notNull()
+            }
+            try db.create(table: "placements") { t in
+                t.primaryKey("guest", .text).references("guests", column: "name", onDelete: .cascade)
+                t.column("host", .text).notNull().references("hosts", column: "name", onDelete: .restrict).indexed()
+                t.column("placedAt", .double).notNull()
+            }
+            try db.create(table: "operations") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("kind", .text).notNull()
+                t.column("guest", .text).indexed()
+                t.column("host", .text)
+                t.column("params", .text).notNull()
+                t.column("state", .text).notNull().indexed()
+                t.column("step", .text).notNull()
+                t.column("error", .text)
+                t.column("owner", .text).notNull()
+                t.column("createdAt", .double).notNull()
+                t.column("updatedAt", .double).notNull()
+            }
+            try db.create(table: "operation_steps") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("operation", .integer).notNull().references("operations", onDelete: .cascade).indexed()
+                t.column("step", .text).notNull()
+                t.column("state", .text).notNull()
+                t.column("detail", .text)
+                t.column("at", .double).notNull()
+            }
+            try db.create(table: "settings") { t in
+                t.primaryKey("key", .text)
+                t.column("value", .text).notNull()
+            }
+        }
+        return m
+    }
+
+    // MARK: access
+
+    func read<T>(_ body: (Database) throws -> T) throws(FleetError) -> T {
+        do { return try pool.read(body) } catch let e as FleetError { throw e } catch {
+            throw .failed("controller store \(path): \(error)")
+        }
+    }
+
+    func write<T>(_ body: (Database) throws -> T) throws(FleetError) -> T {
+        do { return try pool.write(body) } catch let e as FleetError { throw e } catch {
+            throw .failed("controller store \(path): \(error)")
+        }
+    }
+
+    /// A consistent copy while the store is in use (SQLite's online backup).
+    public func backup(to destination: String) throws(FleetError) {
+        if FileManager.default.fileExists(atPath: destination) {
+            throw .conflict("cannot back up to \(destination): it exists (choose a new file)")
+        }
+        do {
+            let target = try DatabaseQueue(path: destination)
+            try pool.backup(to: target)
+        } catch {
+            try? FileManager.default.removeItem(atPath: destination)
+            throw .failed("cannot back up the store to \(destination): \(error)")
+        }
+    }
+}

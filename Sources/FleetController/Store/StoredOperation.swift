@@ -1,0 +1,65 @@
+import GRDB
+
+/// The journal (tables `operations` and `operation_steps`): one row per
+/// operation, one per step, each written before the step is taken, so that
+/// an interrupted operation can be resumed or rolled back.
+public struct StoredOperation: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "operations"
+
+    public enum State: String, Codable, Sendable {
+        case running, done, failed, rolledBack = "rolled_back"
+    }
+
+    public var id: Int64?
+    public var kind: String
+    public var guest: String?
+    public var host: String?
+    /// JSON of the operation's parameters.
+    public var params: String
+    public var state: State
+    /// The last step begun.
+    public var step: String
+    public var error: String?
+    /// "pid@hostname" of the controller process working on it.
+    public var owner: String
+    public var createdAt: Double
+    public var updatedAt: Double
+
+    public init(id: Int64? = nil, kind: String, guest: String?, host: String?, params: String, state: State = .running,
+                step: String, error: String? = nil, owner: String, createdAt: Double, updatedAt: Double) {
+        self.id = id
+        self.kind = kind
+        self.guest = guest
+        self.host = host
+        self.params = params
+        self.state = state
+        self.step = step
+        self.error = error
+        self.owner = owner
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+public struct StoredOperationStep: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "operation_steps"
+    public var id: Int64?
+    public var operation: Int64
+    public var step: String
+    public var state: String
+    public var detail: String?
+    public var at: Double
+
+    public init(id: Int64? = nil, operation: Int64, step: String, state: String, detail: String?, at: Double) {
+        self.id = id
+        self.operation = operation
+        self.step = step
+        self.state = state
+        self.detail = detail
+        self.at = at
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}

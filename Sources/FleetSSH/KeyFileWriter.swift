@@ -1,0 +1,60 @@
+import Foundation
+
+/// Writes key files with their final permissions from the first byte, so a
+/// private key is never readable by others, not even for a moment.
+enum KeyFileWriter {
+    /// Creates `path` (which must not exist) with `mode` and writes `length`
+    /// bytes from `bytes`. On failure the file is removed.
+    static func createExclusive(_ path: String, mode: mode_t, bytes: UnsafeRawPointer, length: Int) throws(SSHError) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw failure("create", path) }
+        var written = 0
+        while written < length {
+            let rc = Foundation.write(fd, bytes + written, length - written)
+            if rc < 0, errno == EINTR { continue }
+            guard rc > 0 else {
+                let error = failure("write", path)
+                close(fd)
+                unlink(path)
+                throw error
+            }
+            written += rc
+        }
+        // A key that vanishes on power loss would lock the controller out.
+        guard fsync(fd) == 0 else {
+            let error = failure("sync", path)
+            close(fd)
+            unlink(path)
+            throw error
+        }
+        close(fd)
+    }
+
+    /// Replaces `path` atomically (temp file + rename) with `text`.
+    static func replace(_ path: String, mode: mode_t, text: String) throws(SSHError) {
+        let temporary = path + ".tmp-\(getpid())"
+        unlink(temporary)
+        let bytes = Array(text.utf8)
+        // withUnsafeBytes only rethrows untyped errors; carry ours out by value.
+        let writeFailure: SSHError? = bytes.withUnsafeBytes { buffer in
+            do throws(SSHError) {
+                try createExclusive(temporary, mode: mode, bytes: buffer.baseAddress!, length: buffer.count)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        if let writeFailure { throw writeFailure }
+        guard rename(temporary, path) == 0 else {
+            let error = failure("rename into place", path)
+            unlink(temporary)
+            throw error
+        }
+    }
+
+    private static func failure(_ verb: String, _ path: String) -> SSHError {
+        SSHError(
+            kind: .invalidArgument,
+            message: "cannot \(verb) key file \(path): \(String(cString: strerror(errno))) (check the path and that its directory is writable)")
+    }
+}
