@@ -8,7 +8,7 @@ final class SilentListener {
     private let fd: Int32
 
     init() throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw FixtureError("socket: \(String(cString: strerror(errno)))") }
         var address = LoopbackPort.loopback(port: 0)
         let bound = withUnsafePointer(to: &address) {
@@ -23,6 +23,7 @@ final class SilentListener {
             close(fd)
             throw FixtureError("silent listener on 127.0.0.1: \(reason)")
         }
+        self.fd = fd
         port = Int(UInt16(bigEndian: address.sin_port))
     }
 

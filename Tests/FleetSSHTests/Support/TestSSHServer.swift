@@ -123,8 +123,9 @@ final class TestSSHServer {
 
     private func launch() throws {
         let logPath = directory.file("sshd.log")
-        if !FileManager.default.fileExists(atPath: logPath) {
-            FileManager.default.createFile(atPath: logPath, contents: nil)
+        if !FileManager.default.fileExists(atPath: logPath),
+           !FileManager.default.createFile(atPath: logPath, contents: nil) {
+            throw FixtureError("cannot create \(logPath)")
         }
         guard let logHandle = FileHandle(forWritingAtPath: logPath) else {
             throw FixtureError("cannot open \(logPath)")

@@ -1,0 +1,79 @@
+import FleetProtocol
+import FleetScheduler
+import FleetSSH
+import Foundation
+
+/// The controller: the store (desired state), the settings and one agent
+/// connection per host. Every command of `vfleet` is a method here or in an
+/// extension (Operations/), so it can be tested without the command line.
+public final class Controller: @unchecked Sendable {
+    public let store: FleetStore
+    public let settings: ControllerSettings
+    public let connections: AgentConnections
+
+    /// Opens the store at `dbPath`; the known_hosts file and the default
+    /// identity live next to it unless given.
+    public init(dbPath: String, knownHosts: String? = nil, identity: String? = nil) throws(FleetError) {
+        store = try FleetStore(path: dbPath)
+        let dir = store.dataDirectory
+        var s = ControllerSettings(knownHostsFile: knownHosts ?? Self.env("VFLEET_KNOWN_HOSTS") ?? dir + "/known_hosts",
+                                   identityFile: identity ?? Self.env("VFLEET_IDENTITY") ?? dir + "/id_ed25519")
+        try s.apply(try store.settings())
+        settings = s
+        connections = AgentConnections(settings: s)
+    }
+
+    static func env(_ key: String) -> String? {
+        guard let v = ProcessInfo.processInfo.environment[key], !v.isEmpty else { return nil }
+        return v
+    }
+
+    deinit { connections.closeAll() }
+
+    // MARK: config
+
+    public func setConfig(_ key: String, _ value: String) throws(FleetError) {
+        var check = settings
+        try check.set(key, value)
+        try store.setSetting(key, value)
+    }
+
+    public func config() throws(FleetError) -> [String: String] { try store.settings() }
+
+    // MARK: scheduling inputs
+
+    /// What the scheduler knows of each host, from the store's last facts.
+    func capacities(_ hosts: [StoredHost], reachable: Set<String>? = nil) -> [HostCapacity] {
+        hosts.map { h in
+            HostCapacity(
+                name: h.name,
+                memoryBytes: h.facts?.memoryBytes ?? 0,
+                cpuMillis: (h.facts?.cpus ?? 0) * 1000,
+                diskBytes: h.facts?.freeDiskBytes ?? 0,
+                reservedMemoryBytes: h.reservedMemoryBytes,
+                labels: h.labels,
+                cordoned: !h.schedulable,
+                reachable: reachable?.contains(h.name) ?? true,
+                templateDigests: Set(h.facts?.templates.map(\.digest) ?? []))
+        }
+    }
+
+    func demand(_ g: StoredGuest, templates: [String: StoredTemplate]) -> GuestDemand {
+        let t = templates[g.template]
+        return GuestDemand(name: g.name, memoryBytes: g.memoryBytes, cpuMillis: g.cpuMillis, diskBytes: g.diskBytes,
+                           group: g.groupName, requires: g.requires, templateDigest: t?.digest ?? "",
+                           templateBytes: t?.totalBytes ?? 0)
+    }
+
+    func placedGuests() throws(FleetError) -> [PlacedGuest] {
+        let templates = Dictionary(uniqueKeysWithValues: try store.templates().map { ($0.name, $0) })
+        let guests = Dictionary(uniqueKeysWithValues: try store.guests().map { ($0.name, $0) })
+        return try store.placements().compactMap { p in
+            guests[p.guest].map { PlacedGuest(guest: demand($0, templates: templates), host: p.host) }
+        }
+    }
+
+    public func scheduler() throws(FleetError) -> Scheduler {
+        Scheduler(hosts: capacities(try store.hosts()), placed: try placedGuests(), policy: settings.placementPolicy)
+    }
+}

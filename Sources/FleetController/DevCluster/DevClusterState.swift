@@ -1,0 +1,27 @@
+/// What `vfleet dev-cluster up` made, kept in DIR/cluster.json so that
+/// `status` and `down` find every piece again.
+public struct DevClusterState: Codable, Sendable, Equatable {
+    public struct Host: Codable, Sendable, Equatable {
+        public var name: String
+        /// The network namespace that is this host.
+        public var namespace: String
+        public var address: String
+        public var port: Int
+        /// Its /var/lib/vfleet, bound in its own mount namespace.
+        public var stateDirectory: String
+        public var cgroupParent: String
+        public var sshdPid: Int32
+        /// What the controller uses to reach it.
+        public var identityFile: String
+        public var knownHostsFile: String
+    }
+
+    public var directory: String
+    public var bridge: String
+    public var subnet: String
+    public var bridgeAddress: String
+    public var agentBinary: String
+    public var identityFile: String
+    public var knownHostsFile: String
+    public var hosts: [Host]
+}

@@ -1,0 +1,150 @@
+import FleetProtocol
+import FleetScheduler
+import Foundation
+
+extension Controller {
+    public struct GuestRequest: Sendable {
+        public var spec: GuestSpec
+        public var diskBytes: UInt64?
+        public var host: String?
+        public var group: String?
+        public var requires: [String: String] = [:]
+        public var desiredState: StoredGuest.DesiredState = .running
+
+        public init(spec: GuestSpec) { self.spec = spec }
+    }
+
+    /// What the scheduler reserves for a guest: its limits, else the defaults.
+    func storedGuest(_ r: GuestRequest) -> StoredGuest {
+        StoredGuest(name: r.spec.name, template: r.spec.template, spec: r.spec,
+                    memoryBytes: r.spec.limits.memoryBytes ?? settings.defaultMemoryBytes,
+                    cpuMillis: r.spec.limits.cpuMillis ?? settings.defaultCPUMillis,
+                    diskBytes: r.diskBytes ?? settings.defaultDiskBytes,
+                    groupName: r.group, requires: r.requires, desiredState: r.desiredState,
+                    createdAt: Date().timeIntervalSince1970)
+    }
+
+    func validate(_ r: GuestRequest) throws(FleetError) {
+        try r.spec.validate()
+        if let g = r.group { try Names.validate(g, kind: "group") }
+        for (k, v) in r.requires where k.isEmpty || v.isEmpty { throw .invalid("invalid --require \(k)=\(v) (use KEY=VALUE)") }
+        _ = try store.template(r.spec.template)
+        if (try? store.guest(r.spec.name)) != nil { throw .conflict("guest \(r.spec.name) exists already (on host \((try? store.placement(of: r.spec.name))??.host ?? "?"))") }
+        if let h = r.host { _ = try store.host(h) }
+    }
+
+    /// Chooses a host (the given one or the scheduler's) and records the
+    /// guest there. Nothing is recorded when it fits nowhere.
+    func place(_ r: GuestRequest) throws(FleetError) -> (StoredGuest, StoredHost) {
+        try validate(r)
+        let guest = storedGuest(r)
+        var scheduler = try scheduler()
+        let templates = Dictionary(uniqueKeysWithValues: try store.templates().map { ($0.name, $0) })
+        let d = demand(guest, templates: templates)
+        let result = r.host.map { scheduler.place(d, on: $0) } ?? scheduler.place(d)
+        switch result {
+        case .failure(let failure):
+            throw FleetError(.conflict, failure.description)
+        case .success(let hostName):
+            try store.insertGuest(guest, on: hostName)
+            return (guest, try store.host(hostName))
+        }
+    }
+
+    /// `vfleet guest create`: records the desired guest, places it, makes
+    /// sure its template is on the host, creates it there and starts it
+    /// (unless the desired state is stopped). A failure at the host removes
+    /// the record again: the store never claims a guest no host has.
+    public func createGuest(_ r: GuestRequest) throws(FleetError) -> (StoredGuest, StoredHost, GuestStatus?) {
+        let (guest, host) = try place(r)
+        do {
+            let status = try realize(guest, on: host)
+            return (guest, host, status)
+        } catch {
+            try? store.deleteGuest(guest.name)
+            throw error
+        }
+    }
+
+    /// Creates a recorded guest on its host and brings it to its desired state.
+    func realize(_ guest: StoredGuest, on host: StoredHost) throws(FleetError) -> GuestStatus? {
+        try ensureTemplate(try store.template(guest.template), on: host)
+        var result = try connections.call(host, RPCMethod.guestCreate, GuestCreateParams(spec: guest.spec), as: GuestOperationResult.self)
+        if guest.desiredState == .running {
+            result = try connections.call(host, RPCMethod.guestStart, NameParams(name: guest.name), as: GuestOperationResult.self)
+        }
+        return result.guest
+    }
+
+    func hostOf(_ guest: String) throws(FleetError) -> StoredHost {
+        _ = try store.guest(guest)
+        guard let p = try store.placement(of: guest) else { throw .conflict("guest \(guest) is not placed on any host") }
+        return try store.host(p.host)
+    }
+
+    public func startGuest(_ name: String) throws(FleetError) -> GuestOperationResult {
+        let host = try hostOf(name)
+        try store.setDesiredState(name, .running)
+        let status = try connections.call(host, RPCMethod.guestStatus, NameParams(name: name), as: GuestStatus.self)
+        if status.state == .running { return GuestOperationResult(guest: status) }
+        return try connections.call(host, RPCMethod.guestStart, NameParams(name: name), as: GuestOperationResult.self)
+    }
+
+    public func stopGuest(_ name: String, timeout: Double = 10) throws(FleetError) -> GuestOperationResult {
+        let host = try hostOf(name)
+        try store.setDesiredState(name, .stopped)
+        return try connections.call(host, RPCMethod.guestStop, GuestStopParams(name: name, timeoutSeconds: timeout),
+                                    as: GuestOperationResult.self, timeout: timeout + settings.callTimeout)
+    }
+
+    public func restartGuest(_ name: String, timeout: Double = 10) throws(FleetError) -> GuestOperationResult {
+        let host = try hostOf(name)
+        try store.setDesiredState(name, .running)
+        return try connections.call(host, RPCMethod.guestRestart, GuestStopParams(name: name, timeoutSeconds: timeout),
+                                    as: GuestOperationResult.self, timeout: timeout + settings.callTimeout)
+    }
+
+    /// Destroys the guest at its host, then forgets it. A host that no
+    /// longer has the guest is fine; an unreachable host is an error unless
+    /// `forget` (then the guest is only dropped from the store, and the
+    /// host's copy shows up as unknown in the inventory).
+    public func destroyGuest(_ name: String, force: Bool, forget: Bool = false) throws(FleetError) {
+        let host = try hostOf(name)
+        do {
+            _ = try connections.call(host, RPCMethod.guestDestroy, GuestDestroyParams(name: name, force: force), as: GuestOperationResult.self)
+        } catch {
+            switch error.code {
+            case .notFound: break
+            case .unreachable where forget: break
+            default: throw error
+            }
+        }
+        try store.deleteGuest(name)
+    }
+
+    public func execGuest(_ name: String, argv: [String], stdin: String? = nil, timeout: Double = 60) throws(FleetError) -> GuestExecResult {
+        let host = try hostOf(name)
+        return try connections.call(host, RPCMethod.guestExec, GuestExecParams(name: name, argv: argv, stdin: stdin, timeoutSeconds: timeout),
+                                    as: GuestExecResult.self, timeout: timeout + settings.callTimeout)
+    }
+
+    public struct GuestView: Codable, Sendable {
+        public var guest: StoredGuest
+        public var host: String?
+        /// nil when the host could not be asked.
+        public var actual: GuestStatus?
+        public var error: String?
+    }
+
+    /// `vfleet guest show`: the desired guest and what its host reports.
+    public func showGuest(_ name: String) throws(FleetError) -> GuestView {
+        let guest = try store.guest(name)
+        guard let p = try store.placement(of: name) else { return GuestView(guest: guest, host: nil, actual: nil, error: "not placed") }
+        do {
+            let status = try connections.call(try store.host(p.host), RPCMethod.guestStatus, NameParams(name: name), as: GuestStatus.self)
+            return GuestView(guest: guest, host: p.host, actual: status, error: nil)
+        } catch {
+            return GuestView(guest: guest, host: p.host, actual: nil, error: error.message)
+        }
+    }
+}

@@ -1,0 +1,98 @@
+import FleetProtocol
+import Foundation
+
+extension Controller {
+    /// What one host said, or why it could not be asked.
+    struct HostObservation: Sendable {
+        var host: StoredHost
+        var hello: HelloResult?
+        var error: String?
+    }
+
+    /// Asks every host in parallel (at most `hosts.parallel` at once). An
+    /// unreachable host is recorded as such and never stops the others.
+    func observe(_ hosts: [StoredHost]) -> [HostObservation] {
+        parallelMap(hosts, maxParallel: settings.maxParallelHosts) { [self] host in
+            do throws(FleetError) {
+                let hello = try connections.call(host, RPCMethod.hello, HelloParams(client: "vfleet-controller"), as: HelloResult.self,
+                                                 timeout: settings.connectTimeout + 10)
+                return HostObservation(host: host, hello: hello, error: nil)
+            } catch {
+                return HostObservation(host: host, hello: nil, error: error.message)
+            }
+        }
+    }
+
+    /// `vfleet inventory`: hosts and guests, desired against actual.
+    public func inventory() throws(FleetError) -> InventoryReport {
+        let hosts = try store.hosts()
+        let guests = try store.guests()
+        let placements = Dictionary(uniqueKeysWithValues: try store.placements().map { ($0.guest, $0.host) })
+        let observations = observe(hosts)
+        // Refresh stored facts from what the agents just said.
+        for o in observations {
+            if let hello = o.hello {
+                var h = o.host
+                h.facts = hello.host
+                h.lastSeenAt = Date().timeIntervalSince1970
+                try? store.updateHost(h)
+            }
+        }
+        var actual: [String: [String: GuestStatus]] = [:]
+        for o in observations { actual[o.host.name] = Dictionary(o.hello?.host.guests.map { ($0.name, $0) } ?? [], uniquingKeysWith: { a, _ in a }) }
+        let known = Set(guests.map(\.name))
+
+        var hostReports: [HostReport] = []
+        for o in observations {
+            let h = o.host
+            let mine = guests.filter { placements[$0.name] == h.name }
+            let allocated = ResourceAmounts(memoryBytes: mine.reduce(0) { $0 + $1.memoryBytes },
+                                            cpuMillis: mine.reduce(0) { $0 + $1.cpuMillis },
+                                            diskBytes: mine.reduce(0) { $0 + $1.diskBytes })
+            let running = o.hello?.host.guests.filter { $0.state == .running } ?? []
+            let facts = o.hello?.host ?? h.facts
+            hostReports.append(HostReport(
+                name: h.name, address: "\(h.address):\(h.port)", reachable: o.hello != nil, error: o.error,
+                cordoned: h.cordoned, state: h.state.rawValue, kernel: facts?.kernel, cgroupMode: facts?.cgroupMode,
+                labels: h.labels,
+                capacity: ResourceAmounts(memoryBytes: h.facts?.memoryBytes ?? 0, cpuMillis: (h.facts?.cpus ?? 0) * 1000,
+                                          diskBytes: h.facts?.freeDiskBytes ?? 0),
+                reservedMemoryBytes: h.reservedMemoryBytes, allocated: allocated,
+                usedMemoryBytes: o.hello.map { _ in running.reduce(0) { $0 + ($1.memoryBytes ?? 0) } },
+                usedCPUSeconds: o.hello.map { _ in running.reduce(0) { $0 + ($1.cpuSeconds ?? 0) } },
+                freeDiskBytes: o.hello?.host.freeDiskBytes,
+                guestCount: mine.count,
+                unknownGuests: (o.hello?.host.guests.map(\.name).filter { !known.contains($0) || placements[$0] != h.name } ?? []).sorted()))
+        }
+
+        var guestReports: [GuestReport] = []
+        for g in guests {
+            let hostName = placements[g.name]
+            let seen = hostName.flatMap { actual[$0] }
+            let status = seen?[g.name]
+            let actualState: String
+            var driftReason: String?
+            if hostName == nil {
+                actualState = "unplaced"
+                driftReason = "not placed on any host"
+            } else if seen == nil {
+                actualState = "unknown"
+            } else if let status {
+                actualState = status.state.rawValue
+                if status.state.rawValue != g.desiredState.rawValue {
+                    driftReason = "desired \(g.desiredState.rawValue), host reports \(status.state.rawValue)"
+                }
+            } else {
+                actualState = "missing"
+                driftReason = "host \(hostName!) does not have it"
+            }
+            guestReports.append(GuestReport(
+                name: g.name, host: hostName, template: g.template, group: g.groupName,
+                desiredState: g.desiredState.rawValue, actualState: actualState, drift: driftReason != nil, driftReason: driftReason,
+                limits: g.spec.limits, reserved: ResourceAmounts(memoryBytes: g.memoryBytes, cpuMillis: g.cpuMillis, diskBytes: g.diskBytes),
+                memoryBytes: status?.memoryBytes, cpuSeconds: status?.cpuSeconds, processes: status?.processes,
+                uptimeSeconds: status?.uptimeSeconds))
+        }
+        return InventoryReport(generatedAt: Date().timeIntervalSince1970, hosts: hostReports, guests: guestReports)
+    }
+}

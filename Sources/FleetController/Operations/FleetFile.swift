@@ -1,0 +1,153 @@
+import FleetProtocol
+import Foundation
+import Yams
+
+/// The declarative file of `vfleet apply -f`: guests and their desired state.
+///
+/// ```yaml
+/// guests:
+///   - name: web1
+///     template: busybox
+///     memory: 64M        # also cpus, pids, disk, cpu-weight, io-weight
+///     group: web         # anti-affinity
+///     require: {zone: eu}
+///     host: h1           # optional: pin to a host
+///     state: running     # or stopped
+/// ```
+public struct FleetFile: Sendable, Equatable {
+    public struct Guest: Sendable, Equatable {
+        public var request: Controller.GuestRequest
+        /// Where it stands in the file, for messages.
+        public var line: Int
+    }
+
+    public var guests: [Guest]
+
+    static let guestKeys: Set<String> = ["name", "template", "memory", "cpus", "cpu-weight", "pids", "io-weight", "disk", "host",
+                                         "group", "require", "state", "hostname", "init", "autostart", "net", "cap-add", "cap-drop"]
+
+    /// Parses YAML text; every error names the line and column.
+    public static func parse(_ text: String, file: String = "fleet.yaml") throws(FleetError) -> FleetFile {
+        let node: Node
+        do {
+            guard let n = try Yams.compose(yaml: text) else { throw FleetError.invalid("\(file): the file is empty (expected `guests:`)") }
+            node = n
+        } catch let e as FleetError {
+            throw e
+        } catch let e as YamlError {
+            throw .invalid("\(file): malformed YAML: \(describe(e))")
+        } catch {
+            throw .invalid("\(file): malformed YAML: \(error)")
+        }
+        guard let top = node.mapping else { throw .invalid("\(file):\(where_(node)): expected a mapping with `guests:`") }
+        for (k, _) in top where k.string != "guests" {
+            throw .invalid("\(file):\(where_(k)): unknown key \"\(k.string ?? "?")\" (expected `guests:`)")
+        }
+        guard let list = top["guests"] else { return FleetFile(guests: []) }
+        guard let seq = list.sequence else { throw .invalid("\(file):\(where_(list)): `guests` must be a list") }
+        var guests: [Guest] = []
+        var seen: Set<String> = []
+        for item in seq {
+            let g = try guest(item, file: file)
+            if seen.contains(g.request.spec.name) {
+                throw .invalid("\(file):\(where_(item)): guest \(g.request.spec.name) appears twice")
+            }
+            seen.insert(g.request.spec.name)
+            guests.append(g)
+        }
+        return FleetFile(guests: guests)
+    }
+
+    static func guest(_ node: Node, file: String) throws(FleetError) -> Guest {
+        guard let map = node.mapping else { throw .invalid("\(file):\(where_(node)): each guest must be a mapping (name: …, template: …)") }
+        var values: [String: Node] = [:]
+        for (k, v) in map {
+            guard let key = k.string, guestKeys.contains(key) else {
+                throw .invalid("\(file):\(where_(k)): unknown key \"\(k.string ?? "?")\" (known: \(guestKeys.sorted().joined(separator: ", ")))")
+            }
+            values[key] = v
+        }
+        func text(_ key: String) throws(FleetError) -> String? {
+            guard let v = values[key] else { return nil }
+            guard let s = v.scalar?.string else { throw .invalid("\(file):\(where_(v)): \(key) must be a single value") }
+            return s
+        }
+        func fail(_ key: String, _ why: String) -> FleetError {
+            .invalid("\(file):\(where_(values[key] ?? node)): \(key): \(why)")
+        }
+        guard let name = try text("name") else { throw .invalid("\(file):\(where_(node)): a guest needs `name`") }
+        guard let template = try text("template") else { throw .invalid("\(file):\(where_(node)): guest \(name) needs `template`") }
+        var limits = GuestLimits()
+        if let m = try text("memory") {
+            guard let b = ByteSize.parse(m) else { throw fail("memory", "cannot read \"\(m)\" (use e.g. 256M)") }
+            limits.memoryBytes = b
+        }
+        if let c = try text("cpus") {
+            guard let v = GuestLimits.parseCPUs(c) else { throw fail("cpus", "cannot read \"\(c)\" (use e.g. 0.5)") }
+            limits.cpuMillis = v
+        }
+        for (key, path) in [("pids", \GuestLimits.pids), ("cpu-weight", \GuestLimits.cpuWeight), ("io-weight", \GuestLimits.ioWeight)] {
+            if let t = try text(key) {
+                guard let n = Int(t) else { throw fail(key, "\"\(t)\" is not a whole number") }
+                limits[keyPath: path] = n
+            }
+        }
+        var spec = GuestSpec(name: name, template: template, limits: limits)
+        spec.hostname = try text("hostname")
+        if let i = try text("init") { spec.initCommand = try ShellWords.split(i) }
+        if let a = try text("autostart") {
+            guard let b = Bool(a) else { throw fail("autostart", "use true or false") }
+            spec.autostart = b
+        }
+        if let n = try text("net") {
+            guard let mode = NetworkMode(rawValue: n) else { throw fail("net", "use host or none") }
+            spec.network = mode
+        }
+        for (key, path) in [("cap-add", \GuestSpec.capAdd), ("cap-drop", \GuestSpec.capDrop)] {
+            if let v = values[key] {
+                guard let seq = v.sequence else { throw fail(key, "must be a list of capability names") }
+                spec[keyPath: path] = seq.compactMap { $0.string }
+            }
+        }
+        var r = Controller.GuestRequest(spec: spec)
+        if let d = try text("disk") {
+            guard let b = ByteSize.parse(d) else { throw fail("disk", "cannot read \"\(d)\" (use e.g. 2G)") }
+            r.diskBytes = b
+        }
+        r.host = try text("host")
+        r.group = try text("group")
+        if let req = values["require"] {
+            guard let m = req.mapping else { throw fail("require", "must be a mapping of labels, e.g. {zone: eu}") }
+            for (k, v) in m {
+                guard let ks = k.string, let vs = v.string else { throw fail("require", "labels are KEY: VALUE") }
+                r.requires[ks] = vs
+            }
+        }
+        if let s = try text("state") {
+            guard let st = StoredGuest.DesiredState(rawValue: s) else { throw fail("state", "use running or stopped") }
+            r.desiredState = st
+        }
+        do { try spec.validate() } catch { throw .invalid("\(file):\(where_(node)): \(error.message)") }
+        return Guest(request: r, line: node.mark.map { $0.line } ?? 0)
+    }
+
+    static func where_(_ node: Node) -> String {
+        guard let m = node.mark else { return "?" }
+        return "\(m.line):\(m.column)"
+    }
+
+    static func describe(_ e: YamlError) -> String {
+        switch e {
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _):
+            return "line \(mark.line), column \(mark.column): \(problem)\(context.map { " (\($0.text))" } ?? "")"
+        default:
+            return "\(e)"
+        }
+    }
+}
+
+extension Controller.GuestRequest: Equatable {
+    public static func == (a: Self, b: Self) -> Bool {
+        a.spec == b.spec && a.diskBytes == b.diskBytes && a.host == b.host && a.group == b.group && a.requires == b.requires && a.desiredState == b.desiredState
+    }
+}

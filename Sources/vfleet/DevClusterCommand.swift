@@ -1,0 +1,55 @@
+import ArgumentParser
+import FleetController
+import FleetProtocol
+import Foundation
+
+struct DevClusterCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dev-cluster",
+        abstract: "A multi-host test cluster on this machine: network namespaces, each with its own /var/lib/vfleet and real sshd.",
+        subcommands: [DevClusterUpCommand.self, DevClusterDownCommand.self, DevClusterStatusCommand.self])
+}
+
+struct DevClusterUpCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "up",
+        abstract: "Start N test hosts (left un-enrolled: enrol them with `host add`).")
+    @Option(help: "Number of hosts.") var hosts: Int = 3
+    @Option(help: "Directory for the cluster's files.") var dir: String = "/var/tmp/vfleet-dev-cluster"
+    @Option(help: "The vfleet-agent the hosts run (default: the one next to this vfleet).") var agent: String?
+    @Option(help: "Output format: table or json.") var format: OutputFormat = .table
+
+    func run() throws {
+        let bin = agent ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("vfleet-agent").path
+        let state = try fleet { () throws(FleetError) in try DevCluster.up(hosts: hosts, directory: dir, agentBinary: bin) }
+        if format == .json { return printJSON(state) }
+        for h in state.hosts { print("\(h.name)  \(h.address):\(h.port)  netns \(h.namespace)") }
+        print("identity \(state.identityFile)")
+        print("known_hosts \(state.knownHostsFile)")
+        print("enrol: vfleet host add host1 --address \(state.hosts.first?.address ?? "?") --identity \(state.identityFile) --known-hosts \(state.knownHostsFile) --accept-new-host-key")
+    }
+}
+
+struct DevClusterDownCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "down", abstract: "Stop the test hosts and remove what `up` made.")
+    @Option(help: "The cluster's directory.") var dir: String = "/var/tmp/vfleet-dev-cluster"
+
+    func run() throws {
+        try fleet { () throws(FleetError) in try DevCluster.down(directory: dir) }
+        print("test cluster in \(dir) is down")
+    }
+}
+
+struct DevClusterStatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Each test host's name, address, port, identity and known_hosts files, and whether its sshd runs.")
+    @Option(help: "The cluster's directory.") var dir: String = "/var/tmp/vfleet-dev-cluster"
+    @Option(help: "Output format: table or json.") var format: OutputFormat = .table
+
+    func run() throws {
+        let hosts = try fleet { () throws(FleetError) in try DevCluster.status(directory: dir) }
+        if format == .json { return printJSON(hosts) }
+        var t = Table(["NAME", "ADDRESS", "SSHD", "NETNS"])
+        for h in hosts { t.add([h.name, "\(h.address):\(h.port)", h.sshdRunning ? "running" : "DOWN", h.namespace]) }
+        print(t.render())
+    }
+}

@@ -1,0 +1,84 @@
+import ArgumentParser
+import FleetController
+import FleetProtocol
+import Foundation
+
+struct TemplateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "template",
+        abstract: "Store templates at the controller and push them to hosts.",
+        subcommands: [TemplateAddCommand.self, TemplatePushCommand.self, TemplateListCommand.self])
+}
+
+struct TemplateAddCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "add",
+        abstract: "Store a template (a directory or tar archive, or --busybox) and its digest.",
+        discussion: "The tree is validated like the agent's import (no '..', devices, escaping links) and digested; hosts get it on first use or with `template push`.")
+
+    @OptionGroup var options: ControllerOptions
+    @Argument(help: "Template name.") var name: String
+    @Argument(help: "A directory or tar archive (omit with --busybox).") var path: String?
+    @Flag(help: "Build a small template from Debian's busybox-static.") var busybox = false
+    @Option(help: "Output format: table or json.") var format: OutputFormat = .table
+
+    func validate() throws {
+        if busybox == (path != nil) { throw ValidationError("give either PATH or --busybox") }
+    }
+
+    func run() throws {
+        let controller = try options.controller()
+        let t = try fleet { () throws(FleetError) in try controller.addTemplate(name: name, path: path, busybox: busybox) }
+        if format == .json { return printJSON(t) }
+        print("template \(t.name): \(t.fileCount) files, \(ByteSize.format(t.totalBytes)), digest sha256:\(t.digest)")
+    }
+}
+
+struct TemplatePushCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "push",
+        abstract: "Copy a template to hosts that lack its digest (streamed over SSH, verified there).")
+
+    @OptionGroup var options: ControllerOptions
+    @Argument(help: "Template name.") var name: String
+    @Option(help: "One host.") var host: String?
+    @Flag(help: "Every enrolled host.") var all = false
+
+    func validate() throws {
+        if (host == nil) == !all { throw ValidationError("give --host H or --all") }
+    }
+
+    func run() throws {
+        let controller = try options.controller()
+        let names: [String]
+        if let host { names = [host] } else { names = try fleet { () throws(FleetError) in try controller.store.hosts().map(\.name) } }
+        let results = try fleet { () throws(FleetError) in try controller.pushTemplate(name, to: names) }
+        var failed = false
+        for r in results {
+            if let e = r.error {
+                failed = true
+                printError("\(r.host): \(e.message)")
+            } else if r.sent {
+                print("\(r.host): sent \(ByteSize.format(r.bytes)) in \(String(format: "%.2f", r.seconds)) s, digest verified")
+            } else {
+                print("\(r.host): has it already")
+            }
+        }
+        if failed { throw ExitCode(1) }
+    }
+}
+
+struct TemplateListCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List the controller's templates.")
+    @OptionGroup var options: ControllerOptions
+    @Option(help: "Output format: table or json.") var format: OutputFormat = .table
+
+    func run() throws {
+        let controller = try options.controller()
+        let list = try fleet { () throws(FleetError) in try controller.store.templates() }
+        if format == .json { return printJSON(list) }
+        var t = Table(["NAME", "FILES", "SIZE", "DIGEST"])
+        for x in list { t.add([x.name, String(x.fileCount), ByteSize.format(x.totalBytes), String(x.digest.prefix(16))]) }
+        print(t.render())
+    }
+}
