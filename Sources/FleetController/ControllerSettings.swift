@@ -8,7 +8,7 @@ public struct ControllerSettings: Sendable {
     public var placementPolicy: PlacementPolicy = .spread
     /// What a guest without limits reserves for the scheduler.
     public var defaultMemoryBytes: UInt64 = 256 << 20
-    public var defaultCPUMillis: Int = 1000
+    public var defaultCPUMillis: Int = 100
     public var defaultDiskBytes: UInt64 = 1 << 30
     public var connectTimeout: Double = 5
     public var callTimeout: Double = 60
@@ -19,7 +19,7 @@ public struct ControllerSettings: Sendable {
     public static let keys: [(String, String)] = [
         ("placement.policy", "spread or binpack (default spread)"),
         ("defaults.memory", "memory reserved for a guest without --memory (default 256M)"),
-        ("defaults.cpus", "cpus reserved for a guest without --cpus (default 1)"),
+        ("defaults.cpus", "cpus reserved for a guest without --cpus (default 0.1)"),
         ("defaults.disk", "disk reserved for a guest without --disk (default 1G)"),
         ("ssh.connect-timeout", "seconds to connect to a host (default 5)"),
         ("ssh.call-timeout", "seconds an agent call may take (default 60)"),

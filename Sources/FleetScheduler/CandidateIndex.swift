@@ -2,31 +2,40 @@
 /// the policy so the best host for a guest is found without looking at the
 /// whole fleet.
 ///
-/// Spread keeps one list per usable memory size. Within one size, more free
-/// memory means a larger free fraction after placing any guest, so the first
-/// fitting host of each list is that size's best; the sizes' bests are then
-/// compared exactly. A fleet has few distinct sizes, so this is a handful of
-/// look-ups per guest. Binpack keeps one list, since "least memory left"
-/// does not depend on the host's size.
+/// Spread keeps one list per usable memory size, ordered by free memory.
+/// Among equally sized hosts, more free memory means a larger free fraction
+/// after placing any guest, so each list's first fitting host is that
+/// size's best; the sizes' bests are then compared exactly. A size whose
+/// top host cannot beat the best found is skipped after one look at a flat
+/// array. A fleet has few distinct sizes (models), so this is a handful of
+/// look-ups per guest; the cost grows linearly with distinct sizes.
+/// Binpack keeps one list: "least memory left" does not depend on size.
 struct CandidateIndex: Sendable {
     let policy: PlacementPolicy
-    private var spreadLists: [CandidateList<SpreadKey>] = []
-    private var spreadSizes: [UInt64] = []
-    private var spreadSlots: [UInt64: Int32] = [:]
+    private var sizeLists: [CandidateList<SpreadKey>] = []
+    private var sizes: [UInt64] = []
+    /// Each size's most free memory, kept beside the lists so that skipping
+    /// a size reads one flat array.
+    private var sizeTopFree: [UInt64] = []
+    private var sizeSlots: [UInt64: Int32] = [:]
     private var binpackList = CandidateList<BinpackKey>()
 
     init(policy: PlacementPolicy, members: [Int], hosts: [HostState]) {
         self.policy = policy
         switch policy {
         case .spread:
-            var keysBySlot: [[SpreadKey]] = []
+            var keysBySize: [[SpreadKey]] = []
             for member in members {
                 let host = hosts[member]
-                let slot = Int(slot(forSize: host.usableMemory))
-                if slot == keysBySlot.count { keysBySlot.append([]) }
-                keysBySlot[slot].append(SpreadKey(host))
+                if sizeSlots[host.usableMemory] == nil {
+                    sizeSlots[host.usableMemory] = Int32(sizes.count)
+                    sizes.append(host.usableMemory)
+                    keysBySize.append([])
+                }
+                keysBySize[Int(sizeSlots[host.usableMemory] ?? 0)].append(SpreadKey(host))
             }
-            spreadLists = keysBySlot.map { CandidateList(sorted: $0.sorted()) }
+            sizeLists = keysBySize.map { CandidateList(sorted: $0.sorted()) }
+            sizeTopFree = sizeLists.map { $0.first?.freeMemory ?? 0 }
         case .binpack:
             binpackList = CandidateList(sorted: members.map { BinpackKey(hosts[$0]) }.sorted())
         }
@@ -35,22 +44,28 @@ struct CandidateIndex: Sendable {
     /// Which list of this index the host is in.
     func slot(of host: HostState) -> Int32 {
         switch policy {
-        case .spread: spreadSlots[host.usableMemory] ?? 0
+        case .spread: sizeSlots[host.usableMemory] ?? 0
         case .binpack: 0
         }
     }
 
     mutating func insert(_ host: HostState, slot: Int32) {
         switch policy {
-        case .spread: spreadLists[Int(slot)].insert(SpreadKey(host))
-        case .binpack: binpackList.insert(BinpackKey(host))
+        case .spread:
+            sizeLists[Int(slot)].insert(SpreadKey(host))
+            sizeTopFree[Int(slot)] = sizeLists[Int(slot)].first?.freeMemory ?? 0
+        case .binpack:
+            binpackList.insert(BinpackKey(host))
         }
     }
 
     mutating func remove(_ host: HostState, slot: Int32) {
         switch policy {
-        case .spread: spreadLists[Int(slot)].remove(SpreadKey(host))
-        case .binpack: binpackList.remove(BinpackKey(host))
+        case .spread:
+            sizeLists[Int(slot)].remove(SpreadKey(host))
+            sizeTopFree[Int(slot)] = sizeLists[Int(slot)].first?.freeMemory ?? 0
+        case .binpack:
+            binpackList.remove(BinpackKey(host))
         }
     }
 
@@ -63,43 +78,30 @@ struct CandidateIndex: Sendable {
     }
 
     private func bestBinpack(for guest: GuestDemand, hosts: [HostState]) -> Int? {
-        let found = binpackList.firstMatch(
+        let found = binpackList.scan(
             from: BinpackKey(lowerBound: guest.memoryBytes), minCpu: guest.cpuNeed, minDisk: guest.diskBytes,
             stop: { _ in false },
-            accept: { HostRules.fits(guest, on: hosts[Int($0.host)]) })
+            visit: { HostRules.fits(guest, on: hosts[Int($0.host)]) })
         return found.map { Int($0.host) }
     }
 
     private func bestSpread(for guest: GuestDemand, hosts: [HostState]) -> Int? {
         let need = guest.memoryBytes
-        var best: (fraction: FreeFraction, key: SpreadKey)?
-        for (list, size) in zip(spreadLists, spreadSizes) {
-            guard let top = list.first, top.freeMemory >= need else { continue }
-            // The list's top bounds what it can offer; skip it when even that loses.
-            if let best, FreeFraction(free: top.freeMemory - need, size: size) < best.fraction { continue }
-            let found = list.firstMatch(
+        var best: SpreadChoice?
+        for slot in sizes.indices {
+            let top = sizeTopFree[slot]
+            guard top >= need else { continue }
+            let size = sizes[slot]
+            if let best, FreeFraction(free: top - need, size: size) < best.fraction { continue }
+            let found = sizeLists[slot].scan(
                 from: nil, minCpu: guest.cpuNeed, minDisk: guest.diskBytes,
                 stop: { $0.freeMemory < need },
-                accept: { HostRules.fits(guest, on: hosts[Int($0.host)]) })
+                visit: { HostRules.fits(guest, on: hosts[Int($0.host)]) })
             guard let found else { continue }
-            let fraction = FreeFraction(free: found.freeMemory - need, size: size)
-            if let current = best {
-                if fraction < current.fraction { continue }
-                // Equal fractions: fewer guests, then name (rank is name order).
-                if fraction == current.fraction, (found.guests, found.host) >= (current.key.guests, current.key.host) {
-                    continue
-                }
-            }
-            best = (fraction, found)
+            let choice = SpreadChoice(
+                fraction: FreeFraction(free: found.freeMemory - need, size: size), guests: found.guests, host: found.host)
+            if best.map({ choice.isBetter(than: $0) }) ?? true { best = choice }
         }
-        return best.map { Int($0.key.host) }
-    }
-
-    private mutating func slot(forSize size: UInt64) -> Int32 {
-        if let slot = spreadSlots[size] { return slot }
-        let slot = Int32(spreadSizes.count)
-        spreadSizes.append(size)
-        spreadSlots[size] = slot
-        return slot
+        return best.map { Int($0.host) }
     }
 }

@@ -61,13 +61,14 @@ struct CandidateList<Key: CandidateKey>: Sendable {
         if blocks[b].count < Self.targetBlockSize / 4, blocks.count > 1 { merge(b) }
     }
 
-    /// The first key at or after `start` (the beginning when nil) that has
-    /// at least `minCpu` and `minDisk` free and that `accept` takes. `stop`
-    /// must turn true at some point in list order and stay true; the search
-    /// ends there.
-    func firstMatch(
+    /// Visits, in order from `start` (the beginning when nil), the keys with
+    /// at least `minCpu` and `minDisk` free, until `visit` returns true (the
+    /// key it returns true for is the result) or `stop` does. `stop` sees
+    /// every position, including skipped blocks' first keys, so it must turn
+    /// true at some point in list order and stay true after it.
+    func scan(
         from start: Key?, minCpu: Int, minDisk: UInt64,
-        stop: (Key) -> Bool, accept: (Key) -> Bool
+        stop: (Key) -> Bool, visit: (Key) -> Bool
     ) -> Key? {
         var b = 0
         var i = 0
@@ -84,7 +85,7 @@ struct CandidateList<Key: CandidateKey>: Sendable {
                 while i < items.count {
                     let key = items[i]
                     if stop(key) { return nil }
-                    if key.freeCpu >= minCpu, key.freeDisk >= minDisk, accept(key) { return key }
+                    if key.freeCpu >= minCpu, key.freeDisk >= minDisk, visit(key) { return key }
                     i += 1
                 }
             }

@@ -39,7 +39,9 @@ extension Controller {
             }
         }
         var actual: [String: [String: GuestStatus]] = [:]
-        for o in observations { actual[o.host.name] = Dictionary(o.hello?.host.guests.map { ($0.name, $0) } ?? [], uniquingKeysWith: { a, _ in a }) }
+        for o in observations {
+            if let hello = o.hello { actual[o.host.name] = Dictionary(hello.host.guests.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a }) }
+        }
         let known = Set(guests.map(\.name))
 
         var hostReports: [HostReport] = []

@@ -53,7 +53,7 @@ extension Controller {
         try TarWriter.create(archive: archive, from: tree)
         let size = (try? fm.attributesOfItem(atPath: archive)[.size] as? UInt64) ?? 0
         let t = StoredTemplate(name: name, digest: digest.digest, fileCount: digest.fileCount, totalBytes: digest.totalBytes,
-                               archivePath: archive, archiveBytes: size ?? 0, addedAt: Date().timeIntervalSince1970)
+                               archivePath: archive, archiveBytes: size, addedAt: Date().timeIntervalSince1970)
         do { try store.insertTemplate(t) } catch {
             try? fm.removeItem(atPath: archive)
             throw error

@@ -1,0 +1,62 @@
+@testable import FleetController
+import FleetProtocol
+import Testing
+
+@Suite struct FleetFileTests {
+    @Test func parsesGuests() throws {
+        let f = try FleetFile.parse("""
+        guests:
+          - name: web1
+            template: busybox
+            memory: 64M
+            cpus: 0.5
+            pids: 100
+            disk: 2G
+            group: web
+            require: {zone: eu}
+            state: stopped
+          - name: db1
+            template: busybox
+            host: h2
+        """)
+        #expect(f.guests.count == 2)
+        let w = f.guests[0].request
+        #expect(w.spec.limits.memoryBytes == 64 << 20)
+        #expect(w.spec.limits.cpuMillis == 500)
+        #expect(w.spec.limits.pids == 100)
+        #expect(w.diskBytes == 2 << 30)
+        #expect(w.group == "web")
+        #expect(w.requires == ["zone": "eu"])
+        #expect(w.desiredState == .stopped)
+        #expect(f.guests[1].request.host == "h2")
+        #expect(f.guests[1].request.desiredState == .running)
+    }
+
+    @Test func malformedYAMLNamesLineAndColumn() {
+        do throws(FleetError) {
+            _ = try FleetFile.parse("guests:\n  - name: web1\n    template: [unclosed\n")
+            Issue.record("accepted")
+        } catch {
+            #expect(error.message.contains("line"))
+            #expect(error.message.contains("column"))
+        }
+    }
+
+    @Test(arguments: [
+        ("guests:\n  - name: web1\n    template: t\n    memroy: 64M\n", "4:5", "unknown key \"memroy\""),
+        ("guests:\n  - name: web1\n    template: t\n    memory: lots\n", "4:13", "cannot read \"lots\""),
+        ("guests:\n  - template: t\n", "2:5", "needs `name`"),
+        ("guests:\n  - name: Bad_Name\n    template: t\n", "2:5", "invalid guest name"),
+        ("guests:\n  - name: a\n    template: t\n  - name: a\n    template: t\n", "4:5", "appears twice"),
+        ("hosts: []\n", "1:1", "unknown key \"hosts\""),
+    ])
+    func badEntriesNameTheirPlace(_ text: String, _ place: String, _ message: String) {
+        do throws(FleetError) {
+            _ = try FleetFile.parse(text, file: "f.yaml")
+            Issue.record("accepted")
+        } catch {
+            #expect(error.message.contains("f.yaml:\(place)"), "\(error.message)")
+            #expect(error.message.contains(message), "\(error.message)")
+        }
+    }
+}

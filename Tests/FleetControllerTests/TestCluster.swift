@@ -1,0 +1,58 @@
+import FleetController
+import FleetProtocol
+import Foundation
+import Testing
+
+/// A scoped test cluster: `withCluster(hosts:)` brings up real test hosts
+/// (network namespaces with sshd and the agent) and a controller with its
+/// own database, and always tears everything down, also when the test fails.
+struct TestCluster {
+    let state: DevClusterState
+    let dbPath: String
+    let directory: String
+
+    /// A fresh controller on the same database: like a new `vfleet` process.
+    func controller() throws -> Controller {
+        try Controller(dbPath: dbPath, knownHosts: state.knownHostsFile, identity: state.identityFile)
+    }
+
+    /// Enrols every host (accepting their new keys), with labels by index.
+    func enrolAll(_ c: Controller, labels: (Int) -> [String: String] = { _ in [:] }, reserve: UInt64 = 0) throws {
+        for (i, h) in state.hosts.enumerated() {
+            var r = Controller.HostRequest(name: h.name, address: "\(h.address):\(h.port)")
+            r.acceptNewHostKey = true
+            r.labels = labels(i)
+            r.reservedMemoryBytes = reserve
+            _ = try c.addHost(r)
+        }
+    }
+
+    /// Asks a host's agent directly (through the controller's connection) for its guests.
+    func agentGuests(_ c: Controller, _ host: String) throws -> [GuestStatus] {
+        try c.connections.call(try c.store.host(host), RPCMethod.guestList, EmptyParams(), as: [GuestStatus].self)
+    }
+
+    static var agentBinary: String {
+        if let env = ProcessInfo.processInfo.environment["VFLEET_AGENT_BIN"] { return env }
+        let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for candidate in [dir, dir.deletingLastPathComponent()] {
+            let path = candidate.appendingPathComponent("vfleet-agent").path
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        return FileManager.default.currentDirectoryPath + "/.build/debug/vfleet-agent"
+    }
+}
+
+func withCluster<R>(hosts: Int, _ body: (TestCluster) throws -> R) throws -> R {
+    let dir = "/var/tmp/vfleet-cluster-test-\(UUID().uuidString.prefix(8).lowercased())"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer {
+        try? DevCluster.down(directory: dir)
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+    let state = try DevCluster.up(hosts: hosts, directory: dir, agentBinary: TestCluster.agentBinary)
+    return try body(TestCluster(state: state, dbPath: dir + "/controller-db/fleet.db", directory: dir))
+}
+
+/// Cluster tests bring up namespaces and sshd processes: one at a time.
+@Suite(.serialized) struct ClusterTests {}
