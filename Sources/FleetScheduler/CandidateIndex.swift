@@ -18,6 +18,7 @@ struct CandidateIndex: Sendable {
     /// a size reads one flat array.
     private var sizeTopFree: [UInt64] = []
     private var sizeSlots: [UInt64: Int32] = [:]
+    private var inverseSizes: [Double] = []
     private var binpackList = CandidateList<BinpackKey>()
 
     init(policy: PlacementPolicy, members: [Int], hosts: [HostState]) {
@@ -36,6 +37,7 @@ struct CandidateIndex: Sendable {
             }
             sizeLists = keysBySize.map { CandidateList(sorted: $0.sorted()) }
             sizeTopFree = sizeLists.map { $0.first?.freeMemory ?? 0 }
+            inverseSizes = sizes.map { 1 / Double(max($0, 1)) }
         case .binpack:
             binpackList = CandidateList(sorted: members.map { BinpackKey(hosts[$0]) }.sorted())
         }
@@ -88,20 +90,40 @@ struct CandidateIndex: Sendable {
     private func bestSpread(for guest: GuestDemand, hosts: [HostState]) -> Int? {
         let need = guest.memoryBytes
         var best: SpreadChoice?
-        for slot in sizes.indices {
+        func consider(_ slot: Int) {
             let top = sizeTopFree[slot]
-            guard top >= need else { continue }
+            guard top >= need else { return }
             let size = sizes[slot]
-            if let best, FreeFraction(free: top - need, size: size) < best.fraction { continue }
+            if let best, FreeFraction(free: top - need, size: size) < best.fraction { return }
             let found = sizeLists[slot].scan(
                 from: nil, minCpu: guest.cpuNeed, minDisk: guest.diskBytes,
                 stop: { $0.freeMemory < need },
                 visit: { HostRules.fits(guest, on: hosts[Int($0.host)]) })
-            guard let found else { continue }
+            guard let found else { return }
             let choice = SpreadChoice(
                 fraction: FreeFraction(free: found.freeMemory - need, size: size), guests: found.guests, host: found.host)
             if best.map({ choice.isBetter(than: $0) }) ?? true { best = choice }
         }
+        // The most promising size first: its top host usually fits, and the
+        // best it yields lets the pass over all sizes skip nearly all of them.
+        if let promising = mostPromisingSize(for: need) { consider(promising) }
+        for slot in sizes.indices { consider(slot) }
         return best.map { Int($0.host) }
+    }
+
+    /// The size whose top host would keep the largest free fraction,
+    /// estimated in floating point (a guess only; choices are exact).
+    private func mostPromisingSize(for need: UInt64) -> Int? {
+        guard sizes.count > 1 else { return nil }
+        var promising: Int?
+        var highest = -1.0
+        for slot in sizes.indices where sizeTopFree[slot] >= need {
+            let fraction = Double(sizeTopFree[slot] - need) * inverseSizes[slot]
+            if fraction > highest {
+                highest = fraction
+                promising = slot
+            }
+        }
+        return promising
     }
 }

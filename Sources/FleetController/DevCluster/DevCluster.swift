@@ -42,6 +42,7 @@ public enum DevCluster {
         let prefix = "10.231.\(index)"
         var state = DevClusterState(directory: dir, bridge: bridge, subnet: "\(prefix).0/24", bridgeAddress: "\(prefix).1",
                                     agentBinary: agentBinary, identityFile: dir + "/controller/id_ed25519",
+                                    adminIdentityFile: dir + "/controller/admin_ed25519",
                                     knownHostsFile: dir + "/controller/known_hosts", hosts: [])
         do throws(FleetError) {
             if !fm.fileExists(atPath: state.identityFile) {
@@ -49,19 +50,28 @@ public enum DevCluster {
                     throw FleetError.failed("cannot make the controller key: \(error.message)")
                 }
             }
+            if !fm.fileExists(atPath: state.adminIdentityFile) {
+                do { try SSHKeys.generateEd25519(at: state.adminIdentityFile, comment: "vfleet-admin@dev-cluster") } catch {
+                    throw FleetError.failed("cannot make the admin key: \(error.message)")
+                }
+            }
             if !fm.fileExists(atPath: state.knownHostsFile) {
                 _ = fm.createFile(atPath: state.knownHostsFile, contents: Data(), attributes: [.posixPermissions: 0o600])
             }
             let pubkey: String
-            do { pubkey = try SSHKeys.publicKeyLine(privateKeyFile: state.identityFile, comment: "vfleet-controller") } catch {
-                throw FleetError.failed("cannot read the controller key: \(error.message)")
+            let adminKey: String
+            do {
+                pubkey = try SSHKeys.publicKeyLine(privateKeyFile: state.identityFile, comment: "vfleet-controller")
+                adminKey = try SSHKeys.publicKeyLine(privateKeyFile: state.adminIdentityFile, comment: "vfleet-admin")
+            } catch {
+                throw FleetError.failed("cannot read the cluster's keys: \(error.message)")
             }
             try SystemCommand.run(["ip", "link", "add", bridge, "type", "bridge"])
             try SystemCommand.run(["ip", "addr", "add", "\(prefix).1/24", "dev", bridge])
             try SystemCommand.run(["ip", "link", "set", bridge, "up"])
             try save(state)
             for i in 1...count {
-                let host = try startHost(i, index: index, prefix: prefix, state: state, pubkey: pubkey)
+                let host = try startHost(i, index: index, prefix: prefix, state: state, pubkey: pubkey, adminKey: adminKey)
                 state.hosts.append(host)
                 try save(state)
             }
@@ -73,7 +83,7 @@ public enum DevCluster {
         return state
     }
 
-    static func startHost(_ i: Int, index: Int, prefix: String, state: DevClusterState, pubkey: String) throws(FleetError) -> DevClusterState.Host {
+    static func startHost(_ i: Int, index: Int, prefix: String, state: DevClusterState, pubkey: String, adminKey: String) throws(FleetError) -> DevClusterState.Host {
         let name = "host\(i)"
         let ns = "vf\(index)-\(name)"
         let hostDir = state.directory + "/hosts/" + name
@@ -96,7 +106,7 @@ public enum DevCluster {
             try SystemCommand.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "\(name)@vfleet-dev-cluster", "-f", hostKey])
         }
         // The controller's key can run the agent and nothing else.
-        try write("command=\"\(state.agentBinary) rpc\",no-pty,no-port-forwarding,no-agent-forwarding,no-X11-forwarding,no-user-rc \(pubkey)\n",
+        try write("command=\"\(state.agentBinary) rpc\",no-pty,no-port-forwarding,no-agent-forwarding,no-X11-forwarding,no-user-rc \(pubkey)\n\(adminKey)\n",
                   to: sshDir + "/authorized_keys")
         let pidFile = sshDir + "/sshd.pid"
         try write("""

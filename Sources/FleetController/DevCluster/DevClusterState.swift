@@ -22,6 +22,9 @@ public struct DevClusterState: Codable, Sendable, Equatable {
     public var bridgeAddress: String
     public var agentBinary: String
     public var identityFile: String
+    /// An administrator's key with a plain shell on every test host (no
+    /// forced command): for provisioning tools such as Ansible, and debugging.
+    public var adminIdentityFile: String
     public var knownHostsFile: String
     public var hosts: [Host]
 }

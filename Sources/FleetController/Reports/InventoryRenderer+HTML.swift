@@ -124,38 +124,48 @@ extension InventoryRenderer {
         static let barTop = 20.0
     }
 
+    /// A part of a bar: its amount, in the unit of the bar's capacity, and its tooltip.
+    private struct Segment {
+        var amount: Double
+        var title: String
+    }
+
     /// Three horizontal bars, each scaled to its capacity: memory (reserved
     /// for the host, allocated to guests, used now), cpu and disk (allocated).
     private static func hostChart(_ h: HostReport) -> String {
-        let memoryLabel = "memory: \(bytes(h.allocated.memoryBytes)) allocated + \(bytes(h.reservedMemoryBytes)) reserved "
-            + "of \(bytes(h.capacity.memoryBytes)), \(bytes(h.usedMemoryBytes)) used"
+        let (capacity, allocated) = (h.capacity, h.allocated)
+        let used = h.usedMemoryBytes.map { "\(bytes($0)) used" } ?? "used unknown"
         let memory = barRow(
-            index: 0, label: memoryLabel, capacity: Double(h.capacity.memoryBytes),
-            reserved: (Double(h.reservedMemoryBytes), "reserved \(bytes(h.reservedMemoryBytes))"),
-            allocated: (Double(h.allocated.memoryBytes), "allocated \(bytes(h.allocated.memoryBytes))"),
-            used: h.usedMemoryBytes.map { (Double($0), "used \(bytes($0))") })
+            index: 0,
+            label: "memory: \(bytes(allocated.memoryBytes)) allocated + \(bytes(h.reservedMemoryBytes)) reserved "
+                + "of \(bytes(capacity.memoryBytes)), \(used)",
+            capacity: Double(capacity.memoryBytes),
+            reserved: Segment(amount: Double(h.reservedMemoryBytes),
+                              title: "reserved \(bytes(h.reservedMemoryBytes))"),
+            allocated: Segment(amount: Double(allocated.memoryBytes),
+                               title: "allocated \(bytes(allocated.memoryBytes))"),
+            used: h.usedMemoryBytes.map { Segment(amount: Double($0), title: "used \(bytes($0))") })
+        let cpuText = "\(cpus(allocated.cpuMillis)) of \(cpus(capacity.cpuMillis)) CPUs allocated"
         let cpu = barRow(
-            index: 1, label: "cpu: \(cpus(h.allocated.cpuMillis)) of \(cpus(h.capacity.cpuMillis)) CPUs allocated",
-            capacity: Double(h.capacity.cpuMillis), reserved: nil,
-            allocated: (Double(h.allocated.cpuMillis), "allocated \(cpus(h.allocated.cpuMillis)) CPUs"), used: nil)
+            index: 1, label: "cpu: \(cpuText)", capacity: Double(capacity.cpuMillis),
+            allocated: Segment(amount: Double(allocated.cpuMillis), title: cpuText))
+        let diskText = "\(bytes(allocated.diskBytes)) of \(bytes(capacity.diskBytes)) allocated"
         let disk = barRow(
-            index: 2, label: "disk: \(bytes(h.allocated.diskBytes)) of \(bytes(h.capacity.diskBytes)) allocated",
-            capacity: Double(h.capacity.diskBytes), reserved: nil,
-            allocated: (Double(h.allocated.diskBytes), "allocated \(bytes(h.allocated.diskBytes))"), used: nil)
-        let height = svgNumber(Bar.rowHeight * 3)
+            index: 2, label: "disk: \(diskText)", capacity: Double(capacity.diskBytes),
+            allocated: Segment(amount: Double(allocated.diskBytes), title: diskText))
+        let (width, height) = (svgNumber(Bar.width), svgNumber(Bar.rowHeight * 3))
+        let name = escaped("resources of host \(h.name)")
         // No xmlns: inline SVG in HTML5 does not need it, and the page stays free of URLs.
-        return "<svg class=\"bars\" width=\"\(svgNumber(Bar.width))\" height=\"\(height)\" "
-            + "viewBox=\"0 0 \(svgNumber(Bar.width)) \(height)\" role=\"img\" "
-            + "aria-label=\"\(escaped("resources of host \(h.name)"))\">\n"
-            + "<title>\(escaped("resources of host \(h.name)"))</title>\n"
-            + ([memory, cpu, disk].joined(separator: "\n")) + "\n</svg>"
+        return "<svg class=\"bars\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\" "
+            + "role=\"img\" aria-label=\"\(name)\">\n<title>\(name)</title>\n"
+            + [memory, cpu, disk].joined(separator: "\n") + "\n</svg>"
     }
 
     /// One labelled bar. Reserved is drawn from the left, allocated after it,
     /// used as a thin strip over the allocated part; every part is clipped to
     /// the capacity, and allocation beyond it turns the bar red (class "over").
-    private static func barRow(index: Int, label: String, capacity: Double, reserved: (Double, String)?,
-                               allocated: (Double, String), used: (Double, String)?) -> String {
+    private static func barRow(index: Int, label: String, capacity: Double, reserved: Segment? = nil,
+                               allocated: Segment, used: Segment? = nil) -> String {
         let top = Bar.rowHeight * Double(index)
         let barY = top + Bar.barTop
         var parts = [
@@ -165,22 +175,22 @@ extension InventoryRenderer {
         // Without a capacity there is nothing to scale against: show the empty track only.
         guard capacity > 0 else { return parts.joined(separator: "\n") }
         let scale = Bar.width / capacity
-        let reservedWidth = min(reserved?.0 ?? 0, capacity) * scale
+        let reservedAmount = reserved?.amount ?? 0
+        let reservedWidth = min(reservedAmount, capacity) * scale
         if let reserved, reservedWidth > 0 {
-            parts.append(rect("reserved", x: 0, y: barY, width: reservedWidth, height: Bar.height, title: reserved.1))
+            parts.append(rect("reserved", x: 0, y: barY, width: reservedWidth, height: Bar.height,
+                              title: reserved.title))
         }
-        let overcommitted = (reserved?.0 ?? 0) + allocated.0 > capacity
-        let allocatedWidth = min(allocated.0 * scale, Bar.width - reservedWidth)
+        let room = Bar.width - reservedWidth
+        let allocatedWidth = min(allocated.amount * scale, room)
         if allocatedWidth > 0 {
+            let overcommitted = reservedAmount + allocated.amount > capacity
             parts.append(rect(overcommitted ? "allocated over" : "allocated", x: reservedWidth, y: barY,
-                              width: allocatedWidth, height: Bar.height, title: allocated.1))
+                              width: allocatedWidth, height: Bar.height, title: allocated.title))
         }
-        if let used {
-            let usedWidth = min(used.0 * scale, Bar.width - reservedWidth)
-            if usedWidth > 0 {
-                parts.append(rect("used", x: reservedWidth, y: barY + Bar.height / 4, width: usedWidth,
-                                  height: Bar.height / 2, title: used.1))
-            }
+        if let used, case let usedWidth = min(used.amount * scale, room), usedWidth > 0 {
+            parts.append(rect("used", x: reservedWidth, y: barY + Bar.height / 4, width: usedWidth,
+                              height: Bar.height / 2, title: used.title))
         }
         return parts.joined(separator: "\n")
     }
@@ -212,7 +222,8 @@ extension InventoryRenderer {
             case "'": out += "&#39;"
             case "\t", "\n", "\r", "\u{0C}": out.unicodeScalars.append(scalar)
             default:
-                let forbidden = scalar.properties.generalCategory == .control || scalar.properties.isNoncharacterCodePoint
+                let properties = scalar.properties
+                let forbidden = properties.generalCategory == .control || properties.isNoncharacterCodePoint
                 out.unicodeScalars.append(forbidden ? "\u{FFFD}" : scalar)
             }
         }

@@ -21,7 +21,9 @@ extension InventoryRenderer {
     }
 
     private static let hostHeader = ["NAME", "STATE", "KERNEL", "MEMORY", "MEM USED", "CPU", "DISK", "GUESTS"]
-    private static let guestHeader = ["NAME", "HOST", "DESIRED", "ACTUAL", "DRIFT", "MEMORY", "CPU S", "UPTIME", "TEMPLATE"]
+    private static let guestHeader = [
+        "NAME", "HOST", "DESIRED", "ACTUAL", "DRIFT", "MEMORY", "CPU S", "UPTIME", "TEMPLATE",
+    ]
 
     private static func hostRow(_ h: HostReport) -> [String] {
         [
