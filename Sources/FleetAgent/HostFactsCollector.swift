@@ -35,6 +35,13 @@ enum HostFactsCollector {
 }
 
 extension Agent {
+    /// The handshake alone, with empty facts.
+    public func helloWithoutFacts() -> HelloResult {
+        HelloResult(protocolVersion: ProtocolVersion.current, agentVersion: ProtocolVersion.agentVersion,
+                    host: HostFacts(hostname: "", kernel: "", cgroupMode: layout.mode.rawValue, cpus: 0, memoryBytes: 0,
+                                    freeDiskBytes: 0, templates: [], guests: []))
+    }
+
     public func hello() -> HelloResult {
         HelloResult(protocolVersion: ProtocolVersion.current, agentVersion: ProtocolVersion.agentVersion,
                     host: HostFactsCollector.collect(agent: self))

@@ -1,3 +1,4 @@
+import FleetTree
 import Foundation
 import Glibc
 
@@ -29,6 +30,21 @@ final class InputReader {
             buffer.append(contentsOf: chunk[0..<n])
             return true
         }
+    }
+
+    var bufferCount: Int { buffer.count }
+
+    func refill() -> Bool { fill() }
+
+    /// Moves buffered bytes into `out`; returns how many.
+    func take(into out: UnsafeMutableRawBufferPointer) -> Int {
+        let n = min(out.count, buffer.count - start)
+        guard n > 0 else { return 0 }
+        buffer.withUnsafeBytes { raw in
+            out.baseAddress!.copyMemory(from: raw.baseAddress! + start, byteCount: n)
+        }
+        start += n
+        return n
     }
 
     /// The next line without its newline; nil at the end of input.
@@ -72,5 +88,21 @@ final class InputReader {
             if !ok { return false }
         }
         return true
+    }
+}
+
+extension InputReader {
+    /// Reads what is buffered, or blocks for more; 0 at the end of input.
+    func readSome(into out: UnsafeMutableRawBufferPointer) -> Int {
+        if start >= bufferCount && !refill() { return 0 }
+        return take(into: out)
+    }
+}
+
+/// The RPC input as a byte source for bulk streams (guest layers).
+struct InputByteSource: ByteSource {
+    let reader: InputReader
+    mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        reader.readSome(into: buffer)
     }
 }

@@ -1,5 +1,6 @@
 import FleetKernel
 import FleetProtocol
+import FleetTree
 import Foundation
 
 /// `vfleet-agent rpc`: one JSON request per line on stdin, one JSON response
@@ -20,13 +21,68 @@ public final class RPCServer {
         let input = InputReader(fd: 0)
         while let line = input.readLine() {
             if line.allSatisfy({ $0 == " " || $0 == "\t" || $0 == "\r" }) { continue }
-            if case .success(let request) = RPCRequest.parse(line), request.method == RPCMethod.templateReceive {
-                let (text, keepServing) = receiveTemplate(request, input: input)
+            if case .success(let request) = RPCRequest.parse(line), RPCMethod.bulk.contains(request.method) {
+                let (text, keepServing): (String, Bool)
+                switch request.method {
+                case RPCMethod.templateReceive: (text, keepServing) = receiveTemplate(request, input: input)
+                case RPCMethod.guestExport: (text, keepServing) = exportGuest(request)
+                default: (text, keepServing) = importGuest(request, input: input)
+                }
                 FileHandle.standardOutput.write(Data((text + "\n").utf8))
                 if !keepServing { break }
                 continue
             }
             FileHandle.standardOutput.write(Data((handle(line: line) + "\n").utf8))
+        }
+    }
+
+    /// guest.export: the chunked layer stream goes to stdout right after the
+    /// request; the response line follows its end chunk. A failure after the
+    /// stream began still ends the stream (the receiver then fails on an
+    /// incomplete tree) and is reported in the response.
+    func exportGuest(_ r: RPCRequest) -> (String, Bool) {
+        var sink = ChunkedWriter(FDSink(fd: 1))
+        do throws(FleetError) {
+            guard greeted else { throw FleetError(.protocolError, "guest.export: send hello first") }
+            let p = try GuestExportParams.decode(r.params, method: r.method)
+            var since: [TreeManifestEntry]?
+            if let s = p.since, s != .null {
+                do { since = try s.decode([TreeManifestEntry].self) } catch {
+                    throw .invalid("guest.export: \"since\" is not a layer manifest: \(error)")
+                }
+            }
+            let stats = try agent.exportLayer(p.name, since: since, to: &sink)
+            do { try sink.finish() } catch { return (RPCResponse(id: r.id, error: .failed("guest.export: cannot write the stream: \(error)")).line(), false) }
+            return (RPCResponse(id: r.id, result: try encode(LayerStreamStats(entries: stats.entries, fileBytes: stats.fileBytes, deleted: stats.deleted))).line(), true)
+        } catch {
+            let failure = error
+            do { try sink.finish() } catch { return (RPCResponse(id: r.id, error: failure).line(), false) }
+            return (RPCResponse(id: r.id, error: failure).line(), true)
+        }
+    }
+
+    /// guest.import: reads the chunked stream that follows the request into
+    /// the guest's staging area. Whatever happens, the stream is read to its
+    /// end chunk so the session stays in step.
+    func importGuest(_ r: RPCRequest, input: InputReader) -> (String, Bool) {
+        var source = ChunkedReader(InputByteSource(reader: input))
+        func drain() -> Bool {
+            var scratch = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let n = (try? scratch.withUnsafeMutableBytes { try source.read(into: $0) }) ?? -1
+                if n == 0 { return true }
+                if n < 0 { return false }
+            }
+        }
+        do throws(FleetError) {
+            guard greeted else { throw FleetError(.protocolError, "guest.import: send hello first") }
+            let p = try GuestImportParams.decode(r.params, method: r.method)
+            let stats = try agent.importLayer(p.name, from: &source)
+            guard drain() else { throw FleetError.failed("guest.import: the stream was cut off") }
+            return (RPCResponse(id: r.id, result: try encode(LayerStreamStats(entries: stats.entries, fileBytes: stats.fileBytes, deleted: stats.deleted))).line(), true)
+        } catch {
+            let inStep = drain()
+            return (RPCResponse(id: r.id, error: error).line(), inStep)
         }
     }
 
@@ -93,7 +149,7 @@ public final class RPCServer {
                 throw FleetError(.protocolError, "protocol version \(p.protocolVersion) is not supported (this agent speaks \(ProtocolVersion.current); upgrade the older side)")
             }
             greeted = true
-            return try encode(agent.hello())
+            return try encode(p.facts == false ? agent.helloWithoutFacts() : agent.hello())
         }
         guard RPCMethod.all.contains(r.method) else {
             throw .notFound("unknown method \"\(r.method)\" (known: \(RPCMethod.all.joined(separator: ", ")))")
@@ -151,6 +207,21 @@ public final class RPCServer {
         case RPCMethod.guestStatus:
             let p = try NameParams.decode(r.params, method: r.method)
             return try encode(agent.status(p.name))
+        case RPCMethod.guestManifest:
+            let p = try GuestLayerParams.decode(r.params, method: r.method)
+            return try encode(agent.layerManifest(p.name, staging: p.staging))
+        case RPCMethod.guestDigest:
+            let p = try GuestLayerParams.decode(r.params, method: r.method)
+            let d = try agent.layerDigest(p.name, staging: p.staging)
+            return try encode(LayerDigest(digest: d.digest, fileCount: d.fileCount, totalBytes: d.totalBytes))
+        case RPCMethod.guestAdopt:
+            let p = try GuestAdoptParams.decode(r.params, method: r.method)
+            return try encode(GuestOperationResult(guest: agent.adopt(p.spec, expectedDigest: p.digest)))
+        case RPCMethod.guestDiscardStaging:
+            let p = try NameParams.decode(r.params, method: r.method)
+            try Names.validate(p.name, kind: "guest")
+            agent.discardStaging(p.name)
+            return .object([:])
         default:
             throw .notFound("unknown method \"\(r.method)\"")
         }

@@ -37,12 +37,16 @@ public struct EmptyParams: RPCParams, Equatable {
 }
 
 public struct HelloParams: RPCParams, Equatable {
-    public static let fields: Set<String> = ["protocolVersion", "client"]
+    public static let fields: Set<String> = ["protocolVersion", "client", "facts"]
     public var protocolVersion: Int
     public var client: String?
-    public init(protocolVersion: Int = ProtocolVersion.current, client: String? = nil) {
+    /// false: skip the host facts (templates, guests, usage); for bulk
+    /// channels, which only need the handshake.
+    public var facts: Bool?
+    public init(protocolVersion: Int = ProtocolVersion.current, client: String? = nil, facts: Bool? = nil) {
         self.protocolVersion = protocolVersion
         self.client = client
+        self.facts = facts
     }
 }
 
@@ -160,10 +164,20 @@ public enum RPCMethod {
     public static let guestExec = "guest.exec"
     public static let guestList = "guest.list"
     public static let guestStatus = "guest.status"
+    public static let guestExport = "guest.export"
+    public static let guestImport = "guest.import"
+    public static let guestManifest = "guest.manifest"
+    public static let guestDigest = "guest.digest"
+    public static let guestAdopt = "guest.adopt"
+    public static let guestDiscardStaging = "guest.discard-staging"
 
     public static let all = [hello, check, templateList, templateBuild, templateImport, templateRemove, templateReceive,
                              guestCreate, guestStart, guestStop, guestRestart, guestDestroy, guestExec,
-                             guestList, guestStatus]
+                             guestList, guestStatus, guestExport, guestImport, guestManifest, guestDigest, guestAdopt,
+                             guestDiscardStaging]
+
+    /// Methods whose request or response carries a raw stream after the line.
+    public static let bulk: Set<String> = [templateReceive, guestExport, guestImport]
 }
 
 /// template.receive: the request line is followed on the same stream by

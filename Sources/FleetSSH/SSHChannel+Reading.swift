@@ -9,19 +9,12 @@ extension SSHChannel {
         try checkMax(max, action)
         let deadline = try Deadline(validating: timeout, for: "cannot \(action) \(target)")
         while true {
-            let data = try withChannel(action) { session, channel throws(SSHError) -> Data? in
-                if !stdoutBuffer.isEmpty { return stdoutBuffer.take(max: max) }
-                if stdoutEnded { return Data() }
-                switch try poll(session, channel, deadline, stderr: false, action) {
-                case .available(let count):
-                    stdoutBuffer.append(try receive(session, channel, count: Swift.min(count, max), stderr: false, action))
-                    return stdoutBuffer.take(max: max)
-                case .ended:
-                    stdoutEnded = true
-                    return Data()
-                case .nothing:
-                    return nil
+            let data = try attemptOrWait(until: deadline, action) { session, channel throws(SSHError) -> Data? in
+                if stdoutBuffer.isEmpty, !stdoutEnded {
+                    try drainBuffered(session, channel, stdout: true, stderr: true)
                 }
+                if !stdoutBuffer.isEmpty { return stdoutBuffer.take(max: max) }
+                return stdoutEnded ? Data() : nil
             }
             if let data { return data }
             if deadline.isExpired { throw ChannelFailure.timeout(action, target, seconds: timeout) }
@@ -36,8 +29,7 @@ extension SSHChannel {
         let action = "read a line from"
         let deadline = try Deadline(validating: timeout, for: "cannot \(action) \(target)")
         while true {
-            let step = try withChannel(action) { session, channel throws(SSHError) -> LineStep in
-                var polled = false
+            let step = try attemptOrWait(until: deadline, action) { session, channel throws(SSHError) -> LineStep? in
                 while true {
                     if let line = stdoutBuffer.takeLine() { return .line(line) }
                     if stdoutEnded {
@@ -49,24 +41,15 @@ extension SSHChannel {
                             kind: .protocolError,
                             message: "cannot \(action) \(target): more than \(Self.maximumLineLength >> 20) MB without a newline (is the remote command speaking the expected line protocol?)")
                     }
-                    // Data may keep coming without a newline: still honour the
-                    // deadline, but always give a zero timeout one look.
-                    if polled, deadline.isExpired { return .waiting }
-                    polled = true
-                    switch try poll(session, channel, deadline, stderr: false, action) {
-                    case .available(let count):
-                        stdoutBuffer.append(try receive(session, channel, count: count, stderr: false, action))
-                    case .ended:
-                        stdoutEnded = true
-                    case .nothing:
-                        return .waiting
-                    }
+                    let before = stdoutBuffer.count
+                    try drainBuffered(session, channel, stdout: true, stderr: true)
+                    if stdoutBuffer.count == before, !stdoutEnded { return nil }
                 }
             }
             switch step {
             case .line(let bytes): return String(decoding: bytes, as: UTF8.self)
             case .ended: return nil
-            case .waiting:
+            case nil:
                 if deadline.isExpired {
                     throw SSHError(
                         kind: .timeout,
@@ -77,24 +60,25 @@ extension SSHChannel {
     }
 
     /// Reads up to `max` bytes of stderr, waiting at most `timeout` seconds
-    /// (0 drains what is already there). Returns empty Data at end of file;
-    /// throws `.timeout` if nothing came.
+    /// (0 takes only what is already there). Returns empty Data at end of
+    /// file; throws `.timeout` if nothing came. While stdout is being read,
+    /// stderr is kept aside (its newest `maximumStderrBuffer` bytes) so it
+    /// cannot stall the command.
     public func readStderr(max: Int = 65536, timeout: Double) throws(SSHError) -> Data {
         let action = "read stderr of"
         try checkMax(max, action)
         let deadline = try Deadline(validating: timeout, for: "cannot \(action) \(target)")
         while true {
-            let data = try withChannel(action) { session, channel throws(SSHError) -> Data? in
-                if stderrEnded { return Data() }
-                switch try poll(session, channel, deadline, stderr: true, action) {
-                case .available(let count):
-                    return Data(try receive(session, channel, count: Swift.min(count, max), stderr: true, action))
-                case .ended:
-                    stderrEnded = true
-                    return Data()
-                case .nothing:
-                    return nil
+            let data = try attemptOrWait(until: deadline, action) { session, channel throws(SSHError) -> Data? in
+                if stderrBuffer.isEmpty, !stderrEnded {
+                    try drainBuffered(session, channel, stdout: true, stderr: true)
                 }
+                if !stderrBuffer.isEmpty {
+                    let chunk = stderrBuffer.prefix(max)
+                    stderrBuffer.removeFirst(chunk.count)
+                    return Data(chunk)
+                }
+                return stderrEnded ? Data() : nil
             }
             if let data { return data }
             if deadline.isExpired { throw ChannelFailure.timeout(action, target, seconds: timeout) }
@@ -104,38 +88,6 @@ extension SSHChannel {
     private enum LineStep {
         case line([UInt8])
         case ended
-        case waiting
-    }
-
-    private enum PollResult {
-        case available(Int)
-        case ended
-        case nothing
-    }
-
-    /// Waits at most one slice (bounded by `deadline`) for data on one stream.
-    private func poll(
-        _ session: OpaquePointer, _ channel: OpaquePointer, _ deadline: Deadline, stderr: Bool, _ action: String
-    ) throws(SSHError) -> PollResult {
-        let rc = ssh_channel_poll_timeout(channel, deadline.slice(cappedAt: Self.pollSliceMilliseconds), stderr ? 1 : 0)
-        if rc > 0 { return .available(Int(rc)) }
-        if rc == 0 { return .nothing }
-        if rc == SSH_EOF { return .ended }
-        throw ChannelFailure.error(action, target, session: session)
-    }
-
-    /// Copies up to `count` bytes that libssh already holds for this channel.
-    private func receive(
-        _ session: OpaquePointer, _ channel: OpaquePointer, count: Int, stderr: Bool, _ action: String
-    ) throws(SSHError) -> [UInt8] {
-        var chunk = [UInt8](repeating: 0, count: Swift.min(count, Self.chunkSize))
-        // Timeout 0: the data is buffered already, so this never waits.
-        let rc = chunk.withUnsafeMutableBytes { bytes in
-            ssh_channel_read_timeout(channel, bytes.baseAddress, UInt32(bytes.count), stderr ? 1 : 0, 0)
-        }
-        guard rc >= 0 else { throw ChannelFailure.error(action, target, session: session) }
-        chunk.removeSubrange(Int(rc)...)
-        return chunk
     }
 
     private func checkMax(_ max: Int, _ action: String) throws(SSHError) {

@@ -3,16 +3,17 @@ import Foundation
 
 /// One command running on the host: its stdin, stdout, stderr and exit status.
 ///
-/// Every call is bounded by a timeout, blocks the calling thread, and takes
-/// the session's lock (see `SSHSession`), so a channel may be shared between
-/// threads but its operations run one at a time. Waits for data are cut into
-/// slices of `pollSliceMilliseconds`, releasing the lock in between, so a
-/// thread waiting on one channel delays another thread's call on a sibling
-/// channel by at most one slice.
+/// Every call is bounded by a timeout and blocks the calling thread. A
+/// channel may be shared between threads; its operations (and those of its
+/// sibling channels) run one at a time under the session's lock, which is
+/// not held while a call waits for data, so a thread waiting on one channel
+/// does not hold up work on another.
 ///
-/// Flow control: the remote command blocks once about 1.2 MB of its output
-/// sits unread here, so read stdout while waiting for an exit status.
-/// deinit closes the channel.
+/// Flow control: SSH stalls a command whose output is not read. While one
+/// stream is waited on, the other is moved into this channel's buffers
+/// (stdout in full, stderr up to `maximumStderrBuffer`); `write` and
+/// `exitStatus` buffer both, so output never keeps a command from reading
+/// its input or from finishing. deinit closes the channel.
 public final class SSHChannel: @unchecked Sendable {
     /// Keeps the session (and so the libssh session pointer) alive.
     let session: SSHSession
@@ -25,18 +26,19 @@ public final class SSHChannel: @unchecked Sendable {
     /// because libssh frees channels together with their session.
     var handle: OpaquePointer?
     var stdoutBuffer = LineBuffer()
+    var stderrBuffer = Data()
     var stdoutEnded = false
     var stderrEnded = false
     var sentEOF = false
     var knownExitStatus: Int?
 
-    /// Longest single wait made while holding the session lock.
-    static let pollSliceMilliseconds: Int32 = 20
     /// readLine gives up on a line longer than this rather than buffering
     /// without bound for a peer that never sends "\n".
     static let maximumLineLength = 256 << 20
     /// Largest piece copied out of libssh or handed to it per call.
     static let chunkSize = 256 << 10
+    /// Stderr kept aside while stdout is read; older bytes are dropped.
+    static let maximumStderrBuffer = 4 << 20
 
     init(session: SSHSession, handle: OpaquePointer, target: String) {
         self.session = session
@@ -46,19 +48,21 @@ public final class SSHChannel: @unchecked Sendable {
 
     deinit { close() }
 
-    /// Runs `body` on the open channel under the session lock.
-    func withChannel<T>(
-        timeout: Double? = nil, _ action: String,
-        _ body: (_ session: OpaquePointer, _ channel: OpaquePointer) throws(SSHError) -> T
-    ) throws(SSHError) -> T {
-        try connection.perform(timeout: timeout) { session throws(SSHError) -> T in
+    /// Runs `attempt` on the open channel under the session lock; if it
+    /// returns nil, waits (unlocked) for activity or the deadline, then
+    /// returns nil. See `LibSSHConnection.attemptOrWait`.
+    func attemptOrWait<T>(
+        until deadline: Deadline, _ action: String,
+        _ attempt: (_ session: OpaquePointer, _ channel: OpaquePointer) throws(SSHError) -> T?
+    ) throws(SSHError) -> T? {
+        try connection.attemptOrWait(until: deadline) { session throws(SSHError) -> T? in
             guard let channel = handle else { throw ChannelFailure.closed(action, target) }
-            return try body(session, channel)
+            return try attempt(session, channel)
         }
     }
 
-    /// Writes all of `data` to the command's stdin, in chunks, waiting for
-    /// the remote to accept it. Throws `.timeout` if the remote accepts
+    /// Writes all of `data` to the command's stdin and returns once libssh
+    /// has handed it to the kernel. Throws `.timeout` if the remote accepts
     /// nothing for `SSHOptions.operationTimeout`, `.closed` if the channel,
     /// its stdin (after `sendEOF`) or the session is closed.
     public func write(_ data: Data) throws(SSHError) {
@@ -66,44 +70,69 @@ public final class SSHChannel: @unchecked Sendable {
         let stallLimit = connection.operationTimeout
         var offset = 0
         var stall = Deadline(seconds: stallLimit)
-        repeat {
-            // A short libssh timeout: wait for window space a slice at a time
-            // so the lock is released while the remote is not reading.
-            let slice = Double(Self.pollSliceMilliseconds) / 1000
-            let written = try withChannel(timeout: slice, action) { session, channel throws(SSHError) -> Int in
-                guard !sentEOF else {
-                    throw SSHError(kind: .closed, message: "cannot write to \(target): its stdin was already closed with sendEOF")
+        while true {
+            let step = try attemptOrWait(until: stall, action) { session, channel throws(SSHError) -> WriteStep? in
+                try checkWritable(session, channel)
+                guard offset < data.count else {
+                    // Everything is queued in libssh; wait until it is sent.
+                    let rc = ssh_blocking_flush(session, 0)
+                    guard rc != SSH_ERROR else { throw ChannelFailure.error(action, target, session: session) }
+                    return rc == SSH_OK ? .flushed : nil
                 }
-                guard ssh_channel_is_open(channel) != 0 else { throw ChannelFailure.error(action, target, session: session) }
                 let length = min(data.count - offset, Self.chunkSize)
-                guard length > 0 else { return 0 }
+                // Waits at most the attempt's 1 ms libssh timeout for window
+                // space, then reports what fit (possibly nothing).
                 let rc = data.withUnsafeBytes { bytes in
                     ssh_channel_write(channel, bytes.baseAddress! + offset, UInt32(length))
                 }
                 guard rc >= 0 else { throw ChannelFailure.error(action, target, session: session) }
-                return Int(rc)
+                if rc > 0 { return .wrote(Int(rc)) }
+                // No window: the command may itself be blocked writing output
+                // nobody reads (think `cat`); buffer that output so it can go
+                // back to reading its stdin.
+                try drainBuffered(session, channel, stdout: true, stderr: true)
+                return nil
             }
-            if written > 0 {
-                offset += written
+            switch step {
+            case .wrote(let count):
+                offset += count
                 stall = Deadline(seconds: stallLimit)
-            } else if offset < data.count, stall.isExpired {
-                throw SSHError(
-                    kind: .timeout,
-                    message: "cannot write to \(target): the remote accepted no data for \(ChannelFailure.format(stallLimit)) (is the command reading its stdin?)")
+            case .flushed:
+                return
+            case nil:
+                if stall.isExpired {
+                    throw SSHError(
+                        kind: .timeout,
+                        message: "cannot write to \(target): the remote accepted no data for \(ChannelFailure.format(stallLimit)) (is the command reading its stdin?)")
+                }
             }
-        } while offset < data.count
+        }
     }
 
     /// Closes the command's stdin; it sees end of file.
     public func sendEOF() throws(SSHError) {
-        try withChannel("send EOF to") { session, channel throws(SSHError) in
-            guard !sentEOF else { return }
-            // SSH_AGAIN: the EOF is queued but the socket was not writable
-            // in time; libssh sends it with the next I/O on the session.
-            guard ssh_channel_send_eof(channel) != SSH_ERROR else {
-                throw ChannelFailure.error("send EOF to", target, session: session)
+        let action = "send EOF to"
+        let limit = connection.operationTimeout
+        let deadline = Deadline(seconds: limit)
+        while true {
+            let done = try attemptOrWait(until: deadline, action) { session, channel throws(SSHError) -> Bool? in
+                if !sentEOF {
+                    // SSH_AGAIN: queued but not yet sent; flushed below.
+                    guard ssh_channel_send_eof(channel) != SSH_ERROR else {
+                        throw ChannelFailure.error(action, target, session: session)
+                    }
+                    sentEOF = true
+                }
+                let rc = ssh_blocking_flush(session, 0)
+                guard rc != SSH_ERROR else { throw ChannelFailure.error(action, target, session: session) }
+                return rc == SSH_OK ? true : nil
             }
-            sentEOF = true
+            if done != nil { return }
+            if deadline.isExpired {
+                throw SSHError(
+                    kind: .timeout,
+                    message: "cannot send EOF to \(target): the connection accepted no data for \(ChannelFailure.format(limit)) (is the network stalled?)")
+            }
         }
     }
 
@@ -114,23 +143,31 @@ public final class SSHChannel: @unchecked Sendable {
         let seconds = timeout.isFinite ? min(max(timeout, 0), Deadline.maximumSeconds) : 0
         let deadline = Deadline(seconds: seconds)
         while true {
-            let status: Int?? = connection.withLock { session in
-                if let knownExitStatus { return .some(knownExitStatus) }
-                guard let session, let channel = handle else { return .some(nil) }
-                LibSSHConnection.setTimeout(
-                    session, seconds: Double(deadline.slice(cappedAt: Self.pollSliceMilliseconds)) / 1000)
-                // Waits for the exit-status message (or the channel's close)
-                // within the timeout just set, then reports -1 if none came.
-                let status = ssh_channel_get_exit_status(channel)
-                if status >= 0 {
-                    knownExitStatus = Int(status)
-                    return .some(Int(status))
+            let outcome: ExitOutcome?
+            do {
+                outcome = try attemptOrWait(until: deadline, "wait for the exit of") { session, channel throws(SSHError) -> ExitOutcome? in
+                    if let knownExitStatus { return .status(knownExitStatus) }
+                    // Handles what already arrived (within the attempt's
+                    // 1 ms libssh timeout); -1 means no status yet.
+                    let status = ssh_channel_get_exit_status(channel)
+                    if status >= 0 {
+                        knownExitStatus = Int(status)
+                        return .status(Int(status))
+                    }
+                    if ssh_channel_is_closed(channel) != 0 || ssh_is_connected(session) == 0 { return .unknown }
+                    // Keep output flowing: a command blocked on a full window
+                    // would never exit.
+                    try drainBuffered(session, channel, stdout: true, stderr: true)
+                    return nil
                 }
-                if ssh_channel_is_closed(channel) != 0 || ssh_is_connected(session) == 0 { return .some(nil) }
-                return .none
+            } catch {
+                return connection.withLock { _ in knownExitStatus }
             }
-            if let status { return status }
-            if deadline.isExpired { return nil }
+            switch outcome {
+            case .status(let status): return status
+            case .unknown: return nil
+            case nil: if deadline.isExpired { return nil }
+            }
         }
     }
 
@@ -163,5 +200,25 @@ public final class SSHChannel: @unchecked Sendable {
             ssh_channel_close(channel)
             ssh_channel_free(channel)
         }
+    }
+
+    private func checkWritable(_ session: OpaquePointer, _ channel: OpaquePointer) throws(SSHError) {
+        guard !sentEOF else {
+            throw SSHError(kind: .closed, message: "cannot write to \(target): its stdin was already closed with sendEOF")
+        }
+        guard ssh_is_connected(session) != 0 else { throw ChannelFailure.error("write to", target, session: session) }
+        guard ssh_channel_is_open(channel) != 0 else {
+            throw SSHError(kind: .closed, message: "cannot write to \(target): the remote end closed the channel (the command has exited)")
+        }
+    }
+
+    private enum WriteStep {
+        case wrote(Int)
+        case flushed
+    }
+
+    private enum ExitOutcome {
+        case status(Int)
+        case unknown
     }
 }

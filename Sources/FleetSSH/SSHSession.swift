@@ -4,12 +4,14 @@ import CLibSSH
 /// reusable for any number of commands (one channel per `exec`).
 ///
 /// All calls block the calling thread (bounded by timeouts); call them from
-/// your own threads, not from Swift's cooperative pool. The session and its
-/// channels may be used from several threads, but libssh is not
-/// thread-safe, so every operation on the session or any of its channels
-/// is serialized by one internal lock: two threads never run libssh on the
-/// same session at the same time. For real parallelism to one host, open
-/// several sessions.
+/// your own threads, not from Swift's cooperative pool. libssh is not
+/// thread-safe, so one session must never run libssh on two threads at
+/// once: every operation on the session or any of its channels takes one
+/// internal lock, which makes sharing a session between threads safe.
+/// Calls waiting for data release the lock while they wait, so a reader
+/// blocked on one channel does not hold up a writer on another; the libssh
+/// work itself is still serialized, so for parallel throughput to one host
+/// open several sessions.
 ///
 /// Channels keep their session alive; `close()` ends it (and all its
 /// channels) at once, and deinit closes it.

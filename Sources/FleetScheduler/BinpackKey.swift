@@ -5,6 +5,7 @@ struct BinpackKey: CandidateKey {
     var host: Int32
     var freeCpu: Int
     var freeDisk: UInt64
+    var size: UInt64 { 0 }
 
     init(_ state: HostState) {
         freeMemory = state.freeMemory

@@ -1,16 +1,15 @@
 /// A sorted list of hosts kept in blocks of 16 to 127 keys. Insert and remove
-/// cost a binary search plus a shift inside one block, and a search skips any
-/// block whose best free CPU or disk is below the guest's need. A heap would
-/// have to pop and re-push every misfit it passes; one flat sorted array would
-/// shift thousands of keys on every placement.
+/// cost a binary search plus a shift inside one block, and a search passes
+/// over any block whose summary shows no key can meet the guest's need. A
+/// heap would have to pop and re-push every misfit it passes; one flat
+/// sorted array would shift thousands of keys on every placement.
 struct CandidateList<Key: CandidateKey>: Sendable {
     private static var targetBlockSize: Int { 64 }
 
     private var blocks: [[Key]] = []
     /// The last key of each block, for the binary search over blocks.
     private var lasts: [Key] = []
-    private var maxFreeCpu: [Int] = []
-    private var maxFreeDisk: [UInt64] = []
+    private var summaries: [BlockSummary] = []
 
     init() {}
 
@@ -33,8 +32,7 @@ struct CandidateList<Key: CandidateKey>: Sendable {
         let b = min(blockIndex(for: key), blocks.count - 1)
         blocks[b].insert(key, at: Self.position(of: key, in: blocks[b]))
         lasts[b] = blocks[b][blocks[b].count - 1]
-        maxFreeCpu[b] = max(maxFreeCpu[b], key.freeCpu)
-        maxFreeDisk[b] = max(maxFreeDisk[b], key.freeDisk)
+        summaries[b].include(key)
         if blocks[b].count >= 2 * Self.targetBlockSize { split(b) }
     }
 
@@ -55,20 +53,21 @@ struct CandidateList<Key: CandidateKey>: Sendable {
             return
         }
         lasts[b] = blocks[b][blocks[b].count - 1]
-        refreshMaxima(b)
+        summaries[b] = BlockSummary(blocks[b])
         // Without merging, churn could leave many tiny blocks and turn block
         // skipping back into a scan of every host.
         if blocks[b].count < Self.targetBlockSize / 4, blocks.count > 1 { merge(b) }
     }
 
-    /// Visits, in order from `start` (the beginning when nil), the keys with
-    /// at least `minCpu` and `minDisk` free, until `visit` returns true (the
-    /// key it returns true for is the result) or `stop` does. `stop` sees
-    /// every position, including skipped blocks' first keys, so it must turn
-    /// true at some point in list order and stay true after it.
+    /// Visits keys in order from `start` (the beginning when nil) that meet
+    /// `need`, until `visit` returns true for one (the result). `prune(key,
+    /// maxSize)` says no key from `key` to the end of its block can do better
+    /// than what was found, given that no key in the block is larger than
+    /// `maxSize`: the search moves to the next block. `stop(key)` says no key
+    /// from `key` on can: the search ends. Both must stay true once true.
     func scan(
-        from start: Key?, minCpu: Int, minDisk: UInt64,
-        stop: (Key) -> Bool, visit: (Key) -> Bool
+        from start: Key?, need: ResourceNeed,
+        stop: (Key) -> Bool, prune: (Key, UInt64) -> Bool, visit: (Key) -> Bool
     ) -> Key? {
         var b = 0
         var i = 0
@@ -79,15 +78,17 @@ struct CandidateList<Key: CandidateKey>: Sendable {
         }
         while b < blocks.count {
             let items = blocks[b]
-            if maxFreeCpu[b] < minCpu || maxFreeDisk[b] < minDisk {
-                if stop(items[i]) { return nil }
-            } else {
+            let summary = summaries[b]
+            if summary.mayMeet(need) {
                 while i < items.count {
                     let key = items[i]
                     if stop(key) { return nil }
-                    if key.freeCpu >= minCpu, key.freeDisk >= minDisk, visit(key) { return key }
+                    if prune(key, summary.maxSize) { break }
+                    if need.isMet(by: key), visit(key) { return key }
                     i += 1
                 }
+            } else if stop(items[i]) {
+                return nil
             }
             b += 1
             i = 0
@@ -120,16 +121,13 @@ struct CandidateList<Key: CandidateKey>: Sendable {
     private mutating func appendBlock(_ items: [Key]) {
         blocks.append(items)
         lasts.append(items[items.count - 1])
-        maxFreeCpu.append(0)
-        maxFreeDisk.append(0)
-        refreshMaxima(blocks.count - 1)
+        summaries.append(BlockSummary(items))
     }
 
     private mutating func removeBlock(_ b: Int) {
         blocks.remove(at: b)
         lasts.remove(at: b)
-        maxFreeCpu.remove(at: b)
-        maxFreeDisk.remove(at: b)
+        summaries.remove(at: b)
     }
 
     private mutating func split(_ b: Int) {
@@ -137,12 +135,10 @@ struct CandidateList<Key: CandidateKey>: Sendable {
         let tail = Array(blocks[b][half...])
         blocks[b].removeSubrange(half...)
         lasts[b] = blocks[b][half - 1]
-        refreshMaxima(b)
+        summaries[b] = BlockSummary(blocks[b])
         blocks.insert(tail, at: b + 1)
         lasts.insert(tail[tail.count - 1], at: b + 1)
-        maxFreeCpu.insert(0, at: b + 1)
-        maxFreeDisk.insert(0, at: b + 1)
-        refreshMaxima(b + 1)
+        summaries.insert(BlockSummary(tail), at: b + 1)
     }
 
     private mutating func merge(_ b: Int) {
@@ -150,18 +146,7 @@ struct CandidateList<Key: CandidateKey>: Sendable {
         blocks[left].append(contentsOf: blocks[left + 1])
         removeBlock(left + 1)
         lasts[left] = blocks[left][blocks[left].count - 1]
-        refreshMaxima(left)
+        summaries[left] = BlockSummary(blocks[left])
         if blocks[left].count >= 2 * Self.targetBlockSize { split(left) }
-    }
-
-    private mutating func refreshMaxima(_ b: Int) {
-        var cpu = Int.min
-        var disk: UInt64 = 0
-        for key in blocks[b] {
-            cpu = max(cpu, key.freeCpu)
-            disk = max(disk, key.freeDisk)
-        }
-        maxFreeCpu[b] = cpu
-        maxFreeDisk[b] = disk
     }
 }

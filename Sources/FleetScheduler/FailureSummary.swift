@@ -24,8 +24,10 @@ enum FailureSummary {
         }
         if kinds.contains(.antiAffinity) { actions.append("add hosts or take the guest out of its anti-affinity group") }
         if kinds.contains(.labels) { actions.append("label more hosts or relax the guest's required labels") }
-        if kinds.contains(.cordoned) { actions.append("uncordon a host") }
-        if kinds.contains(.unreachable) { actions.append("bring unreachable hosts back") }
+        if kinds.contains(.cordoned) { actions.append("uncordon a host (vfleet host uncordon NAME)") }
+        if kinds.contains(.unreachable) {
+            actions.append("bring unreachable hosts back (vfleet host refresh NAME once the agent answers)")
+        }
         if actions.isEmpty { actions.append("add hosts") }
         return "to place it: " + actions.joined(separator: "; ")
     }

@@ -12,6 +12,8 @@ struct FreeFraction: Comparable, Sendable {
         self.size = max(size, 1)
     }
 
+    var estimate: Double { Double(free) / Double(size) }
+
     static func == (a: FreeFraction, b: FreeFraction) -> Bool {
         let left = a.free.multipliedFullWidth(by: b.size)
         let right = b.free.multipliedFullWidth(by: a.size)

@@ -30,7 +30,7 @@ public struct PlacementFailure: Error, Sendable, Equatable, CustomStringConverti
             return "cannot place guest \(guest) on \(host): \(reasons)"
         }
         if rejections.isEmpty {
-            return "cannot place guest \(guest): no hosts are enrolled (add one with vfleet host add …)"
+            return "cannot place guest \(guest): no hosts are enrolled (enrol one with vfleet host add NAME --address ADDR)"
         }
         var lines = ["cannot place guest \(guest): no host fits:"]
         for rejection in rejections.prefix(Self.listedHosts) {

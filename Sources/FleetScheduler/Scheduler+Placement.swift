@@ -14,10 +14,7 @@ extension Scheduler {
     /// the failure says why that host cannot take the guest.
     public mutating func place(_ guest: GuestDemand, on host: String) -> Result<String, PlacementFailure> {
         guard let index = hostIndexByName[host] else {
-            let rejection = HostRejection(
-                host: host, reason: "no host named \(host) is enrolled (vfleet host list shows the enrolled hosts)",
-                kind: .unknownHost)
-            return .failure(PlacementFailure(guest: guest.name, rejections: [rejection], host: host))
+            return .failure(PlacementFailure(guest: guest.name, rejections: [Self.unknownHost(host)], host: host))
         }
         if let existing = guests[guest.name] { return .failure(.alreadyPlaced(guest.name, on: existing.hostName)) }
         if let rejection = HostRules.rejection(of: guest, on: hosts[index], cpuOvercommit: cpuOvercommit) {
@@ -25,6 +22,19 @@ extension Scheduler {
         }
         commit(guest, to: index)
         return .success(host)
+    }
+
+    /// Why `host` could not take `guest` now, or nil if it could. Books
+    /// nothing, and does not look at where the guest may already be placed.
+    public func check(_ guest: GuestDemand, on host: String) -> HostRejection? {
+        guard let index = hostIndexByName[host] else { return Self.unknownHost(host) }
+        return HostRules.rejection(of: guest, on: hosts[index], cpuOvercommit: cpuOvercommit)
+    }
+
+    private static func unknownHost(_ host: String) -> HostRejection {
+        HostRejection(
+            host: host, reason: "no host named \(host) is enrolled (vfleet host list shows the enrolled hosts)",
+            kind: .unknownHost)
     }
 
     /// Removes a guest's allocation (for planning moves). Templates it brought

@@ -2,12 +2,18 @@
 /// already placed and the policy. It does no I/O; the controller feeds it a
 /// snapshot and acts on its answers.
 ///
-/// Cost: building is O(H log H + P) for H hosts and P placed guests. The
-/// first guest with a given set of required labels builds an index of the
-/// matching hosts (O(M log M) for M matches). After that a placement is
-/// O(S · log H) for S distinct host memory sizes under spread (one under
-/// binpack), plus the misfits passed over, which block skipping bounds. Only
-/// a guest that fits nowhere costs O(H): every host's reason is worded.
+/// Cost, for H hosts: building is O(H log H + P) for P placed guests. The
+/// first guest with a given set of required labels indexes the M available
+/// hosts that carry them (O(M log M)). A placement then costs a binary
+/// search and a shift of at most 127 keys per index its host is in, plus
+/// the search: binpack starts at the first host with enough free memory;
+/// spread reads one bound per memory band (few: one per host model) and
+/// searches inside one or two. Hosts that fail CPU, disk or anti-affinity
+/// are passed over, in blocks where their summaries allow. Only a guest that
+/// fits nowhere costs O(H): every host's reason is worded.
+///
+/// A copy is independent (value semantics), but the first change to a copy
+/// duplicates its state; for what-if questions use `check(_:on:)`.
 public struct Scheduler: Sendable {
     public let policy: PlacementPolicy
     public let cpuOvercommit: Double

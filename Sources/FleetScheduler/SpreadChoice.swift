@@ -5,6 +5,15 @@ struct SpreadChoice: Sendable {
     var guests: Int
     /// Name order.
     var host: Int32
+    /// `fraction` in floating point, for bounds that are not exact.
+    var estimate: Double
+
+    init(fraction: FreeFraction, guests: Int, host: Int32) {
+        self.fraction = fraction
+        self.guests = guests
+        self.host = host
+        self.estimate = fraction.estimate
+    }
 
     /// Larger free fraction; on a tie fewer guests, then name.
     func isBetter(than other: SpreadChoice) -> Bool {

@@ -8,7 +8,7 @@ struct HostCommand: ParsableCommand {
         commandName: "host",
         abstract: "Enrol, list, show, cordon and remove hosts.",
         subcommands: [HostAddCommand.self, HostListCommand.self, HostShowCommand.self, HostRemoveCommand.self,
-                      HostCordonCommand.self, HostUncordonCommand.self, HostRefreshCommand.self])
+                      HostCordonCommand.self, HostUncordonCommand.self, HostRefreshCommand.self, HostEvacuateCommand.self, HostRestoreCommand.self])
 }
 
 struct HostAddCommand: ParsableCommand {

@@ -32,6 +32,41 @@ struct TestCluster {
         try c.connections.call(try c.store.host(host), RPCMethod.guestList, EmptyParams(), as: [GuestStatus].self)
     }
 
+    /// The guest's own layer as this machine sees it (test hosts share the file system).
+    func upper(_ host: String, _ guest: String) -> String {
+        state.hosts.first { $0.name == host }!.stateDirectory + "/guests/\(guest)/upper"
+    }
+
+    func stagingExists(_ host: String, _ guest: String) -> Bool {
+        FileManager.default.fileExists(atPath: state.hosts.first { $0.name == host }!.stateDirectory + "/guests/.incoming-\(guest)")
+    }
+
+    /// Runs the vfleet command line against this cluster's controller.
+    func cli(_ args: [String], env extra: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: (Self.agentBinary as NSString).deletingLastPathComponent + "/vfleet")
+        p.arguments = args + ["--db", dbPath, "--known-hosts", state.knownHostsFile]
+        var env = ProcessInfo.processInfo.environment
+        env["VFLEET_IDENTITY"] = state.identityFile
+        for (k, v) in extra { env[k] = v }
+        p.environment = env
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
+    /// The hosts whose agent reports `guest` running, asked directly.
+    func runningOn(_ c: Controller, _ guest: String) throws -> [String] {
+        try state.hosts.map(\.name).filter { h in
+            try agentGuests(c, h).contains { $0.name == guest && $0.state == .running }
+        }
+    }
+
     static var agentBinary: String {
         if let env = ProcessInfo.processInfo.environment["VFLEET_AGENT_BIN"] { return env }
         let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
@@ -43,14 +78,14 @@ struct TestCluster {
     }
 }
 
-func withCluster<R>(hosts: Int, _ body: (TestCluster) throws -> R) throws -> R {
+func withCluster<R>(hosts: Int, smallDisks: [Int: UInt64] = [:], _ body: (TestCluster) throws -> R) throws -> R {
     let dir = "/var/tmp/vfleet-cluster-test-\(UUID().uuidString.prefix(8).lowercased())"
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     defer {
         try? DevCluster.down(directory: dir)
         try? FileManager.default.removeItem(atPath: dir)
     }
-    let state = try DevCluster.up(hosts: hosts, directory: dir, agentBinary: TestCluster.agentBinary)
+    let state = try DevCluster.up(hosts: hosts, directory: dir, agentBinary: TestCluster.agentBinary, smallDisks: smallDisks)
     return try body(TestCluster(state: state, dbPath: dir + "/controller-db/fleet.db", directory: dir))
 }
 

@@ -62,7 +62,7 @@ import Testing
             guard case .object(let o) = try JSONValue.from(v) else { return [] }
             return Set(o.keys)
         }
-        #expect(try keys(HelloParams(protocolVersion: 1, client: "x")) == HelloParams.fields)
+        #expect(try keys(HelloParams(protocolVersion: 1, client: "x", facts: true)) == HelloParams.fields)
         #expect(try keys(NameParams(name: "a")) == NameParams.fields)
         #expect(try keys(TemplateBuildParams(kind: "busybox", name: "a")) == TemplateBuildParams.fields)
         #expect(try keys(TemplateImportParams(name: "a", path: "/x")) == TemplateImportParams.fields)

@@ -103,12 +103,27 @@ import Testing
             #expect(failures.entries.isEmpty, "\(failures.entries)")
         }
     }
-}
 
-/// Collects failures from worker threads.
-final class FailureLog: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: [String] = []
-    func add(_ entry: String) { lock.withLock { stored.append(entry) } }
-    var entries: [String] { lock.withLock { stored } }
+    @Test func aWaitingReaderDoesNotStarveASiblingChannel() throws {
+        try withSSHServer { server in
+            let session = try server.connect()
+            let silent = try session.exec("sleep 30")
+            let echo = try session.exec("while read line; do echo \"$line\"; done")
+            let readerDone = DispatchSemaphore(value: 0)
+            Thread.detachNewThread {
+                _ = try? silent.readLine(timeout: 8)
+                readerDone.signal()
+            }
+            usleep(100_000)
+            let started = ContinuousClock.now
+            for index in 0..<50 {
+                try echo.write(Data("\(index)\n".utf8))
+                #expect(try echo.readLine(timeout: 5) == "\(index)")
+            }
+            // The reader waits without holding the session lock.
+            #expect(ContinuousClock.now - started < .seconds(2))
+            silent.close()
+            #expect(readerDone.wait(timeout: .now() + 10) == .success)
+        }
+    }
 }

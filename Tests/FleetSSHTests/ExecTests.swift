@@ -41,20 +41,13 @@ import Testing
         try withSSHServer { server in
             let session = try server.connect()
             let channel = try session.exec("cat")
-            // Bigger than one SSH packet and than libssh's initial window.
-            let payload = Data((0..<3_000_000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) })
+            // Far more than both flow-control windows and the pipes between
+            // could hold if nobody drained the echo while writing.
+            let payload = Data((0..<8_000_000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) })
+            // Written in one go: while the window is shut, write buffers what
+            // cat echoes back, so cat never blocks and neither do we.
+            try channel.write(payload)
             var echoed = Data()
-            var offset = 0
-            // Write in pieces and drain as we go, so neither side's window
-            // fills while the other waits.
-            while offset < payload.count {
-                let end = min(offset + 200_000, payload.count)
-                try channel.write(payload[offset..<end])
-                offset = end
-                while let chunk = try? channel.read(max: 1 << 20, timeout: 0.05), !chunk.isEmpty {
-                    echoed.append(chunk)
-                }
-            }
             try channel.sendEOF()
             while true {
                 let chunk = try channel.read(max: 1 << 20, timeout: 10)

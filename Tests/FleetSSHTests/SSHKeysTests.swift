@@ -17,7 +17,7 @@ import Testing
         #expect(publicLine.hasSuffix(" vfleet@controller\n"))
         #expect(try SSHKeys.publicKeyLine(privateKeyFile: path, comment: "vfleet@controller") + "\n" == publicLine)
         // OpenSSH itself reads the private key and derives the same public key.
-        let derived = try Shell.run("/usr/bin/ssh-keygen", ["-y", "-f", path])
+        let derived = try Shell.run("/usr/bin/ssh-keygen", ["-y", "-f", path]).trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(derived.split(separator: " ").prefix(2) == publicLine.split(separator: " ").prefix(2))
     }
 

@@ -57,4 +57,12 @@ import Testing
         }
         #expect(scheduler.allocation(of: "b")?.guests == 0)
     }
+
+    @Test func checkAnswersWithoutBooking() {
+        let scheduler = Scheduler(hosts: [F.host("a", memory: 4 * F.gib)], placed: [PlacedGuest(guest: F.guest("g", memory: 3 * F.gib), host: "a")])
+        #expect(scheduler.check(F.guest("small", memory: F.gib), on: "a") == nil)
+        #expect(scheduler.check(F.guest("big", memory: 2 * F.gib), on: "a")?.reason == "memory: needs 2G, 1G free of 4G")
+        #expect(scheduler.check(F.guest("x"), on: "zz")?.kind == .unknownHost)
+        #expect(scheduler.allocation(of: "a")?.guests == 1)
+    }
 }

@@ -31,7 +31,7 @@ import Testing
               host-d: label zone=eu required, host has zone=us
               to place it: free or add memory (stop or remove guests, or add hosts); \
             add hosts or take the guest out of its anti-affinity group; \
-            label more hosts or relax the guest's required labels; uncordon a host
+            label more hosts or relax the guest's required labels; uncordon a host (vfleet host uncordon NAME)
             """)
     }
 
@@ -61,7 +61,7 @@ import Testing
             return
         }
         #expect(failure.rejections.isEmpty)
-        #expect(failure.description == "cannot place guest web1: no hosts are enrolled (add one with vfleet host add …)")
+        #expect(failure.description == "cannot place guest web1: no hosts are enrolled (enrol one with vfleet host add NAME --address ADDR)")
     }
 
     @Test func placeAllReportsEachFailure() {

@@ -15,17 +15,20 @@ enum RandomFleet {
         UInt64(256 + 128 * (templates.firstIndex(of: digest) ?? 0)) * mib
     }
 
-    static func hosts(count: Int, seed: UInt64) -> [HostCapacity] {
+    /// `irregular`: totals a few MiB apart, as hosts of one model report
+    /// them, so most hosts have a size of their own.
+    static func hosts(count: Int, seed: UInt64, irregular: Bool = false) -> [HostCapacity] {
         var random = SplitMix64(state: seed)
-        let sizes: [UInt64] = [4, 8, 8, 16, 24]
+        let sizes: [UInt64] = [8, 16, 16, 24, 32]
         return (0..<count).map { i in
-            let memory = sizes.randomElement(using: &random)! * gib + (random.next() % 4 == 0 ? 512 * mib : 0)
+            var memory = sizes.randomElement(using: &random)! * gib + (random.next() % 4 == 0 ? 512 * mib : 0)
+            if irregular { memory -= (random.next() % 16_384) * 4096 }
             var labels = ["zone": zones.randomElement(using: &random)!]
             if random.next() % 3 == 0 { labels["disk"] = "ssd" }
             return HostCapacity(
                 name: "h\(random.next() % 1000)-\(i)",
                 memoryBytes: memory,
-                cpuMillis: [2000, 4000, 8000, 6000].randomElement(using: &random)!,
+                cpuMillis: [4000, 8000, 12_000, 16_000].randomElement(using: &random)!,
                 diskBytes: [20, 40, 100].randomElement(using: &random)! * gib,
                 reservedMemoryBytes: [0, 512 * mib, gib].randomElement(using: &random)!,
                 labels: labels,
@@ -50,7 +53,8 @@ enum RandomFleet {
                 let template = random.next() % 6 == 0 ? "" : templates.randomElement(using: &random)!
                 guests.append(GuestDemand(
                     name: "\(prefix)\(guests.count)",
-                    memoryBytes: [128, 256, 512, 1024, 2048, 3072].randomElement(using: &random)! * mib,
+                    // A few guests without a memory demand, which spread ranks differently.
+                    memoryBytes: random.next() % 25 == 0 ? 0 : [128, 256, 512, 1024, 2048, 3072].randomElement(using: &random)! * mib,
                     cpuMillis: [100, 250, 500, 1000, 1500].randomElement(using: &random)!,
                     diskBytes: UInt64(1 + random.next() % 5) * gib,
                     group: grouped ? "grp\(groups)" : nil,

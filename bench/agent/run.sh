@@ -23,9 +23,9 @@ cleanup() {
   done
   runc delete -f vfleet-bench >/dev/null 2>&1 || true
   rm -rf "$WORK"
+  for h in /sys/fs/cgroup/*/vfleet-bench; do rmdir "$h" 2>/dev/null || true; done
 }
 trap cleanup EXIT
-echo '{"cgroupParent": "vfleet-bench"}' > /dev/null
 mkdir -p "$ROOT"
 echo '{"cgroupParent":"vfleet-bench"}' > "$ROOT/agent.json"
 

@@ -22,7 +22,9 @@ public enum DevCluster {
     }
 
     /// Brings up `count` hosts. On any failure everything made so far is torn down.
-    public static func up(hosts count: Int, directory: String, agentBinary: String) throws(FleetError) -> DevClusterState {
+    /// `smallDisks`: host number (1-based) → size of a loop-mounted ext4
+    /// that holds that host's state directory.
+    public static func up(hosts count: Int, directory: String, agentBinary: String, smallDisks: [Int: UInt64] = [:]) throws(FleetError) -> DevClusterState {
         guard (1...50).contains(count) else { throw .invalid("--hosts must be between 1 and 50") }
         guard getuid() == 0 else { throw .invalid("the test cluster needs root (network namespaces, mounts, sshd)") }
         guard FileManager.default.isExecutableFile(atPath: agentBinary) else {
@@ -71,7 +73,7 @@ public enum DevCluster {
             try SystemCommand.run(["ip", "link", "set", bridge, "up"])
             try save(state)
             for i in 1...count {
-                let host = try startHost(i, index: index, prefix: prefix, state: state, pubkey: pubkey, adminKey: adminKey)
+                let host = try startHost(i, index: index, prefix: prefix, state: state, pubkey: pubkey, adminKey: adminKey, smallDisk: smallDisks[i])
                 state.hosts.append(host)
                 try save(state)
             }
@@ -83,7 +85,8 @@ public enum DevCluster {
         return state
     }
 
-    static func startHost(_ i: Int, index: Int, prefix: String, state: DevClusterState, pubkey: String, adminKey: String) throws(FleetError) -> DevClusterState.Host {
+    static func startHost(_ i: Int, index: Int, prefix: String, state: DevClusterState, pubkey: String, adminKey: String,
+                          smallDisk: UInt64? = nil) throws(FleetError) -> DevClusterState.Host {
         let name = "host\(i)"
         let ns = "vf\(index)-\(name)"
         let hostDir = state.directory + "/hosts/" + name
@@ -91,6 +94,14 @@ public enum DevCluster {
         let sshDir = hostDir + "/ssh"
         try makeDirectory(stateDir)
         try makeDirectory(sshDir)
+        var loopImage: String?
+        if let size = smallDisk {
+            let image = hostDir + "/state.img"
+            try SystemCommand.run(["truncate", "-s", String(size), image])
+            try SystemCommand.run(["mkfs.ext4", "-q", "-F", "-m", "0", image])
+            try SystemCommand.run(["mount", "-o", "loop", image, stateDir])
+            loopImage = image
+        }
         let cgroupParent = "vfc\(index)-\(name)"
         try write("{\"cgroupParent\": \"\(cgroupParent)\"}\n", to: stateDir + "/agent.json")
         let address = "\(prefix).\(10 + i)"
@@ -151,7 +162,7 @@ public enum DevCluster {
         }
         return DevClusterState.Host(name: name, namespace: ns, address: address, port: 22, stateDirectory: stateDir,
                                     cgroupParent: cgroupParent, sshdPid: pid, identityFile: state.identityFile,
-                                    knownHostsFile: state.knownHostsFile)
+                                    knownHostsFile: state.knownHostsFile, loopImage: loopImage)
     }
 
     static func waitForSSH(_ host: DevClusterState.Host) throws(FleetError) {
@@ -199,6 +210,9 @@ public enum DevCluster {
         }
         if host.sshdPid > 0 { kill(host.sshdPid, SIGKILL) }
         _ = try? SystemCommand.run(["ip", "netns", "del", host.namespace], allowFailure: true)
+        if host.loopImage != nil {
+            _ = try? SystemCommand.run(["umount", "-l", host.stateDirectory], allowFailure: true)
+        }
     }
 
     /// Kills and removes every cgroup below PARENT in every hierarchy: the

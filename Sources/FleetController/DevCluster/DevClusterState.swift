@@ -14,6 +14,9 @@ public struct DevClusterState: Codable, Sendable, Equatable {
         /// What the controller uses to reach it.
         public var identityFile: String
         public var knownHostsFile: String
+        /// A loop-mounted file system holding the state directory, when the
+        /// host was made with a small disk (to test a full destination).
+        public var loopImage: String?
     }
 
     public var directory: String

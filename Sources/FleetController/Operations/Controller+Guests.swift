@@ -83,6 +83,7 @@ extension Controller {
     }
 
     public func startGuest(_ name: String) throws(FleetError) -> GuestOperationResult {
+        try assertNoOperation(name)
         let host = try hostOf(name)
         try store.setDesiredState(name, .running)
         let status = try connections.call(host, RPCMethod.guestStatus, NameParams(name: name), as: GuestStatus.self)
@@ -91,6 +92,7 @@ extension Controller {
     }
 
     public func stopGuest(_ name: String, timeout: Double = 10) throws(FleetError) -> GuestOperationResult {
+        try assertNoOperation(name)
         let host = try hostOf(name)
         try store.setDesiredState(name, .stopped)
         return try connections.call(host, RPCMethod.guestStop, GuestStopParams(name: name, timeoutSeconds: timeout),
@@ -98,6 +100,7 @@ extension Controller {
     }
 
     public func restartGuest(_ name: String, timeout: Double = 10) throws(FleetError) -> GuestOperationResult {
+        try assertNoOperation(name)
         let host = try hostOf(name)
         try store.setDesiredState(name, .running)
         return try connections.call(host, RPCMethod.guestRestart, GuestStopParams(name: name, timeoutSeconds: timeout),
@@ -109,6 +112,7 @@ extension Controller {
     /// `forget` (then the guest is only dropped from the store, and the
     /// host's copy shows up as unknown in the inventory).
     public func destroyGuest(_ name: String, force: Bool, forget: Bool = false) throws(FleetError) {
+        try assertNoOperation(name)
         let host = try hostOf(name)
         do {
             _ = try connections.call(host, RPCMethod.guestDestroy, GuestDestroyParams(name: name, force: force), as: GuestOperationResult.self)

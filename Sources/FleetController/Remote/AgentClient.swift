@@ -34,9 +34,9 @@ public final class AgentClient: @unchecked Sendable {
         nextId = 2
     }
 
-    static func handshake(channel: SSHChannel, host: String, timeout: Double) throws(FleetError) -> HelloResult {
+    static func handshake(channel: SSHChannel, host: String, timeout: Double, facts: Bool = true) throws(FleetError) -> HelloResult {
         let response = try exchange(channel: channel, host: host, id: 1, method: RPCMethod.hello,
-                                    params: try JSONValue.encoding(HelloParams(client: "vfleet-controller")), timeout: timeout)
+                                    params: try JSONValue.encoding(HelloParams(client: "vfleet-controller", facts: facts ? nil : false)), timeout: timeout)
         return try decode(response, as: HelloResult.self, host: host, method: RPCMethod.hello)
     }
 
@@ -100,7 +100,7 @@ public final class AgentClient: @unchecked Sendable {
     func openBulkChannel() throws(FleetError) -> SSHChannel {
         do {
             let ch = try session.exec(Self.agentCommand)
-            _ = try Self.handshake(channel: ch, host: hostName, timeout: callTimeout)
+            _ = try Self.handshake(channel: ch, host: hostName, timeout: callTimeout, facts: false)
             return ch
         } catch let e as FleetError {
             throw e

@@ -125,6 +125,11 @@ public final class FleetStore: Sendable {
                 t.column("value", .text).notNull()
             }
         }
+        m.registerMigration("v2: one operation in flight per guest") { db in
+            // A second controller that tries to start an operation on a guest
+            // with one in flight fails on this index, atomically.
+            try db.execute(sql: "CREATE UNIQUE INDEX operations_one_in_flight ON operations(guest) WHERE state = 'running' AND guest IS NOT NULL")
+        }
         return m
     }
 

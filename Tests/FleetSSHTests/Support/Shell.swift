@@ -2,26 +2,20 @@ import Foundation
 
 /// Runs helper programs (ssh-keygen) for test setup.
 enum Shell {
-    /// Runs `executable` with `arguments`; returns stdout; throws with stderr
-    /// on a non-zero exit.
+    /// Runs `executable` with `arguments`; returns stdout; throws with
+    /// stderr on a non-zero exit.
     @discardableResult
     static func run(_ executable: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let out = output.fileHandleForReading.readDataToEndOfFile()
-        let err = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw FixtureError("\(executable) \(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(String(decoding: err, as: UTF8.self))")
+        let scratch = try TemporaryDirectory(prefix: "fleetssh-shell")
+        defer { scratch.remove() }
+        let child = try ChildProcess(executable, arguments, stdout: scratch.file("out"), stderr: scratch.file("err"))
+        let code = child.wait()
+        let out = (try? String(contentsOfFile: scratch.file("out"), encoding: .utf8)) ?? ""
+        guard code == 0 else {
+            let err = (try? String(contentsOfFile: scratch.file("err"), encoding: .utf8)) ?? ""
+            throw FixtureError("\(executable) \(arguments.joined(separator: " ")) exited \(code): \(err)")
         }
-        return String(decoding: out, as: UTF8.self)
+        return out
     }
 
     /// A new passphrase-less ed25519 host key at `path` (+ ".pub").

@@ -13,7 +13,7 @@ final class TestSSHServer {
     /// The client's known_hosts; absent until a connection records a key.
     let knownHosts: String
     private(set) var hostKey: String
-    private var process: Process?
+    private var process: ChildProcess?
     private var restarts = 0
 
     private init(directory: TemporaryDirectory, port: Int) throws {
@@ -123,26 +123,13 @@ final class TestSSHServer {
 
     private func launch() throws {
         let logPath = directory.file("sshd.log")
-        if !FileManager.default.fileExists(atPath: logPath),
-           !FileManager.default.createFile(atPath: logPath, contents: nil) {
-            throw FixtureError("cannot create \(logPath)")
-        }
-        guard let logHandle = FileHandle(forWritingAtPath: logPath) else {
-            throw FixtureError("cannot open \(logPath)")
-        }
-        logHandle.seekToEndOfFile()
-        let sshd = Process()
-        sshd.executableURL = URL(fileURLWithPath: "/usr/sbin/sshd")
-        sshd.arguments = ["-D", "-e", "-f", directory.file("sshd_config")]
-        sshd.standardInput = FileHandle.nullDevice
-        sshd.standardOutput = logHandle
-        sshd.standardError = logHandle
-        try sshd.run()
+        let sshd = try ChildProcess(
+            "/usr/sbin/sshd", ["-D", "-e", "-f", directory.file("sshd_config")], stdout: logPath, stderr: logPath)
         process = sshd
         for _ in 0..<100 {
-            if !sshd.isRunning {
+            if sshd.hasExited {
                 process = nil
-                throw FixtureError("sshd exited with \(sshd.terminationStatus) before listening on \(port): \(log)")
+                throw FixtureError("sshd exited with \(sshd.wait()) before listening on \(port): \(log)")
             }
             if LoopbackPort.accepts(port) { return }
             usleep(50_000)
@@ -154,13 +141,8 @@ final class TestSSHServer {
     /// Ends our sshd by its pid only (never any other sshd): SIGTERM, then
     /// SIGKILL after a grace period.
     private func stop() {
-        guard let sshd = process else { return }
+        process?.terminate()
         process = nil
-        let pid = sshd.processIdentifier
-        if sshd.isRunning { kill(pid, SIGTERM) }
-        for _ in 0..<60 where sshd.isRunning { usleep(50_000) }
-        if sshd.isRunning { kill(pid, SIGKILL) }
-        sshd.waitUntilExit()
     }
 
     private static func currentUser() -> String {

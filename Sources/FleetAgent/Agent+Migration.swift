@@ -1,0 +1,111 @@
+import FleetKernel
+import FleetProtocol
+import FleetTree
+import Foundation
+import Glibc
+
+/// The agent's half of a cold migration: the guest's own layer (the
+/// overlay's upper directory) streams out of the source and into a staging
+/// area at the destination, is verified there by digest, and only then
+/// becomes a guest (adopt). The template never travels with it.
+extension Agent {
+    /// guests/.incoming-NAME: the staging area of an incoming guest.
+    func staging(_ name: String) -> String { paths.guests + "/.incoming-" + name }
+    func stagingUpper(_ name: String) -> String { staging(name) + "/upper" }
+
+    func layer(_ name: String, staging fromStaging: Bool) throws(FleetError) -> String {
+        try Names.validate(name, kind: "guest")
+        let dir = fromStaging ? stagingUpper(name) : paths.guestUpper(name)
+        guard FileManager.default.fileExists(atPath: dir) else {
+            throw .notFound(fromStaging ? "no incoming copy of guest \(name) on this host" : "unknown guest \(name)")
+        }
+        return dir
+    }
+
+    /// Streams the guest's own layer; with `since`, only what differs from
+    /// the receiver's manifest.
+    public func exportLayer<S: ByteSink>(_ name: String, since: [TreeManifestEntry]?, to sink: inout S) throws(FleetError) -> TreeStreamStats {
+        _ = try guests.load(name)
+        let dir = try layer(name, staging: false)
+        do { return try TreeStreamWriter.write(root: dir, to: &sink, since: since) } catch {
+            throw .failed("cannot export guest \(name): \(error)")
+        }
+    }
+
+    /// Applies a stream into the staging area of `name`. A guest of that name
+    /// must not exist here. On failure the staging area is removed: nothing
+    /// half-written stays.
+    public func importLayer<S: ByteSource>(_ name: String, from source: inout S) throws(FleetError) -> TreeStreamStats {
+        try Names.validate(name, kind: "guest")
+        if guests.exists(name) {
+            throw .conflict("guest \(name) already exists on this host (destroy it there first, e.g. an old --keep-source copy)")
+        }
+        try paths.ensure()
+        do {
+            try FileManager.default.createDirectory(atPath: stagingUpper(name), withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o755])
+        } catch {
+            throw .failed("cannot create the staging area for guest \(name): \(error.localizedDescription)")
+        }
+        do { return try TreeStreamReader.apply(from: &source, into: stagingUpper(name)) } catch {
+            discardStaging(name)
+            let text = "\(error)"
+            let full = text.contains("No space left") || text.contains("ENOSPC") || text.contains("Disk quota")
+            throw .failed("cannot receive guest \(name): \(text)\(full ? " (the destination's disk is full)" : ""); nothing was kept")
+        }
+    }
+
+    public func layerManifest(_ name: String, staging fromStaging: Bool) throws(FleetError) -> [TreeManifestEntry] {
+        let dir = try layer(name, staging: fromStaging)
+        do { return try TreeManifest.build(root: dir) } catch { throw .failed("cannot list guest \(name)'s layer: \(error)") }
+    }
+
+    public func layerDigest(_ name: String, staging fromStaging: Bool) throws(FleetError) -> TreeDigest {
+        let dir = try layer(name, staging: fromStaging)
+        do { return try TreeDigester.digest(root: dir) } catch { throw .failed("cannot digest guest \(name)'s layer: \(error)") }
+    }
+
+    /// Turns a verified staging area into the guest `spec` (not started).
+    /// Idempotent: a guest already adopted with the same digest is fine.
+    public func adopt(_ spec: GuestSpec, expectedDigest: String) throws(FleetError) -> GuestStatus {
+        try spec.validate()
+        let lock = try lock()
+        defer { withExtendedLifetime(lock) {} }
+        let name = spec.name
+        if guests.exists(name) {
+            let have = try layerDigest(name, staging: false)
+            if have.digest == expectedDigest && !FileManager.default.fileExists(atPath: staging(name)) {
+                return status(of: try guests.load(name))
+            }
+            throw .conflict("cannot adopt guest \(name): a guest of that name exists on this host")
+        }
+        let template = try templates.info(spec.template)
+        let digest = try layerDigest(name, staging: true)
+        guard digest.digest == expectedDigest else {
+            throw .failed("cannot adopt guest \(name): its staged layer has digest \(digest.digest.prefix(12)), expected \(expectedDigest.prefix(12))")
+        }
+        let record = GuestRecord(spec: spec, contextId: GuestRecord.nextContextId(in: guests.all()),
+                                 templateDigest: template.digest, createdAt: Date().timeIntervalSince1970)
+        let fm = FileManager.default
+        let s = staging(name)
+        do {
+            for dir in [s + "/work", s + "/rootfs"] where !fm.fileExists(atPath: dir) {
+                try fm.createDirectory(atPath: dir, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o755])
+            }
+            chmod(s, 0o700)
+        } catch {
+            throw .failed("cannot adopt guest \(name): \(error.localizedDescription)")
+        }
+        try AtomicFile.writeJSON(record, to: s + "/config.json")
+        // One rename makes it a guest: before it, only a staging area exists.
+        guard rename(s, paths.guest(name)) == 0 else {
+            throw .failed("cannot adopt guest \(name): \(String(cString: strerror(errno)))")
+        }
+        return status(of: record)
+    }
+
+    public func discardStaging(_ name: String) {
+        guard Names.isValid(name) else { return }
+        try? TreeRemover.remove(staging(name))
+    }
+}

@@ -1,0 +1,38 @@
+/// What a move reports while it runs.
+public struct MoveProgress: Sendable {
+    public var guest: String
+    public var step: String
+    /// Bytes of the guest's layer relayed in the current copy step.
+    public var bytes: UInt64
+    /// The layer's size, when known.
+    public var totalBytes: UInt64?
+    public var seconds: Double
+}
+
+/// The outcome of a move.
+public struct MoveResult: Codable, Sendable {
+    public var operation: Int64
+    public var guest: String
+    public var source: String
+    public var destination: String
+    public var precopyBytes: UInt64
+    public var deltaBytes: UInt64
+    public var templateSent: Bool
+    /// From stopped at the source to running at the destination.
+    public var downtimeSeconds: Double?
+    public var seconds: Double
+    public var keptSource: Bool
+}
+
+/// A move's parameters, kept in the journal so that `ops resume` can finish it.
+struct MoveParams: Codable, Sendable {
+    var guest: String
+    var source: String
+    var destination: String
+    var keepSource: Bool
+    /// Whether the guest ran at the source when the move began.
+    var wasRunning: Bool
+    /// Set once the source's layer digest after stop is known.
+    var digest: String?
+    var origin: String?
+}

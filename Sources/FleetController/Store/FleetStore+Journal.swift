@@ -1,0 +1,98 @@
+import FleetProtocol
+import Foundation
+import GRDB
+
+/// The operations journal: every operation and each of its steps is a row
+/// written before the step is taken.
+extension FleetStore {
+    static var owner: String {
+        "\(getpid())@\(ProcessInfo.processInfo.hostName)"
+    }
+
+    /// Starts an operation; refused when the guest has one in flight.
+    public func beginOperation(kind: String, guest: String?, host: String?, params: String, firstStep: String) throws(FleetError) -> StoredOperation {
+        let now = Date().timeIntervalSince1970
+        do {
+            return try pool.write { db in
+                if let guest, let running = try StoredOperation.filter(Column("guest") == guest && Column("state") == "running").fetchOne(db) {
+                    throw FleetError.conflict("guest \(guest) has operation \(running.id ?? 0) (\(running.kind), step \(running.step)) in flight, started by \(running.owner); wait for it, or finish it with `vfleet ops resume \(running.id ?? 0)`")
+                }
+                var op = StoredOperation(kind: kind, guest: guest, host: host, params: params, step: firstStep, owner: Self.owner,
+                                         createdAt: now, updatedAt: now)
+                try op.insert(db)
+                var row = StoredOperationStep(operation: op.id!, step: firstStep, state: "begun", detail: nil, at: now)
+                try row.insert(db)
+                return op
+            }
+        } catch let e as FleetError {
+            throw e
+        } catch let e as DatabaseError where e.resultCode == .SQLITE_CONSTRAINT {
+            throw .conflict("guest \(guest ?? "?") has an operation in flight (another controller started one just now; see `vfleet ops list`)")
+        } catch {
+            throw .failed("controller store \(path): \(error)")
+        }
+    }
+
+    /// Records that `step` is about to be taken.
+    public func beginStep(_ id: Int64, _ step: String, detail: String? = nil) throws(FleetError) {
+        let now = Date().timeIntervalSince1970
+        try write { db in
+            try db.execute(sql: "UPDATE operations SET step = ?, updatedAt = ?, owner = ? WHERE id = ?", arguments: [step, now, Self.owner, id])
+            var row = StoredOperationStep(operation: id, step: step, state: "begun", detail: detail, at: now)
+            try row.insert(db)
+        }
+    }
+
+    public func noteStep(_ id: Int64, _ step: String, state: String, detail: String?) throws(FleetError) {
+        let now = Date().timeIntervalSince1970
+        try write { db in
+            var row = StoredOperationStep(operation: id, step: step, state: state, detail: detail, at: now)
+            try row.insert(db)
+        }
+    }
+
+    public func finishOperation(_ id: Int64, state: StoredOperation.State, error: String? = nil) throws(FleetError) {
+        let now = Date().timeIntervalSince1970
+        try write { db in
+            try db.execute(sql: "UPDATE operations SET state = ?, error = ?, updatedAt = ? WHERE id = ?", arguments: [state.rawValue, error, now, id])
+            var row = StoredOperationStep(operation: id, step: "end", state: state.rawValue, detail: error, at: now)
+            try row.insert(db)
+        }
+    }
+
+    public func operations(limit: Int = 50) throws(FleetError) -> [StoredOperation] {
+        try read { db in try StoredOperation.order(Column("id").desc).limit(limit).fetchAll(db) }
+    }
+
+    public func operation(_ id: Int64) throws(FleetError) -> StoredOperation {
+        let op = try read { db in try StoredOperation.fetchOne(db, key: id) }
+        guard let op else { throw .notFound("unknown operation \(id) (see `vfleet ops list`)") }
+        return op
+    }
+
+    public func steps(of id: Int64) throws(FleetError) -> [StoredOperationStep] {
+        try read { db in try StoredOperationStep.filter(Column("operation") == id).order(Column("id")).fetchAll(db) }
+    }
+
+    public func inFlight() throws(FleetError) -> [StoredOperation] {
+        try read { db in try StoredOperation.filter(Column("state") == "running").order(Column("id")).fetchAll(db) }
+    }
+
+    public func operationInFlight(guest: String) throws(FleetError) -> StoredOperation? {
+        try read { db in try StoredOperation.filter(Column("guest") == guest && Column("state") == "running").fetchOne(db) }
+    }
+
+    public func setOrigin(_ guest: String, _ origin: String?) throws(FleetError) {
+        try write { db in try db.execute(sql: "UPDATE guests SET origin = ? WHERE name = ?", arguments: [origin, guest]) }
+    }
+
+    public func updateHostState(_ name: String, _ state: StoredHost.State) throws(FleetError) {
+        try write { db in try db.execute(sql: "UPDATE hosts SET state = ? WHERE name = ?", arguments: [state.rawValue, name]) }
+    }
+}
+
+extension FleetStore {
+    public func updateOperationParams(_ id: Int64, _ params: String) throws(FleetError) {
+        try write { db in try db.execute(sql: "UPDATE operations SET params = ? WHERE id = ?", arguments: [params, id]) }
+    }
+}

@@ -1,0 +1,70 @@
+/// Messages of the migration methods. A layer manifest is carried as
+/// opaque JSON: the controller passes the destination's manifest to the
+/// source without reading it.
+
+/// guest.export (bulk): after the request line the agent writes the layer as
+/// a chunked stream ([u32 big-endian length][bytes]…, a zero length ends
+/// it), then a response line with `LayerStreamStats`.
+public struct GuestExportParams: RPCParams, Equatable {
+    public static let fields: Set<String> = ["name", "since"]
+    public var name: String
+    /// The receiver's manifest (guest.manifest): send only what differs.
+    public var since: JSONValue?
+    public init(name: String, since: JSONValue? = nil) {
+        self.name = name
+        self.since = since
+    }
+}
+
+/// guest.import (bulk): the request line is followed by a chunked stream;
+/// the agent applies it into the guest's staging area and answers with
+/// `LayerStreamStats` once the end chunk arrived.
+public struct GuestImportParams: RPCParams, Equatable {
+    public static let fields: Set<String> = ["name"]
+    public var name: String
+    public init(name: String) { self.name = name }
+}
+
+/// guest.manifest and guest.digest: of the guest's layer, or of its staging area.
+public struct GuestLayerParams: RPCParams, Equatable {
+    public static let fields: Set<String> = ["name", "staging"]
+    public var name: String
+    public var staging: Bool
+    public init(name: String, staging: Bool) {
+        self.name = name
+        self.staging = staging
+    }
+}
+
+/// guest.adopt: the staged layer becomes the guest `spec`, if its digest is `digest`.
+public struct GuestAdoptParams: RPCParams, Equatable {
+    public static let fields: Set<String> = ["spec", "digest"]
+    public var spec: GuestSpec
+    public var digest: String
+    public init(spec: GuestSpec, digest: String) {
+        self.spec = spec
+        self.digest = digest
+    }
+}
+
+public struct LayerStreamStats: Codable, Sendable, Equatable {
+    public var entries: Int
+    public var fileBytes: UInt64
+    public var deleted: Int
+    public init(entries: Int, fileBytes: UInt64, deleted: Int) {
+        self.entries = entries
+        self.fileBytes = fileBytes
+        self.deleted = deleted
+    }
+}
+
+public struct LayerDigest: Codable, Sendable, Equatable {
+    public var digest: String
+    public var fileCount: Int
+    public var totalBytes: UInt64
+    public init(digest: String, fileCount: Int, totalBytes: UInt64) {
+        self.digest = digest
+        self.fileCount = fileCount
+        self.totalBytes = totalBytes
+    }
+}

@@ -1,0 +1,59 @@
+import CLibSSH
+import Foundation
+
+extension SSHChannel {
+    /// Moves what libssh holds for this channel into our own buffers,
+    /// processing what the socket has ready but never waiting; notes EOF.
+    ///
+    /// SSH flow control is per channel, and libssh reopens the receive
+    /// window only when data is read out of it. A caller waiting on stdout
+    /// while the command fills ~1.2 MB of stderr (or waiting for the exit
+    /// status while stdout fills) would stall the command until the timeout.
+    /// Draining the stream nobody is reading right now keeps it moving.
+    func drainBuffered(_ session: OpaquePointer, _ channel: OpaquePointer, stdout: Bool, stderr: Bool) throws(SSHError) {
+        if stdout {
+            while !stdoutEnded {
+                guard let bytes = try take(session, channel, stderr: false, "read from") else { break }
+                stdoutBuffer.append(bytes)
+            }
+        }
+        if stderr {
+            while !stderrEnded {
+                guard let bytes = try take(session, channel, stderr: true, "read stderr of") else { break }
+                keepStderr(bytes)
+            }
+        }
+    }
+
+    /// The next piece of one stream that libssh has (after one non-blocking
+    /// pass over the socket), or nil if nothing is there; sets the stream's
+    /// ended flag at EOF.
+    private func take(
+        _ session: OpaquePointer, _ channel: OpaquePointer, stderr: Bool, _ action: String
+    ) throws(SSHError) -> [UInt8]? {
+        let available = ssh_channel_poll_timeout(channel, 0, stderr ? 1 : 0)
+        if available == SSH_EOF {
+            if stderr { stderrEnded = true } else { stdoutEnded = true }
+            return nil
+        }
+        if available == SSH_ERROR { throw ChannelFailure.error(action, target, session: session) }
+        guard available > 0 else { return nil }
+        var chunk = [UInt8](repeating: 0, count: Swift.min(Int(available), Self.chunkSize))
+        // Timeout 0: the data is buffered already, so this never waits.
+        let rc = chunk.withUnsafeMutableBytes { bytes in
+            ssh_channel_read_timeout(channel, bytes.baseAddress, UInt32(bytes.count), stderr ? 1 : 0, 0)
+        }
+        guard rc >= 0 else { throw ChannelFailure.error(action, target, session: session) }
+        chunk.removeSubrange(Int(rc)...)
+        return chunk
+    }
+
+    /// Buffers stderr for `readStderr`, keeping only the newest
+    /// `maximumStderrBuffer` bytes: stderr is diagnostics, and a command
+    /// spewing it must not exhaust the controller's memory.
+    private func keepStderr(_ bytes: [UInt8]) {
+        stderrBuffer.append(contentsOf: bytes)
+        let excess = stderrBuffer.count - Self.maximumStderrBuffer
+        if excess > 0 { stderrBuffer.removeFirst(excess) }
+    }
+}

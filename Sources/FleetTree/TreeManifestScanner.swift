@@ -1,0 +1,106 @@
+import Glibc
+
+/// One entry found by ``TreeScanner``: its manifest fields with the path and
+/// link target as exact bytes, plus the inode identity used to find hard links.
+struct ScannedNode {
+    var path: [UInt8]
+    var kind: TreeEntryKind
+    var mode: UInt32
+    var uid: UInt32
+    var gid: UInt32
+    var size: UInt64
+    var modified: timespec
+    var linkTarget: [UInt8]?
+    var deviceNumbers: (major: UInt32, minor: UInt32)?
+    var xattrDigest: String?
+    var device: UInt64
+    var inode: UInt64
+    var linkCount: UInt64
+
+    init(path: [UInt8], kind: TreeEntryKind, status: stat) {
+        self.path = path
+        self.kind = kind
+        mode = status.st_mode & 0o7777
+        uid = status.st_uid
+        gid = status.st_gid
+        size = kind == .file ? UInt64(status.st_size) : 0
+        modified = status.st_mtim
+        if kind == .charDevice || kind == .blockDevice {
+            let numbers = Posix.deviceNumbers(UInt64(status.st_rdev))
+            deviceNumbers = (UInt32(truncatingIfNeeded: numbers.major), UInt32(truncatingIfNeeded: numbers.minor))
+        }
+        device = UInt64(status.st_dev)
+        inode = UInt64(status.st_ino)
+        linkCount = UInt64(status.st_nlink)
+    }
+
+    var manifestEntry: TreeManifestEntry {
+        TreeManifestEntry(
+            path: ManifestText.encode(path), kind: kind, mode: mode, uid: uid, gid: gid, size: size,
+            mtimeSeconds: Int64(modified.tv_sec), mtimeNanoseconds: Int32(truncatingIfNeeded: modified.tv_nsec),
+            linkTarget: linkTarget.map(ManifestText.encode),
+            deviceMajor: deviceNumbers?.major, deviceMinor: deviceNumbers?.minor,
+            xattrDigest: xattrDigest)
+    }
+}
+
+/// The `lstat` walk behind ``TreeManifest`` and ``TreeStreamWriter``: never
+/// follows a symlink (every step is relative to the parent's descriptor),
+/// leaves sockets out, and skips entries that vanish or change type while it
+/// runs, because the tree may belong to a running guest.
+enum TreeScanner {
+    /// Every entry below `root`, sorted by path bytes (so a directory always
+    /// comes before its content).
+    static func scan(root: Int32, includeXattrDigests: Bool) throws -> [ScannedNode] {
+        var nodes: [ScannedNode] = []
+        try scanDirectory(root, path: [], includeXattrDigests: includeXattrDigests, into: &nodes)
+        nodes.sort { $0.path.lexicographicallyPrecedes($1.path) }
+        return nodes
+    }
+
+    /// Whether a failed call means the entry went away or was swapped for
+    /// something else while we looked, which a live tree is allowed to do.
+    static func vanished(_ problem: TreeProblem) -> Bool {
+        guard let code = problem.errnoCode else { return false }
+        return code == ENOENT || code == ENOTDIR || code == ELOOP
+    }
+
+    private static func scanDirectory(
+        _ directory: Int32, path: [UInt8], includeXattrDigests: Bool, into nodes: inout [ScannedNode]
+    ) throws {
+        let names = try Posix.entryNames(ofDirectory: directory, displayPath: path.isEmpty ? "." : Posix.display(path))
+        for name in names {
+            let childPath = path.isEmpty ? name : path + [UInt8(ascii: "/")] + name
+            let display = Posix.display(childPath)
+            do {
+                let status = try Posix.status(at: directory, name: name, displayPath: display)
+                guard let kind = Posix.kind(ofMode: status.st_mode), kind != .socket else { continue }
+                var node = ScannedNode(path: childPath, kind: kind, status: status)
+                if kind == .symlink {
+                    do {
+                        node.linkTarget = try Posix.readLink(at: directory, name: name, displayPath: display)
+                    } catch let problem as TreeProblem where problem.errnoCode == EINVAL {
+                        continue  // no longer a symlink
+                    }
+                }
+                if kind == .directory {
+                    let child = try Posix.openDirectory(at: directory, name: name, displayPath: display)
+                    if includeXattrDigests {
+                        node.xattrDigest = TreeStreamXattrs.digest(
+                            try TreeStreamXattrs.read(.descriptor(child.raw), displayPath: display))
+                    }
+                    nodes.append(node)
+                    try scanDirectory(child.raw, path: childPath, includeXattrDigests: includeXattrDigests, into: &nodes)
+                    continue
+                }
+                if includeXattrDigests {
+                    node.xattrDigest = TreeStreamXattrs.digest(
+                        try TreeStreamXattrs.read(.entry(parent: directory, name: name), displayPath: display))
+                }
+                nodes.append(node)
+            } catch let problem as TreeProblem where vanished(problem) {
+                continue
+            }
+        }
+    }
+}

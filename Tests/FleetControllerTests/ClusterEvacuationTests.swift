@@ -1,0 +1,86 @@
+import FleetController
+import FleetProtocol
+import Foundation
+import Testing
+
+extension ClusterTests {
+    @Suite struct Evacuation {
+        @Test func evacuateTenOfWhichTwoFitNowhereThenRestore() throws {
+            try withCluster(hosts: 3) { cluster in
+                let c = try cluster.controller()
+                try cluster.enrolAll(c, labels: { ["zone": $0 == 0 ? "x" : "y"] })
+                _ = try c.addTemplate(name: "busybox", path: nil, busybox: true)
+                var names: [String] = []
+                for i in 1...10 {
+                    var r = Controller.GuestRequest(spec: GuestSpec(name: "ev\(i)", template: "busybox", limits: GuestLimits(memoryBytes: 16 << 20)))
+                    r.host = "host1"
+                    // Two need zone x, which only host1 has: they fit nowhere else.
+                    if i > 8 { r.requires = ["zone": "x"] }
+                    _ = try c.createGuest(r)
+                    names.append("ev\(i)")
+                }
+                // Without --allow-partial nothing starts.
+                do {
+                    _ = try c.evacuate("host1", dryRun: false)
+                    Issue.record("evacuated although two guests fit nowhere")
+                } catch {
+                    #expect(error.message.contains("ev9") && error.message.contains("ev10"))
+                    #expect(error.message.contains("zone"))
+                }
+                #expect(try c.store.host("host1").state == .active)
+                #expect(try c.store.placements().allSatisfy { $0.host == "host1" })
+
+                let watcher = try TwoHostWatcher(cluster: cluster, guests: names)
+                let report = try c.evacuate("host1", dryRun: false, maxParallel: 4, allowPartial: true)
+                #expect(report.moves.count == 8)
+                #expect(report.moves.allSatisfy { $0.error == nil }, "\(report.moves.compactMap(\.error))")
+                #expect(Set(report.unplaceable.map(\.guest)) == ["ev9", "ev10"])
+                #expect(report.unplaceable.allSatisfy(\.stopped))
+                #expect(report.hostState == "evacuated")
+                for i in 1...8 {
+                    let at = try cluster.runningOn(c, "ev\(i)")
+                    #expect(at.count == 1 && at.first != "host1", "ev\(i) on \(at)")
+                    #expect(try c.store.guest("ev\(i)").origin == "host1")
+                }
+                #expect(try cluster.agentGuests(c, "host1").filter { $0.state == .running }.isEmpty)
+                // No new placements on an evacuated host.
+                var probe = Controller.GuestRequest(spec: GuestSpec(name: "probe", template: "busybox"))
+                probe.requires = ["zone": "x"]
+                #expect(throws: FleetError.self) { _ = try c.createGuest(probe) }
+
+                let back = try c.restore("host1", dryRun: false, maxParallel: 4)
+                #expect(back.moves.count == 8)
+                #expect(back.moves.allSatisfy { $0.error == nil }, "\(back.moves.compactMap(\.error))")
+                let seen = watcher.finish()
+                #expect(seen.violations.isEmpty, "\(seen.violations)")
+                for i in 1...8 {
+                    #expect(try cluster.runningOn(c, "ev\(i)") == ["host1"])
+                    #expect(try c.store.guest("ev\(i)").origin == nil)
+                }
+                #expect(try c.store.host("host1").state == .active)
+            }
+        }
+
+        @Test func rebalanceMovesFromTheFullHost() throws {
+            try withCluster(hosts: 2) { cluster in
+                let c = try cluster.controller()
+                try cluster.enrolAll(c)
+                _ = try c.addTemplate(name: "busybox", path: nil, busybox: true)
+                for i in 1...4 {
+                    var r = Controller.GuestRequest(spec: GuestSpec(name: "rb\(i)", template: "busybox", limits: GuestLimits(memoryBytes: 512 << 20)))
+                    r.host = "host1"
+                    _ = try c.createGuest(r)
+                }
+                let plan = try c.rebalance(dryRun: true, maxMoves: 10)
+                #expect(plan.moves.count == 2)
+                #expect(plan.scoreAfter < plan.scoreBefore)
+                #expect(try c.store.placements().allSatisfy { $0.host == "host1" })
+                let done = try c.rebalance(dryRun: false, maxMoves: 10)
+                #expect(done.moves.allSatisfy { $0.error == nil })
+                let onHost2 = try c.store.placements().filter { $0.host == "host2" }.map(\.guest)
+                #expect(onHost2.count == 2)
+                for g in onHost2 { #expect(try cluster.runningOn(c, g) == ["host2"]) }
+            }
+        }
+    }
+}

@@ -1,0 +1,190 @@
+import FleetController
+import FleetProtocol
+import FleetTree
+import Foundation
+import Glibc
+import Testing
+
+extension ClusterTests {
+    @Suite struct Migration {
+        /// Gives a guest a layer with what must survive a move: a whiteout
+        /// (a template file deleted), an opaque directory, hard links,
+        /// symlinks, odd modes and owners, a sparse file, xattrs.
+        static func populate(_ c: Controller, _ cluster: TestCluster, _ guest: String, host: String, megabytes: Int = 4) throws {
+            let r = try c.execGuest(guest, argv: ["/bin/sh", "-c", """
+                set -e
+                rm /bin/ls
+                rm -rf /etc && mkdir /etc && echo fresh > /etc/hostname
+                mkdir -p /data/sub && echo one > /data/a && ln /data/a /data/b && ln /data/a /data/sub/c
+                ln -s /data/a /data/link && ln -s ../nowhere /data/dangling
+                head -c \(megabytes * 1024 * 1024) /dev/urandom > /data/blob
+                dd if=/dev/zero of=/data/sparse bs=1 count=1 seek=50000000 2>/dev/null
+                chmod 4711 /data/a && chown 1234:5678 /data/sub
+                mkfifo /data/fifo
+                """], timeout: 120)
+            #expect(r.exitCode == 0, "\(r.stderr)")
+            let upper = cluster.upper(host, guest)
+            #expect(setxattr(upper + "/data/blob", "user.vfleet", "kept", 4, 0) == 0)
+        }
+
+        static func layerDigest(_ path: String) throws -> String { try TreeDigester.digest(root: path).digest }
+
+        @Test func moveKeepsEveryKindOfFileAndRunsOnExactlyOneHost() throws {
+            try withCluster(hosts: 2) { cluster in
+                let c = try cluster.controller()
+                try cluster.enrolAll(c)
+                _ = try c.addTemplate(name: "busybox", path: nil, busybox: true)
+                var r = Controller.GuestRequest(spec: GuestSpec(name: "mv1", template: "busybox"))
+                r.host = "host1"
+                _ = try c.createGuest(r)
+                try Self.populate(c, cluster, "mv1", host: "host1")
+                _ = try c.stopGuest("mv1", timeout: 5)
+                let before = try Self.layerDigest(cluster.upper("host1", "mv1"))
+                let manifestBefore = try TreeManifest.build(root: cluster.upper("host1", "mv1"))
+                _ = try c.startGuest("mv1")
+                let watcher = try TwoHostWatcher(cluster: cluster, guests: ["mv1"])
+                let result = try c.moveGuest("mv1", to: "host2", keepSource: true)
+                let seen = watcher.finish()
+                #expect(seen.violations.isEmpty, "\(seen.violations)")
+                #expect(seen.samples > 3)
+                #expect(result.templateSent)
+                #expect(result.precopyBytes > 4 << 20)
+                #expect(result.deltaBytes < result.precopyBytes)
+                #expect(result.downtimeSeconds != nil)
+                #expect(try cluster.runningOn(c, "mv1") == ["host2"])
+                #expect(try c.store.placement(of: "mv1")?.host == "host2")
+                // Every file's digest equal; types, modes, owners, links, xattrs, whiteouts too.
+                #expect(try Self.layerDigest(cluster.upper("host2", "mv1")) == before)
+                #expect(try TreeManifest.build(root: cluster.upper("host2", "mv1")) == manifestBefore)
+                var st = stat()
+                #expect(lstat(cluster.upper("host2", "mv1") + "/bin/ls", &st) == 0 && (st.st_mode & S_IFMT) == S_IFCHR)
+                #expect(lstat(cluster.upper("host2", "mv1") + "/data/sparse", &st) == 0 && st.st_blocks < 1000)
+                var a = stat(), b = stat()
+                lstat(cluster.upper("host2", "mv1") + "/data/a", &a)
+                lstat(cluster.upper("host2", "mv1") + "/data/sub/c", &b)
+                #expect(a.st_ino == b.st_ino)
+                // The guest works there: its files, its whiteout.
+                let check = try c.execGuest("mv1", argv: ["/bin/sh", "-c", "cat /etc/hostname; test -e /bin/ls || echo no-ls; cat /data/b"])
+                #expect(check.stdout == "fresh\nno-ls\none\n")
+                // --keep-source kept a stopped copy at the source.
+                #expect(try cluster.agentGuests(c, "host1").first { $0.name == "mv1" }?.state == .stopped)
+                // Without --keep-source the source copy goes.
+                _ = try c.connections.call(try c.store.host("host1"), RPCMethod.guestDestroy, GuestDestroyParams(name: "mv1", force: true), as: GuestOperationResult.self)
+                _ = try c.moveGuest("mv1", to: "host1")
+                #expect(try cluster.runningOn(c, "mv1") == ["host1"])
+                #expect(try cluster.agentGuests(c, "host2").contains { $0.name == "mv1" } == false)
+                #expect(try Self.layerDigest(cluster.upper("host1", "mv1")) == before)
+                #expect(try c.store.operations().allSatisfy { $0.state == .done })
+            }
+        }
+
+        @Test func killedAtEveryStepTheMoveResumesToOneRunningCopy() throws {
+            try withCluster(hosts: 2) { cluster in
+                let c = try cluster.controller()
+                try cluster.enrolAll(c)
+                _ = try c.addTemplate(name: "busybox", path: nil, busybox: true)
+                var r = Controller.GuestRequest(spec: GuestSpec(name: "crash", template: "busybox"))
+                r.host = "host1"
+                _ = try c.createGuest(r)
+                try Self.populate(c, cluster, "crash", host: "host1", megabytes: 1)
+                _ = try c.stopGuest("crash", timeout: 5)
+                let original = try Self.layerDigest(cluster.upper("host1", "crash"))
+                _ = try c.startGuest("crash")
+                for step in ["template", "precopy", "stop-source", "delta", "verify", "adopt", "start-destination", "placement", "cleanup-source"] {
+                    let from = try #require(try c.store.placement(of: "crash")?.host)
+                    let to = from == "host1" ? "host2" : "host1"
+                    let killed = try cluster.cli(["guest", "move", "crash", "--to", to], env: ["VFLEET_TEST_CRASH_AT_STEP": step])
+                    #expect(killed.status == 99, "\(step): \(killed.err)")
+                    // A second controller refuses to act on the guest meanwhile.
+                    let refused = try cluster.cli(["guest", "stop", "crash"])
+                    #expect(refused.status != 0 && refused.err.contains("in flight"), "\(step): \(refused.err)")
+                    let resumed = try cluster.cli(["ops", "resume"])
+                    #expect(resumed.status == 0, "\(step): \(resumed.out) \(resumed.err)")
+                    let fresh = try cluster.controller()
+                    let running = try cluster.runningOn(fresh, "crash")
+                    #expect(running.count == 1, "\(step): runs on \(running)")
+                    let at = try #require(running.first)
+                    #expect(try fresh.store.placement(of: "crash")?.host == at, "\(step)")
+                    #expect(try Self.layerDigest(cluster.upper(at, "crash")) == original, "\(step)")
+                    #expect(try fresh.store.inFlight().isEmpty, "\(step)")
+                    #expect(!cluster.stagingExists("host1", "crash") && !cluster.stagingExists("host2", "crash"), "\(step)")
+                    // Only one copy remains once the move finished.
+                    let copies = try cluster.state.hosts.map(\.name).filter { try cluster.agentGuests(fresh, $0).contains { $0.name == "crash" } }
+                    #expect(copies == [at], "\(step): copies on \(copies)")
+                    fresh.connections.closeAll()
+                }
+            }
+        }
+
+        @Test func aCutConnectionMidCopyLeavesTheGuestRunningAtTheSource() throws {
+            try withCluster(hosts: 2) { cluster in
+                let c = try cluster.controller()
+                try cluster.enrolAll(c)
+                _ = try c.addTemplate(name: "busybox", path: nil, busybox: true)
+                var r = Controller.GuestRequest(spec: GuestSpec(name: "cut", template: "busybox"))
+                r.host = "host1"
+                _ = try c.createGuest(r)
+                _ = try c.execGuest("cut", argv: ["/bin/sh", "-c", "head -c 120000000 /dev/urandom > /big"], timeout: 120)
+                _ = try c.stopGuest("cut", timeout: 5)
+                let original = try Self.layerDigest(cluster.upper("host1", "cut"))
+                _ = try c.startGuest("cut")
+                let source = cluster.state.hosts[0]
+                let cutOnce = CutSwitch()
+                do {
+                    _ = try c.moveGuest("cut", to: "host2") { p in
+                        guard p.step == "precopy", let total = p.totalBytes, p.bytes > total / 2, cutOnce.fire() else { return }
+                        // Cut every SSH session to the source: its sshd's session processes die.
+                        let pids = (try? String(contentsOfFile: "/proc/\(source.sshdPid)/task/\(source.sshdPid)/children", encoding: .utf8)) ?? ""
+                        for pid in pids.split(separator: " ").compactMap({ Int32($0) }) { kill(pid, SIGKILL) }
+                    }
+                    Issue.record("the move survived a cut connection")
+                } catch {
+                    #expect(error.message.contains("rolled back"), "\(error.message)")
+                }
+                #expect(cutOnce.fired)
+                let fresh = try cluster.controller()
+                #expect(try cluster.runningOn(fresh, "cut") == ["host1"])
+                #expect(try fresh.store.placement(of: "cut")?.host == "host1")
+                #expect(!cluster.stagingExists("host2", "cut"))
+                _ = try fresh.stopGuest("cut", timeout: 5)
+                #expect(try Self.layerDigest(cluster.upper("host1", "cut")) == original)
+            }
+        }
+
+        @Test func aFullDestinationFailsCleanly() throws {
+            try withCluster(hosts: 2, smallDisks: [2: 48 << 20]) { cluster in
+                let c = try cluster.controller()
+                try cluster.enrolAll(c)
+                _ = try c.addTemplate(name: "busybox", path: nil, busybox: true)
+                var r = Controller.GuestRequest(spec: GuestSpec(name: "fat", template: "busybox"))
+                r.host = "host1"
+                r.diskBytes = 1 << 20
+                _ = try c.createGuest(r)
+                _ = try c.execGuest("fat", argv: ["/bin/sh", "-c", "head -c 80000000 /dev/urandom > /big"], timeout: 120)
+                do {
+                    _ = try c.moveGuest("fat", to: "host2")
+                    Issue.record("moved 80 MB into 48 MB")
+                } catch {
+                    #expect(error.message.contains("disk is full") || error.message.contains("No space"), "\(error.message)")
+                    #expect(error.message.contains("rolled back"))
+                }
+                #expect(try cluster.runningOn(c, "fat") == ["host1"])
+                #expect(!cluster.stagingExists("host2", "fat"))
+                #expect(try cluster.agentGuests(c, "host2").isEmpty)
+            }
+        }
+    }
+}
+
+/// Fires once.
+final class CutSwitch: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var fired = false
+    func fire() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        if fired { return false }
+        fired = true
+        return true
+    }
+}
