@@ -3,14 +3,14 @@ import Foundation
 /// Writes key files with their final permissions from the first byte, so a
 /// private key is never readable by others, not even for a moment.
 enum KeyFileWriter {
-    /// Creates `path` (which must not exist) with `mode` and writes `length`
-    /// bytes from `bytes`. On failure the file is removed.
-    static func createExclusive(_ path: String, mode: mode_t, bytes: UnsafeRawPointer, length: Int) throws(SSHError) {
+    /// Creates `path` (which must not exist) with `mode` and writes `bytes`.
+    /// On failure the file is removed.
+    static func createExclusive(_ path: String, mode: mode_t, bytes: UnsafeRawBufferPointer) throws(SSHError) {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard fd >= 0 else { throw failure("create", path) }
         var written = 0
-        while written < length {
-            let rc = Foundation.write(fd, bytes + written, length - written)
+        while written < bytes.count, let base = bytes.baseAddress {
+            let rc = Foundation.write(fd, base + written, bytes.count - written)
             if rc < 0, errno == EINTR { continue }
             guard rc > 0 else {
                 let error = failure("write", path)
@@ -38,7 +38,7 @@ enum KeyFileWriter {
         // withUnsafeBytes only rethrows untyped errors; carry ours out by value.
         let writeFailure: SSHError? = bytes.withUnsafeBytes { buffer in
             do throws(SSHError) {
-                try createExclusive(temporary, mode: mode, bytes: buffer.baseAddress!, length: buffer.count)
+                try createExclusive(temporary, mode: mode, bytes: buffer)
                 return nil
             } catch {
                 return error

@@ -72,29 +72,38 @@ final class LibSSHConnection: @unchecked Sendable {
         return body(raw)
     }
 
-    /// Runs `attempt` under the lock (libssh timeout `libsshTimeout`, short:
-    /// attempts must not wait inside libssh). If it returns nil and the
-    /// deadline has not passed, waits without the lock until the socket is
-    /// readable (or writable while libssh holds unsent data), another thread
-    /// has received packets, the session is closed, or the deadline passes.
-    /// Returns nil then; the caller decides whether to try again.
+    /// Runs `attempt` under the lock (with a 1 ms libssh timeout: attempts
+    /// must not wait inside libssh). Returns its value once it is `.done`.
+    /// Otherwise returns nil, after first waiting without the lock when the
+    /// attempt said `.wait`, received no packets (which could have changed
+    /// what it checked) and time remains: until the socket is readable (or
+    /// writable while libssh holds unsent data), another thread has received
+    /// packets, the session is closed, or the deadline passes. The caller
+    /// then decides whether to try again.
     func attemptOrWait<T>(
-        until deadline: Deadline, libsshTimeout: Double = 0.001, _ attempt: (OpaquePointer) throws(SSHError) -> T?
+        until deadline: Deadline, _ attempt: (OpaquePointer) throws(SSHError) -> AttemptOutcome<T>
     ) throws(SSHError) -> T? {
         var wake: WakePipe?
         defer { wake?.close() }
         var socket: Int32 = -1
         var events = Int16(POLLIN)
-        let result = try perform(timeout: libsshTimeout) { raw throws(SSHError) -> T? in
-            if let done = try attempt(raw) { return done }
-            guard !deadline.isExpired else { return nil }
-            socket = ssh_get_fd(raw)
-            if ssh_get_status(raw) & SSH_WRITE_PENDING != 0 { events |= Int16(POLLOUT) }
-            // Registered in the same locked section as the attempt, so no
-            // packet can slip in between the check and the wait unnoticed.
-            wake = WakePipe()
-            if let wake { waiters.append(wake) }
-            return nil
+        let result = try perform(timeout: 0.001) { raw throws(SSHError) -> T? in
+            let packetsBefore = counters[1].in_packets
+            switch try attempt(raw) {
+            case .done(let value):
+                return value
+            case .retry:
+                return nil
+            case .wait:
+                guard counters[1].in_packets == packetsBefore, !deadline.isExpired else { return nil }
+                socket = ssh_get_fd(raw)
+                if ssh_get_status(raw) & SSH_WRITE_PENDING != 0 { events |= Int16(POLLOUT) }
+                // Registered in the same locked section as the attempt, so no
+                // packet can slip in between the check and the wait unnoticed.
+                wake = WakePipe()
+                if let wake { waiters.append(wake) }
+                return nil
+            }
         }
         guard result == nil, socket >= 0 else { return result }
         var fds = [pollfd(fd: socket, events: events, revents: 0)]

@@ -10,19 +10,34 @@ extension SSHChannel {
     /// while the command fills ~1.2 MB of stderr (or waiting for the exit
     /// status while stdout fills) would stall the command until the timeout.
     /// Draining the stream nobody is reading right now keeps it moving.
-    func drainBuffered(_ session: OpaquePointer, _ channel: OpaquePointer, stdout: Bool, stderr: Bool) throws(SSHError) {
+    ///
+    /// Each stream yields at most `drainBudget` bytes per call: every read
+    /// reopens the window, so against a fast sender the loop would otherwise
+    /// keep the lock and grow the buffer for as long as data keeps coming.
+    /// Returns true if a budget ran out (more may be waiting in libssh), so
+    /// the caller retries instead of sleeping on a socket that may stay quiet.
+    @discardableResult
+    func drainBuffered(_ session: OpaquePointer, _ channel: OpaquePointer, stdout: Bool, stderr: Bool) throws(SSHError) -> Bool {
+        var budgetSpent = false
         if stdout {
+            var pulled = 0
             while !stdoutEnded {
+                guard pulled < Self.drainBudget else { budgetSpent = true; break }
                 guard let bytes = try take(session, channel, stderr: false, "read from") else { break }
                 stdoutBuffer.append(bytes)
+                pulled += bytes.count
             }
         }
         if stderr {
+            var pulled = 0
             while !stderrEnded {
+                guard pulled < Self.drainBudget else { budgetSpent = true; break }
                 guard let bytes = try take(session, channel, stderr: true, "read stderr of") else { break }
                 keepStderr(bytes)
+                pulled += bytes.count
             }
         }
+        return budgetSpent
     }
 
     /// The next piece of one stream that libssh has (after one non-blocking

@@ -9,12 +9,14 @@ extension SSHChannel {
         try checkMax(max, action)
         let deadline = try Deadline(validating: timeout, for: "cannot \(action) \(target)")
         while true {
-            let data = try attemptOrWait(until: deadline, action) { session, channel throws(SSHError) -> Data? in
+            let data = try attemptOrWait(until: deadline, action) { session, channel throws(SSHError) -> AttemptOutcome<Data> in
+                var more = false
                 if stdoutBuffer.isEmpty, !stdoutEnded {
-                    try drainBuffered(session, channel, stdout: true, stderr: true)
+                    more = try drainBuffered(session, channel, stdout: true, stderr: true)
                 }
-                if !stdoutBuffer.isEmpty { return stdoutBuffer.take(max: max) }
-                return stdoutEnded ? Data() : nil
+                if !stdoutBuffer.isEmpty { return .done(stdoutBuffer.take(max: max)) }
+                if stdoutEnded { return .done(Data()) }
+                return more ? .retry : .wait
             }
             if let data { return data }
             if deadline.isExpired { throw ChannelFailure.timeout(action, target, seconds: timeout) }
@@ -29,22 +31,19 @@ extension SSHChannel {
         let action = "read a line from"
         let deadline = try Deadline(validating: timeout, for: "cannot \(action) \(target)")
         while true {
-            let step = try attemptOrWait(until: deadline, action) { session, channel throws(SSHError) -> LineStep? in
-                while true {
-                    if let line = stdoutBuffer.takeLine() { return .line(line) }
-                    if stdoutEnded {
-                        let rest = stdoutBuffer.takeAll()
-                        return rest.isEmpty ? .ended : .line(rest)
-                    }
-                    guard stdoutBuffer.count <= Self.maximumLineLength else {
-                        throw SSHError(
-                            kind: .protocolError,
-                            message: "cannot \(action) \(target): more than \(Self.maximumLineLength >> 20) MB without a newline (is the remote command speaking the expected line protocol?)")
-                    }
-                    let before = stdoutBuffer.count
-                    try drainBuffered(session, channel, stdout: true, stderr: true)
-                    if stdoutBuffer.count == before, !stdoutEnded { return nil }
+            let step = try attemptOrWait(until: deadline, action) { session, channel throws(SSHError) -> AttemptOutcome<LineStep> in
+                if let step = bufferedLine() { return .done(step) }
+                guard stdoutBuffer.count <= Self.maximumLineLength else {
+                    throw SSHError(
+                        kind: .protocolError,
+                        message: "cannot \(action) \(target): more than \(Self.maximumLineLength >> 20) MB without a newline (is the remote command speaking the expected line protocol?)")
                 }
+                let before = stdoutBuffer.count
+                let more = try drainBuffered(session, channel, stdout: true, stderr: true)
+                if let step = bufferedLine() { return .done(step) }
+                // Part of a long line came in: let others have the lock,
+                // then come straight back for the rest.
+                return more || stdoutBuffer.count != before ? .retry : .wait
             }
             switch step {
             case .line(let bytes): return String(decoding: bytes, as: UTF8.self)
@@ -69,20 +68,31 @@ extension SSHChannel {
         try checkMax(max, action)
         let deadline = try Deadline(validating: timeout, for: "cannot \(action) \(target)")
         while true {
-            let data = try attemptOrWait(until: deadline, action) { session, channel throws(SSHError) -> Data? in
+            let data = try attemptOrWait(until: deadline, action) { session, channel throws(SSHError) -> AttemptOutcome<Data> in
+                var more = false
                 if stderrBuffer.isEmpty, !stderrEnded {
-                    try drainBuffered(session, channel, stdout: true, stderr: true)
+                    more = try drainBuffered(session, channel, stdout: true, stderr: true)
                 }
                 if !stderrBuffer.isEmpty {
                     let chunk = stderrBuffer.prefix(max)
                     stderrBuffer.removeFirst(chunk.count)
-                    return Data(chunk)
+                    return .done(Data(chunk))
                 }
-                return stderrEnded ? Data() : nil
+                if stderrEnded { return .done(Data()) }
+                return more ? .retry : .wait
             }
             if let data { return data }
             if deadline.isExpired { throw ChannelFailure.timeout(action, target, seconds: timeout) }
         }
+    }
+
+    /// A complete buffered line, or the end of stdout (with a last
+    /// unterminated line first), or nil if neither is there yet.
+    private func bufferedLine() -> LineStep? {
+        if let line = stdoutBuffer.takeLine() { return .line(line) }
+        guard stdoutEnded else { return nil }
+        let rest = stdoutBuffer.takeAll()
+        return rest.isEmpty ? .ended : .line(rest)
     }
 
     private enum LineStep {

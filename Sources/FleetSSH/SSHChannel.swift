@@ -39,6 +39,8 @@ public final class SSHChannel: @unchecked Sendable {
     static let chunkSize = 256 << 10
     /// Stderr kept aside while stdout is read; older bytes are dropped.
     static let maximumStderrBuffer = 4 << 20
+    /// Most bytes one stream hands over per drain (about two windows).
+    static let drainBudget = 2 << 20
 
     init(session: SSHSession, handle: OpaquePointer, target: String) {
         self.session = session
@@ -48,14 +50,14 @@ public final class SSHChannel: @unchecked Sendable {
 
     deinit { close() }
 
-    /// Runs `attempt` on the open channel under the session lock; if it
-    /// returns nil, waits (unlocked) for activity or the deadline, then
-    /// returns nil. See `LibSSHConnection.attemptOrWait`.
+    /// Runs `attempt` on the open channel under the session lock, sleeping
+    /// (unlocked) when it says `.wait`; nil unless it is `.done`. See
+    /// `LibSSHConnection.attemptOrWait`.
     func attemptOrWait<T>(
         until deadline: Deadline, _ action: String,
-        _ attempt: (_ session: OpaquePointer, _ channel: OpaquePointer) throws(SSHError) -> T?
+        _ attempt: (_ session: OpaquePointer, _ channel: OpaquePointer) throws(SSHError) -> AttemptOutcome<T>
     ) throws(SSHError) -> T? {
-        try connection.attemptOrWait(until: deadline) { session throws(SSHError) -> T? in
+        try connection.attemptOrWait(until: deadline) { session throws(SSHError) -> AttemptOutcome<T> in
             guard let channel = handle else { throw ChannelFailure.closed(action, target) }
             return try attempt(session, channel)
         }
@@ -71,13 +73,13 @@ public final class SSHChannel: @unchecked Sendable {
         var offset = 0
         var stall = Deadline(seconds: stallLimit)
         while true {
-            let step = try attemptOrWait(until: stall, action) { session, channel throws(SSHError) -> WriteStep? in
+            let step = try attemptOrWait(until: stall, action) { session, channel throws(SSHError) -> AttemptOutcome<WriteStep> in
                 try checkWritable(session, channel)
                 guard offset < data.count else {
                     // Everything is queued in libssh; wait until it is sent.
                     let rc = ssh_blocking_flush(session, 0)
                     guard rc != SSH_ERROR else { throw ChannelFailure.error(action, target, session: session) }
-                    return rc == SSH_OK ? .flushed : nil
+                    return rc == SSH_OK ? .done(.flushed) : .wait
                 }
                 let length = min(data.count - offset, Self.chunkSize)
                 // Waits at most the attempt's 1 ms libssh timeout for window
@@ -86,12 +88,12 @@ public final class SSHChannel: @unchecked Sendable {
                     ssh_channel_write(channel, bytes.baseAddress! + offset, UInt32(length))
                 }
                 guard rc >= 0 else { throw ChannelFailure.error(action, target, session: session) }
-                if rc > 0 { return .wrote(Int(rc)) }
+                if rc > 0 { return .done(.wrote(Int(rc))) }
                 // No window: the command may itself be blocked writing output
                 // nobody reads (think `cat`); buffer that output so it can go
                 // back to reading its stdin.
-                try drainBuffered(session, channel, stdout: true, stderr: true)
-                return nil
+                let more = try drainBuffered(session, channel, stdout: true, stderr: true)
+                return more || ssh_channel_window_size(channel) > 0 ? .retry : .wait
             }
             switch step {
             case .wrote(let count):
@@ -115,7 +117,7 @@ public final class SSHChannel: @unchecked Sendable {
         let limit = connection.operationTimeout
         let deadline = Deadline(seconds: limit)
         while true {
-            let done = try attemptOrWait(until: deadline, action) { session, channel throws(SSHError) -> Bool? in
+            let sent: Void? = try attemptOrWait(until: deadline, action) { session, channel throws(SSHError) -> AttemptOutcome<Void> in
                 if !sentEOF {
                     // SSH_AGAIN: queued but not yet sent; flushed below.
                     guard ssh_channel_send_eof(channel) != SSH_ERROR else {
@@ -125,9 +127,9 @@ public final class SSHChannel: @unchecked Sendable {
                 }
                 let rc = ssh_blocking_flush(session, 0)
                 guard rc != SSH_ERROR else { throw ChannelFailure.error(action, target, session: session) }
-                return rc == SSH_OK ? true : nil
+                return rc == SSH_OK ? .done(()) : .wait
             }
-            if done != nil { return }
+            if sent != nil { return }
             if deadline.isExpired {
                 throw SSHError(
                     kind: .timeout,
@@ -137,28 +139,29 @@ public final class SSHChannel: @unchecked Sendable {
     }
 
     /// The command's exit status, waiting up to `timeout` seconds for it to
-    /// end; nil if it did not end in time, was killed by a signal, or the
-    /// channel or session is closed before the status arrived.
+    /// end; nil if it did not end in time, was killed by a signal (sshd then
+    /// sends no status), or the channel or session closed before the status
+    /// arrived. Output arriving meanwhile is buffered for later reads.
     public func exitStatus(timeout: Double) -> Int? {
         let seconds = timeout.isFinite ? min(max(timeout, 0), Deadline.maximumSeconds) : 0
         let deadline = Deadline(seconds: seconds)
         while true {
             let outcome: ExitOutcome?
             do {
-                outcome = try attemptOrWait(until: deadline, "wait for the exit of") { session, channel throws(SSHError) -> ExitOutcome? in
-                    if let knownExitStatus { return .status(knownExitStatus) }
+                outcome = try attemptOrWait(until: deadline, "wait for the exit of") { session, channel throws(SSHError) -> AttemptOutcome<ExitOutcome> in
+                    if let knownExitStatus { return .done(.status(knownExitStatus)) }
                     // Handles what already arrived (within the attempt's
                     // 1 ms libssh timeout); -1 means no status yet.
                     let status = ssh_channel_get_exit_status(channel)
                     if status >= 0 {
                         knownExitStatus = Int(status)
-                        return .status(Int(status))
+                        return .done(.status(Int(status)))
                     }
-                    if ssh_channel_is_closed(channel) != 0 || ssh_is_connected(session) == 0 { return .unknown }
+                    if ssh_channel_is_closed(channel) != 0 || ssh_is_connected(session) == 0 { return .done(.unknown) }
                     // Keep output flowing: a command blocked on a full window
                     // would never exit.
-                    try drainBuffered(session, channel, stdout: true, stderr: true)
-                    return nil
+                    let more = try drainBuffered(session, channel, stdout: true, stderr: true)
+                    return more ? .retry : .wait
                 }
             } catch {
                 return connection.withLock { _ in knownExitStatus }

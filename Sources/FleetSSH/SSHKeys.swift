@@ -37,7 +37,7 @@ public enum SSHKeys {
             memset(text, 0, length)
             ssh_string_free_char(text)
         }
-        try KeyFileWriter.createExclusive(path, mode: 0o600, bytes: UnsafeRawPointer(text), length: length)
+        try KeyFileWriter.createExclusive(path, mode: 0o600, bytes: UnsafeRawBufferPointer(start: text, count: length))
 
         do throws(SSHError) {
             let line = try publicKeyLine(privateKeyFile: path, comment: comment)

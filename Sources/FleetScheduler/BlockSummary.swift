@@ -16,6 +16,12 @@ struct BlockSummary: Sendable {
         maxSize = max(maxSize, key.size)
     }
 
+    /// Whether one of the maxima is the key's own, so that removing the key
+    /// may lower it.
+    func isAttained<Key: CandidateKey>(by key: Key) -> Bool {
+        key.freeMemory >= maxFreeMemory || key.freeCpu >= maxFreeCpu || key.freeDisk >= maxFreeDisk || key.size >= maxSize
+    }
+
     /// Whether some key in the block might meet the need.
     func mayMeet(_ need: ResourceNeed) -> Bool {
         maxFreeMemory >= need.memory && maxFreeCpu >= need.cpu && maxFreeDisk >= need.disk

@@ -1,10 +1,10 @@
-/// A sorted list of hosts kept in blocks of 16 to 127 keys. Insert and remove
+/// A sorted list of hosts kept in blocks of 8 to 63 keys. Insert and remove
 /// cost a binary search plus a shift inside one block, and a search passes
 /// over any block whose summary shows no key can meet the guest's need. A
 /// heap would have to pop and re-push every misfit it passes; one flat
 /// sorted array would shift thousands of keys on every placement.
 struct CandidateList<Key: CandidateKey>: Sendable {
-    private static var targetBlockSize: Int { 64 }
+    private static var targetBlockSize: Int { 32 }
 
     private var blocks: [[Key]] = []
     /// The last key of each block, for the binary search over blocks.
@@ -53,7 +53,7 @@ struct CandidateList<Key: CandidateKey>: Sendable {
             return
         }
         lasts[b] = blocks[b][blocks[b].count - 1]
-        summaries[b] = BlockSummary(blocks[b])
+        if summaries[b].isAttained(by: key) { summaries[b] = BlockSummary(blocks[b]) }
         // Without merging, churn could leave many tiny blocks and turn block
         // skipping back into a scan of every host.
         if blocks[b].count < Self.targetBlockSize / 4, blocks.count > 1 { merge(b) }

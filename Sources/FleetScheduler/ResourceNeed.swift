@@ -7,9 +7,13 @@ struct ResourceNeed: Sendable {
     var disk: UInt64
 
     init(_ guest: GuestDemand) {
-        memory = guest.memoryBytes
-        cpu = guest.cpuNeed
-        disk = guest.diskBytes
+        self.init(memory: guest.memoryBytes, cpu: guest.cpuNeed, disk: guest.diskBytes)
+    }
+
+    init(memory: UInt64, cpu: Int, disk: UInt64) {
+        self.memory = memory
+        self.cpu = cpu
+        self.disk = disk
     }
 
     func isMet<Key: CandidateKey>(by key: Key) -> Bool {

@@ -49,6 +49,7 @@ extension Scheduler {
         var placed: [PlacedGuest] = []
         var failed: [PlacementFailure] = []
         placed.reserveCapacity(guests.count)
+        self.guests.reserveCapacity(self.guests.count + guests.count)
         for guest in guests {
             switch place(guest) {
             case .success(let host): placed.append(PlacedGuest(guest: guest, host: host))

@@ -67,34 +67,37 @@ struct SpreadIndex: Sendable {
 
     mutating func best(for guest: GuestDemand, hosts: [HostState]) -> Int? {
         guard guest.memoryBytes > 0 else { return bestNeedingNoMemory(guest, hosts: hosts) }
-        let need = ResourceNeed(guest)
+        guard let first = mostPromisingBand(for: guest.memoryBytes) else { return nil }
         var best: SpreadChoice?
-        func search(_ band: Int) {
-            let maxSize = bandMaxSizes[band]
-            if SpreadBound.cannotBeat(best, from: bandTops[band], maxSize: maxSize, need: need.memory) { return }
-            _ = bandLists[band].scan(
-                from: nil, need: need,
-                stop: { SpreadBound.cannotBeat(best, from: $0, maxSize: maxSize, need: need.memory) },
-                prune: { SpreadBound.cannotBeat(best, from: $0, maxSize: $1, need: need.memory) },
-                visit: { key in
-                    guard HostRules.fits(guest, on: hosts[Int(key.host)]) else { return false }
-                    let choice = SpreadChoice(
-                        fraction: FreeFraction(free: key.freeMemory - need.memory, size: key.size),
-                        guests: key.guests, host: key.host)
-                    if best.map({ choice.isBetter(than: $0) }) ?? true { best = choice }
-                    return false
-                })
-        }
-        guard let first = mostPromisingBand(for: need.memory) else { return nil }
-        search(first)
-        let requested = Double(need.memory)
+        search(first, for: guest, hosts: hosts, best: &best)
+        let requested = Double(guest.memoryBytes)
         for band in bandLists.indices where band != first {
             // One floating-point bound per band; the margin keeps the skip safe.
             let bound = bandTopFractions[band] - requested * bandInverseMaxSizes[band]
             if let best, bound < best.estimate - SpreadBound.margin { continue }
-            search(band)
+            search(band, for: guest, hosts: hosts, best: &best)
         }
         return best.map { Int($0.host) }
+    }
+
+    /// Improves `best` with the band's hosts that fit, looking only as far
+    /// as the band's bound allows.
+    private func search(_ band: Int, for guest: GuestDemand, hosts: [HostState], best: inout SpreadChoice?) {
+        let need = ResourceNeed(guest)
+        let maxSize = bandMaxSizes[band]
+        if SpreadBound.cannotBeat(best, from: bandTops[band], maxSize: maxSize, need: need.memory) { return }
+        _ = bandLists[band].scan(
+            from: nil, need: need,
+            stop: { SpreadBound.cannotBeat(best, from: $0, maxSize: maxSize, need: need.memory) },
+            prune: { SpreadBound.cannotBeat(best, from: $0, maxSize: $1, need: need.memory) },
+            visit: { key in
+                guard HostRules.fits(guest, on: hosts[Int(key.host)]) else { return false }
+                let choice = SpreadChoice(
+                    fraction: FreeFraction(free: key.freeMemory - need.memory, size: key.size),
+                    guests: key.guests, host: key.host)
+                if best.map({ choice.isBetter(than: $0) }) ?? true { best = choice }
+                return false
+            })
     }
 
     /// The band whose top bounds highest, estimated in floating point: a

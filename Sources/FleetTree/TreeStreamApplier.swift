@@ -90,10 +90,9 @@ final class TreeStreamApplier<Source: ByteSource> {
         let parent = try parentDirectory(of: header.components)
         try noteTouched(parent)
         let (temporary, fd) = try createTemporary(in: parent.fd, display: header.display) { name in
-            let fd = Posix.withCString(name) {
+            Posix.withCString(name) {
                 openat(parent.fd, $0, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, mode_t(0o600))
             }
-            return fd < 0 ? -1 : fd
         }
         let file = FileDescriptor(adopting: fd)
         do {

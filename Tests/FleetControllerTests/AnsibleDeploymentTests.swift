@@ -58,7 +58,7 @@ extension ClusterTests {
                 try first.out.write(toFile: work + "/run1.log", atomically: true, encoding: .utf8)
                 try #require(first.status == 0, "first run failed:\n\(first.out.suffix(6000))\n\(first.err.suffix(2000))")
                 let recap1 = Self.recap(first.out)
-                #expect(Set(recap1.keys) == Set(["controller"] + cluster.state.hosts.map(\.name)), "\(recap1)")
+                #expect(Set(recap1.keys) == Set(["ops"] + cluster.state.hosts.map(\.name)), "\(recap1)")
                 #expect(recap1.values.allSatisfy { $0["failed"] == 0 && $0["unreachable"] == 0 })
                 #expect(cluster.state.hosts.allSatisfy { (recap1[$0.name]?["changed"] ?? 0) > 0 })
 
@@ -148,7 +148,7 @@ extension ClusterTests {
                     "children": [
                         "controller": [
                             "hosts": [
-                                "controller": [
+                                "ops": [
                                     "ansible_connection": "local",
                                     "vfleet_controller_binary_src": vfleetBinary,
                                     "vfleet_controller_path": work + "/bin/vfleet",

@@ -20,7 +20,7 @@ extension ClusterTests {
                     names.append("ev\(i)")
                 }
                 // Without --allow-partial nothing starts.
-                do {
+                do throws(FleetError) {
                     _ = try c.evacuate("host1", dryRun: false)
                     Issue.record("evacuated although two guests fit nowhere")
                 } catch {
@@ -33,9 +33,9 @@ extension ClusterTests {
                 let watcher = try TwoHostWatcher(cluster: cluster, guests: names)
                 let report = try c.evacuate("host1", dryRun: false, maxParallel: 4, allowPartial: true)
                 #expect(report.moves.count == 8)
-                #expect(report.moves.allSatisfy { $0.error == nil }, "\(report.moves.compactMap(\.error))")
+                #expect(report.moves.allSatisfy { $0.error == nil }, "\(report.moves.compactMap { $0.error })")
                 #expect(Set(report.unplaceable.map(\.guest)) == ["ev9", "ev10"])
-                #expect(report.unplaceable.allSatisfy(\.stopped))
+                #expect(report.unplaceable.allSatisfy { $0.stopped })
                 #expect(report.hostState == "evacuated")
                 for i in 1...8 {
                     let at = try cluster.runningOn(c, "ev\(i)")
@@ -50,7 +50,7 @@ extension ClusterTests {
 
                 let back = try c.restore("host1", dryRun: false, maxParallel: 4)
                 #expect(back.moves.count == 8)
-                #expect(back.moves.allSatisfy { $0.error == nil }, "\(back.moves.compactMap(\.error))")
+                #expect(back.moves.allSatisfy { $0.error == nil }, "\(back.moves.compactMap { $0.error })")
                 let seen = watcher.finish()
                 #expect(seen.violations.isEmpty, "\(seen.violations)")
                 for i in 1...8 {

@@ -153,10 +153,3 @@ import Testing
         #expect(refused.kind == .memory)
     }
 }
-
-extension Result {
-    var isFailure: Bool {
-        if case .failure = self { return true }
-        return false
-    }
-}

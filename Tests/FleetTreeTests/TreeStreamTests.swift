@@ -439,6 +439,28 @@ enum StreamFixture {
         try StreamFixture.expectSameTrees(source, destination)
     }
 
+    @Test func replacedFilesAreNeverWrittenInPlace() throws {
+        // A receiver file that shares its inode with something outside the
+        // root must not let the stream change that outside file.
+        let directory = try StreamTestDirectory.make()
+        defer { TestDirectory.remove(directory) }
+        try TestDirectory.makeDirectory(directory + "/outside")
+        try TestDirectory.writeFile(directory + "/outside/precious", "precious\n", mode: 0o600)
+        try TestDirectory.makeDirectory(directory + "/root")
+        try TestDirectory.hardLink(directory + "/root/f", to: directory + "/outside/precious")
+        var stream = CraftedStream()
+        stream.file("f", "replaced\n", mode: 0o4777)
+        stream.end()
+        var source = MemorySource(stream.bytes)
+
+        _ = try TreeStreamReader.apply(from: &source, into: directory + "/root")
+
+        #expect(try String(contentsOfFile: directory + "/root/f", encoding: .utf8) == "replaced\n")
+        #expect(try String(contentsOfFile: directory + "/outside/precious", encoding: .utf8) == "precious\n")
+        let outside = try TestDirectory.lstatus(directory + "/outside/precious")
+        #expect(outside.st_mode & 0o7777 == 0o600 && outside.st_nlink == 1)
+    }
+
     @Test func writerRefusesDeviceNodesTheReceiverWouldRefuse() throws {
         let directory = try StreamTestDirectory.make()
         defer { TestDirectory.remove(directory) }

@@ -96,6 +96,9 @@ public final class AgentClient: @unchecked Sendable {
         return FleetError(.unreachable, "host \(host) (\(endpoint.host):\(endpoint.port)) is unreachable: \(error)")
     }
 
+    /// Whether the SSH session still stands (a cut connection shows here).
+    public var isConnected: Bool { session.isConnected }
+
     /// A second channel on the same session, for bulk data (template archives).
     func openBulkChannel() throws(FleetError) -> SSHChannel {
         do {

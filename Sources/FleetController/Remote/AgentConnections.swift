@@ -22,10 +22,17 @@ public final class AgentConnections: @unchecked Sendable {
     public func client(for host: StoredHost) throws(FleetError) -> AgentClient {
         lock.lock()
         if let c = clients[host.name] {
+            // A session that died (a cut connection) is replaced, not reused.
+            if c.isConnected {
+                lock.unlock()
+                return c
+            }
+            clients[host.name] = nil
             lock.unlock()
-            return c
+            c.close()
+        } else {
+            lock.unlock()
         }
-        lock.unlock()
         let c = try AgentClient(hostName: host.name, endpoint: endpoint(of: host), policy: .strict,
                                 connectTimeout: settings.connectTimeout, callTimeout: settings.callTimeout)
         lock.lock()
