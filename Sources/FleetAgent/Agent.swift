@@ -118,9 +118,16 @@ public final class Agent: Sendable {
             let signal = record.spec.stopSignal ?? (record.spec.initStyle ?? (try? templates.info(record.spec.template).initStyle) ?? .plain).stopSignal
             kill(pid, signal)
             let deadline = Monotonic.now + max(0, timeout)
+            var resend = Monotonic.now + 1
             while Monotonic.now < deadline {
                 ChildProcesses.reapIfExited(pid)
                 if !cg.isPopulated { break }
+                // PID 1 ignores a signal it has no handler for yet: an init
+                // stopped right after start may not have set it up. Ask again.
+                if Monotonic.now >= resend {
+                    kill(pid, signal)
+                    resend = Monotonic.now + 1
+                }
                 usleep(10_000)
             }
             ChildProcesses.reapIfExited(pid)

@@ -1,8 +1,30 @@
 /// The parts of a failure message that look at all hosts at once.
 enum FailureSummary {
+    /// The hosts to list one by one (at most `count`, in name order) and the
+    /// rest. Listed first are hosts that were short of capacity or held a
+    /// groupmate: they came closest, while "cordoned" or a label mismatch
+    /// says little about what to change.
+    static func split(_ rejections: [HostRejection], listing count: Int) -> (listed: [HostRejection], rest: [HostRejection]) {
+        guard rejections.count > count else { return (rejections, []) }
+        let ranked = rejections.indices.sorted { (closeness(rejections[$0].kind), $0) < (closeness(rejections[$1].kind), $1) }
+        let listed = Set(ranked.prefix(count))
+        return (
+            rejections.indices.filter(listed.contains).map { rejections[$0] },
+            rejections.indices.filter { !listed.contains($0) }.map { rejections[$0] })
+    }
+
+    private static func closeness(_ kind: RejectionKind) -> Int {
+        switch kind {
+        case .memory, .cpu, .disk, .antiAffinity: 0
+        case .labels: 1
+        case .cordoned, .evacuating, .unreachable: 2
+        case .unknownHost, .alreadyPlaced: 3
+        }
+    }
+
     /// "…and 180 more hosts: 120 for memory, 60 for cpu": big fleets get
     /// counts by reason instead of a line per host.
-    static func remainder(_ rejections: ArraySlice<HostRejection>) -> String {
+    static func remainder(_ rejections: [HostRejection]) -> String {
         var counts: [RejectionKind: Int] = [:]
         for rejection in rejections { counts[rejection.kind, default: 0] += 1 }
         // Most frequent first; equal counts in the enum's order, for stable text.

@@ -33,12 +33,11 @@ public struct PlacementFailure: Error, Sendable, Equatable, CustomStringConverti
             return "cannot place guest \(guest): no hosts are enrolled (enrol one with vfleet host add NAME --address ADDR)"
         }
         var lines = ["cannot place guest \(guest): no host fits:"]
-        for rejection in rejections.prefix(Self.listedHosts) {
+        let (listed, rest) = FailureSummary.split(rejections, listing: Self.listedHosts)
+        for rejection in listed {
             lines.append("  \(rejection.host): \(rejection.reason)")
         }
-        if rejections.count > Self.listedHosts {
-            lines.append("  " + FailureSummary.remainder(rejections.dropFirst(Self.listedHosts)))
-        }
+        if !rest.isEmpty { lines.append("  " + FailureSummary.remainder(rest)) }
         lines.append("  " + FailureSummary.advice(for: rejections))
         return lines.joined(separator: "\n")
     }

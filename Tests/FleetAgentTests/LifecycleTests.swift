@@ -69,6 +69,21 @@ extension AgentIntegration {
             }
         }
 
+        /// PID 1 ignores signals it has no handler for: an init stopped
+        /// before it set up its trap must still get the signal once it can
+        /// handle it, not wait out the whole timeout (seen under load).
+        @Test func stopResendsTheSignalToAnInitThatWasNotReadyYet() throws {
+            try withTestAgent { t in
+                let slowInit = ["/bin/sh", "-c", "sleep 0.5; trap 'exit 0' TERM; while :; do sleep 1 & wait $!; done"]
+                try t.makeGuest("late", initCommand: slowInit)
+                let started = Date()
+                _ = try t.agent.stop("late", timeout: 10)
+                let took = Date().timeIntervalSince(started)
+                #expect(took < 4, "stop took \(took) s")
+                #expect(!t.agent.cgroup(of: "late").exists)
+            }
+        }
+
         @Test func stateSurvivesAnAgentCrash() throws {
             try withTestAgent { t in
                 _ = try t.agent.create(GuestSpec(name: "crash1", template: TestAgent.template))

@@ -116,6 +116,20 @@ extension ClusterTests {
                     #expect(g?["host"] as? String == h.name, "\(inv.out)")
                     #expect(g?["actualState"] as? String == "running", "\(inv.out)")
                 }
+
+                // A kernel that lacks a required option stops the play on that
+                // host, before the controller enrols anything: here a fragment
+                // that also requires an option no kernel has.
+                let strict = work + "/strict-kernel"
+                try FileManager.default.createDirectory(atPath: strict, withIntermediateDirectories: true)
+                try FileManager.default.copyItem(atPath: Self.repo + "/kernel/check", toPath: strict + "/check")
+                try (try String(contentsOfFile: Self.repo + "/kernel/vfleet.config", encoding: .utf8)
+                    + "\n# required: a test of the play's kernel gate\nCONFIG_VFLEET_TEST_MISSING=y\n")
+                    .write(toFile: strict + "/vfleet.config", atomically: true, encoding: .utf8)
+                let gated = try DeployShell.run(argv + ["--limit", "ops,host1", "-e", "vfleet_kernel_check_src=\(strict)"], env: env, cwd: work)
+                #expect(gated.status != 0, "the play must fail on a missing kernel option: \(gated.out.suffix(3000))")
+                #expect(gated.out.contains("fatal: [host1]"))
+                #expect(gated.out.contains("lacks what vfleet guests need: CONFIG_VFLEET_TEST_MISSING"), "\(gated.out.suffix(3000))")
             }
             let realAgentAfter = try? FileManager.default.attributesOfItem(atPath: realAgent)[.modificationDate] as? Date
             #expect(realAgentBefore == realAgentAfter, "the test must never write \(realAgent)")
@@ -163,6 +177,10 @@ extension ClusterTests {
                                 "ansible_ssh_private_key_file": cluster.state.adminIdentityFile,
                                 // Ansible's own record of the hosts' keys: not /root/.ssh/known_hosts.
                                 "ansible_ssh_common_args": "-o UserKnownHostsFile=\(work)/ansible_known_hosts",
+                                // The test hosts' sshd has no sftp subsystem: send files
+                                // through the shell at once instead of failing sftp and scp first.
+                                "ansible_ssh_transfer_method": "piped",
+                                "ansible_pipelining": true,
                                 "vfleet_agent_binary_src": agentBinary,
                                 "vfleet_agent_path": "/var/lib/vfleet/bin/vfleet-agent",
                                 "vfleet_kernel_check_dir": "/var/lib/vfleet/lib",

@@ -36,10 +36,11 @@ import Testing
     }
 
     @Test func bigFleetsAreSummarised() {
-        // 30 hosts too small in memory, 15 short of cpu, 5 cordoned.
-        let hosts = (0..<30).map { F.host(String(format: "m%02d", $0), memory: F.gib) }
-            + (0..<15).map { F.host(String(format: "c%02d", $0), cpus: 1) }
-            + (0..<5).map { F.host(String(format: "x%02d", $0), cordoned: true) }
+        // 30 hosts too small in memory, 15 short of cpu, 5 cordoned (listed
+        // last although first by name: they say least about what to change).
+        let hosts = (0..<30).map { F.host("m" + twoDigits($0), memory: F.gib) }
+            + (0..<15).map { F.host("c" + twoDigits($0), cpus: 1) }
+            + (0..<5).map { F.host("a" + twoDigits($0), cordoned: true) }
         var scheduler = Scheduler(hosts: hosts, placed: [])
         guard case .failure(let failure) = scheduler.place(F.guest("big", memory: 2 * F.gib, cpuMillis: 2000)) else {
             Issue.record("big fits nowhere")
@@ -53,6 +54,8 @@ import Testing
         #expect(lines[20] == "  m04: memory: needs 2G, 1G free of 1G")
         #expect(lines[21] == "  …and 30 more hosts: 25 for memory, 5 for cordoned")
     }
+
+    private func twoDigits(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
 
     @Test func noHostsEnrolled() {
         var scheduler = Scheduler(hosts: [], placed: [])

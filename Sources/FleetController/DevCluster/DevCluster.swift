@@ -39,7 +39,11 @@ public enum DevCluster {
         }
         let dir = URL(fileURLWithPath: directory).standardizedFileURL.path
         try makeDirectory(dir + "/controller")
-        let index = try freeIndex()
+        let index = try withIndexLock { () throws(FleetError) -> Int in
+            let k = try freeIndex()
+            try SystemCommand.run(["ip", "link", "add", "vfbr\(k)", "type", "bridge"])
+            return k
+        }
         let bridge = "vfbr\(index)"
         let prefix = "10.231.\(index)"
         var state = DevClusterState(directory: dir, bridge: bridge, subnet: "\(prefix).0/24", bridgeAddress: "\(prefix).1",
@@ -68,7 +72,6 @@ public enum DevCluster {
             } catch {
                 throw FleetError.failed("cannot read the cluster's keys: \(error.message)")
             }
-            try SystemCommand.run(["ip", "link", "add", bridge, "type", "bridge"])
             try SystemCommand.run(["ip", "addr", "add", "\(prefix).1/24", "dev", bridge])
             try SystemCommand.run(["ip", "link", "set", bridge, "up"])
             try save(state)
@@ -288,10 +291,27 @@ public enum DevCluster {
     /// The lowest K whose bridge vfbrK does not exist: clusters side by side
     /// (a test run and the demo) get distinct bridges and subnets.
     static func freeIndex() throws(FleetError) -> Int {
-        for k in 1...250 where !FileManager.default.fileExists(atPath: "/sys/class/net/vfbr\(k)") {
+        let nets = Set((try? FileManager.default.contentsOfDirectory(atPath: "/sys/class/net")) ?? [])
+        let netns = (try? FileManager.default.contentsOfDirectory(atPath: "/run/netns")) ?? []
+        for k in 1...250 {
+            // Free only if nothing of an index-K cluster is left: bridge, veths, namespaces.
+            if nets.contains("vfbr\(k)") || nets.contains(where: { $0.hasPrefix("vf\(k)h") }) || netns.contains(where: { $0.hasPrefix("vf\(k)-") }) {
+                continue
+            }
             return k
         }
         throw .failed("no free test cluster index (250 bridges vfbrN exist?)")
+    }
+
+    /// Serialises choosing an index and creating the bridge between
+    /// clusters brought up at the same time (a test run and the demo).
+    static func withIndexLock<R>(_ body: () throws(FleetError) -> R) throws(FleetError) -> R {
+        let fd = open("/run/vfleet-dev-cluster.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return try body() }
+        defer { close(fd) }
+        flock(fd, LOCK_EX)
+        defer { flock(fd, LOCK_UN) }
+        return try body()
     }
 
     static func save(_ state: DevClusterState) throws(FleetError) {

@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+"""The migration benchmark (see run.sh). Builds its own test cluster, measures,
+tears it down. Prints medians and writes all samples to --out."""
+import argparse, json, os, statistics, subprocess, sys, tempfile, time
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--bin", required=True)
+ap.add_argument("--runs", type=int, default=5)
+ap.add_argument("--out", required=True)
+a = ap.parse_args()
+VFLEET = os.path.join(a.bin, "vfleet")
+AGENT = os.path.join(a.bin, "vfleet-agent")
+work = tempfile.mkdtemp(prefix="vfleet-bench-mig-", dir="/var/tmp")
+cluster = os.path.join(work, "cluster")
+db = os.path.join(work, "db", "fleet.db")
+
+
+def sh(cmd, check=True, **kw):
+    r = subprocess.run(cmd, shell=isinstance(cmd, str), capture_output=True, text=True, **kw)
+    if check and r.returncode != 0:
+        raise SystemExit(f"failed: {cmd}\n{r.stdout}\n{r.stderr}")
+    return r
+
+
+def vf(*args, check=True):
+    return sh([VFLEET, *args, "--db", db, "--known-hosts", f"{cluster}/controller/known_hosts"], check=check,
+              env={**os.environ, "VFLEET_IDENTITY": f"{cluster}/controller/id_ed25519"})
+
+
+def wire(host):
+    """Bytes through a test host's veth (both directions)."""
+    i = int(host[4:])
+    dev = f"vf{state['index']}h{i}"
+    rx = int(open(f"/sys/class/net/{dev}/statistics/rx_bytes").read())
+    tx = int(open(f"/sys/class/net/{dev}/statistics/tx_bytes").read())
+    return rx + tx
+
+
+def med(xs):
+    return statistics.median(xs) if xs else None
+
+
+results = {}
+try:
+    sh([VFLEET, "dev-cluster", "up", "--hosts", "3", "--dir", cluster, "--agent", AGENT])
+    st = json.load(open(f"{cluster}/cluster.json"))
+    state = {"index": int(st["bridge"][4:]), "hosts": {h["name"]: h for h in st["hosts"]}}
+    for h in st["hosts"]:
+        vf("host", "add", h["name"], "--address", h["address"], "--accept-new-host-key")
+    vf("template", "add", "busybox", "--busybox")
+    vf("template", "push", "busybox", "--all")
+    admin = f"{cluster}/controller/admin_ed25519"
+    ssh_opts = f"-i {admin} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR"
+    h1, h2 = st["hosts"][0], st["hosts"][1]
+
+    # 1. ~200 MB in ~5,000 files.
+    vf("guest", "create", "big", "--template", "busybox", "--host", "host1")
+    vf("guest", "exec", "big", "--timeout", "600s", "--", "/bin/sh", "-c",
+       "i=0; while [ $i -lt 50 ]; do mkdir -p /data/d$i; j=0; while [ $j -lt 100 ]; do "
+       "head -c 40000 /dev/urandom > /data/d$i/f$j; j=$((j+1)); done; i=$((i+1)); done")
+    upper = f"{h1['stateDirectory']}/guests/big/upper"
+    files = int(sh(f"find {upper} | wc -l").stdout)
+    size = int(sh(f"du -sb {upper}").stdout.split()[0])
+    print(f"== 1. move a guest layer of {files} entries, {size/1e6:.0f} MB between two test hosts ({a.runs} runs)")
+    vf_times, vf_bytes, rs_times, rs_bytes, tar_times, tar_bytes = [], [], [], [], [], []
+    # The peers copy the same tree from host1 to host2 over ssh, as root, inside host1's network namespace.
+    nsenter = f"nsenter --net=/run/netns/{h1['namespace']}"
+    for run in range(a.runs):
+        src = "host1" if run % 2 == 0 else "host2"
+        dst = "host2" if src == "host1" else "host1"
+        w0 = wire(dst); t0 = time.perf_counter()
+        r = vf("guest", "move", "big", "--to", dst, "--format", "json")
+        vf_times.append(time.perf_counter() - t0); vf_bytes.append(wire(dst) - w0)
+        target = f"/var/tmp/vfleet-bench-copy-{run}"
+        w0 = wire("host2"); t0 = time.perf_counter()
+        sh(f"{nsenter} rsync -aHAX --numeric-ids -e 'ssh {ssh_opts}' {upper}/ root@{h2['address']}:{target}/")
+        rs_times.append(time.perf_counter() - t0); rs_bytes.append(wire("host2") - w0)
+        sh(f"rm -rf {target}")
+        w0 = wire("host2"); t0 = time.perf_counter()
+        sh(f"{nsenter} sh -c \"tar --xattrs --numeric-owner -C {upper} -cf - . | ssh {ssh_opts} root@{h2['address']} 'mkdir -p {target} && tar --xattrs --numeric-owner -C {target} -xf -'\"")
+        tar_times.append(time.perf_counter() - t0); tar_bytes.append(wire("host2") - w0)
+        sh(f"rm -rf {target}")
+        # The source for the peers is wherever the guest's layer is now.
+        upper = f"{state['hosts'][dst]['stateDirectory']}/guests/big/upper"
+        if dst == "host2":
+            nsenter = f"nsenter --net=/run/netns/{h2['namespace']}"
+            h1, h2 = st["hosts"][1], st["hosts"][0]
+        else:
+            nsenter = f"nsenter --net=/run/netns/{st['hosts'][0]['namespace']}"
+            h1, h2 = st["hosts"][0], st["hosts"][1]
+    results["move_200MB"] = {
+        "entries": files, "bytes": size,
+        "vfleet_move_s": vf_times, "vfleet_wire_bytes": vf_bytes,
+        "rsync_s": rs_times, "rsync_wire_bytes": rs_bytes,
+        "tar_ssh_s": tar_times, "tar_ssh_wire_bytes": tar_bytes,
+    }
+    for name, ts, bs in [("vfleet guest move", vf_times, vf_bytes), ("rsync -aHAX over ssh", rs_times, rs_bytes),
+                         ("tar | ssh tar", tar_times, tar_bytes)]:
+        print(f"  {name:24} median {med(ts):6.2f} s  wire {med(bs)/1e6:7.1f} MB  (ratio to vfleet {med(ts)/med(vf_times):.2f})")
+    vf("guest", "destroy", "big", "--force")
+
+    # 2. Downtime: 1 GB layer, 1 MB rewritten continuously by a process inside.
+    print(f"== 2. downtime of a guest with a 1 GB own layer, 1 MB rewritten continuously ({a.runs} runs)")
+    vf("guest", "create", "gig", "--template", "busybox", "--host", "host1")
+    vf("guest", "exec", "gig", "--timeout", "900s", "--", "/bin/sh", "-c",
+       "i=0; while [ $i -lt 16 ]; do head -c 67108864 /dev/urandom > /blob$i; i=$((i+1)); done")
+    downs, deltas = [], []
+    for run in range(a.runs):
+        vf("guest", "exec", "gig", "--", "/bin/sh", "-c",
+           "(while :; do head -c 1048576 /dev/urandom > /hot.tmp; mv /hot.tmp /hot; sleep 0.05; done) >/dev/null 2>&1 &")
+        dst = "host2" if run % 2 == 0 else "host1"
+        r = json.loads(vf("guest", "move", "gig", "--to", dst, "--format", "json").stdout)
+        downs.append(r["downtimeSeconds"]); deltas.append(r["deltaBytes"])
+        vf("guest", "restart", "gig")  # stops the writer for the next run
+    results["downtime_1GB"] = {"downtime_s": downs, "delta_bytes": deltas}
+    print(f"  downtime median {med(downs):.3f} s (min {min(downs):.3f}, max {max(downs):.3f}); delta after stop median {med(deltas)/1e6:.2f} MB")
+    vf("guest", "destroy", "gig", "--force")
+
+    # 3. Evacuation of 10 guests, parallel 4 against 1.
+    print(f"== 3. evacuate a host of 10 guests (8 MB own layer each): --max-parallel 4 against 1 ({a.runs} runs)")
+    for i in range(10):
+        vf("guest", "create", f"ev{i}", "--template", "busybox", "--host", "host1", "--memory", "32M")
+        vf("guest", "exec", f"ev{i}", "--", "/bin/sh", "-c", "head -c 8388608 /dev/urandom > /data")
+    par, seq = [], []
+    for run in range(a.runs):
+        for n, bucket in ((4, par), (1, seq)):
+            t0 = time.perf_counter()
+            vf("host", "evacuate", "host1", "--max-parallel", str(n))
+            bucket.append(time.perf_counter() - t0)
+            vf("host", "restore", "host1", "--max-parallel", "4")
+    results["evacuate_10"] = {"parallel4_s": par, "sequential_s": seq}
+    print(f"  --max-parallel 4 median {med(par):.2f} s; one at a time median {med(seq):.2f} s; speed-up {med(seq)/med(par):.2f}x")
+finally:
+    sh([VFLEET, "dev-cluster", "down", "--dir", cluster], check=False)
+    sh(f"rm -rf {work}", check=False)
+    json.dump(results, open(a.out, "w"), indent=2)

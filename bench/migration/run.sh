@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Issue 4 benchmark, on a 2-host (and a 3-host) test cluster, release build:
+#  1. moving a guest whose own layer is ~200 MB in ~5,000 files between two
+#     test hosts: wall time and bytes on the destination's wire, against
+#     `rsync -aHAX --numeric-ids` over ssh and `tar | ssh tar` of the same
+#     tree between the same hosts, in the same run;
+#  2. downtime (stopped at the source → running at the destination) of a guest
+#     with a 1 GB own layer while a process in it rewrites 1 MB continuously;
+#  3. evacuating a host of 10 guests with --max-parallel 4 against one at a time.
+#
+#   bash bench/migration/run.sh [RUNS]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+bash scripts/install-deps
+swift build -c release --product vfleet >/dev/null
+swift build -c release --product vfleet-agent >/dev/null
+mkdir -p bench/results
+exec python3 bench/migration/bench.py --bin "$PWD/.build/release" --runs "${1:-5}" --out bench/results/migration.json
