@@ -38,7 +38,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "vfleet", dependencies: [
-            "FleetController",
+            "FleetController", "FleetTree",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "FleetProtocolTests", dependencies: ["FleetProtocol"]),

@@ -73,6 +73,9 @@ public enum KernelChecker {
             reqs.append(KernelRequirement(name: "agent capability: CAP_SYS_RESOURCE", verdict: .optional,
                                           purpose: "lowering a guest init's oom_score_adj; guests never get it either way"))
         }
+        // The build options, from /proc/config.gz or /boot/config-*, with
+        // the same verdicts as kernel/check.
+        reqs += KernelConfigCheck.hostRequirements()
         return KernelCheckReport(kernel: release(), cgroupMode: mode, requirements: reqs)
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FleetController
 import FleetProtocol
+import FleetTree
 import Foundation
 
 /// Options every controller command shares.
@@ -12,6 +13,7 @@ struct ControllerOptions: ParsableArguments {
     var knownHosts: String?
 
     func controller() throws -> Controller {
+        CryptoLibrary.skipCleanupAtExit()
         do { return try Controller(dbPath: FleetStore.resolvePath(db), knownHosts: knownHosts) } catch { throw CLIError(error) }
     }
 }

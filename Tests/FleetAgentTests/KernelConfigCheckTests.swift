@@ -217,6 +217,24 @@ import Testing
         #expect(Self.scriptVerdicts(r.stdout) == Self.verdicts(options))
         #expect(r.status == (options.contains { $0.verdict == .missing } ? 1 : 0))
     }
+
+    /// `vfleet-agent check` (the command, through KernelChecker) reports the
+    /// kernel configuration lines with kernel/check's verdicts.
+    @Test func agentCheckCommandGivesTheSameVerdictAsTheScript() throws {
+        let r = try kcRun([TestAgent.binary, "check", "--format", "json"])
+        let report = try JSONDecoder().decode(KernelCheckReport.self, from: Data(r.stdout.utf8))
+        let config = report.requirements.filter { $0.name.hasPrefix("kernel config") }
+        guard KernelConfigCheck.findConfig() != nil else {
+            #expect(config.map(\.name) == ["kernel config"])
+            #expect(config.first?.verdict == .optional)
+            return
+        }
+        let options = config.filter { $0.name.hasPrefix("kernel config: ") }
+        #expect(options.map(\.name) == KernelConfigCheck.requirements().map { "kernel config: \($0.option)" })
+        let script = try kcRun([Self.checkScript])
+        #expect(Self.scriptVerdicts(script.stdout) == Self.verdicts(options))
+        if script.status == 1 { #expect(r.status == 1 && !report.ok) }
+    }
 }
 
 private func kcRun(_ argv: [String]) throws -> (status: Int32, stdout: String, stderr: String) {

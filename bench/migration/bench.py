@@ -23,8 +23,15 @@ def sh(cmd, check=True, **kw):
 
 
 def vf(*args, check=True):
-    return sh([VFLEET, *args, "--db", db, "--known-hosts", f"{cluster}/controller/known_hosts"], check=check,
-              env={**os.environ, "VFLEET_IDENTITY": f"{cluster}/controller/id_ed25519"})
+    # Global options go before "--": after it they would belong to the guest's command.
+    args = list(args)
+    opts = ["--db", db, "--known-hosts", f"{cluster}/controller/known_hosts"]
+    if "--" in args:
+        i = args.index("--")
+        args = args[:i] + opts + args[i:]
+    else:
+        args += opts
+    return sh([VFLEET, *args], check=check, env={**os.environ, "VFLEET_IDENTITY": f"{cluster}/controller/id_ed25519"})
 
 
 def wire(host):

@@ -14,8 +14,11 @@ extension Controller {
     func observe(_ hosts: [StoredHost]) -> [HostObservation] {
         parallelMap(hosts, maxParallel: settings.maxParallelHosts) { [self] host in
             do throws(FleetError) {
-                let hello = try connections.call(host, RPCMethod.hello, HelloParams(client: "vfleet-controller"), as: HelloResult.self,
-                                                 timeout: settings.connectTimeout + 10)
+                // A connection made just now said hello already: its facts are fresh.
+                let client = try connections.client(for: host)
+                let hello = Date().timeIntervalSince(client.connectedAt) < 1 ? client.hello
+                    : try connections.call(host, RPCMethod.hello, HelloParams(client: "vfleet-controller"), as: HelloResult.self,
+                                           timeout: settings.connectTimeout + 10)
                 return HostObservation(host: host, hello: hello, error: nil)
             } catch {
                 return HostObservation(host: host, hello: nil, error: error.message)
