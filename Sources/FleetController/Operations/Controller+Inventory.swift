@@ -15,8 +15,8 @@ extension Controller {
         parallelMap(hosts, maxParallel: settings.maxParallelHosts) { [self] host in
             do throws(FleetError) {
                 // A connection made just now said hello already: its facts are fresh.
-                let client = try connections.client(for: host)
-                let hello = Date().timeIntervalSince(client.connectedAt) < 1 ? client.hello
+                let (client, connected) = try connections.clientNoting(host)
+                let hello = connected ? client.hello
                     : try connections.call(host, RPCMethod.hello, HelloParams(client: "vfleet-controller"), as: HelloResult.self,
                                            timeout: settings.connectTimeout + 10)
                 return HostObservation(host: host, hello: hello, error: nil)

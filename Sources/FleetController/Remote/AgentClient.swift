@@ -13,9 +13,6 @@ public final class AgentClient: @unchecked Sendable {
     private let lock = NSLock()
     private var nextId = 1
     public let hello: HelloResult
-    /// When `hello` was said: a caller that needs fresh facts can reuse it
-    /// right after connecting instead of asking again.
-    public let connectedAt = Date()
     public let callTimeout: Double
 
     /// The remote command; with the controller's key the forced command

@@ -20,12 +20,18 @@ public final class AgentConnections: @unchecked Sendable {
 
     /// The host's client, connecting if needed.
     public func client(for host: StoredHost) throws(FleetError) -> AgentClient {
+        try clientNoting(host).client
+    }
+
+    /// The host's client, and whether this call made the connection (then
+    /// its hello is as fresh as a new one would be).
+    public func clientNoting(_ host: StoredHost) throws(FleetError) -> (client: AgentClient, connected: Bool) {
         lock.lock()
         if let c = clients[host.name] {
             // A session that died (a cut connection) is replaced, not reused.
             if c.isConnected {
                 lock.unlock()
-                return c
+                return (c, false)
             }
             clients[host.name] = nil
             lock.unlock()
@@ -39,10 +45,10 @@ public final class AgentConnections: @unchecked Sendable {
         defer { lock.unlock() }
         if let existing = clients[host.name] {
             c.close()
-            return existing
+            return (existing, false)
         }
         clients[host.name] = c
-        return c
+        return (c, true)
     }
 
     /// Drops a broken connection so the next call reconnects.
