@@ -33,12 +33,13 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Yams", package: "Yams"),
         ]),
+        .target(name: "FleetCLI", dependencies: ["FleetProtocol"]),
         .executableTarget(name: "vfleet-agent", dependencies: [
-            "FleetAgent",
+            "FleetAgent", "FleetCLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "vfleet", dependencies: [
-            "FleetController", "FleetTree",
+            "FleetController", "FleetTree", "FleetCLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "FleetProtocolTests", dependencies: ["FleetProtocol"]),

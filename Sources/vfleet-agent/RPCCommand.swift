@@ -1,4 +1,5 @@
 import ArgumentParser
+import FleetCLI
 import FleetAgent
 import Foundation
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FleetCLI
 import FleetController
 import FleetProtocol
 import FleetTree
@@ -18,29 +19,7 @@ struct ControllerOptions: ParsableArguments {
     }
 }
 
-enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
-    case table, json
-}
-
-struct CLIError: Error, CustomStringConvertible {
-    let error: FleetError
-    init(_ error: FleetError) { self.error = error }
-    var description: String { error.message }
-}
-
-func fleet<T>(_ body: () throws(FleetError) -> T) throws -> T {
-    do { return try body() } catch { throw CLIError(error) }
-}
-
-func printJSON<T: Encodable>(_ value: T) {
-    let e = JSONEncoder()
-    e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    if let data = try? e.encode(value) { print(String(decoding: data, as: UTF8.self)) }
-}
-
-func printError(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
-}
+extension OutputFormat: ExpressibleByArgument {}
 
 /// Parses repeated KEY=VALUE options.
 func keyValues(_ items: [String], option: String) throws -> [String: String] {
@@ -53,20 +32,4 @@ func keyValues(_ items: [String], option: String) throws -> [String: String] {
         out[parts[0]] = parts[1]
     }
     return out
-}
-
-/// Plain aligned columns.
-struct Table {
-    var header: [String]
-    var rows: [[String]] = []
-    init(_ header: [String]) { self.header = header }
-    mutating func add(_ row: [String]) { rows.append(row) }
-    func render() -> String {
-        var widths = header.map(\.count)
-        for row in rows { for (i, c) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) } }
-        func line(_ cells: [String]) -> String {
-            cells.enumerated().map { i, c in i == cells.count - 1 ? c : c.padding(toLength: widths[i], withPad: " ", startingAt: 0) }.joined(separator: "  ")
-        }
-        return ([line(header)] + rows.map(line)).joined(separator: "\n")
-    }
 }

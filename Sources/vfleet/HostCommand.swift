@@ -1,4 +1,5 @@
 import ArgumentParser
+import FleetCLI
 import FleetController
 import FleetProtocol
 import Foundation

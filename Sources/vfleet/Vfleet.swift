@@ -1,4 +1,5 @@
 import ArgumentParser
+import FleetCLI
 
 @main
 struct Vfleet: ParsableCommand {

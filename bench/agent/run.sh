@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 RUNS=${1:-20}
 bash scripts/install-deps
-swift build -c release --product vfleet-agent >/dev/null
+swift build -c release --static-swift-stdlib --product vfleet-agent >/dev/null
 AGENT=$PWD/.build/release/vfleet-agent
 WORK=$(mktemp -d /var/tmp/vfleet-bench-XXXXXX)
 ROOT=$WORK/state

@@ -9,8 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 RUNS=${1:-20}
 bash scripts/install-deps
-swift build -c release --product vfleet >/dev/null
-swift build -c release --product vfleet-agent >/dev/null
+swift build -c release --static-swift-stdlib --product vfleet >/dev/null
+swift build -c release --static-swift-stdlib --product vfleet-agent >/dev/null
 BIN=$PWD/.build/release
 WORK=$(mktemp -d /var/tmp/vfleet-bench-inv-XXXXXX)
 cleanup() { "$BIN/vfleet" dev-cluster down --dir "$WORK/cluster" >/dev/null 2>&1 || true; rm -rf "$WORK"; }

@@ -58,43 +58,38 @@ try:
     vf("template", "push", "busybox", "--all")
     admin = f"{cluster}/controller/admin_ed25519"
     ssh_opts = f"-i {admin} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR"
-    h1, h2 = st["hosts"][0], st["hosts"][1]
 
     # 1. ~200 MB in ~5,000 files.
     vf("guest", "create", "big", "--template", "busybox", "--host", "host1")
     vf("guest", "exec", "big", "--timeout", "600s", "--", "/bin/sh", "-c",
        "i=0; while [ $i -lt 50 ]; do mkdir -p /data/d$i; j=0; while [ $j -lt 100 ]; do "
        "head -c 40000 /dev/urandom > /data/d$i/f$j; j=$((j+1)); done; i=$((i+1)); done")
-    upper = f"{h1['stateDirectory']}/guests/big/upper"
+    upper = f"{state['hosts']['host1']['stateDirectory']}/guests/big/upper"
     files = int(sh(f"find {upper} | wc -l").stdout)
     size = int(sh(f"du -sb {upper}").stdout.split()[0])
     print(f"== 1. move a guest layer of {files} entries, {size/1e6:.0f} MB between two test hosts ({a.runs} runs)")
     vf_times, vf_bytes, rs_times, rs_bytes, tar_times, tar_bytes = [], [], [], [], [], []
-    # The peers copy the same tree from host1 to host2 over ssh, as root, inside host1's network namespace.
-    nsenter = f"nsenter --net=/run/netns/{h1['namespace']}"
+    current = "host1"
     for run in range(a.runs):
-        src = "host1" if run % 2 == 0 else "host2"
-        dst = "host2" if src == "host1" else "host1"
-        w0 = wire(dst); t0 = time.perf_counter()
-        r = vf("guest", "move", "big", "--to", dst, "--format", "json")
-        vf_times.append(time.perf_counter() - t0); vf_bytes.append(wire(dst) - w0)
+        src, dst = current, ("host2" if current == "host1" else "host1")
+        S, D = state["hosts"][src], state["hosts"][dst]
+        upper = f"{S['stateDirectory']}/guests/big/upper"
+        # The peers copy the same tree from the source host to the destination
+        # host over ssh, as root, from inside the source's network namespace.
+        nsenter = f"nsenter --net=/run/netns/{S['namespace']}"
         target = f"/var/tmp/vfleet-bench-copy-{run}"
-        w0 = wire("host2"); t0 = time.perf_counter()
-        sh(f"{nsenter} rsync -aHAX --numeric-ids -e 'ssh {ssh_opts}' {upper}/ root@{h2['address']}:{target}/")
-        rs_times.append(time.perf_counter() - t0); rs_bytes.append(wire("host2") - w0)
+        w0 = wire(dst); t0 = time.perf_counter()
+        sh(f"{nsenter} rsync -aHAX --numeric-ids -e 'ssh {ssh_opts}' {upper}/ root@{D['address']}:{target}/")
+        rs_times.append(time.perf_counter() - t0); rs_bytes.append(wire(dst) - w0)
         sh(f"rm -rf {target}")
-        w0 = wire("host2"); t0 = time.perf_counter()
-        sh(f"{nsenter} sh -c \"tar --xattrs --numeric-owner -C {upper} -cf - . | ssh {ssh_opts} root@{h2['address']} 'mkdir -p {target} && tar --xattrs --numeric-owner -C {target} -xf -'\"")
-        tar_times.append(time.perf_counter() - t0); tar_bytes.append(wire("host2") - w0)
+        w0 = wire(dst); t0 = time.perf_counter()
+        sh(f"{nsenter} sh -c \"tar --xattrs --numeric-owner -C {upper} -cf - . | ssh {ssh_opts} root@{D['address']} 'mkdir -p {target} && tar --xattrs --numeric-owner -C {target} -xf -'\"")
+        tar_times.append(time.perf_counter() - t0); tar_bytes.append(wire(dst) - w0)
         sh(f"rm -rf {target}")
-        # The source for the peers is wherever the guest's layer is now.
-        upper = f"{state['hosts'][dst]['stateDirectory']}/guests/big/upper"
-        if dst == "host2":
-            nsenter = f"nsenter --net=/run/netns/{h2['namespace']}"
-            h1, h2 = st["hosts"][1], st["hosts"][0]
-        else:
-            nsenter = f"nsenter --net=/run/netns/{st['hosts'][0]['namespace']}"
-            h1, h2 = st["hosts"][0], st["hosts"][1]
+        w0 = wire(dst); t0 = time.perf_counter()
+        vf("guest", "move", "big", "--to", dst, "--format", "json")
+        vf_times.append(time.perf_counter() - t0); vf_bytes.append(wire(dst) - w0)
+        current = dst
     results["move_200MB"] = {
         "entries": files, "bytes": size,
         "vfleet_move_s": vf_times, "vfleet_wire_bytes": vf_bytes,

@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bash scripts/install-deps
-swift build -c release --product vfleet >/dev/null
-swift build -c release --product vfleet-agent >/dev/null
+swift build -c release --static-swift-stdlib --product vfleet >/dev/null
+swift build -c release --static-swift-stdlib --product vfleet-agent >/dev/null
 mkdir -p bench/results
 exec python3 bench/migration/bench.py --bin "$PWD/.build/release" --runs "${1:-5}" --out bench/results/migration.json
