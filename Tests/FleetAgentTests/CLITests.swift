@@ -18,6 +18,19 @@ extension AgentIntegration {
             }
         }
 
+        @Test func enterGivesAShellInsideTheGuest() throws {
+            try withTestAgent { t in
+                try t.makeGuest("cli3")
+                // Not a terminal here: the login shell reads its commands from stdin.
+                let r = try t.cli(["enter", "cli3"], stdin: "hostname; echo $HOME; ls /proc | grep -c '^[0-9]'; exit 5\n")
+                #expect(r.status == 5)
+                let lines = r.stdout.split(separator: "\n")
+                #expect(lines.first == "cli3")
+                #expect(lines.dropFirst().first == "/root")
+                #expect((Int(lines.last ?? "") ?? 99) < 10)
+            }
+        }
+
         @Test func listAndStatusInJSON() throws {
             try withTestAgent { t in
                 try t.makeGuest("cli2", limits: GuestLimits(memoryBytes: 64 << 20))
