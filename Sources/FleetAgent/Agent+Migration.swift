@@ -41,6 +41,7 @@ extension Agent {
             throw .conflict("guest \(name) already exists on this host (destroy it there first, e.g. an old --keep-source copy)")
         }
         try paths.ensure()
+        unlink(verifiedNote(name))
         do {
             try FileManager.default.createDirectory(atPath: stagingUpper(name), withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o755])
@@ -62,8 +63,16 @@ extension Agent {
 
     public func layerDigest(_ name: String, staging fromStaging: Bool) throws(FleetError) -> TreeDigest {
         let dir = try layer(name, staging: fromStaging)
-        do { return try TreeDigester.digest(root: dir) } catch { throw .failed("cannot digest guest \(name)'s layer: \(error)") }
+        let digest: TreeDigest
+        do { digest = try TreeDigester.digest(root: dir) } catch { throw .failed("cannot digest guest \(name)'s layer: \(error)") }
+        // Remember what the staging area was verified as: only this agent
+        // writes it, and every import removes the note first, so adopt can
+        // trust it instead of hashing the whole layer again during downtime.
+        if fromStaging { try? AtomicFile.write(Data(digest.digest.utf8), to: verifiedNote(name)) }
+        return digest
     }
+
+    func verifiedNote(_ name: String) -> String { staging(name) + "/verified-digest" }
 
     /// Turns a verified staging area into the guest `spec` (not started).
     /// Idempotent: a guest already adopted with the same digest is fine.
@@ -80,10 +89,12 @@ extension Agent {
             throw .conflict("cannot adopt guest \(name): a guest of that name exists on this host")
         }
         let template = try templates.info(spec.template)
-        let digest = try layerDigest(name, staging: true)
-        guard digest.digest == expectedDigest else {
-            throw .failed("cannot adopt guest \(name): its staged layer has digest \(digest.digest.prefix(12)), expected \(expectedDigest.prefix(12))")
+        let noted = (try? String(contentsOfFile: verifiedNote(name), encoding: .utf8)) ?? ""
+        let digest = noted == expectedDigest ? expectedDigest : try layerDigest(name, staging: true).digest
+        guard digest == expectedDigest else {
+            throw .failed("cannot adopt guest \(name): its staged layer has digest \(digest.prefix(12)), expected \(expectedDigest.prefix(12))")
         }
+        unlink(verifiedNote(name))
         let record = GuestRecord(spec: spec, contextId: GuestRecord.nextContextId(in: guests.all()),
                                  templateDigest: template.digest, createdAt: Date().timeIntervalSince1970)
         let fm = FileManager.default

@@ -46,8 +46,8 @@ public final class RPCServer {
             guard greeted else { throw FleetError(.protocolError, "guest.export: send hello first") }
             let p = try GuestExportParams.decode(r.params, method: r.method)
             var since: [TreeManifestEntry]?
-            if let s = p.since, s != .null {
-                do { since = try s.decode([TreeManifestEntry].self) } catch {
+            if let s = p.since {
+                do { since = try JSONDecoder().decode([TreeManifestEntry].self, from: Data(s.utf8)) } catch {
                     throw .invalid("guest.export: \"since\" is not a layer manifest: \(error)")
                 }
             }
@@ -209,7 +209,10 @@ public final class RPCServer {
             return try encode(agent.status(p.name))
         case RPCMethod.guestManifest:
             let p = try GuestLayerParams.decode(r.params, method: r.method)
-            return try encode(agent.layerManifest(p.name, staging: p.staging))
+            let entries = try agent.layerManifest(p.name, staging: p.staging)
+            guard let data = try? JSONEncoder().encode(entries) else { throw FleetError.failed("guest.manifest: cannot encode") }
+            return try encode(LayerManifest(encoded: String(decoding: data, as: UTF8.self), entries: entries.count,
+                                            totalBytes: entries.reduce(0) { $0 + ($1.kind == .file ? $1.size : 0) }))
         case RPCMethod.guestDigest:
             let p = try GuestLayerParams.decode(r.params, method: r.method)
             let d = try agent.layerDigest(p.name, staging: p.staging)

@@ -1,6 +1,7 @@
-/// Messages of the migration methods. A layer manifest is carried as
-/// opaque JSON: the controller passes the destination's manifest to the
-/// source without reading it.
+/// Messages of the migration methods. A layer manifest is carried as one
+/// string of JSON: the controller passes the destination's manifest to the
+/// source without parsing it (a tree of thousands of values would cost more
+/// than the delta itself).
 
 /// guest.export (bulk): after the request line the agent writes the layer as
 /// a chunked stream ([u32 big-endian length][bytes]…, a zero length ends
@@ -8,9 +9,9 @@
 public struct GuestExportParams: RPCParams, Equatable {
     public static let fields: Set<String> = ["name", "since"]
     public var name: String
-    /// The receiver's manifest (guest.manifest): send only what differs.
-    public var since: JSONValue?
-    public init(name: String, since: JSONValue? = nil) {
+    /// The receiver's manifest (`LayerManifest.encoded` of guest.manifest): send only what differs.
+    public var since: String?
+    public init(name: String, since: String? = nil) {
         self.name = name
         self.since = since
     }
@@ -44,6 +45,19 @@ public struct GuestAdoptParams: RPCParams, Equatable {
     public init(spec: GuestSpec, digest: String) {
         self.spec = spec
         self.digest = digest
+    }
+}
+
+/// guest.manifest: the layer's manifest as JSON text, and its totals.
+public struct LayerManifest: Codable, Sendable, Equatable {
+    /// JSON array of entries: path, kind, mode, uid, gid, size, mtime, link target, device numbers, xattr digest.
+    public var encoded: String
+    public var entries: Int
+    public var totalBytes: UInt64
+    public init(encoded: String, entries: Int, totalBytes: UInt64) {
+        self.encoded = encoded
+        self.entries = entries
+        self.totalBytes = totalBytes
     }
 }
 

@@ -94,8 +94,8 @@ extension Controller {
                                                  as: GuestOperationResult.self, timeout: 10 + settings.callTimeout)
                     }
                 case "delta":
-                    let manifest = try connections.call(destination, RPCMethod.guestManifest, GuestLayerParams(name: guest.name, staging: true), as: JSONValue.self)
-                    result.deltaBytes = try copyLayer(guest.name, from: source, to: destination, since: manifest, step: s, channels: channels, progress: progress)
+                    let manifest = try connections.call(destination, RPCMethod.guestManifest, GuestLayerParams(name: guest.name, staging: true), as: LayerManifest.self)
+                    result.deltaBytes = try copyLayer(guest.name, from: source, to: destination, since: manifest.encoded, step: s, channels: channels, progress: progress)
                 case "verify":
                     let digests = parallelMap([(source, false), (destination, true)], maxParallel: 2) { [self] pair -> Result<LayerDigest, FleetError> in
                         do throws(FleetError) {
@@ -180,13 +180,13 @@ extension Controller {
 
     /// Streams the guest's layer (or its delta) from source to destination
     /// through this controller; returns the bytes relayed.
-    func copyLayer(_ name: String, from source: StoredHost, to destination: StoredHost, since: JSONValue?, step: String,
+    func copyLayer(_ name: String, from source: StoredHost, to destination: StoredHost, since: String?, step: String,
                    channels: MoveChannels, progress: @escaping @Sendable (MoveProgress) -> Void) throws(FleetError) -> UInt64 {
         // Opened once per move and reused: after the stop, the delta must
         // not pay for new SSH channels and agent processes.
         let (out, into) = try channels.get(source: connections.client(for: source), destination: connections.client(for: destination))
         let started = Date()
-        let total: UInt64? = since == nil ? (try? connections.call(source, RPCMethod.guestManifest, GuestLayerParams(name: name, staging: false), as: [ManifestSize].self))?.reduce(0) { $0 + $1.size } : nil
+        let total: UInt64? = since == nil ? (try? connections.call(source, RPCMethod.guestManifest, GuestLayerParams(name: name, staging: false), as: LayerManifest.self))?.totalBytes : nil
         try send(RPCRequest(id: .number(2), method: RPCMethod.guestImport, params: try JSONValue.encoding(GuestImportParams(name: name))), on: into, host: destination.name)
         try send(RPCRequest(id: .number(2), method: RPCMethod.guestExport, params: try JSONValue.encoding(GuestExportParams(name: name, since: since))), on: out, host: source.name)
         let bytes = try LayerRelay.relay(from: out, to: into, sourceHost: source.name, destinationHost: destination.name,
@@ -272,7 +272,3 @@ final class MoveChannels: @unchecked Sendable {
     func close() { reset() }
 }
 
-/// Only the size of a manifest entry, for progress totals.
-struct ManifestSize: Decodable {
-    var size: UInt64
-}
