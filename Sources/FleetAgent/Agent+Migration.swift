@@ -88,6 +88,7 @@ extension Agent {
             }
             throw .conflict("cannot adopt guest \(name): a guest of that name exists on this host")
         }
+        try checkAddressesFree(spec)
         let template = try templates.info(spec.template)
         let noted = (try? String(contentsOfFile: verifiedNote(name), encoding: .utf8)) ?? ""
         let digest = noted == expectedDigest ? expectedDigest : try layerDigest(name, staging: true).digest

@@ -44,6 +44,7 @@ public final class Agent: Sendable {
         defer { withExtendedLifetime(lock) {} }
         let template = try templates.info(spec.template)
         if guests.exists(spec.name) { throw .conflict("guest \(spec.name) exists already") }
+        try checkAddressesFree(spec)
         if spec.initCommand == nil && template.defaultInit.isEmpty {
             throw .invalid("cannot create guest \(spec.name): template \(spec.template) has no /sbin/init (give --init)")
         }
@@ -79,21 +80,26 @@ public final class Agent: Sendable {
         let spec = record.spec
         let argv = spec.initCommand ?? template.defaultInit
         let caps = try capabilities(for: spec)
+        let net = try prepareNetwork(record)
         let boot = GuestBootSpec(
             rootfs: paths.guestRootfs(name),
             overlay: OverlayLayers(lower: paths.templateRootfs(spec.template), upper: paths.guestUpper(name), work: paths.guestWork(name)),
             hostname: spec.hostname ?? name,
             consoleLog: paths.guestConsoleLog(name),
-            privateNetwork: spec.network == .none,
+            privateNetwork: net.newNamespace,
             argv: argv,
             environment: GuestEnvironment.forInit(guest: name),
             capabilities: caps,
             cgroup: cg,
-            limits: spec.limits.cgroupLimits)
+            limits: spec.limits.cgroupLimits,
+            socketFilter: net.filter,
+            beforeRelease: net.beforeRelease)
         let booted: GuestLauncher.Booted
         do { booted = try GuestLauncher.boot(boot) } catch {
+            releaseNetwork(name)
             throw .failed("cannot start guest \(name): \(error)")
         }
+        announceNetwork(name)
         return StartOutcome(status: status(of: record), warnings: booted.warnings, initPid: booted.pid)
     }
 
@@ -113,7 +119,10 @@ public final class Agent: Sendable {
     func stopLocked(_ record: GuestRecord, timeout: Double) throws(FleetError) {
         let name = record.spec.name
         let cg = cgroup(of: name)
-        guard cg.exists else { return }
+        guard cg.exists else {
+            releaseNetwork(name)
+            return
+        }
         if let pid = initPid(of: name) {
             let signal = record.spec.stopSignal ?? (record.spec.initStyle ?? (try? templates.info(record.spec.template).initStyle) ?? .plain).stopSignal
             kill(pid, signal)
@@ -138,6 +147,8 @@ public final class Agent: Sendable {
         } catch {
             throw .failed("cannot stop guest \(name): \(error)")
         }
+        // Only once nothing of the guest runs: its addresses go last.
+        releaseNetwork(name)
     }
 
     public func restart(_ name: String, timeout: Double = 10) throws(FleetError) -> StartOutcome {
@@ -157,6 +168,7 @@ public final class Agent: Sendable {
         } else if cgroup(of: name).exists {
             try? cgroup(of: name).remove()
         }
+        releaseNetwork(name)
         try guests.remove(name)
     }
 
@@ -192,7 +204,7 @@ public final class Agent: Sendable {
             cpuSeconds: running ? usage.cpuNanos.map { Double($0) / 1e9 } : nil,
             uptimeSeconds: pid.flatMap(ProcessFacts.uptimeSeconds),
             limits: record.spec.limits, autostart: record.spec.autostart, network: record.spec.network,
-            capabilities: caps)
+            addresses: record.spec.addresses, capabilities: caps)
     }
 
     // MARK: capabilities

@@ -56,12 +56,13 @@ public struct GuestStore: Sendable {
         try AtomicFile.writeJSON(record, to: paths.guestConfig(record.spec.name))
     }
 
-    /// Removes the record first (the guest disappears at once), then its files.
+    /// Removes the record first (the guest disappears at once, atomically);
+    /// its files go in the background (TrashCollector).
     public func remove(_ name: String) throws(FleetError) {
-        let trash = paths.guests + "/.trash-\(name)-\(UUID().uuidString.prefix(8))"
+        let trash = paths.guests + "/" + TrashCollector.prefix + "\(name)-\(UUID().uuidString.prefix(8))"
         guard Foundation.rename(paths.guest(name), trash) == 0 else {
             throw .failed("cannot destroy guest \(name): \(String(cString: strerror(errno)))")
         }
-        try TreeRemover.remove(trash)
+        TrashCollector.sweep(paths.guests)
     }
 }

@@ -37,8 +37,8 @@ public enum KernelConfigCheck {
         ("CONFIG_BFQ_GROUP_IOSCHED", false, "--io-weight enforced by the BFQ I/O scheduler"),
         ("CONFIG_CGROUP_FREEZER", false, "later: freezing guests on cgroup v1 hosts (v2 has cgroup.freeze)"),
         ("CONFIG_CGROUP_DEVICE", false, "later: device access control for guests on cgroup v1 hosts"),
-        ("CONFIG_CGROUP_BPF", false, "later: isolated network mode (bind and connect filters per guest) and v2 device control"),
-        ("CONFIG_BPF_SYSCALL", false, "later: isolated network mode (the bpf() system call for cgroup programs)"),
+        ("CONFIG_CGROUP_BPF", false, "--net isolated (cgroup socket filters: bind, connect and sendmsg per guest)"),
+        ("CONFIG_BPF_SYSCALL", false, "--net isolated (the bpf() system call that loads the socket filters)"),
         // File systems
         ("CONFIG_OVERLAY_FS", true, "guest roots: the template read-only below, the guest's changes above"),
         ("CONFIG_TMPFS", true, "a guest's /dev and /dev/shm"),
@@ -46,8 +46,8 @@ public enum KernelConfigCheck {
         ("CONFIG_SYSFS", true, "a read-only /sys inside guests, and the cgroup file systems"),
         ("CONFIG_UNIX98_PTYS", true, "/dev/pts inside guests (devpts: terminals for enter and exec)"),
         // Networking
-        ("CONFIG_VETH", false, "later: private network mode (a veth pair per guest)"),
-        ("CONFIG_BRIDGE", false, "later: private network mode (guests' veths on a host bridge)"),
+        ("CONFIG_VETH", false, "--net private (a veth pair per guest)"),
+        ("CONFIG_BRIDGE", false, "--net private (guests' veths on a host bridge)"),
     ]
 
     /// The verdict for every option, from the text of a kernel configuration

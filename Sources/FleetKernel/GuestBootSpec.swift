@@ -1,3 +1,5 @@
+import Glibc
+
 /// Everything the kernel layer needs to boot one guest's init.
 public struct GuestBootSpec: Sendable {
     /// Where the guest's root is mounted (inside the guest's own mount
@@ -15,9 +17,18 @@ public struct GuestBootSpec: Sendable {
     public var capabilities: CapabilitySet
     public var cgroup: GuestCgroup
     public var limits: CgroupLimits
+    /// Isolated networking: attached to the guest's cgroup before its
+    /// first process exists, so no socket of the guest ever escapes it.
+    public var socketFilter: SocketAddressFilter?
+    /// Runs with the pid of the new init while it still waits, before it
+    /// execs (e.g. a veth moved into its network namespace).
+    public var beforeRelease: (@Sendable (pid_t) throws(KernelError) -> Void)?
 
     public init(rootfs: String, overlay: OverlayLayers?, hostname: String, consoleLog: String, privateNetwork: Bool,
-                argv: [String], environment: [String], capabilities: CapabilitySet, cgroup: GuestCgroup, limits: CgroupLimits) {
+                argv: [String], environment: [String], capabilities: CapabilitySet, cgroup: GuestCgroup, limits: CgroupLimits,
+                socketFilter: SocketAddressFilter? = nil, beforeRelease: (@Sendable (pid_t) throws(KernelError) -> Void)? = nil) {
+        self.socketFilter = socketFilter
+        self.beforeRelease = beforeRelease
         self.rootfs = rootfs
         self.overlay = overlay
         self.hostname = hostname

@@ -12,8 +12,15 @@ public enum GuestLauncher {
     public static func boot(_ spec: GuestBootSpec) throws(KernelError) -> Booted {
         try spec.cgroup.create(for: spec.limits)
         let warnings: [String]
-        do {
+        do throws(KernelError) {
             warnings = try spec.cgroup.apply(spec.limits)
+            if let filter = spec.socketFilter {
+                guard let unified = spec.cgroup.layout.unified else {
+                    throw KernelError("confine the sockets of", spec.cgroup.relativePath, errno: ENOTSUP,
+                                      hint: "isolated networking needs the cgroup v2 (unified) hierarchy mounted, as on hybrid and v2 hosts")
+                }
+                try filter.attach(toCgroup: spec.cgroup.path(in: unified))
+            }
         } catch {
             try? spec.cgroup.remove()
             throw error
@@ -64,6 +71,7 @@ public enum GuestLauncher {
         }
         do {
             try spec.cgroup.add(pid: pid)
+            try spec.beforeRelease?(pid)
         } catch {
             vf_child_abort(pid, goFD, errFD)
             try? spec.cgroup.remove()

@@ -22,7 +22,8 @@ public struct KernelError: Error, CustomStringConvertible, Sendable, Equatable {
 
     public var description: String {
         var text = object.isEmpty ? operation : "\(operation) \(object)"
-        text += ": \(String(cString: strerror(errno)))"
+        // errno 0: a failed command, whose own words are in the hint.
+        if errno != 0 { text += ": \(String(cString: strerror(errno)))" }
         if let hint { text += " (\(hint))" }
         return text
     }

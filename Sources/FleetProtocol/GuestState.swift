@@ -20,11 +20,13 @@ public struct GuestStatus: Codable, Sendable, Equatable {
     public var limits: GuestLimits
     public var autostart: Bool
     public var network: NetworkMode
+    /// The guest's addresses (isolated and private modes).
+    public var addresses: [String]?
     public var capabilities: [String]
 
     public init(name: String, template: String, state: GuestState, contextId: Int, initPid: Int? = nil, processes: Int = 0,
                 memoryBytes: UInt64? = nil, cpuSeconds: Double? = nil, uptimeSeconds: Double? = nil,
-                limits: GuestLimits, autostart: Bool, network: NetworkMode, capabilities: [String]) {
+                limits: GuestLimits, autostart: Bool, network: NetworkMode, addresses: [String]? = nil, capabilities: [String]) {
         self.name = name
         self.template = template
         self.state = state
@@ -37,6 +39,7 @@ public struct GuestStatus: Codable, Sendable, Equatable {
         self.limits = limits
         self.autostart = autostart
         self.network = network
+        self.addresses = addresses
         self.capabilities = capabilities
     }
 }

@@ -26,7 +26,16 @@ struct CreateCommand: ParsableCommand {
     @Option(name: .customLong("init"), help: "Init command line (absolute path first; default: the template's /sbin/init).") var initCommand: String?
     @Option(name: .customLong("init-style"), help: "plain, sysv or systemd: how init is told to stop (default: detected).") var initStyle: InitStyle?
     @Option(name: .customLong("stop-signal"), help: "Signal for stop instead of the init style's (e.g. TERM, PWR, RTMIN+3).") var stopSignal: String?
-    @Option(help: "Network: host (the host's stack) or none (loopback only).") var net: NetworkMode = .host
+    @Option(help: ArgumentHelp(
+        "Network: isolated (the host's stack, confined to the guest's --ip addresses; the default with --ip), private (a namespace of its own on a veth into --bridge), none (loopback only; the default without --ip) or host (the host's stack, unrestricted).",
+        valueName: "MODE"))
+    var net: NetworkMode?
+    @Option(name: .customLong("ip"), help: ArgumentHelp("An address of the guest, A or A/P (repeatable; private mode needs the prefix, e.g. 10.0.0.5/24).", valueName: "ADDRESS"))
+    var addresses: [String] = []
+    @Option(help: ArgumentHelp("Private mode: the default route inside the guest, e.g. 10.0.0.1 (added to the bridge when no interface has it).", valueName: "ADDRESS"))
+    var gateway: String?
+    @Option(help: ArgumentHelp("Private mode: the host bridge for the guest's veth (created when missing; default vfleet0).", valueName: "NAME"))
+    var bridge: String?
     @Option(name: .customLong("cap-add"), help: "Add a capability to the bound (repeatable), e.g. NET_ADMIN.") var capAdd: [String] = []
     @Option(name: .customLong("cap-drop"), help: "Drop a capability from the bound (repeatable).") var capDrop: [String] = []
     @Flag(help: "Start with the host (vfleet-agent boot).") var autostart = false
@@ -57,8 +66,9 @@ struct CreateCommand: ParsableCommand {
         }
         let initArgv = try initCommand.map { (s: String) throws(FleetError) in try ShellWords.split(s) }
         let spec = GuestSpec(name: name, template: template, limits: limits, hostname: hostname, initCommand: initArgv,
-                             initStyle: initStyle, stopSignal: signal, autostart: autostart, network: net,
-                             capAdd: capAdd, capDrop: capDrop)
+                             initStyle: initStyle, stopSignal: signal, autostart: autostart,
+                             network: net ?? (addresses.isEmpty ? .none : .isolated),
+                             addresses: addresses.isEmpty ? nil : addresses, gateway: gateway, bridge: bridge, capAdd: capAdd, capDrop: capDrop)
         try spec.validate()
         return spec
     }

@@ -47,7 +47,7 @@ struct StatusCommand: ParsableCommand {
             ("cpu weight", l.cpuWeight.map(String.init) ?? "default"),
             ("pids limit", l.pids.map(String.init) ?? "none"),
             ("io weight", l.ioWeight.map(String.init) ?? "default"),
-            ("network", s.network.rawValue), ("autostart", s.autostart ? "yes" : "no"),
+            ("network", s.network.rawValue + ((s.addresses ?? []).isEmpty ? "" : " " + (s.addresses ?? []).joined(separator: ", "))), ("autostart", s.autostart ? "yes" : "no"),
             ("capabilities", s.capabilities.joined(separator: " ")),
         ]
         for (k, v) in rows { print(k.padding(toLength: 14, withPad: " ", startingAt: 0) + v) }

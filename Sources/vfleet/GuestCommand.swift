@@ -30,6 +30,15 @@ struct GuestCreateCommand: ParsableCommand {
     @Option(name: .customLong("require"), help: "Host label KEY=VALUE the host must have (repeatable).") var requires: [String] = []
     @Option(help: "Hostname inside.") var hostname: String?
     @Option(name: .customLong("init"), help: "Init command line.") var initCommand: String?
+    @Option(help: ArgumentHelp(
+        "Network: isolated (the host's stack, confined to the guest's addresses), private (its own namespace on a veth into --bridge), none (loopback only) or host (unrestricted). Default: isolated with an address from a pool serving the chosen host when there is one (or with --ip/--pool), else none.",
+        valueName: "MODE"))
+    var net: NetworkMode?
+    @Option(name: .customLong("ip"), help: ArgumentHelp("An address of the guest, A or A/P (repeatable); default: the next free one of --pool.", valueName: "ADDRESS"))
+    var addresses: [String] = []
+    @Option(help: ArgumentHelp("Address pool to allocate from (see `vfleet net pool list`).", valueName: "NAME")) var pool: String?
+    @Option(help: ArgumentHelp("Private mode: the default route inside (default: the pool's gateway).", valueName: "ADDRESS")) var gateway: String?
+    @Option(help: ArgumentHelp("Private mode: the host bridge (default vfleet0).", valueName: "NAME")) var bridge: String?
     @Flag(help: "Create it stopped.") var stopped = false
     @Option(help: "Output format: table or json.") var format: OutputFormat = .table
 
@@ -43,7 +52,9 @@ struct GuestCreateCommand: ParsableCommand {
             guard let m = GuestLimits.parseCPUs(cpus) else { throw CLIError(.invalid("cannot read cpu limit \"\(cpus)\" (use e.g. 0.5)")) }
             limits.cpuMillis = m
         }
-        var spec = GuestSpec(name: name, template: template, limits: limits, hostname: hostname)
+        var spec = GuestSpec(name: name, template: template, limits: limits, hostname: hostname,
+                             network: net ?? (addresses.isEmpty ? .none : .isolated),
+                             addresses: addresses.isEmpty ? nil : addresses, gateway: gateway, bridge: bridge)
         if let initCommand { spec.initCommand = try fleet { () throws(FleetError) in try ShellWords.split(initCommand) } }
         var r = Controller.GuestRequest(spec: spec)
         if let disk {
@@ -52,6 +63,8 @@ struct GuestCreateCommand: ParsableCommand {
         }
         r.host = host
         r.group = group
+        r.pool = pool
+        r.automaticNetwork = net == nil && addresses.isEmpty
         r.requires = try keyValues(requires, option: "--require")
         r.desiredState = stopped ? .stopped : .running
         let controller = try options.controller()
@@ -60,7 +73,8 @@ struct GuestCreateCommand: ParsableCommand {
             struct View: Encodable { var guest: StoredGuest; var host: String; var status: GuestStatus? }
             return printJSON(View(guest: guest, host: placedOn.name, status: status))
         }
-        print("created guest \(guest.name) on host \(placedOn.name)\(status?.state == .running ? ", running" : "")")
+        let addressText = (guest.spec.addresses ?? []).isEmpty ? "" : " at \((guest.spec.addresses ?? []).joined(separator: ", "))"
+        print("created guest \(guest.name) on host \(placedOn.name)\(addressText) (network \(guest.spec.network.rawValue))\(status?.state == .running ? ", running" : "")")
     }
 }
 
@@ -191,3 +205,5 @@ struct GuestListCommand: ParsableCommand {
         print(t.render())
     }
 }
+
+extension NetworkMode: ExpressibleByArgument {}

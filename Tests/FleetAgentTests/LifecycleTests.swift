@@ -32,6 +32,35 @@ extension AgentIntegration {
             }
         }
 
+        @Test func destroyReturnsAtOnceAndTheTreeIsRemovedInTheBackgroundWithLeftoversOfACrash() throws {
+            try withTestAgent { t in
+                try t.makeGuest("trash1", start: false)
+                // Many files, so that removing them in place would be measurable.
+                let upper = t.agent.paths.guestUpper("trash1")
+                try FileManager.default.createDirectory(atPath: upper + "/data", withIntermediateDirectories: true)
+                for i in 0..<2000 { _ = FileManager.default.createFile(atPath: upper + "/data/f\(i)", contents: Data("x".utf8)) }
+                // A tree a crashed agent renamed but never removed.
+                let leftover = t.agent.paths.guests + "/.trash-old-DEADBEEF"
+                try FileManager.default.createDirectory(atPath: leftover + "/upper/a/b", withIntermediateDirectories: true)
+                _ = FileManager.default.createFile(atPath: leftover + "/upper/a/b/file", contents: Data("y".utf8))
+                // A symlink out of the tree: removal must not follow it.
+                let outside = t.agent.paths.root + "/outside-\(getpid())"
+                _ = FileManager.default.createFile(atPath: outside, contents: Data("keep".utf8))
+                defer { try? FileManager.default.removeItem(atPath: outside) }
+                try FileManager.default.createSymbolicLink(atPath: upper + "/link", withDestinationPath: outside)
+
+                try t.agent.destroy("trash1", force: false)
+                #expect(!t.agent.guests.exists("trash1"))
+                #expect(!FileManager.default.fileExists(atPath: t.agent.paths.guest("trash1")))
+                #expect(t.agent.list().isEmpty)
+                let guests = t.agent.paths.guests
+                #expect(eventually(20) {
+                    ((try? FileManager.default.contentsOfDirectory(atPath: guests)) ?? ["?"]).filter { $0.hasPrefix(".trash-") }.isEmpty
+                }, "trash trees stay: \((try? FileManager.default.contentsOfDirectory(atPath: guests)) ?? [])")
+                #expect(FileManager.default.contents(atPath: outside) == Data("keep".utf8))
+            }
+        }
+
         @Test func stopLeavesNothingBehindEvenDoubleForkedTermIgnoringProcesses() throws {
             try withTestAgent { t in
                 try t.makeGuest("stop1")

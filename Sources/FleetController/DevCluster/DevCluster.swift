@@ -23,7 +23,8 @@ public enum DevCluster {
 
     /// Brings up `count` hosts. On any failure everything made so far is torn down.
     /// `smallDisks`: host number (1-based) → size of a loop-mounted ext4
-    /// that holds that host's state directory.
+    /// (with a journal) that holds that host's state directory: a disk of its
+    /// own, full-able by tests, and not this machine's root file system.
     public static func up(hosts count: Int, directory: String, agentBinary: String, smallDisks: [Int: UInt64] = [:]) throws(FleetError) -> DevClusterState {
         guard (1...50).contains(count) else { throw .invalid("--hosts must be between 1 and 50") }
         guard getuid() == 0 else { throw .invalid("the test cluster needs root (network namespaces, mounts, sshd)") }

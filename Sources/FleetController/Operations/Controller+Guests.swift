@@ -10,6 +10,11 @@ extension Controller {
         public var group: String?
         public var requires: [String: String] = [:]
         public var desiredState: StoredGuest.DesiredState = .running
+        /// The pool to take the guest's address from.
+        public var pool: String?
+        /// Neither --net nor --ip was given: isolated with an address from a
+        /// pool serving the chosen host if there is one, else loopback only.
+        public var automaticNetwork = false
 
         public init(spec: GuestSpec) { self.spec = spec }
     }
@@ -25,7 +30,14 @@ extension Controller {
     }
 
     func validate(_ r: GuestRequest) throws(FleetError) {
-        try r.spec.validate()
+        var spec = r.spec
+        if spec.network.takesAddresses && (spec.addresses ?? []).isEmpty {
+            // The address comes from a pool at placement; check the rest now
+            // with a stand-in (TEST-NET-1, never allocated).
+            spec.addresses = [spec.network == .private ? "192.0.2.2/24" : "192.0.2.2"]
+            if spec.network == .private, spec.gateway != nil { spec.gateway = "192.0.2.1" }
+        }
+        try spec.validate()
         if let g = r.group { try Names.validate(g, kind: "group") }
         for (k, v) in r.requires where k.isEmpty || v.isEmpty { throw .invalid("invalid --require \(k)=\(v) (use KEY=VALUE)") }
         _ = try store.template(r.spec.template)
@@ -36,9 +48,29 @@ extension Controller {
     /// Chooses a host (the given one or the scheduler's) and records the
     /// guest there. Nothing is recorded when it fits nowhere.
     func place(_ r: GuestRequest) throws(FleetError) -> (StoredGuest, StoredHost) {
+        var r = r
+        let pool = try r.pool.map { (name: String) throws(FleetError) in try store.pool(name) }
+        if pool != nil && r.automaticNetwork {
+            r.spec.network = .isolated
+            r.automaticNetwork = false
+        }
+        if pool != nil, !r.spec.network.takesAddresses {
+            throw .invalid("guest \(r.spec.name): --pool gives an address, which --net \(r.spec.network.rawValue) does not take (use --net isolated or private)")
+        }
         try validate(r)
-        let guest = storedGuest(r)
+        var guest = storedGuest(r)
         var scheduler = try scheduler()
+        if let pool, !pool.hosts.isEmpty {
+            // Only where the pool's addresses are routed.
+            if let h = r.host, !pool.serves(h) {
+                throw .conflict("cannot place guest \(r.spec.name) on \(h): address pool \(pool.name) serves only \(pool.hosts.joined(separator: ", "))")
+            }
+            scheduler = Scheduler(hosts: capacities(try store.hosts()).map { h in
+                var c = h
+                if !pool.serves(c.name) { c.cordoned = true }
+                return c
+            }, placed: try placedGuests(), policy: settings.placementPolicy)
+        }
         let templates = Dictionary(uniqueKeysWithValues: try store.templates().map { ($0.name, $0) })
         let d = demand(guest, templates: templates)
         let result = r.host.map { scheduler.place(d, on: $0) } ?? scheduler.place(d)
@@ -46,7 +78,19 @@ extension Controller {
         case .failure(let failure):
             throw FleetError(.conflict, failure.description)
         case .success(let hostName):
-            try store.insertGuest(guest, on: hostName)
+            var from = guest.spec.network.takesAddresses && (guest.spec.addresses ?? []).isEmpty ? pool : nil
+            if r.automaticNetwork {
+                if let serving = try store.pools().first(where: { $0.serves(hostName) }) {
+                    guest.spec.network = .isolated
+                    from = serving
+                } else {
+                    guest.spec.network = .none
+                }
+            }
+            if guest.spec.network.takesAddresses && (guest.spec.addresses ?? []).isEmpty && from == nil {
+                throw .invalid("guest \(r.spec.name) needs an address: give --ip, or --pool, or add a pool (`vfleet net pool add`)")
+            }
+            guest = try store.insertGuest(guest, on: hostName, allocateFrom: from)
             return (guest, try store.host(hostName))
         }
     }

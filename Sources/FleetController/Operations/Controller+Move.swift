@@ -20,6 +20,9 @@ extension Controller {
         let target: String
         if let destination {
             guard destination != source.name else { throw .invalid("guest \(name) is on \(destination) already") }
+            if let pool = try addressPools(of: name).first(where: { !$0.serves(destination) }) {
+                throw .conflict("cannot move guest \(name) to \(destination): its address comes from pool \(pool.name), which serves only \(pool.hosts.joined(separator: ", "))")
+            }
             var scheduler = try scheduler()
             scheduler.remove(guest: name)
             let templates = Dictionary(uniqueKeysWithValues: try store.templates().map { ($0.name, $0) })
@@ -40,9 +43,11 @@ extension Controller {
     /// The scheduler's choice for a guest leaving `excluding`.
     func chooseDestination(for guest: StoredGuest, excluding: String) throws(FleetError) -> String {
         let hosts = try store.hosts()
+        // Its addresses must stay routable: only hosts their pools serve.
+        let pools = try addressPools(of: guest.name)
         var scheduler = Scheduler(hosts: capacities(hosts).map { h in
             var c = h
-            if c.name == excluding { c.cordoned = true }
+            if c.name == excluding || !pools.allSatisfy({ $0.serves(c.name) }) { c.cordoned = true }
             return c
         }, placed: try placedGuests(), policy: settings.placementPolicy)
         scheduler.remove(guest: guest.name)
@@ -51,6 +56,12 @@ extension Controller {
         case .failure(let f): throw FleetError(.conflict, f.description)
         case .success(let h): return h
         }
+    }
+
+    /// The pools the guest's addresses come from.
+    func addressPools(of guest: String) throws(FleetError) -> [StoredAddressPool] {
+        let names = Set(try store.addresses().filter { $0.guest == guest }.compactMap(\.pool))
+        return try store.pools().filter { names.contains($0.name) }
     }
 
     func encodeParams(_ p: MoveParams) throws(FleetError) -> String {

@@ -24,7 +24,8 @@ public struct FleetFile: Sendable, Equatable {
     public var guests: [Guest]
 
     static let guestKeys: Set<String> = ["name", "template", "memory", "cpus", "cpu-weight", "pids", "io-weight", "disk", "host",
-                                         "group", "require", "state", "hostname", "init", "autostart", "net", "cap-add", "cap-drop"]
+                                         "group", "require", "state", "hostname", "init", "autostart", "net", "ip", "pool",
+                                         "gateway", "bridge", "cap-add", "cap-drop"]
 
     /// Parses YAML text; every error names the line and column.
     public static func parse(_ text: String, file: String = "fleet.yaml") throws(FleetError) -> FleetFile {
@@ -100,9 +101,17 @@ public struct FleetFile: Sendable, Equatable {
             spec.autostart = b
         }
         if let n = try text("net") {
-            guard let mode = NetworkMode(rawValue: n) else { throw fail("net", "use host or none") }
+            guard let mode = NetworkMode(rawValue: n) else { throw fail("net", "use isolated, private, none or host") }
             spec.network = mode
         }
+        if let v = values["ip"] {
+            if let one = v.string { spec.addresses = [one] } else if let seq = v.sequence {
+                spec.addresses = seq.compactMap { $0.string }
+            } else { throw fail("ip", "an address or a list of addresses, e.g. 10.40.0.5") }
+            if values["net"] == nil { spec.network = .isolated }
+        }
+        spec.gateway = try text("gateway")
+        spec.bridge = try text("bridge")
         for (key, path) in [("cap-add", \GuestSpec.capAdd), ("cap-drop", \GuestSpec.capDrop)] {
             if let v = values[key] {
                 guard let seq = v.sequence else { throw fail(key, "must be a list of capability names") }
@@ -116,6 +125,8 @@ public struct FleetFile: Sendable, Equatable {
         }
         r.host = try text("host")
         r.group = try text("group")
+        r.pool = try text("pool")
+        if r.pool != nil && values["net"] == nil && values["ip"] == nil { spec.network = .isolated; r.spec.network = .isolated }
         if let req = values["require"] {
             guard let m = req.mapping else { throw fail("require", "must be a mapping of labels, e.g. {zone: eu}") }
             for (k, v) in m {
@@ -127,7 +138,12 @@ public struct FleetFile: Sendable, Equatable {
             guard let st = StoredGuest.DesiredState(rawValue: s) else { throw fail("state", "use running or stopped") }
             r.desiredState = st
         }
-        do { try spec.validate() } catch { throw .invalid("\(file):\(where_(node)): \(error.message)") }
+        // With a pool and no address the address comes at placement; the
+        // controller checks the rest then.
+        let allocated = spec.network.takesAddresses && (spec.addresses ?? []).isEmpty && r.pool != nil
+        if !allocated {
+            do { try spec.validate() } catch { throw .invalid("\(file):\(where_(node)): \(error.message)") }
+        }
         return Guest(request: r, line: node.mark.map { $0.line } ?? 0)
     }
 

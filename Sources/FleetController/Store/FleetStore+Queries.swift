@@ -83,11 +83,7 @@ extension FleetStore {
 
     /// Records a guest and its placement in one transaction.
     public func insertGuest(_ guest: StoredGuest, on host: String) throws(FleetError) {
-        try write { db in
-            if try StoredGuest.exists(db, key: guest.name) { throw FleetError.conflict("guest \(guest.name) exists already") }
-            try guest.insert(db)
-            try StoredPlacement(guest: guest.name, host: host, placedAt: Date().timeIntervalSince1970).insert(db)
-        }
+        _ = try insertGuest(guest, on: host, allocateFrom: nil)
     }
 
     public func updateGuest(_ guest: StoredGuest) throws(FleetError) {

@@ -130,6 +130,23 @@ public final class FleetStore: Sendable {
             // with one in flight fails on this index, atomically.
             try db.execute(sql: "CREATE UNIQUE INDEX operations_one_in_flight ON operations(guest) WHERE state = 'running' AND guest IS NOT NULL")
         }
+        m.registerMigration("v3: address pools and addresses") { db in
+            try db.create(table: "address_pools") { t in
+                t.primaryKey("name", .text)
+                t.column("cidr", .text).notNull()
+                t.column("hosts", .jsonText).notNull()
+                t.column("gateway", .text)
+                t.column("createdAt", .double).notNull()
+            }
+            // The primary key is the fleet-wide "never given twice"; the
+            // cascade releases a guest's addresses with the guest's row.
+            try db.create(table: "addresses") { t in
+                t.primaryKey("address", .text)
+                t.column("guest", .text).notNull().references("guests", column: "name", onDelete: .cascade).indexed()
+                t.column("pool", .text).references("address_pools", column: "name", onDelete: .restrict).indexed()
+                t.column("allocatedAt", .double).notNull()
+            }
+        }
         return m
     }
 

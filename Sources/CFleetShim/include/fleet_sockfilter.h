@@ -1,0 +1,56 @@
+// Network isolation of a guest on the host's own network stack, the way
+// Linux-VServer confined a context to its addresses: six small cgroup BPF
+// programs (cgroup/bind4, connect4, sendmsg4, bind6, connect6, sendmsg6)
+// attached to the guest's cgroup v2 directory. They apply to every socket
+// of every process in that cgroup and its descendants, and cost nothing per
+// packet: they run only at bind(), connect() and unconnected UDP sendmsg().
+//
+// The programs are assembled here by hand (no libbpf, no clang) because the
+// only variable part is the address list, which is unrolled into compares
+// when the program is generated.
+//
+// All functions return 0 (or a count) on success and -errno on failure; on
+// failure `what` (if not NULL) names the step, e.g.
+// "attach cgroup/bind4 to /sys/fs/cgroup/unified/vfleet/web1".
+#ifndef FLEET_SOCKFILTER_H
+#define FLEET_SOCKFILTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Most addresses one guest may have.
+#define VF_SOCKFILTER_MAX_ADDRS 16
+/// Programs attached per guest (bind, connect, sendmsg for IPv4 and IPv6).
+#define VF_SOCKFILTER_PROGRAMS 6
+
+/// Loads the six programs for `addrs` (IPv4, network byte order, 1 to
+/// VF_SOCKFILTER_MAX_ADDRS, addrs[0] is the primary address) and attaches
+/// them to the cgroup v2 directory `cgroup_fd` without BPF_F_ALLOW_OVERRIDE
+/// or BPF_F_ALLOW_MULTI, so that no cgroup below can replace or add to them.
+/// `path` is used only in error texts. When loading fails the verifier's
+/// log goes to `log` (capacity `log_cap`, may be NULL/0). On failure every
+/// program this call attached is detached again.
+int vf_sockfilter_attach(int cgroup_fd, const char *path,
+                         const uint32_t *addrs, int count,
+                         char *what, size_t what_cap,
+                         char *log, size_t log_cap);
+
+/// Detaches every program attached directly to `cgroup_fd` on the six
+/// attach types above (whoever attached it). Returns how many it detached.
+int vf_sockfilter_detach(int cgroup_fd, const char *path,
+                         char *what, size_t what_cap);
+
+/// How many programs are attached directly to `cgroup_fd` on the six attach
+/// types (BPF_PROG_QUERY; inherited programs are not counted).
+int vf_sockfilter_count(int cgroup_fd, const char *path,
+                        char *what, size_t what_cap);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

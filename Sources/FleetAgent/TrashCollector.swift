@@ -1,0 +1,43 @@
+import Foundation
+import Glibc
+
+/// Removes the trees of destroyed guests in the background.
+///
+/// Destroy renames a guest's directory to guests/.trash-NAME-ID (atomic: the
+/// guest is gone at once), then this removes the tree in a detached process,
+/// so that an RPC caller (a move's cleanup-source step, an evacuation) does
+/// not wait for thousands of unlinks. A tree left by a crash or a reboot is
+/// picked up by the next destroy, since every sweep takes all trash entries.
+enum TrashCollector {
+    static let prefix = ".trash-"
+
+    /// The trash entries under `directory`.
+    static func entries(in directory: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
+            .filter { $0.hasPrefix(prefix) }
+            .map { directory + "/" + $0 }
+    }
+
+    /// Starts one detached `rm -rf` for every trash entry in `directory`.
+    /// rm never follows symlinks, stays on this file system and tolerates a
+    /// concurrent remover of the same tree, so an overlapping sweep is harmless.
+    /// Falls back to removing in place when no process can be started.
+    static func sweep(_ directory: String) {
+        let trash = entries(in: directory)
+        guard !trash.isEmpty else { return }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
+        // setsid -f: the remover is not our child and outlives this agent
+        // process and its SSH session.
+        process.arguments = ["-f", "/bin/rm", "-rf", "--one-file-system", "--"] + trash
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        do {
+            try process.run()
+            process.waitUntilExit()
+            if process.terminationReason == .exit, process.terminationStatus == 0 { return }
+        } catch {}
+        for path in trash { try? TreeRemover.remove(path) }
+    }
+}

@@ -1,0 +1,179 @@
+import FleetController
+import FleetProtocol
+import Foundation
+import Testing
+
+extension ClusterTests {
+    /// Guest networks on real test hosts: every address used here lives only
+    /// inside the cluster's own namespaces (10.231.K.0/24, 10.233.K.0/24).
+    @Suite struct Networking {
+        /// Runs a command in a test host's network namespace.
+        static func inHost(_ cluster: TestCluster, _ host: String, _ argv: [String]) throws -> (status: Int32, out: String) {
+            let ns = cluster.state.hosts.first { $0.name == host }!.namespace
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/nsenter")
+            p.arguments = ["--net=/run/netns/\(ns)", "--"] + argv
+            let out = Pipe()
+            p.standardOutput = out
+            p.standardError = out
+            try p.run()
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            p.waitUntilExit()
+            return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        }
+
+        static func fetch(_ cluster: TestCluster, from host: String, _ url: String) throws -> (status: Int32, out: String) {
+            try inHost(cluster, host, ["/usr/bin/python3", "-c", "import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())", url])
+        }
+
+        static func holds(_ cluster: TestCluster, _ host: String, _ address: String) throws -> Bool {
+            try inHost(cluster, host, ["ip", "-o", "-4", "addr", "show"]).out.contains(" \(address)/")
+        }
+
+        /// The first three octets of the cluster's subnet, "10.231.K".
+        static func prefix(_ cluster: TestCluster) -> String {
+            cluster.state.subnet.split(separator: ".").prefix(3).joined(separator: ".")
+        }
+
+        /// A web server the guest's own init starts (so it comes back after a move).
+        static func serveWeb(_ c: Controller, _ guest: String, port: Int, text: String) throws {
+            let r = try c.execGuest(guest, argv: ["/bin/sh", "-c", """
+                mkdir -p /www && echo '\(text)' > /www/index.html
+                printf '#!/bin/sh\\nhttpd -p \(port) -h /www\\n' > /etc/rc.local && chmod 755 /etc/rc.local
+                httpd -p \(port) -h /www
+                """])
+            #expect(r.exitCode == 0, "\(r.stderr)")
+        }
+
+        @Test func isolatedGuestServesOnItsAddressOnlyIsConfinedAndTakesItsAddressAlongWhenMoved() throws {
+            try withCluster(hosts: 2) { cluster in
+                let c = try cluster.controller()
+                try cluster.enrolAll(c)
+                _ = try c.addTemplate(name: "busybox", path: nil, busybox: true)
+                let p = Self.prefix(cluster)
+                _ = try c.addPool("lan", cidr: "\(p).128/25", hosts: [], gateway: nil)
+                var r = Controller.GuestRequest(spec: GuestSpec(name: "web", template: "busybox"))
+                r.host = "host1"
+                r.automaticNetwork = true
+                let (web, _, _) = try c.createGuest(r)
+                #expect(web.spec.network == .isolated)
+                #expect(web.spec.addresses == ["\(p).129"])
+                var r2 = Controller.GuestRequest(spec: GuestSpec(name: "other", template: "busybox"))
+                r2.host = "host1"
+                r2.automaticNetwork = true
+                let (other, _, _) = try c.createGuest(r2)
+                #expect(other.spec.addresses == ["\(p).130"])
+                let a = "\(p).129"
+                let host1 = cluster.state.hosts[0].address
+                #expect(try Self.holds(cluster, "host1", a))
+
+                // A wildcard listener, bound by the filter to the guest's address.
+                try Self.serveWeb(c, "web", port: 8080, text: "hello from web")
+                let got = try Self.fetch(cluster, from: "host2", "http://\(a):8080/")
+                #expect(got.status == 0 && got.out.contains("hello from web"), "\(got.out)")
+                // Not on the host's own address, although it bound 0.0.0.0.
+                #expect(try Self.fetch(cluster, from: "host2", "http://\(host1):8080/").status != 0)
+
+                // The host's and the other guest's addresses are not the guest's to take.
+                for foreign in [host1, "\(p).130"] {
+                    let bind = try c.execGuest("web", argv: ["/bin/sh", "-c", "httpd -f -p \(foreign):9000 -h /www & sleep 1; kill $! 2>/dev/null; wait $!"])
+                    #expect(bind.stderr.contains("Operation not permitted") || bind.stdout.contains("Operation not permitted"),
+                            "bind to \(foreign): \(bind.stdout) \(bind.stderr)")
+                }
+                // Its own address is.
+                let own = try c.execGuest("web", argv: ["/bin/sh", "-c", "httpd -p \(a):9001 -h /www && echo bound"])
+                #expect(own.stdout.contains("bound"), "\(own.stderr)")
+
+                // Moved: the destination answers for the address, the source stops.
+                _ = try c.moveGuest("web", to: "host2")
+                #expect(try Self.holds(cluster, "host2", a))
+                #expect(try !Self.holds(cluster, "host1", a))
+                var moved = (status: Int32(-1), out: "")
+                for _ in 0..<20 {
+                    moved = try Self.fetch(cluster, from: "host1", "http://\(a):8080/")
+                    if moved.status == 0 { break }
+                    usleep(250_000)
+                }
+                #expect(moved.status == 0 && moved.out.contains("hello from web"), "after the move: \(moved.out)")
+                #expect(try c.addressViews().first { $0.address == a }?.host == "host2")
+
+                // Destroyed: the address is free again, in the store and on the host.
+                try c.destroyGuest("web", force: true)
+                #expect(try !Self.holds(cluster, "host2", a))
+                #expect(try c.store.addresses().map(\.address) == ["\(p).130"])
+            }
+        }
+
+        @Test func anAddressIsNeverGivenTwiceAlsoUnderConcurrentCreates() throws {
+            try withCluster(hosts: 1) { cluster in
+                let c = try cluster.controller()
+                try cluster.enrolAll(c)
+                _ = try c.addTemplate(name: "busybox", path: nil, busybox: true)
+                let p = Self.prefix(cluster)
+                // 6 assignable addresses for 8 guests created at once by 8 controllers.
+                _ = try c.addPool("small", cidr: "\(p).200/29", hosts: [], gateway: nil)
+                let results = parallelMap(Array(0..<8), maxParallel: 8) { i -> Result<StoredGuest, FleetError> in
+                    do throws(FleetError) {
+                        let own = try Controller(dbPath: cluster.dbPath, knownHosts: cluster.state.knownHostsFile, identity: cluster.state.identityFile)
+                        var r = Controller.GuestRequest(spec: GuestSpec(name: "g\(i)", template: "busybox"))
+                        r.pool = "small"
+                        r.automaticNetwork = true
+                        r.desiredState = .stopped
+                        return .success(try own.createGuest(r).0)
+                    } catch { return .failure(error) }
+                }
+                let made = results.compactMap { try? $0.get() }
+                let failed = results.compactMap { r -> FleetError? in if case .failure(let e) = r { return e } else { return nil } }
+                let given = made.flatMap { $0.spec.addresses ?? [] }
+                try #require(made.count == 6, "\(failed.map(\.message))")
+                #expect(Set(given).count == given.count)
+                #expect(Set(given) == Set((201...206).map { "\(p).\($0)" }))
+                #expect(failed.count == 2)
+                #expect(failed.allSatisfy { $0.message.contains("exhausted") }, "\(failed.map(\.message))")
+                #expect(Set(try c.store.addresses().map(\.address)) == Set(given))
+                // Given by hand, a taken address is refused and nothing is recorded.
+                var dup = Controller.GuestRequest(spec: GuestSpec(name: "dup", template: "busybox", network: .isolated, addresses: [given[0]]))
+                dup.desiredState = .stopped
+                #expect { _ = try c.createGuest(dup) } throws: { ($0 as? FleetError)?.message.contains("is given to guest") ?? false }
+                #expect((try? c.store.guest("dup")) == nil)
+                #expect(try c.store.addresses().count == 6)
+                // Removing a pool in use is refused; a free address goes back to the pool.
+                #expect(throws: FleetError.self) { try c.removePool("small") }
+                try c.destroyGuest(made[0].name, force: true)
+                var again = Controller.GuestRequest(spec: GuestSpec(name: "again", template: "busybox"))
+                again.pool = "small"
+                again.automaticNetwork = true
+                again.desiredState = .stopped
+                #expect(try c.createGuest(again).0.spec.addresses == made[0].spec.addresses)
+            }
+        }
+
+        @Test func privateGuestHasItsOwnNamespaceOnABridgeWithItsRouteAndLeavesNoVethBehind() throws {
+            try withCluster(hosts: 1) { cluster in
+                let c = try cluster.controller()
+                try cluster.enrolAll(c)
+                _ = try c.addTemplate(name: "busybox", path: nil, busybox: true)
+                let k = cluster.state.bridge.dropFirst(4)
+                let inside = "10.233.\(k).2"
+                var r = Controller.GuestRequest(spec: GuestSpec(name: "priv", template: "busybox", network: .private,
+                                                                addresses: ["\(inside)/24"], gateway: "10.233.\(k).1", bridge: "vfpriv"))
+                r.host = "host1"
+                _ = try c.createGuest(r)
+                let routes = try c.execGuest("priv", argv: ["/bin/sh", "-c", "ip -4 addr show eth0; ip route"])
+                #expect(routes.stdout.contains("inet \(inside)/24"), "\(routes.stdout)")
+                #expect(routes.stdout.contains("default via 10.233.\(k).1"), "\(routes.stdout)")
+                // The host is not in it: its addresses are not the guest's.
+                #expect(!routes.stdout.contains(cluster.state.hosts[0].address))
+                try Self.serveWeb(c, "priv", port: 8081, text: "private web")
+                // The agent made the bridge and gave it the gateway: the host reaches the guest through it.
+                #expect(try Self.holds(cluster, "host1", "10.233.\(k).1"))
+                let got = try Self.fetch(cluster, from: "host1", "http://\(inside):8081/")
+                #expect(got.status == 0 && got.out.contains("private web"), "\(got.out)")
+                let ctx = try c.connections.call(try c.store.host("host1"), RPCMethod.guestStatus, NameParams(name: "priv"), as: GuestStatus.self).contextId
+                #expect(try Self.inHost(cluster, "host1", ["ip", "link", "show", "vfg\(ctx)"]).status == 0)
+                _ = try c.stopGuest("priv")
+                #expect(try Self.inHost(cluster, "host1", ["ip", "link", "show", "vfg\(ctx)"]).status != 0)
+            }
+        }
+    }
+}
