@@ -39,7 +39,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "vfleet", dependencies: [
-            "FleetController", "FleetTree", "FleetCLI",
+            "FleetController", "FleetKernel", "FleetTree", "FleetCLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "FleetProtocolTests", dependencies: ["FleetProtocol"]),

@@ -176,8 +176,10 @@ public final class Agent: Sendable {
 
     /// The init of a running guest: the process of its cgroup that is PID 1
     /// of its own pid namespace.
+    /// (The init joined first: it is almost always the lowest pid, so the
+    /// search reads one status file, not one per process.)
     public func initPid(of name: String) -> pid_t? {
-        for pid in cgroup(of: name).processes() where ProcessFacts.namespacePids(pid).last == 1 {
+        for pid in cgroup(of: name).processes().sorted() where ProcessFacts.namespacePids(pid).last == 1 {
             return pid
         }
         return nil

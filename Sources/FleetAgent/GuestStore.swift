@@ -12,7 +12,7 @@ public struct GuestStore: Sendable {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: paths.guests)) ?? []
         return names.filter(Names.isValid).sorted().compactMap { (name: String) -> GuestRecord? in
             guard FileManager.default.fileExists(atPath: paths.guestConfig(name)) else { return nil }
-            return try? AtomicFile.readJSON(GuestRecord.self, from: paths.guestConfig(name))
+            return try? DecodedFileCache.readJSON(GuestRecord.self, from: paths.guestConfig(name))
         }
     }
 
@@ -21,7 +21,7 @@ public struct GuestStore: Sendable {
         guard FileManager.default.fileExists(atPath: paths.guestConfig(name)) else {
             throw .notFound("unknown guest \(name) (see `vfleet-agent list`)")
         }
-        return try AtomicFile.readJSON(GuestRecord.self, from: paths.guestConfig(name))
+        return try DecodedFileCache.readJSON(GuestRecord.self, from: paths.guestConfig(name))
     }
 
     public func exists(_ name: String) -> Bool {

@@ -18,11 +18,15 @@ enum HostFactsCollector {
             kernel: field(uts.release),
             cgroupMode: agent.layout.mode.rawValue,
             cpus: Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))),
-            memoryBytes: memTotal(),
+            memoryBytes: memoryTotal,
             freeDiskBytes: free,
             templates: agent.templates.list(),
             guests: agent.list())
     }
+
+    /// Read once per agent process: a long-lived one answers many hellos,
+    /// and the machine's memory does not change under it.
+    static let memoryTotal = memTotal()
 
     static func memTotal() -> UInt64 {
         guard let text = SysFile.readIfPresent("/proc/meminfo") else { return 0 }

@@ -53,7 +53,7 @@ public final class RPCServer {
             }
             let stats = try agent.exportLayer(p.name, since: since, to: &sink)
             do { try sink.finish() } catch { return (RPCResponse(id: r.id, error: .failed("guest.export: cannot write the stream: \(error)")).line(), false) }
-            return (RPCResponse(id: r.id, result: try encode(LayerStreamStats(entries: stats.entries, fileBytes: stats.fileBytes, deleted: stats.deleted))).line(), true)
+            return (try RPCResultLine(id: r.id, result: try encode(LayerStreamStats(entries: stats.entries, fileBytes: stats.fileBytes, deleted: stats.deleted))).line(), true)
         } catch {
             let failure = error
             do { try sink.finish() } catch { return (RPCResponse(id: r.id, error: failure).line(), false) }
@@ -79,7 +79,7 @@ public final class RPCServer {
             let p = try GuestImportParams.decode(r.params, method: r.method)
             let stats = try agent.importLayer(p.name, from: &source)
             guard drain() else { throw FleetError.failed("guest.import: the stream was cut off") }
-            return (RPCResponse(id: r.id, result: try encode(LayerStreamStats(entries: stats.entries, fileBytes: stats.fileBytes, deleted: stats.deleted))).line(), true)
+            return (try RPCResultLine(id: r.id, result: try encode(LayerStreamStats(entries: stats.entries, fileBytes: stats.fileBytes, deleted: stats.deleted))).line(), true)
         } catch {
             let inStep = drain()
             return (RPCResponse(id: r.id, error: error).line(), inStep)
@@ -121,7 +121,7 @@ public final class RPCServer {
         do {
             let p = try TemplateReceiveParams.decode(r.params, method: r.method)
             let info = try agent.receiveTemplate(name: p.name, archive: incoming, expectedDigest: p.digest)
-            return (RPCResponse(id: r.id, result: try encode(info)).line(), true)
+            return (try RPCResultLine(id: r.id, result: try encode(info)).line(), true)
         } catch {
             return (RPCResponse(id: r.id, error: error).line(), true)
         }
@@ -133,16 +133,15 @@ public final class RPCServer {
         case .failure(let fault):
             return RPCResponse(id: fault.id, error: fault.error).line()
         case .success(let request):
-            do {
-                let result = try dispatch(request)
-                return RPCResponse(id: request.id, result: result).line()
+            do throws(FleetError) {
+                return try RPCResultLine(id: request.id, result: try dispatch(request)).line()
             } catch {
                 return RPCResponse(id: request.id, error: error).line()
             }
         }
     }
 
-    func dispatch(_ r: RPCRequest) throws(FleetError) -> JSONValue {
+    func dispatch(_ r: RPCRequest) throws(FleetError) -> EncodedResult {
         if r.method == RPCMethod.hello {
             let p = try HelloParams.decode(r.params, method: r.method)
             guard p.protocolVersion == ProtocolVersion.current else {
@@ -173,7 +172,7 @@ public final class RPCServer {
         case RPCMethod.templateRemove:
             let p = try NameParams.decode(r.params, method: r.method)
             try agent.removeTemplate(p.name)
-            return .object([:])
+            return EncodedResult(JSONValue.object([:]))
         case RPCMethod.guestCreate:
             let p = try GuestCreateParams.decode(r.params, method: r.method)
             return try encode(GuestOperationResult(guest: agent.create(p.spec)))
@@ -224,7 +223,7 @@ public final class RPCServer {
             let p = try NameParams.decode(r.params, method: r.method)
             try Names.validate(p.name, kind: "guest")
             agent.discardStaging(p.name)
-            return .object([:])
+            return EncodedResult(JSONValue.object([:]))
         default:
             throw .notFound("unknown method \"\(r.method)\"")
         }
@@ -236,7 +235,7 @@ public final class RPCServer {
         return t
     }
 
-    private func encode<T: Encodable>(_ value: T) throws(FleetError) -> JSONValue {
-        do { return try JSONValue.from(value) } catch { throw .failed("cannot encode result: \(error)") }
+    private func encode<T: Encodable & Sendable>(_ value: T) throws(FleetError) -> EncodedResult {
+        EncodedResult(value)
     }
 }

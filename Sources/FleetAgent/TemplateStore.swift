@@ -23,7 +23,7 @@ public struct TemplateStore: Sendable {
             let known = list().map(\.name)
             throw .notFound("unknown template \(name) (known: \(known.isEmpty ? "none; build one with `vfleet-agent template build busybox NAME`" : known.joined(separator: ", ")))")
         }
-        return try AtomicFile.readJSON(TemplateInfo.self, from: paths.templateManifest(name))
+        return try DecodedFileCache.readJSON(TemplateInfo.self, from: paths.templateManifest(name))
     }
 
     public func exists(_ name: String) -> Bool {

@@ -1,3 +1,4 @@
+import FleetKernel
 import Foundation
 import Glibc
 
@@ -25,18 +26,11 @@ enum TrashCollector {
     static func sweep(_ directory: String) {
         let trash = entries(in: directory)
         guard !trash.isEmpty else { return }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
-        // setsid -f: the remover is not our child and outlives this agent
-        // process and its SSH session.
-        process.arguments = ["-f", "/bin/rm", "-rf", "--one-file-system", "--"] + trash
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        // Not our child and holding none of our descriptors: the RPC that
+        // destroyed the guest answers at once.
         do {
-            try process.run()
-            process.waitUntilExit()
-            if process.terminationReason == .exit, process.terminationStatus == 0 { return }
+            try DetachedProcess.spawn(["/bin/rm", "-rf", "--one-file-system", "--"] + trash)
+            return
         } catch {}
         for path in trash { try? TreeRemover.remove(path) }
     }

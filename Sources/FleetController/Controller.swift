@@ -19,6 +19,7 @@ public final class Controller: @unchecked Sendable {
         var s = ControllerSettings(knownHostsFile: knownHosts ?? Self.env("VFLEET_KNOWN_HOSTS") ?? dir + "/known_hosts",
                                    identityFile: identity ?? Self.env("VFLEET_IDENTITY") ?? dir + "/id_ed25519")
         try s.apply(try store.settings())
+        if let persist = Self.env("VFLEET_SSH_PERSIST") { try s.set("ssh.persist", persist) }
         settings = s
         connections = AgentConnections(settings: s)
     }

@@ -13,6 +13,9 @@ public struct ControllerSettings: Sendable {
     public var connectTimeout: Double = 5
     public var callTimeout: Double = 60
     public var maxParallelHosts: Int = 16
+    /// How long the connection keeper holds the hosts' SSH sessions after
+    /// the last call (OpenSSH's ControlPersist); 0: every command connects.
+    public var persistSeconds: Double = 60
     public var knownHostsFile: String
     public var identityFile: String
 
@@ -24,6 +27,7 @@ public struct ControllerSettings: Sendable {
         ("ssh.connect-timeout", "seconds to connect to a host (default 5)"),
         ("ssh.call-timeout", "seconds an agent call may take (default 60)"),
         ("hosts.parallel", "hosts asked at once (default 16)"),
+        ("ssh.persist", "keep hosts' SSH sessions open this long after the last command, 0 to connect every time (default 60s; VFLEET_SSH_PERSIST overrides)"),
     ]
 
     public init(knownHostsFile: String, identityFile: String) {
@@ -57,6 +61,9 @@ public struct ControllerSettings: Sendable {
         case "ssh.call-timeout":
             guard let s = DurationText.seconds(value), s > 0 else { throw bad("a duration") }
             callTimeout = s
+        case "ssh.persist":
+            guard let s = DurationText.seconds(value), s >= 0, s <= 86_400 else { throw bad("a duration from 0 to 24h") }
+            persistSeconds = s
         case "hosts.parallel":
             guard let n = Int(value), n >= 1, n <= 256 else { throw bad("a number from 1 to 256") }
             maxParallelHosts = n

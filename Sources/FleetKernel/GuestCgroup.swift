@@ -116,7 +116,7 @@ public struct GuestCgroup: Sendable {
                 if let p = pid_t(line) { result.append(p) }
             }
         }
-        for name in SysFile.listDirectory(dir) where SysFile.isDirectory(dir + "/" + name) {
+        for name in SysFile.subdirectories(dir) {
             collect(dir + "/" + name, into: &result)
         }
     }

@@ -57,13 +57,16 @@ public enum HostNetwork {
     /// when no interface of the host has it, so the guests' default route
     /// leads to this host.
     public static func ensureBridge(_ name: String, gateway: String?) throws(KernelError) {
-        if !FileManager.default.fileExists(atPath: "/sys/class/net/\(name)") {
+        switch linkKind(name) {
+        case .none:
             let out = NetworkCommand.capture([NetworkCommand.ip, "link", "add", name, "type", "bridge"])
             // Another guest may have made it at the same moment.
-            if out.status != 0 && !FileManager.default.fileExists(atPath: "/sys/class/net/\(name)") {
+            if out.status != 0 && linkKind(name) != .some("bridge") {
                 throw KernelError("create bridge", name, errno: 0, hint: out.stderr.trimmingCharacters(in: .whitespacesAndNewlines))
             }
-        } else if !FileManager.default.fileExists(atPath: "/sys/class/net/\(name)/bridge") {
+        case .some("bridge"):
+            break
+        case .some:
             throw KernelError("use bridge", name, errno: 0, hint: "\(name) exists and is not a bridge (choose another --bridge)")
         }
         try NetworkCommand.run([NetworkCommand.ip, "link", "set", name, "up"], "bring up bridge", name)
@@ -72,9 +75,22 @@ public enum HostNetwork {
         }
     }
 
+    /// The kind of interface `name` in this process's network namespace
+    /// ("bridge", "veth", "" for a plain device), nil when there is none.
+    /// Asked of the kernel (netlink), not of /sys/class/net, which shows the
+    /// namespace /sys was mounted in, not necessarily ours.
+    static func linkKind(_ name: String) -> String? {
+        let out = NetworkCommand.capture([NetworkCommand.ip, "-d", "-o", "link", "show", "dev", name])
+        guard out.status == 0, !out.stdout.isEmpty else { return nil }
+        // One line, its parts joined by a backslash: the link, "link/ether ...",
+        // then for a bridge "bridge forward_delay ...", for a veth "veth ...".
+        let firstWords = out.stdout.components(separatedBy: "\\").dropFirst().compactMap { $0.split(separator: " ").first.map(String.init) }
+        return firstWords.first { $0 == "bridge" || $0 == "veth" } ?? ""
+    }
+
     /// Deletes an interface if it exists (a veth pair goes as one).
     public static func removeLink(_ name: String) {
-        guard FileManager.default.fileExists(atPath: "/sys/class/net/\(name)") else { return }
+        guard linkKind(name) != nil else { return }
         _ = NetworkCommand.capture([NetworkCommand.ip, "link", "del", name])
     }
 

@@ -102,3 +102,37 @@ public struct RPCResponse: Codable, Sendable, Equatable {
         return String(decoding: data, as: UTF8.self)
     }
 }
+
+/// A result on its way out, encoded once: the agent writes `{"id":…,"result":…}`
+/// straight from the typed value, the same bytes as an RPCResponse, without
+/// the detour through a JSONValue tree.
+public struct EncodedResult: Encodable, Sendable {
+    public let value: any Encodable & Sendable
+    public init(_ value: any Encodable & Sendable) { self.value = value }
+    public func encode(to encoder: any Encoder) throws { try value.encode(to: encoder) }
+}
+
+public struct RPCResultLine: Encodable, Sendable {
+    public var id: RPCId?
+    public var result: EncodedResult
+
+    public init(id: RPCId?, result: EncodedResult) {
+        self.id = id
+        self.result = result
+    }
+
+    /// The response as one line of JSON, without the newline.
+    public func line() throws(FleetError) -> String {
+        do { return String(decoding: try RPCCoding.encoder.encode(self), as: UTF8.self) } catch {
+            throw .failed("cannot encode result: \(error)")
+        }
+    }
+}
+
+/// A response decoded straight into the expected result type (one pass,
+/// no JSONValue tree in between).
+public struct TypedRPCResponse<R: Decodable>: Decodable {
+    public var id: RPCId?
+    public var result: R?
+    public var error: RPCErrorObject?
+}

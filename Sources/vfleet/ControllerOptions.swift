@@ -13,9 +13,24 @@ struct ControllerOptions: ParsableArguments {
     @Option(name: .customLong("known-hosts"), help: ArgumentHelp("Host keys the controller trusts (default: known_hosts next to the database).", valueName: "file"))
     var knownHosts: String?
 
-    func controller() throws -> Controller {
+    /// The controller, calling its hosts through the connection keeper
+    /// when `ssh.persist` is above 0 (starting one for the next command when
+    /// none answers).
+    func controller(keeper useKeeper: Bool = true) throws -> Controller {
         CryptoLibrary.skipCleanupAtExit()
-        do { return try Controller(dbPath: FleetStore.resolvePath(db), knownHosts: knownHosts) } catch { throw CLIError(error) }
+        let path = FleetStore.resolvePath(db)
+        let c: Controller
+        do { c = try Controller(dbPath: path, knownHosts: knownHosts) } catch { throw CLIError(error) }
+        if useKeeper && c.settings.persistSeconds > 0 {
+            let link = KeeperLink(socketPath: ConnectionKeeper.socketPath(database: path, settings: c.settings))
+            if link.isServing {
+                c.connections.keeper = link
+            } else {
+                let settings = c.settings
+                c.connections.startKeeper = { KeeperProcess.start(database: path, settings: settings) }
+            }
+        }
+        return c
     }
 }
 

@@ -173,6 +173,15 @@ extension ClusterTests {
                 #expect(try Self.inHost(cluster, "host1", ["ip", "link", "show", "vfg\(ctx)"]).status == 0)
                 _ = try c.stopGuest("priv")
                 #expect(try Self.inHost(cluster, "host1", ["ip", "link", "show", "vfg\(ctx)"]).status != 0)
+                // Again, on the bridge that exists now (its rc.local serves again).
+                _ = try c.startGuest("priv")
+                var again = (status: Int32(-1), out: "")
+                for _ in 0..<20 {
+                    again = try Self.fetch(cluster, from: "host1", "http://\(inside):8081/")
+                    if again.status == 0 { break }
+                    usleep(250_000)
+                }
+                #expect(again.status == 0 && again.out.contains("private web"), "after a restart: \(again.out)")
             }
         }
     }

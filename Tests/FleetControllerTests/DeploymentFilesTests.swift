@@ -179,6 +179,11 @@ enum DeployShell {
         p.executableURL = URL(fileURLWithPath: argv[0])
         p.arguments = Array(argv.dropFirst())
         var env = ProcessInfo.processInfo.environment
+        // Hermetic: a VFLEET_* of the shell that started the tests must not
+        // steer the vfleet these tests run.
+        for key in env.keys where key.hasPrefix("VFLEET_") { env[key] = nil }
+        // No connection keeper outlives a test: every vfleet these tests run connects by itself.
+        env["VFLEET_SSH_PERSIST"] = "0"
         for (k, v) in extra { env[k] = v }
         p.environment = env
         if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }

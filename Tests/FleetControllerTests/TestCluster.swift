@@ -48,6 +48,8 @@ struct TestCluster {
         p.arguments = args + ["--db", dbPath, "--known-hosts", state.knownHostsFile]
         var env = ProcessInfo.processInfo.environment
         env["VFLEET_IDENTITY"] = state.identityFile
+        // No connection keeper outlives a test unless the test asks for one (and stops it).
+        env["VFLEET_SSH_PERSIST"] = "0"
         for (k, v) in extra { env[k] = v }
         p.environment = env
         let out = Pipe(), err = Pipe()

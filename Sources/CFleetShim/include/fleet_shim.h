@@ -11,6 +11,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+// The socket filters of isolated guests; included here too so that a build
+// that cached this module before that header existed sees it.
+#include "fleet_sockfilter.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -90,6 +94,10 @@ int vf_try_wait(pid_t pid, int *status);
 
 /// pipe2(O_CLOEXEC), which Glibc's Swift module does not export.
 int vf_pipe_cloexec(int fds[2]);
+
+/// Starts `path` with `argv` detached: its own session, stdio on /dev/null,
+/// no other descriptor of ours, not our child (double fork). 0 or -errno.
+int vf_spawn_detached(const char *path, char *const argv[]);
 
 /// Makes this process a child subreaper (orphans of its children come to it).
 int vf_set_subreaper(void);

@@ -43,13 +43,65 @@ public final class AgentClient: @unchecked Sendable {
     /// Calls `method`; agent errors come back as the agent's FleetError with
     /// the host's name in front.
     public func call<P: Encodable, R: Decodable>(_ method: String, _ params: P, as type: R.Type, timeout: Double? = nil) throws(FleetError) -> R {
+        let line = try callLine(method, paramsJSON: try Self.json(params), timeout: timeout ?? callTimeout)
+        return try Self.decodeLine(line, as: R.self, host: hostName, method: method)
+    }
+
+    /// One call as text: the request is built around `paramsJSON`, the
+    /// response line comes back as the agent wrote it (the connection keeper
+    /// passes it on unparsed; the caller decodes it once, into its type).
+    func callLine(_ method: String, paramsJSON: String, timeout: Double) throws(FleetError) -> String {
+        guard method.allSatisfy({ $0.isASCII && ($0.isLetter || $0 == "." || $0 == "-") }) else {
+            throw .invalid("host \(hostName): \"\(method)\" is not a method name")
+        }
         lock.lock()
         defer { lock.unlock() }
         let id = nextId
         nextId += 1
-        let response = try Self.exchange(channel: channel, host: hostName, id: id, method: method,
-                                         params: try JSONValue.encoding(params), timeout: timeout ?? callTimeout)
-        return try Self.decode(response, as: R.self, host: hostName, method: method)
+        let request = "{\"id\":\(id),\"method\":\"\(method)\",\"params\":\(paramsJSON)}\n"
+        do {
+            try channel.write(Data(request.utf8))
+            guard let line = try channel.readLine(timeout: timeout) else {
+                throw FleetError(.unreachable, "host \(hostName): the agent closed the connection during \(method) (is vfleet-agent installed and the forced command right?)")
+            }
+            // The agent writes sorted keys: the id leads a result and ends an
+            // error. Anything else is a late answer to another request.
+            guard line.hasPrefix("{\"id\":\(id),") || line.hasSuffix("\"id\":\(id)}") else {
+                throw FleetError(.unreachable, "host \(hostName): the answer to \(method) is not for request \(id): \(line.prefix(120)) (the session is dropped)")
+            }
+            return line
+        } catch let e as FleetError {
+            throw e
+        } catch let e as SSHError {
+            if e.kind == .timeout {
+                throw FleetError(.unreachable, "host \(hostName): no answer to \(method) within \(Int(timeout)) s (the agent may be stuck; retry, or check the host)")
+            }
+            throw FleetError(.unreachable, "host \(hostName): \(method) failed: \(e.message)")
+        } catch {
+            throw FleetError(.unreachable, "host \(hostName): \(method) failed: \(error)")
+        }
+    }
+
+    static func json<P: Encodable>(_ params: P) throws(FleetError) -> String {
+        guard let data = try? RPCCoding.encoder.encode(params) else { throw .failed("cannot encode the parameters") }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Decodes a response line straight into `R` (one pass).
+    static func decodeLine<R: Decodable>(_ line: String, as type: R.Type, host: String, method: String) throws(FleetError) -> R {
+        let response: TypedRPCResponse<R>
+        do { response = try RPCCoding.decoder.decode(TypedRPCResponse<R>.self, from: Data(line.utf8)) } catch {
+            throw .failed("host \(host): cannot read the agent's answer to \(method): \(error) (agent and controller versions differ?)")
+        }
+        if let error = response.error {
+            let code = FleetError.Code(rawValue: error.code) ?? .failed
+            throw FleetError(code, "host \(host): \(error.message)")
+        }
+        if let result = response.result { return result }
+        // A result of null (or none) decodes only into optional types.
+        do { return try RPCCoding.decoder.decode(R.self, from: Data("null".utf8)) } catch {
+            throw .failed("host \(host): the agent answered \(method) with no result")
+        }
     }
 
     static func exchange(channel: SSHChannel, host: String, id: Int, method: String, params: JSONValue, timeout: Double) throws(FleetError) -> RPCResponse {

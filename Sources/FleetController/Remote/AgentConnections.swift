@@ -59,15 +59,85 @@ public final class AgentConnections: @unchecked Sendable {
         c?.close()
     }
 
+    /// The connection keeper's socket, when this process uses one (set by
+    /// the command line; see ConnectionKeeper). Calls go through it; when it
+    /// fails to answer, this process falls back to sessions of its own.
+    public var keeper: KeeperLink? {
+        get { lock.lock(); defer { lock.unlock() }; return keeperLink }
+        set { lock.lock(); keeperLink = newValue; lock.unlock() }
+    }
+    private var keeperLink: KeeperLink?
+
+    /// Starts a keeper in the background (set by the command line, which
+    /// knows its own executable); called when the keeper did not answer.
+    public var startKeeper: (@Sendable () -> Void)? {
+        get { lock.lock(); defer { lock.unlock() }; return keeperStarter }
+        set { lock.lock(); keeperStarter = newValue; lock.unlock() }
+    }
+    private var keeperStarter: (@Sendable () -> Void)?
+
+    public var usesKeeper: Bool { keeper != nil }
+
+    /// Starts the keeper once, for the commands after this one; this one
+    /// goes on with sessions of its own.
+    func kickKeeper() {
+        lock.lock()
+        let starter = keeperStarter
+        keeperStarter = nil
+        lock.unlock()
+        starter?()
+    }
+
     public func call<P: Encodable, R: Decodable>(_ host: StoredHost, _ method: String, _ params: P, as type: R.Type,
                                                   timeout: Double? = nil) throws(FleetError) -> R {
+        let line = try callLine(host, method, paramsJSON: try AgentClient.json(params), timeout: timeout ?? settings.callTimeout)
+        return try AgentClient.decodeLine(line, as: R.self, host: host.name, method: method)
+    }
+
+    /// A call whose response line is left to the caller to decode: through
+    /// the keeper when there is one, else on this process's own session.
+    public func callLine(_ host: StoredHost, _ method: String, paramsJSON: String, timeout: Double) throws(FleetError) -> String {
+        if let k = keeper {
+            switch k.exchange(KeeperLink.requestLine(host: host.name, method: method, paramsJSON: paramsJSON, timeout: timeout), timeout: timeout) {
+            case .answered(let line):
+                return line
+            case .lost:
+                throw FleetError(.unreachable, "host \(host.name): the connection keeper (\(k.socketPath)) took \(method) and gave no answer; it may have ended (check with `vfleet guest show` or retry)")
+            case .unavailable:
+                keeper = nil
+                kickKeeper()
+            }
+        } else {
+            kickKeeper()
+        }
         let c = try client(for: host)
         do {
-            return try c.call(method, params, as: type, timeout: timeout)
+            return try c.callLine(method, paramsJSON: paramsJSON, timeout: timeout)
         } catch {
             if error.code == .unreachable { discard(host.name) }
             throw error
         }
+    }
+
+    /// The keeper's side: the agent's answer as it came. A session found
+    /// dead on a kept connection gets one fresh attempt; a host that cannot
+    /// be reached at all does not (the connect timeout stays what it says).
+    func callKept(_ host: StoredHost, _ method: String, paramsJSON: String, timeout: Double) throws(FleetError) -> String {
+        let (c, fresh) = try clientNoting(host)
+        do {
+            return try c.callLine(method, paramsJSON: paramsJSON, timeout: timeout)
+        } catch where error.code == .unreachable {
+            discard(host.name)
+            if fresh { throw error }
+            return try client(for: host).callLine(method, paramsJSON: paramsJSON, timeout: timeout)
+        }
+    }
+
+    /// Hosts with an open session.
+    func connectedHosts() -> [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return clients.filter { $0.value.isConnected }.map(\.key).sorted()
     }
 
     public func closeAll() {

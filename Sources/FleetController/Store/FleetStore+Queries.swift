@@ -9,6 +9,25 @@ extension FleetStore {
         try read { db in try StoredHost.order(Column("name")).fetchAll(db) }
     }
 
+    /// The hosts without their stored facts (no JSON to decode per host):
+    /// for callers that ask the hosts anyway, like the inventory.
+    public func hostsWithoutFacts() throws(FleetError) -> [StoredHost] {
+        try read { db in try StoredHost.fetchAll(db, sql: Self.hostsWithoutFactsSQL + " ORDER BY name") }
+    }
+
+    /// One host without its stored facts (the keeper reads one per call).
+    public func hostWithoutFacts(_ name: String) throws(FleetError) -> StoredHost {
+        guard let h = try read({ db in try StoredHost.fetchOne(db, sql: Self.hostsWithoutFactsSQL + " WHERE name = ?", arguments: [name]) }) else {
+            throw .notFound("unknown host \(name)")
+        }
+        return h
+    }
+
+    static let hostsWithoutFactsSQL = """
+        SELECT name, address, port, user, identityFile, labels, reservedMemoryBytes, cordoned, state,
+               NULL AS facts, hostKeyFingerprint, addedAt, lastSeenAt FROM hosts
+        """
+
     public func host(_ name: String) throws(FleetError) -> StoredHost {
         let found = try read { db in try StoredHost.fetchOne(db, key: name) }
         guard let found else {
@@ -22,6 +41,19 @@ extension FleetStore {
         try write { db in
             if try StoredHost.exists(db, key: host.name) { throw FleetError.conflict("host \(host.name) is enrolled already") }
             try host.insert(db)
+        }
+    }
+
+    /// Stores what hosts just reported, touching only their facts and
+    /// last-seen time (a cordon made meanwhile stays), in one transaction.
+    public func recordFacts(_ reports: [(String, HostFacts)], seenAt: Double) throws(FleetError) {
+        guard !reports.isEmpty else { return }
+        let encoder = JSONEncoder()
+        try write { db in
+            for (name, facts) in reports {
+                let json = String(decoding: try encoder.encode(facts), as: UTF8.self)
+                try db.execute(sql: "UPDATE hosts SET facts = ?, lastSeenAt = ? WHERE name = ?", arguments: [json, seenAt, name])
+            }
         }
     }
 
