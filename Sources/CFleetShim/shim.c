@@ -475,6 +475,10 @@ int vf_spawn_detached(const char *path, char *const argv[]) {
     return (WIFEXITED(status) && WEXITSTATUS(status) == 0) ? 0 : -ECHILD;
 }
 
+int vf_syncfs(int fd) {
+    return syncfs(fd) == 0 ? 0 : -errno;
+}
+
 int vf_set_subreaper(void) {
     return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 }

@@ -9,6 +9,10 @@ import Foundation
 public final class RPCServer {
     let agent: Agent
     private var greeted = false
+    /// Per guest, the layer's manifest as it was just before this channel's
+    /// last full export: what the receiver got (or older). A change made
+    /// while the export ran shows as a difference, so the delta sends it.
+    private var exported: [String: [TreeManifestEntry]] = [:]
     private let reaper = ChildReaper()
 
     public init(agent: Agent) {
@@ -50,8 +54,15 @@ public final class RPCServer {
                 do { since = try JSONDecoder().decode([TreeManifestEntry].self, from: Data(s.utf8)) } catch {
                     throw .invalid("guest.export: \"since\" is not a layer manifest: \(error)")
                 }
+            } else if p.sinceExported == true {
+                guard let earlier = exported[p.name] else {
+                    throw .invalid("guest.export: no full export of guest \(p.name) on this channel to compare with (send \"since\")")
+                }
+                since = earlier
             }
+            let before = since == nil ? try agent.layerManifest(p.name, staging: false) : nil
             let stats = try agent.exportLayer(p.name, since: since, to: &sink)
+            if let before { exported[p.name] = before }
             do { try sink.finish() } catch { return (RPCResponse(id: r.id, error: .failed("guest.export: cannot write the stream: \(error)")).line(), false) }
             return (try RPCResultLine(id: r.id, result: try encode(LayerStreamStats(entries: stats.entries, fileBytes: stats.fileBytes, deleted: stats.deleted))).line(), true)
         } catch {

@@ -7,13 +7,17 @@
 /// a chunked stream ([u32 big-endian length][bytes]…, a zero length ends
 /// it), then a response line with `LayerStreamStats`.
 public struct GuestExportParams: RPCParams, Equatable {
-    public static let fields: Set<String> = ["name", "since"]
+    public static let fields: Set<String> = ["name", "since", "sinceExported"]
     public var name: String
     /// The receiver's manifest (`LayerManifest.encoded` of guest.manifest): send only what differs.
     public var since: String?
-    public init(name: String, since: String? = nil) {
+    /// Send only what differs from this channel's last full export of the
+    /// guest (the pre-copy): the receiver's manifest need not travel.
+    public var sinceExported: Bool?
+    public init(name: String, since: String? = nil, sinceExported: Bool? = nil) {
         self.name = name
         self.since = since
+        self.sinceExported = sinceExported
     }
 }
 

@@ -74,7 +74,7 @@ try:
     files = int(sh(f"find {upper} | wc -l").stdout)
     size = int(sh(f"du -sb {upper}").stdout.split()[0])
     print(f"== 1. move a guest layer of {files} entries, {size/1e6:.0f} MB between two test hosts ({a.runs} runs)")
-    vf_times, vf_bytes, rs_times, rs_bytes, tar_times, tar_bytes = [], [], [], [], [], []
+    vf_times, vf_bytes, rs_times, rs_bytes, tar_times, tar_bytes, tar_sync_times = [], [], [], [], [], [], []
     current = "host1"
     for run in range(a.runs):
         src, dst = current, ("host2" if current == "host1" else "host1")
@@ -95,6 +95,12 @@ try:
         sh(f"{nsenter} sh -c \"tar --xattrs --numeric-owner -C {upper} -cf - . | ssh {ssh_opts} root@{D['address']} 'mkdir -p {target} && tar --xattrs --numeric-owner -C {target} -xf -'\"")
         tar_times.append(time.perf_counter() - t0); tar_bytes.append(wire(dst) - w0)
         sh(remove_target)
+        # The same, made durable like a move is (the move syncs the staged
+        # copy before the source copy may go): sync -f = syncfs of that disk.
+        t0 = time.perf_counter()
+        sh(f"{nsenter} sh -c \"tar --xattrs --numeric-owner -C {upper} -cf - . | ssh {ssh_opts} root@{D['address']} 'mkdir -p {target} && tar --xattrs --numeric-owner -C {target} -xf - && sync -f {target}'\"")
+        tar_sync_times.append(time.perf_counter() - t0)
+        sh(remove_target)
         w0 = wire(dst); t0 = time.perf_counter()
         vf("guest", "move", "big", "--to", dst, "--format", "json")
         vf_times.append(time.perf_counter() - t0); vf_bytes.append(wire(dst) - w0)
@@ -104,9 +110,10 @@ try:
         "vfleet_move_s": vf_times, "vfleet_wire_bytes": vf_bytes,
         "rsync_s": rs_times, "rsync_wire_bytes": rs_bytes,
         "tar_ssh_s": tar_times, "tar_ssh_wire_bytes": tar_bytes,
+        "tar_ssh_sync_s": tar_sync_times,
     }
     for name, ts, bs in [("vfleet guest move", vf_times, vf_bytes), ("rsync -aHAX over ssh", rs_times, rs_bytes),
-                         ("tar | ssh tar", tar_times, tar_bytes)]:
+                         ("tar | ssh tar", tar_times, tar_bytes), ("tar | ssh tar + sync -f", tar_sync_times, tar_bytes)]:
         print(f"  {name:24} median {med(ts):6.2f} s  wire {med(bs)/1e6:7.1f} MB  (ratio to vfleet {med(ts)/med(vf_times):.2f})")
     vf("guest", "destroy", "big", "--force")
 

@@ -99,6 +99,9 @@ int vf_pipe_cloexec(int fds[2]);
 /// no other descriptor of ours, not our child (double fork). 0 or -errno.
 int vf_spawn_detached(const char *path, char *const argv[]);
 
+/// syncfs(2), which Glibc's Swift module does not export. 0 or -errno.
+int vf_syncfs(int fd);
+
 /// Makes this process a child subreaper (orphans of its children come to it).
 int vf_set_subreaper(void);
 

@@ -84,6 +84,8 @@ extension Controller {
         var current = step
         let channels = MoveChannels()
         defer { channels.close() }
+        var sourceDigest: BackgroundResult<LayerDigest>?
+        defer { _ = sourceDigest?.wait() }
         do throws(FleetError) {
             let guest = try store.guest(params.guest)
             let source = try store.host(params.source)
@@ -97,6 +99,7 @@ extension Controller {
                 case "precopy":
                     _ = try connections.call(destination, RPCMethod.guestDiscardStaging, NameParams(name: guest.name), as: JSONValue.self)
                     result.precopyBytes = try copyLayer(guest.name, from: source, to: destination, since: nil, step: s, channels: channels, progress: progress)
+                    channels.precopied = true
                 case "stop-source":
                     stoppedAt = Date()
                     let st = try connections.call(source, RPCMethod.guestStatus, NameParams(name: guest.name), as: GuestStatus.self)
@@ -105,10 +108,23 @@ extension Controller {
                                                  as: GuestOperationResult.self, timeout: 10 + settings.callTimeout)
                     }
                 case "delta":
-                    let manifest = try connections.call(destination, RPCMethod.guestManifest, GuestLayerParams(name: guest.name, staging: true), as: LayerManifest.self)
-                    result.deltaBytes = try copyLayer(guest.name, from: source, to: destination, since: manifest.encoded, step: s, channels: channels, progress: progress)
+                    // The source is stopped: its digest can be made while the delta travels.
+                    sourceDigest = BackgroundResult { [self] () throws(FleetError) -> LayerDigest in
+                        try connections.call(source, RPCMethod.guestDigest, GuestLayerParams(name: guest.name, staging: false),
+                                             as: LayerDigest.self, timeout: settings.callTimeout + 600)
+                    }
+                    if channels.precopied {
+                        // Same channels as the pre-copy: the source knows what it sent.
+                        result.deltaBytes = try copyLayer(guest.name, from: source, to: destination, since: nil, sinceExported: true,
+                                                          step: s, channels: channels, progress: progress)
+                    } else {
+                        let manifest = try connections.call(destination, RPCMethod.guestManifest, GuestLayerParams(name: guest.name, staging: true), as: LayerManifest.self)
+                        result.deltaBytes = try copyLayer(guest.name, from: source, to: destination, since: manifest.encoded, step: s, channels: channels, progress: progress)
+                    }
                 case "verify":
+                    let early = sourceDigest
                     let digests = parallelMap([(source, false), (destination, true)], maxParallel: 2) { [self] pair -> Result<LayerDigest, FleetError> in
+                        if !pair.1, let early { return early.wait() }
                         do throws(FleetError) {
                             return .success(try connections.call(pair.0, RPCMethod.guestDigest, GuestLayerParams(name: guest.name, staging: pair.1),
                                                                  as: LayerDigest.self, timeout: settings.callTimeout + 600))
@@ -191,7 +207,7 @@ extension Controller {
 
     /// Streams the guest's layer (or its delta) from source to destination
     /// through this controller; returns the bytes relayed.
-    func copyLayer(_ name: String, from source: StoredHost, to destination: StoredHost, since: String?, step: String,
+    func copyLayer(_ name: String, from source: StoredHost, to destination: StoredHost, since: String?, sinceExported: Bool = false, step: String,
                    channels: MoveChannels, progress: @escaping @Sendable (MoveProgress) -> Void) throws(FleetError) -> UInt64 {
         // Opened once per move and reused: after the stop, the delta must
         // not pay for new SSH channels and agent processes.
@@ -199,7 +215,7 @@ extension Controller {
         let started = Date()
         let total: UInt64? = since == nil ? (try? connections.call(source, RPCMethod.guestManifest, GuestLayerParams(name: name, staging: false), as: LayerManifest.self))?.totalBytes : nil
         try send(RPCRequest(id: .number(2), method: RPCMethod.guestImport, params: try JSONValue.encoding(GuestImportParams(name: name))), on: into, host: destination.name)
-        try send(RPCRequest(id: .number(2), method: RPCMethod.guestExport, params: try JSONValue.encoding(GuestExportParams(name: name, since: since))), on: out, host: source.name)
+        try send(RPCRequest(id: .number(2), method: RPCMethod.guestExport, params: try JSONValue.encoding(GuestExportParams(name: name, since: since, sinceExported: sinceExported ? true : nil))), on: out, host: source.name)
         let bytes = try LayerRelay.relay(from: out, to: into, sourceHost: source.name, destinationHost: destination.name,
                                          timeout: settings.callTimeout) { n in
             progress(MoveProgress(guest: name, step: step, bytes: n, totalBytes: total, seconds: Date().timeIntervalSince(started)))
@@ -259,6 +275,9 @@ extension Controller {
 /// The two bulk channels of one move (source export, destination import).
 final class MoveChannels: @unchecked Sendable {
     private var pair: (SSHChannel, SSHChannel)?
+    /// The pre-copy went over these channels: the source's agent process
+    /// remembers what it sent.
+    var precopied = false
 
     func get(source: AgentClient, destination: AgentClient) throws(FleetError) -> (SSHChannel, SSHChannel) {
         if let pair { return pair }
@@ -278,6 +297,7 @@ final class MoveChannels: @unchecked Sendable {
         pair?.0.close()
         pair?.1.close()
         pair = nil
+        precopied = false
     }
 
     func close() { reset() }

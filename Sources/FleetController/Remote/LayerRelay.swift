@@ -5,10 +5,45 @@ import Foundation
 /// Relays a chunked layer stream ([u32 big-endian length][bytes]…, zero
 /// length ends it) from one agent's channel to another's: hosts never talk to
 /// each other, and need not trust each other. Reads never go past the end
-/// chunk, so the source's response line stays on its channel.
+/// chunk, so the source's response line stays on its channel. Reading from
+/// the source and writing to the destination run on two threads with a
+/// bounded queue between them, so that neither hop waits for the other.
 enum LayerRelay {
+    static let queueBytes = 8 << 20
+
     static func relay(from source: SSHChannel, to destination: SSHChannel, sourceHost: String, destinationHost: String,
                       timeout: Double, progress: (UInt64) -> Void) throws(FleetError) -> UInt64 {
+        let queue = RelayQueue(capacity: queueBytes)
+        let writeError = WriteOutcome()
+        let writer = Thread {
+            defer { writeError.finish() }
+            while let data = queue.pop() {
+                do throws(SSHError) { try destination.write(data) } catch {
+                    writeError.set(FleetError(.unreachable, "writing guest layer to host \(destinationHost) failed: \(error.message)"))
+                    queue.fail()
+                    return
+                }
+            }
+        }
+        writer.start()
+        let total: UInt64
+        do {
+            total = try read(from: source, into: queue, sourceHost: sourceHost, timeout: timeout, progress: progress)
+        } catch {
+            // What is queued will not be wanted: the move fails and its
+            // channels are dropped.
+            queue.abandon()
+            writeError.wait()
+            throw writeError.error ?? error
+        }
+        queue.close()
+        writeError.wait()
+        if let e = writeError.error { throw e }
+        return total
+    }
+
+    private static func read(from source: SSHChannel, into queue: RelayQueue, sourceHost: String, timeout: Double,
+                             progress: (UInt64) -> Void) throws(FleetError) -> UInt64 {
         var header = Data()
         var remaining = 0
         var total: UInt64 = 0
@@ -19,9 +54,8 @@ enum LayerRelay {
                 throw FleetError(.unreachable, "reading guest layer from host \(sourceHost) failed: \(error.message)")
             }
             if data.isEmpty { throw FleetError(.unreachable, "host \(sourceHost) closed the layer stream early") }
-            do { try destination.write(data) } catch {
-                throw FleetError(.unreachable, "writing guest layer to host \(destinationHost) failed: \(error.message)")
-            }
+            // A failed writer has its own error; reading on would only wait.
+            guard queue.push(data) else { throw FleetError(.unreachable, "the destination stopped taking the layer") }
             if remaining > 0 {
                 remaining -= data.count
                 total += UInt64(data.count)
@@ -35,5 +69,31 @@ enum LayerRelay {
             if length == 0 { return total }
             remaining = length
         }
+    }
+}
+
+/// The writer thread's end: done, and the error if it failed.
+private final class WriteOutcome: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var finished = false
+    private(set) var error: FleetError?
+
+    func set(_ e: FleetError) {
+        condition.lock()
+        error = e
+        condition.unlock()
+    }
+
+    func finish() {
+        condition.lock()
+        finished = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func wait() {
+        condition.lock()
+        while !finished { condition.wait() }
+        condition.unlock()
     }
 }
