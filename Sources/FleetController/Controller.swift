@@ -45,32 +45,49 @@ public final class Controller: @unchecked Sendable {
 
     /// What the scheduler knows of each host, from the store's last facts.
     func capacities(_ hosts: [StoredHost], reachable: Set<String>? = nil) -> [HostCapacity] {
-        hosts.map { h in
-            HostCapacity(
+        let restricted = ((try? store.pools()) ?? []).filter { !$0.hosts.isEmpty }
+        return hosts.map { h in
+            // A host an address pool serves carries that as a label, which
+            // the guests holding the pool's addresses require (see demand):
+            // every placement, move, evacuation and rebalance keeps them
+            // where their addresses are routed.
+            var labels = h.labels
+            for pool in restricted where pool.serves(h.name) { labels[Self.poolLabel(pool.name)] = "yes" }
+            return HostCapacity(
                 name: h.name,
                 memoryBytes: h.facts?.memoryBytes ?? 0,
                 cpuMillis: (h.facts?.cpus ?? 0) * 1000,
                 diskBytes: h.facts?.freeDiskBytes ?? 0,
                 reservedMemoryBytes: h.reservedMemoryBytes,
-                labels: h.labels,
+                labels: labels,
                 cordoned: !h.schedulable,
                 reachable: reachable?.contains(h.name) ?? true,
                 templateDigests: Set(h.facts?.templates.map(\.digest) ?? []))
         }
     }
 
-    func demand(_ g: StoredGuest, templates: [String: StoredTemplate]) -> GuestDemand {
+    static func poolLabel(_ pool: String) -> String { "vfleet.pool/" + pool }
+
+    func demand(_ g: StoredGuest, templates: [String: StoredTemplate], pools: [StoredAddressPool]? = nil) -> GuestDemand {
         let t = templates[g.template]
+        var requires = g.requires
+        let addresses = g.spec.interfaceAddresses.map(\.address)
+        if !addresses.isEmpty {
+            for pool in (pools ?? (try? store.pools()) ?? []) where !pool.hosts.isEmpty {
+                if let subnet = pool.subnet, addresses.contains(where: subnet.contains) { requires[Self.poolLabel(pool.name)] = "yes" }
+            }
+        }
         return GuestDemand(name: g.name, memoryBytes: g.memoryBytes, cpuMillis: g.cpuMillis, diskBytes: g.diskBytes,
-                           group: g.groupName, requires: g.requires, templateDigest: t?.digest ?? "",
+                           group: g.groupName, requires: requires, templateDigest: t?.digest ?? "",
                            templateBytes: t?.totalBytes ?? 0)
     }
 
     func placedGuests() throws(FleetError) -> [PlacedGuest] {
+        let pools = try store.pools()
         let templates = Dictionary(uniqueKeysWithValues: try store.templates().map { ($0.name, $0) })
         let guests = Dictionary(uniqueKeysWithValues: try store.guests().map { ($0.name, $0) })
         return try store.placements().compactMap { p in
-            guests[p.guest].map { PlacedGuest(guest: demand($0, templates: templates), host: p.host) }
+            guests[p.guest].map { PlacedGuest(guest: demand($0, templates: templates, pools: pools), host: p.host) }
         }
     }
 

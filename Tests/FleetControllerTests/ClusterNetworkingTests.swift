@@ -104,6 +104,39 @@ extension ClusterTests {
             }
         }
 
+        @Test func guestsStayOnTheHostsTheirAddressPoolServesInEveryPlan() throws {
+            try withCluster(hosts: 3) { cluster in
+                let c = try cluster.controller()
+                try cluster.enrolAll(c)
+                _ = try c.addTemplate(name: "busybox", path: nil, busybox: true)
+                let p = Self.prefix(cluster)
+                _ = try c.addPool("rack", cidr: "\(p).160/28", hosts: ["host1", "host2"], gateway: nil)
+                _ = try c.addPool("solo", cidr: "\(p).176/28", hosts: ["host1"], gateway: nil)
+                for (name, pool) in [("r1", "rack"), ("s1", "solo")] {
+                    var r = Controller.GuestRequest(spec: GuestSpec(name: name, template: "busybox"))
+                    r.host = "host1"
+                    r.pool = pool
+                    r.automaticNetwork = true
+                    r.desiredState = .stopped
+                    _ = try c.createGuest(r)
+                }
+                // Busy host2: spread alone would send r1 to host3.
+                var filler = Controller.GuestRequest(spec: GuestSpec(name: "filler", template: "busybox", limits: GuestLimits(memoryBytes: 4 << 30)))
+                filler.host = "host2"
+                filler.desiredState = .stopped
+                _ = try c.createGuest(filler)
+                let plan = try c.evacuate("host1", dryRun: true, allowPartial: true)
+                #expect(plan.moves.map(\.guest) == ["r1"])
+                #expect(plan.moves.first?.destination == "host2")
+                #expect(plan.unplaceable.map(\.guest) == ["s1"])
+                #expect(plan.unplaceable.first?.reason.contains("vfleet.pool/solo") == true, "\(plan.unplaceable)")
+                // A move by hand to a host the pool does not serve is refused, with the reason.
+                #expect { _ = try c.moveGuest("r1", to: "host3") } throws: { ($0 as? FleetError)?.message.contains("serves only host1, host2") ?? false }
+                // Chosen by the scheduler: host2, not host3.
+                #expect(try c.moveGuest("r1", to: nil).destination == "host2")
+            }
+        }
+
         @Test func anAddressIsNeverGivenTwiceAlsoUnderConcurrentCreates() throws {
             try withCluster(hosts: 1) { cluster in
                 let c = try cluster.controller()

@@ -43,11 +43,9 @@ extension Controller {
     /// The scheduler's choice for a guest leaving `excluding`.
     func chooseDestination(for guest: StoredGuest, excluding: String) throws(FleetError) -> String {
         let hosts = try store.hosts()
-        // Its addresses must stay routable: only hosts their pools serve.
-        let pools = try addressPools(of: guest.name)
         var scheduler = Scheduler(hosts: capacities(hosts).map { h in
             var c = h
-            if c.name == excluding || !pools.allSatisfy({ $0.serves(c.name) }) { c.cordoned = true }
+            if c.name == excluding { c.cordoned = true }
             return c
         }, placed: try placedGuests(), policy: settings.placementPolicy)
         scheduler.remove(guest: guest.name)
@@ -211,7 +209,7 @@ extension Controller {
                    channels: MoveChannels, progress: @escaping @Sendable (MoveProgress) -> Void) throws(FleetError) -> UInt64 {
         // Opened once per move and reused: after the stop, the delta must
         // not pay for new SSH channels and agent processes.
-        let (out, into) = try channels.get(source: connections.client(for: source), destination: connections.client(for: destination))
+        let (out, into) = try channels.get(source: source, destination: destination, connections: connections)
         let started = Date()
         let total: UInt64? = since == nil ? (try? connections.call(source, RPCMethod.guestManifest, GuestLayerParams(name: name, staging: false), as: LayerManifest.self))?.totalBytes : nil
         try send(RPCRequest(id: .number(2), method: RPCMethod.guestImport, params: try JSONValue.encoding(GuestImportParams(name: name))), on: into, host: destination.name)
@@ -279,16 +277,20 @@ final class MoveChannels: @unchecked Sendable {
     /// remembers what it sent.
     var precopied = false
 
-    func get(source: AgentClient, destination: AgentClient) throws(FleetError) -> (SSHChannel, SSHChannel) {
+    /// Both channels, opened at once (each may need a new SSH session: the
+    /// two handshakes overlap).
+    func get(source: StoredHost, destination: StoredHost, connections: AgentConnections) throws(FleetError) -> (SSHChannel, SSHChannel) {
         if let pair { return pair }
-        let out = try source.openBulkChannel()
-        do {
-            let into = try destination.openBulkChannel()
+        let opened = parallelMap([source, destination], maxParallel: 2) { host -> Result<SSHChannel, FleetError> in
+            do throws(FleetError) { return .success(try connections.client(for: host).openBulkChannel()) } catch { return .failure(error) }
+        }
+        switch (opened[0], opened[1]) {
+        case (.success(let out), .success(let into)):
             pair = (out, into)
             return (out, into)
-        } catch {
-            out.close()
-            throw error
+        case (.failure(let e), let other), (let other, .failure(let e)):
+            if case .success(let ch) = other { ch.close() }
+            throw e
         }
     }
 
