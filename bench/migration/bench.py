@@ -155,6 +155,11 @@ try:
     results["evacuate_10"] = {"parallel4_s": par, "sequential_s": seq}
     print(f"  --max-parallel 4 median {med(par):.2f} s; one at a time median {med(seq):.2f} s; speed-up {med(seq)/med(par):.2f}x")
 finally:
+    # The connection keeper the vfleet commands above started ends with the cluster.
+    try:
+        vf("connections", "stop")
+    except SystemExit:
+        pass
     sh([VFLEET, "dev-cluster", "down", "--dir", cluster], check=False)
     sh(f"rm -rf {work}", check=False)
     json.dump(results, open(a.out, "w"), indent=2)

@@ -113,6 +113,11 @@ finally:
     for p in started:
         p.terminate()
         p.wait()
+    # The connection keeper the vfleet commands above started ends with the cluster.
+    try:
+        vf("connections", "stop")
+    except SystemExit:
+        pass
     sh([VFLEET, "dev-cluster", "down", "--dir", cluster], check=False)
     sh(f"rm -rf {work}", check=False)
     json.dump(results, open(a.out, "w"), indent=2)
