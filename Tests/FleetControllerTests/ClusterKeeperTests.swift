@@ -67,6 +67,26 @@ extension ClusterTests {
                 var st = stat()
                 #expect(stat(socket, &st) == 0 && st.st_mode & 0o077 == 0)
 
+                // A host enrolled again at another address is asked there, not
+                // on the session the keeper kept to its old address.
+                do {
+                    let c = try cluster.controller()
+                    var k1 = Controller.GuestRequest(spec: GuestSpec(name: "k1", template: "busybox"))
+                    k1.host = "host1"
+                    k1.desiredState = .stopped
+                    _ = try c.addTemplate(name: "busybox", path: nil, busybox: true)
+                    _ = try c.createGuest(k1)
+                    c.connections.closeAll()
+                }
+                #expect(try cluster.cli(["host", "remove", "host2"], env: Self.persist).status == 0)
+                let readd = try cluster.cli(["host", "add", "host2", "--address", cluster.state.hosts[0].address], env: Self.persist)
+                #expect(readd.status == 0, "\(readd.err)")
+                let moved = try Self.inventory(cluster)
+                #expect(moved.hosts.first { $0.name == "host2" }?.unknownGuests == ["k1"], "\(moved.hosts)")
+                #expect(try cluster.cli(["host", "remove", "host2"], env: Self.persist).status == 0)
+                let back = try cluster.cli(["host", "add", "host2", "--address", cluster.state.hosts[1].address], env: Self.persist)
+                #expect(back.status == 0, "\(back.err)")
+
                 // A host gone dark (its sshd and every session of it, the
                 // keeper's too): shown unreachable, the other still reported.
                 let sshd = cluster.state.hosts[1].sshdPid

@@ -28,8 +28,10 @@ public final class AgentConnections: @unchecked Sendable {
     public func clientNoting(_ host: StoredHost) throws(FleetError) -> (client: AgentClient, connected: Bool) {
         lock.lock()
         if let c = clients[host.name] {
-            // A session that died (a cut connection) is replaced, not reused.
-            if c.isConnected {
+            // A session that died (a cut connection) is replaced, not reused;
+            // so is one to where the host no longer is (re-enrolled with
+            // another address, port, user or key: the keeper lives long).
+            if c.isConnected && c.endpoint == endpoint(of: host) {
                 lock.unlock()
                 return (c, false)
             }
