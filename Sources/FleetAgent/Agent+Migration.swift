@@ -74,15 +74,36 @@ extension Agent {
         do { return try TreeManifest.build(root: dir) } catch { throw .failed("cannot list guest \(name)'s layer: \(error)") }
     }
 
+    /// The layer's digest cache: next to the layer, so it travels with the
+    /// staging area when it is adopted, and goes with the guest.
+    func digestCacheFile(_ name: String, staging fromStaging: Bool) -> String {
+        (fromStaging ? staging(name) : paths.guest(name)) + "/digest-cache"
+    }
+
     public func layerDigest(_ name: String, staging fromStaging: Bool) throws(FleetError) -> TreeDigest {
         let dir = try layer(name, staging: fromStaging)
+        let file = digestCacheFile(name, staging: fromStaging)
+        var cache: DigestCache? = DigestCache.load(file)
         let digest: TreeDigest
-        do { digest = try TreeDigester.digest(root: dir) } catch { throw .failed("cannot digest guest \(name)'s layer: \(error)") }
+        do { digest = try TreeDigester.digest(root: dir, cache: &cache) } catch { throw .failed("cannot digest guest \(name)'s layer: \(error)") }
+        try? cache?.save(file)
         // Remember what the staging area was verified as: only this agent
         // writes it, and every import removes the note first, so adopt can
         // trust it instead of hashing the whole layer again during downtime.
         if fromStaging { try? AtomicFile.write(Data(digest.digest.utf8), to: verifiedNote(name)) }
         return digest
+    }
+
+    /// Hashes what the layer's digest cache lacks, while the guest may run
+    /// (a move's pre-copy): the digest after the stop then reads only what
+    /// changed. Best effort: files that change meanwhile are simply left out.
+    public func prehashLayer(_ name: String, staging fromStaging: Bool) throws(FleetError) -> LayerPrehash {
+        let dir = try layer(name, staging: fromStaging)
+        let file = digestCacheFile(name, staging: fromStaging)
+        var cache = DigestCache.load(file)
+        do { try TreeDigester.prehash(root: dir, cache: &cache) } catch { throw .failed("cannot hash guest \(name)'s layer: \(error)") }
+        try? cache.save(file)
+        return LayerPrehash(cachedFiles: cache.count)
     }
 
     func verifiedNote(_ name: String) -> String { staging(name) + "/verified-digest" }

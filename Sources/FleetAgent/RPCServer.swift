@@ -223,6 +223,9 @@ public final class RPCServer {
             guard let data = try? JSONEncoder().encode(entries) else { throw FleetError.failed("guest.manifest: cannot encode") }
             return try encode(LayerManifest(encoded: String(decoding: data, as: UTF8.self), entries: entries.count,
                                             totalBytes: entries.reduce(0) { $0 + ($1.kind == .file ? $1.size : 0) }))
+        case RPCMethod.guestPrehash:
+            let p = try GuestLayerParams.decode(r.params, method: r.method)
+            return try encode(agent.prehashLayer(p.name, staging: p.staging))
         case RPCMethod.guestDigest:
             let p = try GuestLayerParams.decode(r.params, method: r.method)
             let d = try agent.layerDigest(p.name, staging: p.staging)

@@ -86,3 +86,9 @@ public struct LayerDigest: Codable, Sendable, Equatable {
         self.totalBytes = totalBytes
     }
 }
+
+/// guest.prehash: how many files' digests the layer's cache now holds.
+public struct LayerPrehash: Codable, Sendable, Equatable {
+    public var cachedFiles: Int
+    public init(cachedFiles: Int) { self.cachedFiles = cachedFiles }
+}

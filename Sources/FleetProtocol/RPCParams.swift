@@ -168,12 +168,15 @@ public enum RPCMethod {
     public static let guestImport = "guest.import"
     public static let guestManifest = "guest.manifest"
     public static let guestDigest = "guest.digest"
+    /// Fills the layer's digest cache while the guest may still run, so
+    /// that the digest after the stop hashes only what changed.
+    public static let guestPrehash = "guest.prehash"
     public static let guestAdopt = "guest.adopt"
     public static let guestDiscardStaging = "guest.discard-staging"
 
     public static let all = [hello, check, templateList, templateBuild, templateImport, templateRemove, templateReceive,
                              guestCreate, guestStart, guestStop, guestRestart, guestDestroy, guestExec,
-                             guestList, guestStatus, guestExport, guestImport, guestManifest, guestDigest, guestAdopt,
+                             guestList, guestStatus, guestExport, guestImport, guestManifest, guestDigest, guestPrehash, guestAdopt,
                              guestDiscardStaging]
 
     /// Methods whose request or response carries a raw stream after the line.

@@ -37,7 +37,15 @@ public enum TreeDigester {
     /// The digest of the tree below `root` (a directory; if `root` itself is
     /// a symlink it is followed, nothing inside is).
     public static func digest(root: String) throws -> TreeDigest {
-        let scanned = try scan(root: root, operation: "cannot digest tree \(root)")
+        var none: DigestCache?
+        return try digest(root: root, cache: &none)
+    }
+
+    /// The digest, taking the content digests of unchanged files from
+    /// `cache` and recording the ones it computed (see ``DigestCache`` for
+    /// when an entry is trusted). The result equals `digest(root:)`.
+    public static func digest(root: String, cache: inout DigestCache?) throws -> TreeDigest {
+        let scanned = try scan(root: root, operation: "cannot digest tree \(root)", cache: &cache, tolerant: false)
         var hasher = SHA256Hasher()
         var totalBytes: UInt64 = 0
         for entry in scanned {
@@ -47,19 +55,38 @@ public enum TreeDigester {
         return TreeDigest(digest: hasher.finalizeHex(), fileCount: scanned.count, totalBytes: totalBytes)
     }
 
-    /// Every entry below `root`, sorted by path bytewise.
-    public static func entries(root: String) throws -> [TreeEntry] {
-        try scan(root: root, operation: "cannot list tree \(root)").map(\.treeEntry)
+    /// Fills `cache` for a tree that may still be changing (a running
+    /// guest's layer): a file that changes while it is read is left out
+    /// instead of failing. Hashes what the cache lacks, so that a digest
+    /// taken later, once the tree is still, hashes only what changed since.
+    public static func prehash(root: String, cache: inout DigestCache) throws {
+        var c: DigestCache? = cache
+        _ = try scan(root: root, operation: "cannot hash tree \(root)", cache: &c, tolerant: true)
+        cache = c ?? cache
     }
 
-    static func scan(root: String, operation: String) throws -> [ScannedEntry] {
+    /// Every entry below `root`, sorted by path bytewise.
+    public static func entries(root: String) throws -> [TreeEntry] {
+        var none: DigestCache?
+        return try scan(root: root, operation: "cannot list tree \(root)", cache: &none, tolerant: false).map(\.treeEntry)
+    }
+
+    static func scan(root: String, operation: String, cache: inout DigestCache?, tolerant: Bool) throws -> [ScannedEntry] {
         do {
             let rootDirectory = try Posix.openRoot(root)
             let contentHasher = FileContentHasher()
             var scanned: [ScannedEntry] = []
+            var seen = Set<[UInt8]>()
             try TreeWalker.walk(root: rootDirectory.raw) { walked in
-                scanned.append(try describe(walked, contentHasher: contentHasher))
+                do {
+                    scanned.append(try describe(walked, contentHasher: contentHasher, cache: &cache))
+                    if cache != nil { seen.insert(walked.path) }
+                } catch let problem as TreeProblem where tolerant {
+                    // Changing under us (a running guest): not cached, not fatal.
+                    _ = problem
+                }
             }
+            cache?.retain(seen)
             scanned.sort { $0.path.lexicographicallyPrecedes($1.path) }
             return scanned
         } catch let problem as TreeProblem {
@@ -67,7 +94,7 @@ public enum TreeDigester {
         }
     }
 
-    private static func describe(_ walked: WalkedEntry, contentHasher: FileContentHasher) throws -> ScannedEntry {
+    private static func describe(_ walked: WalkedEntry, contentHasher: FileContentHasher, cache: inout DigestCache?) throws -> ScannedEntry {
         let status = walked.status
         guard let kind = Posix.kind(ofMode: status.st_mode) else {
             throw TreeProblem(
@@ -82,9 +109,15 @@ public enum TreeDigester {
         )
         switch kind {
         case .file:
-            let (digest, size) = try hashFile(walked, contentHasher: contentHasher)
-            entry.contentDigest = digest
-            entry.size = size
+            if let known = cache?.digest(for: walked.path, status: status) {
+                entry.contentDigest = known
+                entry.size = UInt64(status.st_size)
+            } else {
+                let (digest, size, after) = try hashFile(walked, contentHasher: contentHasher)
+                entry.contentDigest = digest
+                entry.size = size
+                cache?.record(walked.path, before: status, after: after, digest: digest)
+            }
         case .symlink:
             entry.linkTarget = try Posix.readLink(at: walked.parentFD, name: walked.name, displayPath: walked.displayPath)
         case .charDevice, .blockDevice:
@@ -95,7 +128,8 @@ public enum TreeDigester {
         return entry
     }
 
-    private static func hashFile(_ walked: WalkedEntry, contentHasher: FileContentHasher) throws -> (String, UInt64) {
+    /// The content digest, the size, and the file's status after reading.
+    private static func hashFile(_ walked: WalkedEntry, contentHasher: FileContentHasher) throws -> (String, UInt64, stat) {
         let file = try Posix.openFileForReading(at: walked.parentFD, name: walked.name, displayPath: walked.displayPath)
         let opened = try Posix.status(of: file.raw, displayPath: walked.displayPath)
         let result = try contentHasher.digest(of: file.raw, displayPath: walked.displayPath)
@@ -110,6 +144,7 @@ public enum TreeDigester {
                 remedy: "stop whatever is modifying the tree and retry"
             )
         }
-        return result
+        let after = try Posix.status(of: file.raw, displayPath: walked.displayPath)
+        return (result.digest, result.bytes, after)
     }
 }

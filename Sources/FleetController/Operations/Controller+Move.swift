@@ -98,6 +98,13 @@ extension Controller {
                     _ = try connections.call(destination, RPCMethod.guestDiscardStaging, NameParams(name: guest.name), as: JSONValue.self)
                     result.precopyBytes = try copyLayer(guest.name, from: source, to: destination, since: nil, step: s, channels: channels, progress: progress)
                     channels.precopied = true
+                    // While the guest still runs, both sides hash their copy
+                    // into their digest caches: the verification after the
+                    // stop then reads only what changed. Best effort.
+                    _ = parallelMap([(source, false), (destination, true)], maxParallel: 2) { [self] pair -> Bool in
+                        (try? connections.call(pair.0, RPCMethod.guestPrehash, GuestLayerParams(name: guest.name, staging: pair.1),
+                                               as: LayerPrehash.self, timeout: settings.callTimeout + 600)) != nil
+                    }
                 case "stop-source":
                     stoppedAt = Date()
                     let st = try connections.call(source, RPCMethod.guestStatus, NameParams(name: guest.name), as: GuestStatus.self)

@@ -1,0 +1,80 @@
+import Foundation
+import Glibc
+import Testing
+import FleetTree
+
+@Suite struct DigestCacheTests {
+    /// A tree with a few files, hashed into a cache "a while later" (files
+    /// changed well before the hashing are trusted).
+    static func tree() throws -> String {
+        let root = try TestDirectory.make()
+        try TreeDigesterTests.makeSampleTree(at: root)
+        try TestDirectory.makeDirectory(root + "/data")
+        for i in 0..<20 { try TestDirectory.writeFile(root + "/data/f\(i)", String(repeating: "x\(i)", count: 1000)) }
+        try TestDirectory.writeFile(root + "/data/with space\nand newline", "odd name")
+        return root
+    }
+
+    static func cached(_ root: String, after seconds: Double = 5) throws -> DigestCache? {
+        var cache: DigestCache? = DigestCache(hashedAt: Date().timeIntervalSince1970 + seconds)
+        _ = try TreeDigester.digest(root: root, cache: &cache)
+        return cache
+    }
+
+    @Test func aDigestFromTheCacheEqualsAFullOneAndSurvivesSaveAndLoad() throws {
+        let root = try Self.tree()
+        defer { TestDirectory.remove(root) }
+        let full = try TreeDigester.digest(root: root)
+        let cache = try #require(try Self.cached(root))
+        #expect(cache.count == 26)  // every file name: 5 in the sample tree (a hard link counts twice), 21 in data/
+        let file = root + ".cache"
+        defer { unlink(file) }
+        try cache.save(file)
+        var loaded: DigestCache? = DigestCache.load(file)
+        #expect(loaded?.count == cache.count)
+        #expect(try TreeDigester.digest(root: root, cache: &loaded) == full)
+    }
+
+    @Test func aFileRewrittenWithTheSameSizeAndItsOldMtimeIsHashedAgain() throws {
+        let root = try Self.tree()
+        defer { TestDirectory.remove(root) }
+        var cache = try Self.cached(root)
+        let path = root + "/data/f3"
+        var before = stat()
+        stat(path, &before)
+        // Same length, other bytes, and the old mtime put back: only ctime tells.
+        usleep(20_000)
+        try TestDirectory.writeFile(path, String(repeating: "y3", count: 1000))
+        var times = [before.st_atim, before.st_mtim]
+        #expect(utimensat(AT_FDCWD, path, &times, 0) == 0)
+        let full = try TreeDigester.digest(root: root)
+        #expect(try TreeDigester.digest(root: root, cache: &cache) == full)
+    }
+
+    @Test func filesChangedJustBeforeTheHashingAreNotTrusted() throws {
+        let root = try Self.tree()
+        defer { TestDirectory.remove(root) }
+        // Hashed "now": every file was just written, inside the racy window.
+        var cache: DigestCache? = DigestCache(hashedAt: Date().timeIntervalSince1970)
+        _ = try TreeDigester.digest(root: root, cache: &cache)
+        #expect(cache?.count == 0)
+    }
+
+    @Test func prehashToleratesATreeThatChangesAndForgetsWhatIsGone() throws {
+        let root = try Self.tree()
+        defer { TestDirectory.remove(root) }
+        var cache = DigestCache(hashedAt: Date().timeIntervalSince1970 + 5)
+        try TreeDigester.prehash(root: root, cache: &cache)
+        let n = cache.count
+        unlink(root + "/data/f0")
+        try TreeDigester.prehash(root: root, cache: &cache)
+        #expect(cache.count == n - 1)
+    }
+
+    @Test func aDamagedCacheFileIsAnEmptyCache() throws {
+        let file = try TestDirectory.make() + "/cache"
+        defer { TestDirectory.remove((file as NSString).deletingLastPathComponent) }
+        try "1 2 3 garbage\nnot a line at all\n".write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(DigestCache.load(file).count == 0)
+    }
+}
