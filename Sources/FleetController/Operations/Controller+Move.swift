@@ -10,6 +10,9 @@ import Glibc
 /// placement and remove the source copy. Every step is journaled before it
 /// is taken; `ops resume` finishes or rolls back whatever step it died in.
 extension Controller {
+    /// Layers from this size on are hashed during the pre-copy.
+    static let prehashThreshold: UInt64 = 32 << 20
+
     static let moveSteps = ["template", "precopy", "stop-source", "delta", "verify", "adopt", "start-destination", "placement", "cleanup-source"]
 
     /// `vfleet guest move NAME [--to H] [--keep-source]`.
@@ -100,10 +103,15 @@ extension Controller {
                     channels.precopied = true
                     // While the guest still runs, both sides hash their copy
                     // into their digest caches: the verification after the
-                    // stop then reads only what changed. Best effort.
-                    _ = parallelMap([(source, false), (destination, true)], maxParallel: 2) { [self] pair -> Bool in
-                        (try? connections.call(pair.0, RPCMethod.guestPrehash, GuestLayerParams(name: guest.name, staging: pair.1),
-                                               as: LayerPrehash.self, timeout: settings.callTimeout + 600)) != nil
+                    // stop then reads only what changed. Best effort; only
+                    // for layers whose hashing would lengthen the downtime
+                    // (a few MB hash in milliseconds, and the extra calls
+                    // would only slow parallel evacuations down).
+                    if result.precopyBytes >= Self.prehashThreshold {
+                        _ = parallelMap([(source, false), (destination, true)], maxParallel: 2) { [self] pair -> Bool in
+                            (try? connections.call(pair.0, RPCMethod.guestPrehash, GuestLayerParams(name: guest.name, staging: pair.1),
+                                                   as: LayerPrehash.self, timeout: settings.callTimeout + 600)) != nil
+                        }
                     }
                 case "stop-source":
                     stoppedAt = Date()
