@@ -93,6 +93,13 @@ public struct GuestSpec: Codable, Sendable, Equatable {
             guard seen.insert(a).inserted else { throw .invalid("guest \(name): address \(a) is given twice") }
         }
         if network == .isolated {
+            // On the host's own stack these would undo the isolation: NET_ADMIN
+            // changes the host's interfaces, routes and firewall; NET_RAW sends
+            // packets the socket filters never see.
+            let normalized = Set(capAdd.map { $0.uppercased().hasPrefix("CAP_") ? String($0.uppercased().dropFirst(4)) : $0.uppercased() })
+            if let cap = ["NET_ADMIN", "NET_RAW"].first(where: normalized.contains) {
+                throw .invalid("guest \(name): --cap-add \(cap) on --net isolated would reach the host's own network stack (use --net private for a guest that manages its network)")
+            }
             if gateway != nil { throw .invalid("guest \(name): --gateway is for --net private only (an isolated guest uses the host's routes)") }
             if bridge != nil { throw .invalid("guest \(name): --bridge is for --net private only") }
         }

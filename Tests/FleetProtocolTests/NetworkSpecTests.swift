@@ -62,6 +62,14 @@ import Testing
         #expect(message(spec(.private, ["10.0.0.5/24"], gateway: "10.0.0.5"))?.contains("not reachable") == true)
         #expect(message(spec(.private, ["10.0.0.5/24"], bridge: "a-name-longer-than-15"))?.contains("not a Linux interface name") == true)
         #expect(message(spec(.host, nil, bridge: "br0"))?.contains("--bridge is for --net private only") == true)
+        for cap in ["NET_ADMIN", "net_raw", "CAP_NET_ADMIN"] {
+            var s = spec(.isolated, ["10.0.0.5"])
+            s.capAdd = [cap]
+            #expect(message(s)?.contains("would reach the host's own network stack") == true, "\(cap)")
+        }
+        var privateAdmin = spec(.private, ["10.0.0.5/24"])
+        privateAdmin.capAdd = ["NET_ADMIN"]
+        #expect(message(privateAdmin) == nil)
     }
 
     @Test func oldRecordsWithoutAddressesStillDecode() throws {
