@@ -116,6 +116,34 @@ extension ClusterTests {
             }
         }
 
+        @Test func aKeeperEndsByItselfAfterPersistWithoutACall() throws {
+            try withCluster(hosts: 1) { cluster in
+                do {
+                    let c = try cluster.controller()
+                    try cluster.enrolAll(c)
+                    c.connections.closeAll()
+                }
+                let short = ["VFLEET_SSH_PERSIST": "3"]
+                #expect(try cluster.cli(["inventory", "--format", "json"], env: short).status == 0)
+                var pid: pid_t?
+                for _ in 0..<50 where pid == nil {
+                    let r = try cluster.cli(["connections", "status", "--format", "json"], env: short)
+                    pid = (try? JSONDecoder().decode(KeeperStatus.self, from: Data(r.out.utf8)))?.pid
+                    if pid == nil { usleep(50_000) }
+                }
+                let keeper = try #require(pid, "no keeper after the first command")
+                defer { if !eventuallyGone(keeper, seconds: 0.1) { kill(keeper, SIGKILL) } }
+                // Asking for its status is not a use: asked every half second,
+                // it still ends about 3 s after it began.
+                let deadline = Date().addingTimeInterval(12)
+                while Date() < deadline && !eventuallyGone(keeper, seconds: 0.5) {
+                    _ = try cluster.cli(["connections", "status"], env: short)
+                }
+                #expect(eventuallyGone(keeper, seconds: 0.1))
+                #expect(try cluster.cli(["connections", "status"], env: short).out.contains("no connection keeper runs"))
+            }
+        }
+
         @Test func persistZeroMeansNoKeeper() throws {
             try withCluster(hosts: 1) { cluster in
                 do {

@@ -68,16 +68,23 @@ public final class ConnectionKeeper: @unchecked Sendable {
         }
     }
 
+    /// A connection came: the keeper stays while it is open. Only calls
+    /// count as use (a `status` does not keep the keeper alive, and shows
+    /// the real idle time).
     private func begin() {
         lock.lock()
         busy += 1
-        lastCall = Date()
         lock.unlock()
     }
 
     private func end() {
         lock.lock()
         busy -= 1
+        lock.unlock()
+    }
+
+    private func used() {
+        lock.lock()
         lastCall = Date()
         lock.unlock()
     }
@@ -95,7 +102,10 @@ public final class ConnectionKeeper: @unchecked Sendable {
             lock.lock()
             calls += 1
             lock.unlock()
-            _ = client.writeLine(call(request))
+            used()
+            let answer = call(request)
+            used()
+            _ = client.writeLine(answer)
         }
     }
 
