@@ -68,7 +68,7 @@ extension Agent {
                     throw .failed("cannot start guest \(name): \(error)")
                 }
                 added.device = device
-                added.addresses.append(cidr.description)
+                if !added.addresses.contains(cidr.description) { added.addresses.append(cidr.description) }
                 // Recorded before it is made: a crash between the two leaves
                 // a record of an address that is not there, which stop skips.
                 try AtomicFile.writeJSON(added, to: hostAddressesFile(name))
