@@ -176,6 +176,7 @@ struct GuestShowCommand: ParsableCommand {
             ("memory", "\(v.actual?.memoryBytes.map(ByteSize.format) ?? "-") of \(ByteSize.format(g.memoryBytes)) reserved"),
             ("cpu", "\(g.cpuMillis / 1000).\(g.cpuMillis % 1000 / 100) reserved, \(v.actual?.cpuSeconds.map { String(format: "%.2fs used", $0) } ?? "-")"),
             ("disk", ByteSize.format(g.diskBytes) + " reserved"), ("group", g.groupName ?? "-"),
+            ("network", g.spec.network.rawValue + ((g.spec.addresses ?? []).isEmpty ? "" : " " + (g.spec.addresses ?? []).joined(separator: ", "))),
             ("requires", g.requires.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")),
             ("context", v.actual.map { String($0.contextId) } ?? "-"), ("init pid", v.actual?.initPid.map(String.init) ?? "-"),
             ("origin", g.origin ?? "-"),

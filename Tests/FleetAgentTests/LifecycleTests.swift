@@ -32,7 +32,7 @@ extension AgentIntegration {
             }
         }
 
-        @Test func destroyReturnsAtOnceAndTheTreeIsRemovedInTheBackgroundWithLeftoversOfACrash() throws {
+        @Test func destroyRemovesTheGuestAtOnceAndItsTreeInTheBackgroundWithLeftoversOfACrash() throws {
             try withTestAgent { t in
                 try t.makeGuest("trash1", start: false)
                 // Many files, so that removing them in place would be measurable.

@@ -134,6 +134,18 @@ extension ClusterTests {
                 #expect { _ = try c.moveGuest("r1", to: "host3") } throws: { ($0 as? FleetError)?.message.contains("serves only host1, host2") ?? false }
                 // Chosen by the scheduler: host2, not host3.
                 #expect(try c.moveGuest("r1", to: nil).destination == "host2")
+                // A new guest of a pool lands where the pool serves, not where spread
+                // alone would put it (host3 is the emptiest).
+                var s2 = Controller.GuestRequest(spec: GuestSpec(name: "s2", template: "busybox"))
+                s2.pool = "solo"
+                s2.automaticNetwork = true
+                s2.desiredState = .stopped
+                #expect(try c.createGuest(s2).1.name == "host1")
+                var r3 = Controller.GuestRequest(spec: GuestSpec(name: "r3", template: "busybox"))
+                r3.pool = "rack"
+                r3.automaticNetwork = true
+                r3.desiredState = .stopped
+                #expect(try c.createGuest(r3).1.name != "host3")
             }
         }
 

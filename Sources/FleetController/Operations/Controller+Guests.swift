@@ -59,20 +59,15 @@ extension Controller {
         }
         try validate(r)
         var guest = storedGuest(r)
-        var scheduler = try scheduler()
-        if let pool, !pool.hosts.isEmpty {
-            // Only where the pool's addresses are routed.
-            if let h = r.host, !pool.serves(h) {
-                throw .conflict("cannot place guest \(r.spec.name) on \(h): address pool \(pool.name) serves only \(pool.hosts.joined(separator: ", "))")
-            }
-            scheduler = Scheduler(hosts: capacities(try store.hosts()).map { h in
-                var c = h
-                if !pool.serves(c.name) { c.cordoned = true }
-                return c
-            }, placed: try placedGuests(), policy: settings.placementPolicy)
+        if let pool, !pool.hosts.isEmpty, let h = r.host, !pool.serves(h) {
+            throw .conflict("cannot place guest \(r.spec.name) on \(h): address pool \(pool.name) serves only \(pool.hosts.joined(separator: ", "))")
         }
+        var scheduler = try scheduler()
         let templates = Dictionary(uniqueKeysWithValues: try store.templates().map { ($0.name, $0) })
-        let d = demand(guest, templates: templates)
+        var d = demand(guest, templates: templates)
+        // Its address is not chosen yet: the pool's label says where it may
+        // be routed, as it does for every placed guest (see demand).
+        if let pool, !pool.hosts.isEmpty { d.requires[Self.poolLabel(pool.name)] = "yes" }
         let result = r.host.map { scheduler.place(d, on: $0) } ?? scheduler.place(d)
         switch result {
         case .failure(let failure):

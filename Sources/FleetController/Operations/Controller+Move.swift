@@ -23,6 +23,8 @@ extension Controller {
         let target: String
         if let destination {
             guard destination != source.name else { throw .invalid("guest \(name) is on \(destination) already") }
+            // The scheduler below refuses this too (the pool's label); said
+            // here in the operator's terms.
             if let pool = try addressPools(of: name).first(where: { !$0.serves(destination) }) {
                 throw .conflict("cannot move guest \(name) to \(destination): its address comes from pool \(pool.name), which serves only \(pool.hosts.joined(separator: ", "))")
             }

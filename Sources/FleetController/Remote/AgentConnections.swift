@@ -78,8 +78,6 @@ public final class AgentConnections: @unchecked Sendable {
     }
     private var keeperStarter: (@Sendable () -> Void)?
 
-    public var usesKeeper: Bool { keeper != nil }
-
     /// Starts the keeper once, for the commands after this one; this one
     /// goes on with sessions of its own.
     func kickKeeper() {
