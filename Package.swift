@@ -35,7 +35,7 @@ let package = Package(
         ]),
         .target(name: "FleetCLI", dependencies: ["FleetProtocol"]),
         .executableTarget(name: "vfleet-agent", dependencies: [
-            "FleetAgent", "FleetCLI",
+            "FleetAgent", "FleetCLI", "FleetTree",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "vfleet", dependencies: [
@@ -45,10 +45,12 @@ let package = Package(
         .testTarget(name: "FleetProtocolTests", dependencies: ["FleetProtocol"]),
         .testTarget(name: "FleetTreeTests", dependencies: ["FleetTree"]),
         .testTarget(name: "FleetKernelTests", dependencies: ["FleetKernel"]),
-        .testTarget(name: "FleetAgentTests", dependencies: ["FleetAgent", "FleetKernel", "FleetTree"]),
+        // Fixtures shared by test targets (a Debian tree built once per run).
+        .target(name: "FleetTestSupport", dependencies: ["FleetTree"], path: "Tests/FleetTestSupport"),
+        .testTarget(name: "FleetAgentTests", dependencies: ["FleetAgent", "FleetKernel", "FleetTree", "FleetTestSupport"]),
         .testTarget(name: "FleetSSHTests", dependencies: ["FleetSSH"]),
         .testTarget(name: "FleetSchedulerTests", dependencies: ["FleetScheduler"]),
-        .testTarget(name: "FleetControllerTests", dependencies: ["FleetController"]),
+        .testTarget(name: "FleetControllerTests", dependencies: ["FleetController", "FleetTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -17,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <limits.h>
+#include <stdio.h>
 
 #ifndef CLONE_NEWCGROUP
 #define CLONE_NEWCGROUP 0x02000000
@@ -30,6 +32,40 @@
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
+#ifndef SYS_open_tree
+#define SYS_open_tree 428
+#endif
+#ifndef SYS_move_mount
+#define SYS_move_mount 429
+#endif
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#endif
+#ifndef MOVE_MOUNT_F_EMPTY_PATH
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#endif
+#ifndef MOUNT_ATTR_RDONLY
+#define MOUNT_ATTR_RDONLY 0x00000001
+#define MOUNT_ATTR_NOSUID 0x00000002
+#define MOUNT_ATTR_NODEV 0x00000004
+#define MOUNT_ATTR_NOEXEC 0x00000008
+#endif
+#ifndef MOUNT_ATTR_IDMAP
+#define MOUNT_ATTR_IDMAP 0x00100000
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+// struct mount_attr of linux/mount.h, which this libc may not have.
+struct vf_mount_attr {
+    uint64_t attr_set;
+    uint64_t attr_clr;
+    uint64_t propagation;
+    uint64_t userns_fd;
+};
 #ifndef PR_CAP_AMBIENT
 #define PR_CAP_AMBIENT 47
 #define PR_CAP_AMBIENT_CLEAR_ALL 4
@@ -132,9 +168,19 @@ static void vf_mount_in(const char *root, const char *rel, const char *src, cons
     }
 }
 
-static void vf_mknod_in(const char *root, const char *rel, unsigned maj, unsigned min, int err_fd) {
+static void vf_mknod_in(const char *root, const char *rel, unsigned maj, unsigned min, int userns, int err_fd) {
     char p[PATH_MAX];
     vf_join(p, sizeof p, root, rel);
+    if (userns) {
+        // No mknod in a user namespace: the host's node is bound instead
+        // (rel names the same node on the host, which this mount
+        // namespace still sees before pivot_root).
+        int fd = open(p, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0666);
+        if (fd < 0) vf_fail(err_fd, "create", p);
+        close(fd);
+        if (mount(rel, p, NULL, MS_BIND, NULL) != 0) vf_fail(err_fd, "bind the host's device node onto", p);
+        return;
+    }
     if (mknod(p, S_IFCHR | 0666, makedev(maj, min)) != 0) vf_fail(err_fd, "create device node", p);
     // mknod honours the umask; the nodes must be world-usable like on a host.
     if (chmod(p, 0666) != 0) vf_fail(err_fd, "chmod device node", p);
@@ -146,15 +192,15 @@ static void vf_symlink_in(const char *root, const char *target, const char *rel,
     if (symlink(target, p) != 0 && errno != EEXIST) vf_fail(err_fd, "create symlink", p);
 }
 
-static void vf_setup_dev(const char *root, const char *console, int err_fd) {
+static void vf_setup_dev(const char *root, const char *console, int userns, int err_fd) {
     vf_mkdir_in(root, "/dev", 0755, err_fd);
     vf_mount_in(root, "/dev", "tmpfs", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k", err_fd);
-    vf_mknod_in(root, "/dev/null", 1, 3, err_fd);
-    vf_mknod_in(root, "/dev/zero", 1, 5, err_fd);
-    vf_mknod_in(root, "/dev/full", 1, 7, err_fd);
-    vf_mknod_in(root, "/dev/random", 1, 8, err_fd);
-    vf_mknod_in(root, "/dev/urandom", 1, 9, err_fd);
-    vf_mknod_in(root, "/dev/tty", 5, 0, err_fd);
+    vf_mknod_in(root, "/dev/null", 1, 3, userns, err_fd);
+    vf_mknod_in(root, "/dev/zero", 1, 5, userns, err_fd);
+    vf_mknod_in(root, "/dev/full", 1, 7, userns, err_fd);
+    vf_mknod_in(root, "/dev/random", 1, 8, userns, err_fd);
+    vf_mknod_in(root, "/dev/urandom", 1, 9, userns, err_fd);
+    vf_mknod_in(root, "/dev/tty", 5, 0, userns, err_fd);
     vf_mkdir_in(root, "/dev/pts", 0755, err_fd);
     vf_mount_in(root, "/dev/pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC,
                 "newinstance,ptmxmode=0666,mode=0620", err_fd);
@@ -202,15 +248,100 @@ static void vf_proc_restrict(const char *root, const char *const *ro, const char
     }
 }
 
+// Reads the go byte, and with it the descriptor the parent may pass.
+// Returns the byte (1 = go), or -1 when the parent gave up.
+static int vf_recv_go(int go_r, int *passed) {
+    char go = 0;
+    char control[CMSG_SPACE(sizeof(int))];
+    struct iovec iov = { .iov_base = &go, .iov_len = 1 };
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    ssize_t n;
+    do { n = recvmsg(go_r, &msg, MSG_CMSG_CLOEXEC); } while (n < 0 && errno == EINTR);
+    if (n != 1) return -1;
+    *passed = -1;
+    struct cmsghdr *h = CMSG_FIRSTHDR(&msg);
+    if (h && h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_RIGHTS)
+        memcpy(passed, CMSG_DATA(h), sizeof(int));
+    return go;
+}
+
+// In a new user namespace the child still has the host's ids; once the
+// parent has written the maps it becomes the namespace's root. Raw system
+// calls: glibc's set*id would signal threads that only existed in the parent.
+static void vf_become_userns_root(int err_w) {
+    if (syscall(SYS_setresgid, 0, 0, 0) != 0) vf_fail(err_w, "become root (gid 0) of the guest's user namespace", NULL);
+    if (syscall(SYS_setgroups, 0, NULL) != 0) vf_fail(err_w, "drop the host's supplementary groups", NULL);
+    if (syscall(SYS_setresuid, 0, 0, 0) != 0) vf_fail(err_w, "become root (uid 0) of the guest's user namespace", NULL);
+}
+
+// The guest's /sys. A user namespace may mount a fresh sysfs only over a
+// network namespace it owns; with the host's network the host's /sys is
+// bound instead, read-only throughout (its files belong to ids the guest
+// cannot act for, so it could not write them anyway).
+static void vf_setup_sys(const vf_guest_config *c, const char *root, int err_w) {
+    vf_mkdir_in(root, "/sys", 0555, err_w);
+    if (!c->new_user_ns || c->new_net) {
+        vf_mount_in(root, "/sys", "sysfs", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err_w);
+    } else {
+        char p[PATH_MAX];
+        vf_join(p, sizeof p, root, "/sys");
+        if (mount("/sys", p, NULL, MS_BIND | MS_REC, NULL) != 0) vf_fail(err_w, "bind the host's /sys onto", p);
+        struct vf_mount_attr attr;
+        memset(&attr, 0, sizeof attr);
+        attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+        if (syscall(SYS_mount_setattr, AT_FDCWD, p, AT_RECURSIVE, &attr, sizeof attr) != 0)
+            vf_fail(err_w, "make read-only", p);
+    }
+    if (c->mount_cgroup2) {
+        // Inside its own cgroup namespace the guest's cgroup is the root.
+        // Without a user namespace it stays read-only: root of the host's
+        // user namespace could otherwise raise its own limits.
+        unsigned long ro = c->new_user_ns ? 0 : MS_RDONLY;
+        vf_mount_in(root, "/sys/fs/cgroup", "cgroup2", "cgroup2", ro | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err_w);
+    }
+}
+
+static void vf_setup_run(const char *root, int err_w) {
+    vf_mkdir_in(root, "/run", 0755, err_w);
+    vf_mount_in(root, "/run", "tmpfs", "tmpfs", MS_NOSUID | MS_NODEV, "mode=755,size=65536k", err_w);
+    vf_mkdir_in(root, "/run/lock", 01777, err_w);
+    char p[PATH_MAX];
+    vf_join(p, sizeof p, root, "/run/lock");
+    if (chmod(p, 01777) != 0) vf_fail(err_w, "chmod", p);
+}
+
+static void vf_mount_root(const vf_guest_config *c, int passed_fd, int err_w) {
+    const char *root = c->rootfs;
+    if (c->new_user_ns) {
+        // The template, idmapped by the parent, is stacked on the mount
+        // point and the overlay mounted from inside the user namespace.
+        if (passed_fd < 0) { errno = EBADF; vf_fail(err_w, "receive the idmapped template for", root); }
+        if (syscall(SYS_move_mount, passed_fd, "", AT_FDCWD, root, MOVE_MOUNT_F_EMPTY_PATH) != 0)
+            vf_fail(err_w, "attach the idmapped template on", root);
+        close(passed_fd);
+        if (mount("overlay", root, "overlay", MS_NODEV, c->overlay_userns_options) != 0)
+            vf_fail(err_w, "mount overlay on", root);
+    } else if (c->overlay_options) {
+        if (mount("overlay", root, "overlay", MS_NODEV, c->overlay_options) != 0)
+            vf_fail(err_w, "mount overlay on", root);
+    } else if (mount(root, root, NULL, MS_BIND | MS_REC, NULL) != 0) {
+        vf_fail(err_w, "bind guest root", root);
+    }
+}
+
 static void vf_guest_child(const vf_guest_config *c, int go_r, int err_w) __attribute__((noreturn));
 static void vf_guest_child(const vf_guest_config *c, int go_r, int err_w) {
     vf_reset_signals();
-    char go = 0;
-    ssize_t n;
-    do { n = read(go_r, &go, 1); } while (n < 0 && errno == EINTR);
-    if (n != 1) _exit(126); // the parent gave up on us
+    int passed_fd = -1;
+    if (vf_recv_go(go_r, &passed_fd) != 1) _exit(126); // the parent gave up on us
     close(go_r);
 
+    if (c->new_user_ns) vf_become_userns_root(err_w);
     if (setsid() < 0) vf_fail(err_w, "setsid", NULL);
     // The parent has moved us into the guest's cgroups: only now does a new
     // cgroup namespace get the right root.
@@ -219,20 +350,15 @@ static void vf_guest_child(const vf_guest_config *c, int go_r, int err_w) {
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) vf_fail(err_w, "make mounts private", NULL);
 
     const char *root = c->rootfs;
-    if (c->overlay_options) {
-        if (mount("overlay", root, "overlay", MS_NODEV, c->overlay_options) != 0)
-            vf_fail(err_w, "mount overlay on", root);
-    } else if (mount(root, root, NULL, MS_BIND | MS_REC, NULL) != 0) {
-        vf_fail(err_w, "bind guest root", root);
-    }
+    vf_mount_root(c, passed_fd, err_w);
 
     vf_mkdir_in(root, "/proc", 0555, err_w);
     vf_mount_in(root, "/proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err_w);
-    vf_mkdir_in(root, "/sys", 0555, err_w);
-    vf_mount_in(root, "/sys", "sysfs", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err_w);
-    vf_setup_dev(root, c->console_path, err_w);
+    vf_setup_sys(c, root, err_w);
+    vf_setup_dev(root, c->console_path, c->new_user_ns, err_w);
     vf_proc_restrict(root, c->proc_readonly, c->proc_masked, err_w);
     vf_mkdir_in(root, "/tmp", 01777, err_w);
+    if (c->run_tmpfs) vf_setup_run(root, err_w);
 
     if (c->hostname && sethostname(c->hostname, vf_strlen(c->hostname)) != 0)
         vf_fail(err_w, "set hostname", c->hostname);
@@ -258,14 +384,16 @@ static void vf_guest_child(const vf_guest_config *c, int go_r, int err_w) {
 }
 
 pid_t vf_guest_clone(const vf_guest_config *config, int *go_fd, int *err_fd) {
+    // The go channel is a socket: it can carry a descriptor with the byte.
     int go[2], er[2];
-    if (pipe2(go, O_CLOEXEC) != 0) return -1;
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, go) != 0) return -1;
     if (pipe2(er, O_CLOEXEC) != 0) {
         int e = errno; close(go[0]); close(go[1]); errno = e;
         return -1;
     }
     unsigned long flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
     if (config->new_net) flags |= CLONE_NEWNET;
+    if (config->new_user_ns) flags |= CLONE_NEWUSER;
 
     sigset_t all, old;
     sigfillset(&all);
@@ -309,11 +437,70 @@ static int vf_read_error(int err_fd, vf_child_error *error) {
 }
 
 int vf_child_release(int go_fd, int err_fd, vf_child_error *error) {
+    return vf_child_release_passing(go_fd, -1, err_fd, error);
+}
+
+int vf_child_release_passing(int go_fd, int pass_fd, int err_fd, vf_child_error *error) {
     char go = 1;
+    char control[CMSG_SPACE(sizeof(int))];
+    memset(control, 0, sizeof control);
+    struct iovec iov = { .iov_base = &go, .iov_len = 1 };
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    if (pass_fd >= 0) {
+        msg.msg_control = control;
+        msg.msg_controllen = sizeof control;
+        struct cmsghdr *h = CMSG_FIRSTHDR(&msg);
+        h->cmsg_level = SOL_SOCKET;
+        h->cmsg_type = SCM_RIGHTS;
+        h->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(h), &pass_fd, sizeof(int));
+    }
     ssize_t n;
-    do { n = write(go_fd, &go, 1); } while (n < 0 && errno == EINTR);
+    do { n = sendmsg(go_fd, &msg, MSG_NOSIGNAL); } while (n < 0 && errno == EINTR);
     close(go_fd);
     return vf_read_error(err_fd, error);
+}
+
+static int vf_write_file(const char *path, const char *text) {
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return -errno;
+    size_t len = strlen(text);
+    ssize_t n = write(fd, text, len);
+    int e = errno;
+    close(fd);
+    if (n != (ssize_t)len) return n < 0 ? -e : -EIO;
+    return 0;
+}
+
+int vf_write_id_maps(pid_t pid, unsigned host_base, unsigned count) {
+    char path[64], map[64];
+    snprintf(map, sizeof map, "0 %u %u\n", host_base, count);
+    snprintf(path, sizeof path, "/proc/%d/uid_map", (int)pid);
+    int r = vf_write_file(path, map);
+    if (r != 0) return r;
+    snprintf(path, sizeof path, "/proc/%d/gid_map", (int)pid);
+    return vf_write_file(path, map);
+}
+
+int vf_idmapped_tree(const char *path, pid_t pid) {
+    char ns_path[64];
+    snprintf(ns_path, sizeof ns_path, "/proc/%d/ns/user", (int)pid);
+    int ns = open(ns_path, O_RDONLY | O_CLOEXEC);
+    if (ns < 0) return -errno;
+    int tree = (int)syscall(SYS_open_tree, AT_FDCWD, path, OPEN_TREE_CLONE | O_CLOEXEC);
+    if (tree < 0) { int e = errno; close(ns); return -e; }
+    struct vf_mount_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.attr_set = MOUNT_ATTR_IDMAP;
+    attr.userns_fd = (uint64_t)ns;
+    int r = (int)syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof attr);
+    int e = errno;
+    close(ns);
+    if (r != 0) { close(tree); return -e; }
+    return tree;
 }
 
 void vf_child_abort(pid_t pid, int go_fd, int err_fd) {
@@ -388,6 +575,7 @@ pid_t vf_exec_spawn(const vf_exec_config *config, int *err_fd) {
         for (int i = 0; i < config->ns_count; i++) {
             if (setns(config->ns_fds[i], 0) != 0) vf_fail(er[1], "join a namespace of the guest", NULL);
         }
+        if (config->become_userns_root) vf_become_userns_root(er[1]);
         // setns(pid) only applies to children: the command is forked now.
         pid_t cmd = vf_raw_fork(0);
         if (cmd < 0) vf_fail(er[1], "fork inside the guest", NULL);

@@ -132,6 +132,7 @@ enum { L_ALLOW, L_DENY, L_REWRITE, L_MAPPED, L_BIND, L_SOURCE };
 typedef struct vf_addrs {
     const uint32_t *a;      // network byte order
     int n;
+    int bind_allow;         // what an allowed bind returns: 1, or 3 to waive CAP_NET_BIND_SERVICE
 } vf_addrs;
 
 // 127.0.0.0/8 as (mask, value) in network byte order.
@@ -153,15 +154,19 @@ static void jump_if_loopback(vf_prog *p, int reg, int scratch, int label) {
     jmp32_imm(p, BPF_JEQ, scratch, lo_net(), label);
 }
 
-static void allow_and_deny_tails(vf_prog *p, int with_deny) {
+static void allow_and_deny_tails_returning(vf_prog *p, int with_deny, int allow) {
     place(p, L_ALLOW);
-    mov64_imm(p, R0, 1);
+    mov64_imm(p, R0, allow);
     exit_insn(p);
     if (with_deny) {
         place(p, L_DENY);
         mov64_imm(p, R0, 0);
         exit_insn(p);
     }
+}
+
+static void allow_and_deny_tails(vf_prog *p, int with_deny) {
+    allow_and_deny_tails_returning(p, with_deny, 1);
 }
 
 // Calls bpf_bind(ctx, sa, len) with the socket address `sa` copied onto the
@@ -199,7 +204,7 @@ static void gen_bind4(vf_prog *p, vf_addrs A) {
     place(p, L_REWRITE);
     mov32_imm(p, R2, A.a[0]);
     stx_w(p, R6, CTX_IP4, R2);
-    allow_and_deny_tails(p, 1);
+    allow_and_deny_tails_returning(p, 1, A.bind_allow);
 }
 
 // cgroup/connect4: the guest's loopback is its primary address (as in
@@ -277,7 +282,7 @@ static void gen_bind6(vf_prog *p, vf_addrs A) {
     ja(p, L_DENY);
     place(p, L_REWRITE);
     rewrite_ip6_to_mapped_primary(p, A);
-    allow_and_deny_tails(p, 1);
+    allow_and_deny_tails_returning(p, 1, A.bind_allow);
 }
 
 // cgroup/connect6: ::1 (and ::ffff:127.x.y.z) become ::ffff:P; v4-mapped
@@ -392,8 +397,52 @@ static int detach_prog(int cgroup_fd, int prog_fd, enum bpf_attach_type type) {
     return sys_bpf(BPF_PROG_DETACH, &attr) == 0 ? 0 : -errno;
 }
 
+// Loads and attaches `count` programs from `list`; on failure detaches
+// what it attached. Every program fd stays open until all are attached, so
+// that a failure can detach exactly the programs this call attached.
+static int attach_hooks(int cgroup_fd, const char *path, const vf_hook *list, int count, vf_addrs A,
+                        char *what, size_t what_cap, char *log, size_t log_cap) {
+    int fds[VF_SOCKFILTER_PROGRAMS];
+    int attached = 0;
+    int result = 0;
+    for (int i = 0; i < VF_SOCKFILTER_PROGRAMS; i++) fds[i] = -1;
+
+    for (int i = 0; i < count; i++) {
+        vf_prog local;
+        prog_init(&local);
+        list[i].gen(&local, A);
+        if (finish(&local) != 0) {
+            result = fail(E2BIG, what, what_cap, "assemble cgroup/%s program", list[i].name);
+            break;
+        }
+        int fd = load(&list[i], &local, log, log_cap);
+        if (fd < 0) {
+            result = fail(-fd, what, what_cap, "load cgroup/%s program", list[i].name);
+            break;
+        }
+        fds[i] = fd;
+        union bpf_attr attr;
+        memset(&attr, 0, sizeof attr);
+        attr.target_fd = (uint32_t)cgroup_fd;
+        attr.attach_bpf_fd = (uint32_t)fd;
+        attr.attach_type = list[i].type;
+        attr.attach_flags = 0;               // no override, no multi: sealed for descendants
+        if (sys_bpf(BPF_PROG_ATTACH, &attr) != 0) {
+            result = fail(errno, what, what_cap, "attach cgroup/%s to %s", list[i].name, path ? path : "cgroup");
+            break;
+        }
+        attached = i + 1;
+    }
+    if (result != 0)
+        for (int i = 0; i < attached; i++) detach_prog(cgroup_fd, fds[i], list[i].type);
+    // The cgroup holds its own reference to each attached program.
+    for (int i = 0; i < count; i++)
+        if (fds[i] >= 0) close(fds[i]);
+    return result;
+}
+
 int vf_sockfilter_attach(int cgroup_fd, const char *path,
-                         const uint32_t *addrs, int count,
+                         const uint32_t *addrs, int count, int flags,
                          char *what, size_t what_cap,
                          char *log, size_t log_cap) {
     if (what && what_cap) what[0] = 0;
@@ -403,47 +452,28 @@ int vf_sockfilter_attach(int cgroup_fd, const char *path,
     for (int i = 0; i < count; i++)
         if (addrs[i] == 0)
             return fail(EINVAL, what, what_cap, "check the address list (0.0.0.0 is not an address)");
-    vf_addrs A = {addrs, count};
+    vf_addrs A = {addrs, count, (flags & VF_SOCKFILTER_BIND_SERVICE) ? 3 : 1};
+    return attach_hooks(cgroup_fd, path, hooks, VF_SOCKFILTER_PROGRAMS, A, what, what_cap, log, log_cap);
+}
 
-    // Every program fd stays open until all six are attached, so that a
-    // failure can detach exactly the programs this call attached.
-    int fds[VF_SOCKFILTER_PROGRAMS];
-    int attached = 0;
-    int result = 0;
-    for (int i = 0; i < VF_SOCKFILTER_PROGRAMS; i++) fds[i] = -1;
+// cgroup/bind4 and bind6 of an unfiltered guest: every bind allowed, and
+// ports below 1024 without CAP_NET_BIND_SERVICE in the host's namespace.
+static void gen_bind_service(vf_prog *p, vf_addrs A) {
+    (void)A;
+    mov64_imm(p, R0, 3);
+    exit_insn(p);
+}
 
-    for (int i = 0; i < VF_SOCKFILTER_PROGRAMS; i++) {
-        vf_prog local;
-        prog_init(&local);
-        hooks[i].gen(&local, A);
-        if (finish(&local) != 0) {
-            result = fail(E2BIG, what, what_cap, "assemble cgroup/%s program", hooks[i].name);
-            break;
-        }
-        int fd = load(&hooks[i], &local, log, log_cap);
-        if (fd < 0) {
-            result = fail(-fd, what, what_cap, "load cgroup/%s program", hooks[i].name);
-            break;
-        }
-        fds[i] = fd;
-        union bpf_attr attr;
-        memset(&attr, 0, sizeof attr);
-        attr.target_fd = (uint32_t)cgroup_fd;
-        attr.attach_bpf_fd = (uint32_t)fd;
-        attr.attach_type = hooks[i].type;
-        attr.attach_flags = 0;               // no override, no multi: sealed for descendants
-        if (sys_bpf(BPF_PROG_ATTACH, &attr) != 0) {
-            result = fail(errno, what, what_cap, "attach cgroup/%s to %s", hooks[i].name, path ? path : "cgroup");
-            break;
-        }
-        attached = i + 1;
-    }
-    if (result != 0)
-        for (int i = 0; i < attached; i++) detach_prog(cgroup_fd, fds[i], hooks[i].type);
-    // The cgroup holds its own reference to each attached program.
-    for (int i = 0; i < VF_SOCKFILTER_PROGRAMS; i++)
-        if (fds[i] >= 0) close(fds[i]);
-    return result;
+static const vf_hook bind_service_hooks[2] = {
+    {"bind4", "vf_bindsvc4", BPF_CGROUP_INET4_BIND, gen_bind_service},
+    {"bind6", "vf_bindsvc6", BPF_CGROUP_INET6_BIND, gen_bind_service},
+};
+
+int vf_bind_service_attach(int cgroup_fd, const char *path, char *what, size_t what_cap, char *log, size_t log_cap) {
+    if (what && what_cap) what[0] = 0;
+    if (log && log_cap) log[0] = 0;
+    vf_addrs none = {NULL, 0, 3};
+    return attach_hooks(cgroup_fd, path, bind_service_hooks, 2, none, what, what_cap, log, log_cap);
 }
 
 // Program ids attached directly to the cgroup for one attach type, or -errno.

@@ -13,9 +13,10 @@ extension Agent {
             throw .conflict("cannot run a command in guest \(name): it is not running (start it first)")
         }
         let term = ProcessInfo.processInfo.environment["TERM"]
+        let account = GuestAccount.root(ofGuestInit: pid)
         return GuestExec(initPid: pid, cgroup: cgroup(of: name), argv: argv,
-                         environment: GuestEnvironment.forExec(term: term, extra: env),
-                         workingDirectory: "/root", capabilities: try capabilities(for: record.spec))
+                         environment: GuestEnvironment.forExec(term: term, account: account, extra: env),
+                         workingDirectory: account.home, capabilities: try capabilities(for: record.spec))
     }
 
     /// Runs a command with the caller's stdin, stdout and stderr; returns its
@@ -54,14 +55,13 @@ extension Agent {
         return GuestExecResult(exitCode: Int(status), stdout: outcome.stdout, stderr: outcome.stderr, timedOut: outcome.timedOut)
     }
 
-    /// `enter`: a login shell inside the guest, like `vserver NAME enter`.
+    /// `enter`: root's login shell inside the guest (from its /etc/passwd),
+    /// like `vserver NAME enter`.
     public func enter(_ name: String) throws(FleetError) -> Int32 {
-        let record = try guests.load(name)
-        let upper = paths.guestUpper(name), lower = paths.templateRootfs(record.spec.template)
-        let fm = FileManager.default
-        let hasBash = fm.fileExists(atPath: upper + "/bin/bash") || fm.fileExists(atPath: lower + "/bin/bash")
-            || fm.fileExists(atPath: lower + "/usr/bin/bash")
-        let shell = hasBash ? "/bin/bash" : "/bin/sh"
-        return try execAttached(name, argv: [shell, "-l"], env: ["SHELL=\(shell)"])
+        guard let pid = initPid(of: name) else {
+            throw .conflict("cannot enter guest \(name): it is not running (start it first)")
+        }
+        let shell = GuestAccount.root(ofGuestInit: pid).shell
+        return try execAttached(name, argv: [shell, "-l"])
     }
 }

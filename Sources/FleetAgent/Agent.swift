@@ -1,5 +1,6 @@
 import FleetKernel
 import FleetProtocol
+import FleetTree
 import Foundation
 import Glibc
 
@@ -78,10 +79,13 @@ public final class Agent: Sendable {
         }
         let template = try templates.info(record.spec.template)
         let spec = record.spec
-        let argv = spec.initCommand ?? template.defaultInit
+        var argv = spec.initCommand ?? template.defaultInit
+        if initStyle(of: spec) == .systemd { argv += SystemdInContext.commandLine }
         let caps = try capabilities(for: spec)
+        let userNS = userNamespace(of: record)
+        try prepareOwnership(record, userNamespace: userNS)
         let net = try prepareNetwork(record)
-        let boot = GuestBootSpec(
+        var boot = GuestBootSpec(
             rootfs: paths.guestRootfs(name),
             overlay: OverlayLayers(lower: paths.templateRootfs(spec.template), upper: paths.guestUpper(name), work: paths.guestWork(name)),
             hostname: spec.hostname ?? name,
@@ -94,6 +98,8 @@ public final class Agent: Sendable {
             limits: spec.limits.cgroupLimits,
             socketFilter: net.filter,
             beforeRelease: net.beforeRelease)
+        boot.userNamespace = userNS
+        boot.initMounts = initStyle(of: spec) != .plain
         let booted: GuestLauncher.Booted
         do { booted = try GuestLauncher.boot(boot) } catch {
             releaseNetwork(name)
@@ -112,35 +118,48 @@ public final class Agent: Sendable {
         let lock = try lock()
         defer { withExtendedLifetime(lock) {} }
         let record = try guests.load(name)
-        try stopLocked(record, timeout: timeout)
-        return status(of: record)
+        let report = try stopLocked(record, timeout: timeout)
+        var result = status(of: record)
+        result.stop = report
+        return result
     }
 
-    func stopLocked(_ record: GuestRecord, timeout: Double) throws(FleetError) {
+    @discardableResult
+    func stopLocked(_ record: GuestRecord, timeout: Double) throws(FleetError) -> StopReport? {
         let name = record.spec.name
         let cg = cgroup(of: name)
         guard cg.exists else {
             releaseNetwork(name)
-            return
+            return nil
         }
-        if let pid = initPid(of: name) {
-            let signal = record.spec.stopSignal ?? (record.spec.initStyle ?? (try? templates.info(record.spec.template).initStyle) ?? .plain).stopSignal
-            kill(pid, signal)
+        let started = Monotonic.now
+        let pid = initPid(of: name)
+        let request = pid.map { shutdownRequest(for: record, initPid: $0) }
+        if let pid, let request {
+            request.send(to: pid, agent: self, record: record)
             let deadline = Monotonic.now + max(0, timeout)
             var resend = Monotonic.now + 1
             while Monotonic.now < deadline {
                 ChildProcesses.reapIfExited(pid)
-                if !cg.isPopulated { break }
+                let left = cg.processes()
+                if left.isEmpty { break }
+                if request.isHalted(initPid: pid, processes: left) {
+                    // sysvinit ran its shutdown and now waits for a power-off
+                    // it may not do here (no CAP_SYS_BOOT): that is the end.
+                    kill(pid, SIGKILL)
+                }
                 // PID 1 ignores a signal it has no handler for yet: an init
                 // stopped right after start may not have set it up. Ask again.
                 if Monotonic.now >= resend {
-                    kill(pid, signal)
+                    request.send(to: pid, agent: self, record: record)
                     resend = Monotonic.now + 1
                 }
                 usleep(10_000)
             }
             ChildProcesses.reapIfExited(pid)
         }
+        let left = cg.processes().count
+        let seconds = Monotonic.now - started
         do {
             try cg.killAll(timeoutSeconds: 10)
             try cg.remove()
@@ -149,6 +168,8 @@ public final class Agent: Sendable {
         }
         // Only once nothing of the guest runs: its addresses go last.
         releaseNetwork(name)
+        return StopReport(request: request?.description ?? "none (no init)", clean: request != nil && left == 0,
+                          seconds: seconds, killed: left)
     }
 
     public func restart(_ name: String, timeout: Double = 10) throws(FleetError) -> StartOutcome {
@@ -206,17 +227,21 @@ public final class Agent: Sendable {
             cpuSeconds: running ? usage.cpuNanos.map { Double($0) / 1e9 } : nil,
             uptimeSeconds: pid.flatMap(ProcessFacts.uptimeSeconds),
             limits: record.spec.limits, autostart: record.spec.autostart, network: record.spec.network,
-            addresses: record.spec.addresses, capabilities: caps)
+            addresses: record.spec.addresses, capabilities: caps,
+            hostIDs: userNamespace(of: record).map { "\($0.hostBase)-\($0.hostBase + $0.count - 1)" })
     }
 
     // MARK: capabilities
 
-    /// VServer's secure set, plus --cap-add, minus --cap-drop.
+    /// VServer's secure set (with a user namespace, also what systemd
+    /// needs inside it), plus --cap-add, minus --cap-drop.
     public func capabilities(for spec: GuestSpec) throws(FleetError) -> CapabilitySet {
         do {
             let add = try CapabilitySet(names: spec.capAdd)
             let drop = try CapabilitySet(names: spec.capDrop)
-            return Capabilities.vserverSecure.union(add).subtracting(drop)
+            var base = Capabilities.vserverSecure
+            if usesUserNamespace(spec) { base = base.union(try CapabilitySet(names: Self.userNamespaceExtras)) }
+            return base.union(add).subtracting(drop)
         } catch {
             throw .invalid("guest \(spec.name): unknown capability: \(error)")
         }
@@ -230,11 +255,15 @@ public final class Agent: Sendable {
         try templates.remove(name: name, guests: guests.all())
     }
 
-    public func buildTemplate(kind: String, name: String) throws(FleetError) -> TemplateInfo {
+    public func buildTemplate(kind: String, name: String, debian: DebianBuildOptions = DebianBuildOptions()) throws(FleetError) -> TemplateInfo {
         try Names.validate(name, kind: "template")
         switch kind {
         case "busybox": return try templates.buildBusybox(name: name)
-        default: throw .invalid("unknown template kind \"\(kind)\" (known: busybox)")
+        case "debian":
+            // No agent lock: debootstrap takes a minute, and the template
+            // appears only by the final rename.
+            return try templates.buildDebian(name: name, options: debian)
+        default: throw .invalid("unknown template kind \"\(kind)\" (known: busybox, debian)")
         }
     }
 

@@ -8,9 +8,9 @@ enum GuestEnvironment {
     }
 
     /// A login-like environment for exec and enter.
-    static func forExec(term: String?, extra: [String] = []) -> [String] {
-        var env = ["PATH=\(path)", "container=vfleet", "HOME=/root", "USER=root", "LOGNAME=root", "SHELL=/bin/sh",
-                   "TERM=\(term ?? "dumb")"]
+    static func forExec(term: String?, account: GuestAccount = .fallback, extra: [String] = []) -> [String] {
+        var env = ["PATH=\(path)", "container=vfleet", "HOME=\(account.home)", "USER=root", "LOGNAME=root",
+                   "SHELL=\(account.shell)", "MAIL=/var/mail/root", "TERM=\(term ?? "dumb")"]
         for entry in extra {
             let key = entry.split(separator: "=", maxSplits: 1).first.map(String.init) ?? entry
             env.removeAll { $0.hasPrefix(key + "=") }

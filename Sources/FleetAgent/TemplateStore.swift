@@ -39,6 +39,19 @@ public struct TemplateStore: Sendable {
         }
     }
 
+    /// Builds a Debian template with debootstrap. Its output is kept next to
+    /// the template (debootstrap.log) for when something in it goes wrong.
+    public func buildDebian(name: String, options: DebianBuildOptions) throws(FleetError) -> TemplateInfo {
+        let source = "debootstrap:\(options.suite)/\(options.variant)" + (options.include.isEmpty ? "" : "+" + options.include.joined(separator: ","))
+        return try install(name: name, source: source) { (rootfs: String) throws(FleetError) in
+            do throws(DebianRootfsError) {
+                try DebianRootfs.build(at: rootfs, options: options, logPath: rootfs + "/../debootstrap.log")
+            } catch {
+                throw FleetError(error.missingTool ? .unsupported : .failed, "cannot build template \(name): \(error.description)")
+            }
+        }
+    }
+
     /// Imports a directory or a tar archive (optionally compressed).
     public func importTree(name: String, from path: String, source: String? = nil) throws(FleetError) -> TemplateInfo {
         var isDir: ObjCBool = false

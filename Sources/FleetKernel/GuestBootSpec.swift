@@ -23,6 +23,12 @@ public struct GuestBootSpec: Sendable {
     /// Runs with the pid of the new init while it still waits, before it
     /// execs (e.g. a veth moved into its network namespace).
     public var beforeRelease: (@Sendable (pid_t) throws(KernelError) -> Void)?
+    /// A user namespace of its own (the template then reaches the guest
+    /// as an idmapped mount); nil: the host's.
+    public var userNamespace: UserNamespace?
+    /// What a distribution's init expects: a tmpfs on /run and its own
+    /// cgroup2 view on /sys/fs/cgroup (writable only with a user namespace).
+    public var initMounts: Bool = false
 
     public init(rootfs: String, overlay: OverlayLayers?, hostname: String, consoleLog: String, privateNetwork: Bool,
                 argv: [String], environment: [String], capabilities: CapabilitySet, cgroup: GuestCgroup, limits: CgroupLimits,

@@ -101,6 +101,17 @@ public struct GuestCgroup: Sendable {
         }
     }
 
+    /// Hands the guest's v2 cgroup to a user namespace's root, as systemd
+    /// expects of a container manager: it may make child cgroups and move
+    /// its processes between them. The limits' own files stay the host's.
+    public func delegate(toUID uid: UInt32, gid: UInt32) throws(KernelError) {
+        guard let unified = layout.unified else { return }
+        let dir = path(in: unified)
+        for file in ["", "/cgroup.procs", "/cgroup.threads", "/cgroup.subtree_control"] where SysFile.exists(dir + file) {
+            if chown(dir + file, uid, gid) != 0 { throw .current("delegate (chown) cgroup", dir + file) }
+        }
+    }
+
     /// Every process of the guest, including those in child cgroups (an init
     /// such as systemd makes its own).
     public func processes() -> [pid_t] {

@@ -45,9 +45,15 @@ public struct GuestExec: Sendable {
             for fd in nsFDs { close(fd) }
             for fd in cgFDs { close(fd) }
         }
-        for kind in Self.namespaceOrder {
+        // A guest with a user namespace of its own: that one first, since it
+        // owns the others, and the command then acts as its root.
+        let joinsUserNamespace = UserNamespace.isSeparate(pid: initPid)
+        for kind in (joinsUserNamespace ? ["user"] : []) + Self.namespaceOrder {
             let path = "/proc/\(initPid)/ns/\(kind)"
-            guard SysFile.exists(path) else { continue }
+            // Shared with the host (e.g. the network of a host-network
+            // guest): nothing to join, and once in the guest's user
+            // namespace we could not join the host's.
+            guard SysFile.exists(path), !UserNamespace.sameNamespace(path, "/proc/self/ns/\(kind)") else { continue }
             let fd = open(path, O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else { throw .current("open namespace", path, hint: "is the guest still running?") }
             nsFDs.append(fd)
@@ -77,6 +83,7 @@ public struct GuestExec: Sendable {
         config.stdout_fd = stdout
         config.stderr_fd = stderr
         config.new_session = newSession ? 1 : 0
+        config.become_userns_root = joinsUserNamespace ? 1 : 0
 
         let argvC = CStringArray(argv)
         let envC = CStringArray(environment)

@@ -14,12 +14,20 @@ public enum GuestLauncher {
         let warnings: [String]
         do throws(KernelError) {
             warnings = try spec.cgroup.apply(spec.limits)
-            if let filter = spec.socketFilter {
+            // A user namespace guest on the host's network holds
+            // NET_BIND_SERVICE in its own namespace only; the host's
+            // network asks the host's. The cgroup's bind hook vouches for it.
+            let netBindService = try Capabilities.number(of: "NET_BIND_SERVICE")
+            let bindService = spec.userNamespace != nil && !spec.privateNetwork && spec.capabilities.contains(netBindService)
+            if var filter = spec.socketFilter {
                 guard let unified = spec.cgroup.layout.unified else {
                     throw KernelError("confine the sockets of", spec.cgroup.relativePath, errno: ENOTSUP,
                                       hint: "isolated networking needs the cgroup v2 (unified) hierarchy mounted, as on hybrid and v2 hosts")
                 }
+                filter.waivesBindServiceCheck = bindService
                 try filter.attach(toCgroup: spec.cgroup.path(in: unified))
+            } else if bindService, let unified = spec.cgroup.layout.unified {
+                try SocketAddressFilter.attachBindService(toCgroup: spec.cgroup.path(in: unified))
             }
         } catch {
             try? spec.cgroup.remove()
@@ -37,6 +45,16 @@ public enum GuestLauncher {
         let readOnly = CStringArray(GuestBootSpec.procReadOnly)
         let masked = CStringArray(GuestBootSpec.procMasked)
         let hasCgroupNS = SysFile.exists("/proc/self/ns/cgroup")
+        // With a user namespace the overlay is mounted from inside it, on the
+        // idmapped template stacked on the mount point; user.* xattrs then
+        // hold its whiteouts and opaque marks (trusted.* needs host root).
+        let userOverlay: String? = spec.userNamespace == nil ? nil : spec.overlay.map {
+            "lowerdir=\(spec.rootfs),upperdir=\($0.upper),workdir=\($0.work),userxattr"
+        }
+        if spec.userNamespace != nil && spec.overlay == nil {
+            try? spec.cgroup.remove()
+            throw KernelError("boot", spec.rootfs, errno: EINVAL, hint: "a user namespace guest needs overlay layers")
+        }
 
         var goFD: Int32 = -1
         var errFD: Int32 = -1
@@ -48,14 +66,20 @@ public enum GuestLauncher {
                             envp.withPointer { envpP in
                                 readOnly.withPointer { roP in
                                     masked.withPointer { maskP in
-                                        var config = vf_guest_config(
-                                            rootfs: rootfs, overlay_options: overlay, hostname: hostname,
-                                            console_path: console, log_fd: logFD,
-                                            new_net: spec.privateNetwork ? 1 : 0, new_cgroup_ns: hasCgroupNS ? 1 : 0,
-                                            argv: argvP, envp: envpP, keep_caps: spec.capabilities.bits,
-                                            cap_last: Int32(Capabilities.lastCap),
-                                            proc_readonly: roP, proc_masked: maskP)
-                                        return vf_guest_clone(&config, &goFD, &errFD)
+                                        withOptionalCString(userOverlay) { userOverlayP in
+                                            var config = vf_guest_config(
+                                                rootfs: rootfs, overlay_options: overlay, hostname: hostname,
+                                                console_path: console, log_fd: logFD,
+                                                new_net: spec.privateNetwork ? 1 : 0, new_cgroup_ns: hasCgroupNS ? 1 : 0,
+                                                argv: argvP, envp: envpP, keep_caps: spec.capabilities.bits,
+                                                cap_last: Int32(Capabilities.lastCap),
+                                                proc_readonly: roP, proc_masked: maskP,
+                                                new_user_ns: spec.userNamespace == nil ? 0 : 1,
+                                                overlay_userns_options: userOverlayP,
+                                                run_tmpfs: spec.initMounts ? 1 : 0,
+                                                mount_cgroup2: spec.initMounts && hasCgroupNS && spec.cgroup.layout.unified != nil ? 1 : 0)
+                                            return vf_guest_clone(&config, &goFD, &errFD)
+                                        }
                                     }
                                 }
                             }
@@ -69,8 +93,15 @@ public enum GuestLauncher {
             try? spec.cgroup.remove()
             throw e
         }
+        var templateFD: Int32 = -1
+        defer { if templateFD >= 0 { close(templateFD) } }
         do {
             try spec.cgroup.add(pid: pid)
+            if let userNS = spec.userNamespace, let overlay = spec.overlay {
+                try userNS.writeMaps(pid: pid)
+                try spec.cgroup.delegate(toUID: userNS.hostBase, gid: userNS.hostBase)
+                templateFD = try userNS.idmappedTree(overlay.lower, for: pid)
+            }
             try spec.beforeRelease?(pid)
         } catch {
             vf_child_abort(pid, goFD, errFD)
@@ -78,7 +109,7 @@ public enum GuestLauncher {
             throw error
         }
         var failure = vf_child_error()
-        if vf_child_release(goFD, errFD, &failure) != 0 {
+        if vf_child_release_passing(goFD, templateFD, errFD, &failure) != 0 {
             _ = vf_wait_status(pid)
             try? spec.cgroup.killAll(timeoutSeconds: 2)
             try? spec.cgroup.remove()

@@ -23,6 +23,10 @@ public struct SocketAddressFilter: Sendable {
     /// The same addresses in network byte order, as the programs compare them.
     let networkOrder: [UInt32]
 
+    /// Lets binds to ports below 1024 through without CAP_NET_BIND_SERVICE
+    /// in the host's user namespace: for a guest that has it in its own.
+    public var waivesBindServiceCheck = false
+
     /// Most addresses per guest: each is an unrolled compare in the programs.
     public static let maximumAddresses = Int(VF_SOCKFILTER_MAX_ADDRS)
 
@@ -82,11 +86,33 @@ public struct SocketAddressFilter: Sendable {
             what.withUnsafeMutableBufferPointer { whatBuffer in
                 log.withUnsafeMutableBufferPointer { logBuffer in
                     vf_sockfilter_attach(fd, directory, words.baseAddress, Int32(words.count),
+                                         waivesBindServiceCheck ? VF_SOCKFILTER_BIND_SERVICE : 0,
                                          whatBuffer.baseAddress, whatBuffer.count,
                                          logBuffer.baseAddress, logBuffer.count)
                 }
             }
         }
+        try Self.check(result, what: what, log: log, directory: directory)
+    }
+
+    /// For a user namespace guest on the host's network without a filter:
+    /// every bind allowed, ports below 1024 included (the guest holds
+    /// CAP_NET_BIND_SERVICE in its own user namespace, which the host's
+    /// network does not consult).
+    public static func attachBindService(toCgroup directory: String) throws(KernelError) {
+        let fd = try openCgroup(directory)
+        defer { close(fd) }
+        var what = [CChar](repeating: 0, count: 512)
+        var log = [CChar](repeating: 0, count: 16 * 1024)
+        let result = what.withUnsafeMutableBufferPointer { whatBuffer in
+            log.withUnsafeMutableBufferPointer { logBuffer in
+                vf_bind_service_attach(fd, directory, whatBuffer.baseAddress, whatBuffer.count, logBuffer.baseAddress, logBuffer.count)
+            }
+        }
+        try check(result, what: what, log: log, directory: directory)
+    }
+
+    private static func check(_ result: Int32, what: [CChar], log: [CChar], directory: String) throws(KernelError) {
         guard result < 0 else { return }
         let step = Self.text(what)
         let err = -result

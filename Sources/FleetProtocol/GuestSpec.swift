@@ -23,11 +23,15 @@ public struct GuestSpec: Codable, Sendable, Equatable {
     /// Capabilities added to or dropped from VServer's secure default bound.
     public var capAdd: [String]
     public var capDrop: [String]
+    /// A user namespace of its own (guest root is an unprivileged host
+    /// user); nil: yes for systemd guests, no otherwise.
+    public var userNamespace: Bool?
 
     public init(name: String, template: String, limits: GuestLimits = GuestLimits(), hostname: String? = nil,
                 initCommand: [String]? = nil, initStyle: InitStyle? = nil, stopSignal: Int32? = nil,
                 autostart: Bool = false, network: NetworkMode = .host, addresses: [String]? = nil, gateway: String? = nil,
-                bridge: String? = nil, capAdd: [String] = [], capDrop: [String] = []) {
+                bridge: String? = nil, capAdd: [String] = [], capDrop: [String] = [], userNamespace: Bool? = nil) {
+        self.userNamespace = userNamespace
         self.name = name
         self.template = template
         self.limits = limits

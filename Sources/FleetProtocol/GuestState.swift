@@ -1,3 +1,5 @@
+import Foundation
+
 /// Whether a guest runs, read from the kernel (its cgroup has processes).
 public enum GuestState: String, Codable, Sendable {
     case running
@@ -23,10 +25,16 @@ public struct GuestStatus: Codable, Sendable, Equatable {
     /// The guest's addresses (isolated and private modes).
     public var addresses: [String]?
     public var capabilities: [String]
+    /// With a user namespace: the host ids guest ids 0-65535 map to, e.g. "6553600-6619135".
+    public var hostIDs: String?
+    /// In the answer to stop only: how it went.
+    public var stop: StopReport?
 
     public init(name: String, template: String, state: GuestState, contextId: Int, initPid: Int? = nil, processes: Int = 0,
                 memoryBytes: UInt64? = nil, cpuSeconds: Double? = nil, uptimeSeconds: Double? = nil,
-                limits: GuestLimits, autostart: Bool, network: NetworkMode, addresses: [String]? = nil, capabilities: [String]) {
+                limits: GuestLimits, autostart: Bool, network: NetworkMode, addresses: [String]? = nil, capabilities: [String],
+                hostIDs: String? = nil) {
+        self.hostIDs = hostIDs
         self.name = name
         self.template = template
         self.state = state
@@ -41,5 +49,28 @@ public struct GuestStatus: Codable, Sendable, Equatable {
         self.network = network
         self.addresses = addresses
         self.capabilities = capabilities
+    }
+}
+
+/// How a stop went: the init's own shutdown, or a kill after the timeout.
+public struct StopReport: Codable, Sendable, Equatable {
+    /// What init was asked, e.g. "SIGRTMIN+3" or "telinit 0".
+    public var request: String
+    /// true: init shut the guest down by itself within the timeout.
+    public var clean: Bool
+    public var seconds: Double
+    /// Processes killed once the timeout had passed (0 when clean).
+    public var killed: Int
+
+    public init(request: String, clean: Bool, seconds: Double, killed: Int) {
+        self.request = request
+        self.clean = clean
+        self.seconds = seconds
+        self.killed = killed
+    }
+
+    public var summary: String {
+        clean ? String(format: "%@: shut down in %.2f s", request, seconds)
+              : String(format: "%@: not down after %.1f s, %d process(es) killed", request, seconds, killed)
     }
 }

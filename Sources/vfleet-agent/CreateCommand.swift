@@ -38,6 +38,10 @@ struct CreateCommand: ParsableCommand {
     var bridge: String?
     @Option(name: .customLong("cap-add"), help: "Add a capability to the bound (repeatable), e.g. NET_ADMIN.") var capAdd: [String] = []
     @Option(name: .customLong("cap-drop"), help: "Drop a capability from the bound (repeatable).") var capDrop: [String] = []
+    @Flag(inversion: .prefixedNo, help: ArgumentHelp(
+        "A user namespace of its own: guest root is an unprivileged host user (ids CTX*65536 and up), and the template reaches it idmapped. Default: on for systemd guests, off otherwise.",
+        visibility: .default))
+    var userns: Bool?
     @Flag(help: "Start with the host (vfleet-agent boot).") var autostart = false
     @Option(help: "Output format: table or json.") var format: OutputFormat = .table
 
@@ -68,7 +72,8 @@ struct CreateCommand: ParsableCommand {
         let spec = GuestSpec(name: name, template: template, limits: limits, hostname: hostname, initCommand: initArgv,
                              initStyle: initStyle, stopSignal: signal, autostart: autostart,
                              network: net ?? (addresses.isEmpty ? .none : .isolated),
-                             addresses: addresses.isEmpty ? nil : addresses, gateway: gateway, bridge: bridge, capAdd: capAdd, capDrop: capDrop)
+                             addresses: addresses.isEmpty ? nil : addresses, gateway: gateway, bridge: bridge, capAdd: capAdd, capDrop: capDrop,
+                             userNamespace: userns)
         try spec.validate()
         return spec
     }

@@ -8,7 +8,7 @@ struct StopCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stop",
         abstract: "Stop a guest: its init's stop signal, then after --timeout every process left is killed.",
-        discussion: "Signals by init style: plain SIGTERM, sysv SIGPWR, systemd SIGRTMIN+3 (or the guest's --stop-signal). Stopping a stopped guest does nothing.")
+        discussion: "By init style: plain SIGTERM, sysv `telinit 0` run inside the guest (SIGPWR when it has no telinit), systemd SIGRTMIN+3; or the guest's --stop-signal. Says whether init shut down by itself or what was killed. Stopping a stopped guest does nothing.")
 
     @OptionGroup var options: AgentOptions
     @Argument(help: "Guest name.") var name: String
@@ -20,7 +20,7 @@ struct StopCommand: ParsableCommand {
         let agent = try options.agent()
         let status = try fleet { () throws(FleetError) in try agent.stop(name, timeout: seconds) }
         if format == .json { return printJSON(GuestOperationResult(guest: status)) }
-        print("stopped guest \(name)")
+        print("stopped guest \(name)" + (status.stop.map { " (\($0.summary))" } ?? ""))
     }
 }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import FleetCLI
 import FleetAgent
 import FleetProtocol
+import FleetTree
 import Foundation
 
 struct TemplateCommand: ParsableCommand {
@@ -14,17 +15,40 @@ struct TemplateCommand: ParsableCommand {
 struct TemplateBuildCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "build",
-        abstract: "Build a template.",
-        discussion: "Kinds: busybox (a ~2 MB root around Debian's busybox-static; needs `apt-get install busybox-static`).")
+        abstract: "Build a template: busybox, or Debian with debootstrap.",
+        discussion: """
+        busybox: a ~2 MB root around Debian's busybox-static (apt-get install busybox-static).
+        debian: `debootstrap --variant=VARIANT --include=PKGS SUITE` from the Debian archive this machine's apt \
+        uses (or --mirror); about 40 s and 200-250 MB for minbase. minbase has no init: add \
+        --include systemd-sysv (systemd) or sysvinit-core (sysvinit). The tree is Debian's own, minus the device \
+        nodes debootstrap made (vfleet gives each guest its /dev) and the build host's /etc/hostname. \
+        debootstrap's output is kept in the template's directory as debootstrap.log.
+        """)
 
     @OptionGroup var options: AgentOptions
-    @Argument(help: "What to build from: busybox.") var kind: String
+    @Argument(help: "What to build from: busybox or debian.") var kind: String
     @Argument(help: "Template name ([a-z0-9][a-z0-9-]{0,62}).") var name: String
+    @Option(help: "debian: the suite.") var suite: String = "bookworm"
+    @Option(help: "debian: debootstrap's variant (minbase, buildd, or - for its default).") var variant: String = "minbase"
+    @Option(help: ArgumentHelp("debian: extra packages, comma-separated (repeatable), e.g. systemd-sysv,openssh-server.", valueName: "PKGS"))
+    var include: [String] = []
+    @Option(help: "debian: the archive to fetch from (default: the Debian archive in this machine's apt sources).") var mirror: String?
     @Option(help: "Output format: table or json.") var format: OutputFormat = .table
+
+    func validate() throws {
+        if kind != "debian" && (suite != "bookworm" || variant != "minbase" || !include.isEmpty || mirror != nil) {
+            throw ValidationError("--suite, --variant, --include and --mirror are for `template build debian`")
+        }
+    }
 
     func run() throws {
         let agent = try options.agent()
-        let info = try fleet { () throws(FleetError) in try agent.buildTemplate(kind: kind, name: name) }
+        let debian = DebianBuildOptions(suite: suite, variant: variant,
+                                        include: include.flatMap { $0.split(separator: ",").map(String.init) }, mirror: mirror)
+        if kind == "debian" && format != .json {
+            FileHandle.standardError.write(Data("debootstrap \(suite) (\(variant)) for template \(name); this takes a minute or so...\n".utf8))
+        }
+        let info = try fleet { () throws(FleetError) in try agent.buildTemplate(kind: kind, name: name, debian: debian) }
         printTemplate(info, format: format)
     }
 }

@@ -29,7 +29,11 @@ struct GuestCreateCommand: ParsableCommand {
     @Option(help: "Anti-affinity group: two guests of one group never share a host.") var group: String?
     @Option(name: .customLong("require"), help: "Host label KEY=VALUE the host must have (repeatable).") var requires: [String] = []
     @Option(help: "Hostname inside.") var hostname: String?
-    @Option(name: .customLong("init"), help: "Init command line.") var initCommand: String?
+    @Option(name: .customLong("init"), help: "Init command line (default: the template's /sbin/init).") var initCommand: String?
+    @Option(name: .customLong("init-style"), help: "plain, sysv or systemd: how init is told to stop (default: detected from the template).")
+    var initStyle: InitStyle?
+    @Flag(inversion: .prefixedNo, help: "A user namespace of its own (guest root is an unprivileged host user). Default: on for systemd guests.")
+    var userns: Bool?
     @Option(help: ArgumentHelp(
         "Network: isolated (the host's stack, confined to the guest's addresses), private (its own namespace on a veth into --bridge), none (loopback only) or host (unrestricted). Default: isolated with an address from a pool serving the chosen host when there is one (or with --ip/--pool), else none.",
         valueName: "MODE"))
@@ -55,6 +59,8 @@ struct GuestCreateCommand: ParsableCommand {
         var spec = GuestSpec(name: name, template: template, limits: limits, hostname: hostname,
                              network: net ?? (addresses.isEmpty ? .none : .isolated),
                              addresses: addresses.isEmpty ? nil : addresses, gateway: gateway, bridge: bridge)
+        spec.initStyle = initStyle
+        spec.userNamespace = userns
         if let initCommand { spec.initCommand = try fleet { () throws(FleetError) in try ShellWords.split(initCommand) } }
         var r = Controller.GuestRequest(spec: spec)
         if let disk {
@@ -208,3 +214,4 @@ struct GuestListCommand: ParsableCommand {
 }
 
 extension NetworkMode: ExpressibleByArgument {}
+extension InitStyle: ExpressibleByArgument {}

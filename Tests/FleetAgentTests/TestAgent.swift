@@ -14,10 +14,12 @@ struct TestAgent {
 
     static let template = "bb"
 
-    func makeGuest(_ name: String, limits: GuestLimits = GuestLimits(), capAdd: [String] = [], capDrop: [String] = [],
-                   network: NetworkMode = .host, initCommand: [String]? = nil, start: Bool = true) throws {
-        _ = try agent.create(GuestSpec(name: name, template: Self.template, limits: limits, initCommand: initCommand,
-                                       network: network, capAdd: capAdd, capDrop: capDrop))
+    func makeGuest(_ name: String, template: String = TestAgent.template, limits: GuestLimits = GuestLimits(),
+                   capAdd: [String] = [], capDrop: [String] = [], network: NetworkMode = .host, initCommand: [String]? = nil,
+                   initStyle: InitStyle? = nil, userns: Bool? = nil, start: Bool = true) throws {
+        _ = try agent.create(GuestSpec(name: name, template: template, limits: limits, initCommand: initCommand,
+                                       initStyle: initStyle, network: network, capAdd: capAdd, capDrop: capDrop,
+                                       userNamespace: userns))
         if start { _ = try agent.start(name) }
     }
 

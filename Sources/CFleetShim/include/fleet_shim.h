@@ -45,6 +45,14 @@ typedef struct vf_guest_config {
     int cap_last;                  // highest capability number of this kernel
     const char *const *proc_readonly; // paths under the guest's /proc made read-only (NULL-terminated)
     const char *const *proc_masked;   // paths under the guest's /proc hidden by /dev/null (NULL-terminated)
+    // A user namespace of its own. The parent writes the id maps and sends
+    // the template as an idmapped mount with the go byte; the child stacks
+    // it on rootfs and mounts the overlay from inside the namespace with
+    // overlay_userns_options ("lowerdir=ROOTFS,upperdir=…,workdir=…,userxattr").
+    int new_user_ns;
+    const char *overlay_userns_options;
+    int run_tmpfs;                 // 1: tmpfs on /run with /run/lock (what an init expects)
+    int mount_cgroup2;             // 1: the guest's own cgroup2 view on /sys/fs/cgroup
 } vf_guest_config;
 
 /// Clones the future init into new pid, mount, uts, ipc (and optionally
@@ -56,6 +64,17 @@ pid_t vf_guest_clone(const vf_guest_config *config, int *go_fd, int *err_fd);
 /// Lets the cloned child continue and waits until it has exec'd init (0) or
 /// failed (-1, *error filled). Closes both descriptors.
 int vf_child_release(int go_fd, int err_fd, vf_child_error *error);
+
+/// vf_child_release that also hands the child a descriptor (a user
+/// namespace guest's idmapped template); pass_fd is not closed.
+int vf_child_release_passing(int go_fd, int pass_fd, int err_fd, vf_child_error *error);
+
+/// Writes "0 host_base count" to the uid and gid maps of pid's user namespace. 0 or -errno.
+int vf_write_id_maps(pid_t pid, unsigned host_base, unsigned count);
+
+/// A detached copy of the tree at path, idmapped through the user namespace
+/// of pid (open_tree + mount_setattr). Returns the mount fd or -errno.
+int vf_idmapped_tree(const char *path, pid_t pid);
 
 /// Ends a cloned child that has not been released: SIGKILL, reap, close.
 void vf_child_abort(pid_t pid, int go_fd, int err_fd);
@@ -74,6 +93,7 @@ typedef struct vf_exec_config {
     int cap_last;
     int stdin_fd, stdout_fd, stderr_fd; // -1: inherit
     int new_session;               // 1: setsid() (no controlling terminal)
+    int become_userns_root;        // 1: the first fd is a user namespace; act as its root (uid/gid 0)
 } vf_exec_config;
 
 /// Forks a helper that joins the guest's namespaces and forks the command

@@ -34,10 +34,20 @@ extern "C" {
 /// `path` is used only in error texts. When loading fails the verifier's
 /// log goes to `log` (capacity `log_cap`, may be NULL/0). On failure every
 /// program this call attached is detached again.
+/// With VF_SOCKFILTER_BIND_SERVICE in `flags`, an allowed bind to a port
+/// below 1024 needs no CAP_NET_BIND_SERVICE in the host's user namespace:
+/// the guest has it in its own (a user namespace guest).
 int vf_sockfilter_attach(int cgroup_fd, const char *path,
-                         const uint32_t *addrs, int count,
+                         const uint32_t *addrs, int count, int flags,
                          char *what, size_t what_cap,
                          char *log, size_t log_cap);
+
+#define VF_SOCKFILTER_BIND_SERVICE 1
+
+/// For a user namespace guest on the host's network without a filter:
+/// cgroup/bind4 and bind6 programs that allow every bind and waive the
+/// CAP_NET_BIND_SERVICE check of the host's namespace for ports below 1024.
+int vf_bind_service_attach(int cgroup_fd, const char *path, char *what, size_t what_cap, char *log, size_t log_cap);
 
 /// Detaches every program attached directly to `cgroup_fd` on the six
 /// attach types above (whoever attached it). Returns how many it detached.

@@ -8,11 +8,12 @@ extension Controller {
     /// Where template archives live at the controller.
     var templateDirectory: String { store.dataDirectory + "/templates" }
 
-    /// `vfleet template add NAME PATH` (a directory or a tar archive), or
-    /// `--busybox` for a template built from Debian's busybox-static.
+    /// `vfleet template add NAME PATH` (a directory or a tar archive),
+    /// `--busybox` for a template built from Debian's busybox-static, or
+    /// `--debian` for one made by debootstrap.
     /// The tree is validated and digested; the archive kept is made from the
     /// validated tree, so what hosts receive is what was checked.
-    public func addTemplate(name: String, path: String?, busybox: Bool = false) throws(FleetError) -> StoredTemplate {
+    public func addTemplate(name: String, path: String?, busybox: Bool = false, debian: DebianBuildOptions? = nil) throws(FleetError) -> StoredTemplate {
         try Names.validate(name, kind: "template")
         if (try? store.template(name)) != nil { throw .conflict("template \(name) exists already") }
         let fm = FileManager.default
@@ -23,7 +24,11 @@ extension Controller {
         }
         var tree = work + "/rootfs"
         do {
-            if busybox {
+            if let debian {
+                do throws(DebianRootfsError) { try DebianRootfs.build(at: tree, options: debian, logPath: work + "/debootstrap.log") } catch {
+                    throw FleetError(error.missingTool ? .unsupported : .failed, "cannot add template \(name): \(error.description)")
+                }
+            } else if busybox {
                 do throws(BusyboxRootfsError) { try BusyboxRootfs.build(at: tree) } catch {
                     throw FleetError(error.missingBusybox ? .unsupported : .failed, error.description)
                 }

@@ -25,7 +25,7 @@ public struct FleetFile: Sendable, Equatable {
 
     static let guestKeys: Set<String> = ["name", "template", "memory", "cpus", "cpu-weight", "pids", "io-weight", "disk", "host",
                                          "group", "require", "state", "hostname", "init", "autostart", "net", "ip", "pool",
-                                         "gateway", "bridge", "cap-add", "cap-drop"]
+                                         "gateway", "bridge", "cap-add", "cap-drop", "init-style", "userns"]
 
     /// Parses YAML text; every error names the line and column.
     public static func parse(_ text: String, file: String = "fleet.yaml") throws(FleetError) -> FleetFile {
@@ -96,6 +96,14 @@ public struct FleetFile: Sendable, Equatable {
         var spec = GuestSpec(name: name, template: template, limits: limits)
         spec.hostname = try text("hostname")
         if let i = try text("init") { spec.initCommand = try ShellWords.split(i) }
+        if let style = try text("init-style") {
+            guard let s = InitStyle(rawValue: style) else { throw fail("init-style", "use plain, sysv or systemd") }
+            spec.initStyle = s
+        }
+        if let u = try text("userns") {
+            guard let b = Bool(u) else { throw fail("userns", "use true or false") }
+            spec.userNamespace = b
+        }
         if let a = try text("autostart") {
             guard let b = Bool(a) else { throw fail("autostart", "use true or false") }
             spec.autostart = b

@@ -1,0 +1,75 @@
+import FleetKernel
+import FleetProtocol
+import FleetTree
+import Foundation
+import Glibc
+
+extension Agent {
+    /// The guest's init style: its own, else its template's.
+    func initStyle(of spec: GuestSpec) -> InitStyle {
+        spec.initStyle ?? (try? templates.info(spec.template).initStyle) ?? .plain
+    }
+
+    /// systemd needs CAP_SYS_ADMIN, which in the host's user namespace
+    /// would undo the isolation: systemd guests get a user namespace unless
+    /// told otherwise.
+    func usesUserNamespace(_ spec: GuestSpec) -> Bool {
+        spec.userNamespace ?? (initStyle(of: spec) == .systemd)
+    }
+
+    /// Host ids contextId*65536 ... +65535: unique on this host for the
+    /// guest's life, and above any ordinary user (context ids start at 100).
+    func userNamespace(of record: GuestRecord) -> UserNamespace? {
+        guard usesUserNamespace(record.spec) else { return nil }
+        return UserNamespace(hostBase: UInt32(record.contextId) * UserNamespace.idsPerGuest)
+    }
+
+    /// Makes the guest's own layer belong to the ids its root will have.
+    /// The upper layer's root directory tells which range it was written
+    /// in (0 without a user namespace); a guest moved from another host,
+    /// or switched to or from --userns, is shifted once, here.
+    func prepareOwnership(_ record: GuestRecord, userNamespace userNS: UserNamespace?) throws(FleetError) {
+        let name = record.spec.name
+        let newBase = userNS?.hostBase ?? 0
+        let upper = paths.guestUpper(name), work = paths.guestWork(name)
+        var st = stat()
+        guard lstat(upper, &st) == 0 else { throw .failed("cannot start guest \(name): its layer \(upper) is missing (\(String(cString: strerror(errno))))") }
+        let oldBase = st.st_uid
+        if oldBase != newBase {
+            do {
+                for dir in [upper, work] {
+                    _ = try TreeOwnershipShifter.shift(root: dir, from: oldBase, to: newBase, count: UserNamespace.idsPerGuest)
+                }
+            } catch {
+                throw .failed("cannot start guest \(name): \(error)")
+            }
+        }
+        // The guest's root reaches its layers by path from inside its user
+        // namespace: the directories above them must let it pass, and only it.
+        let guestDir = paths.guest(name)
+        if let userNS {
+            for dir in [paths.root, paths.guests] { addSearchForOthers(dir) }
+            guard chown(guestDir, 0, userNS.hostBase) == 0, chmod(guestDir, 0o710) == 0 else {
+                throw .failed("cannot start guest \(name): cannot open \(guestDir) to its user namespace: \(String(cString: strerror(errno)))")
+            }
+        } else {
+            _ = chown(guestDir, 0, 0)
+            _ = chmod(guestDir, 0o700)
+        }
+    }
+
+    private func addSearchForOthers(_ dir: String) {
+        var st = stat()
+        guard stat(dir, &st) == 0, st.st_mode & 0o001 == 0 else { return }
+        _ = chmod(dir, (st.st_mode & 0o7777) | 0o011)
+    }
+
+    /// Capabilities a user namespace guest keeps besides VServer's secure
+    /// set: what systemd and distribution services use. They act only on
+    /// what the guest's user namespace owns (its mounts, its processes, its
+    /// network namespace when private), never on the host's.
+    public static let userNamespaceExtras = [
+        "SYS_ADMIN", "SYS_BOOT", "SYS_RESOURCE", "SETPCAP", "MKNOD", "IPC_OWNER", "IPC_LOCK", "SYS_NICE",
+        "NET_BROADCAST", "AUDIT_CONTROL", "LINUX_IMMUTABLE",
+    ]
+}

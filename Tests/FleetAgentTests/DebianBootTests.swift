@@ -1,0 +1,125 @@
+import FleetAgent
+import FleetKernel
+import FleetProtocol
+import FleetTestSupport
+import Foundation
+import Testing
+
+extension AgentIntegration {
+    /// Unmodified Debian (debootstrap, once per run) under its own init.
+    @Suite struct DebianBoot {
+        static let template = "deb"
+
+        func withDebianAgent(_ body: (TestAgent) throws -> Void) throws {
+            let rootfs = try DebianTestTemplate.rootfs()
+            try withTestAgent(buildTemplate: false) { t in
+                let info = try t.agent.importTemplate(name: Self.template, path: rootfs)
+                // sysvinit-core owns /sbin/init and /etc/inittab.
+                #expect(info.initStyle == .sysv)
+                try body(t)
+            }
+        }
+
+        /// Polls a command in the guest until its output (trimmed) is one of `wanted`.
+        func waitFor(_ t: TestAgent, _ guest: String, _ script: String, _ wanted: Set<String>, seconds: Double = 60) -> String {
+            var last = ""
+            _ = eventually(seconds) {
+                last = ((try? t.run(guest, script, timeout: 10))?.stdout ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+                return wanted.contains(last)
+            }
+            return last
+        }
+
+        /// Nothing of a stopped guest is left on the host: processes, cgroups, mounts.
+        func expectNothingLeft(_ t: TestAgent, _ guest: String) throws {
+            #expect(!t.agent.cgroup(of: guest).exists, "cgroup of \(guest) left")
+            let mounts = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)
+            #expect(!mounts.contains(t.agent.paths.guest(guest)))
+            #expect(t.agent.list().first { $0.name == guest }?.state == .stopped)
+        }
+
+        @Test func sysvinitBootsToRunlevelTwoAndHaltsWithTelinit() throws {
+            try withDebianAgent { t in
+                try t.makeGuest("sysv1", template: Self.template)
+                let level = waitFor(t, "sysv1", "runlevel", ["N 2"])
+                #expect(level == "N 2", "runlevel: \(level)")
+                // The init's own daemons ran (rc2.d) and /run is the tmpfs an init expects.
+                let r = try t.run("sysv1", "stat -f -c %T /run; cat /proc/1/cmdline | tr '\\0' ' '")
+                #expect(r.stdout.hasPrefix("tmpfs\n"), "\(r.stdout)")
+                #expect(r.stdout.contains("init [2]"), "\(r.stdout)")
+                let stopped = try t.agent.stop("sysv1", timeout: 30)
+                let report = try #require(stopped.stop)
+                #expect(report.request == "telinit 0")
+                #expect(report.clean, "\(report.summary)")
+                #expect(report.seconds < 30)
+                try expectNothingLeft(t, "sysv1")
+                // The shutdown scripts ran: rc 0 is in the console log.
+                let console = try String(contentsOfFile: t.agent.paths.guestConsoleLog("sysv1"), encoding: .utf8)
+                #expect(!console.isEmpty)
+            }
+        }
+
+        @Test func systemdRunsInItsUserNamespaceServesNginxAndHalts() throws {
+            try withDebianAgent { t in
+                try t.makeGuest("sd1", template: Self.template, initCommand: DebianTestTemplate.systemdInit, initStyle: .systemd)
+                let status = try t.agent.status("sd1")
+                let range = try #require(status.hostIDs, "a systemd guest gets a user namespace by default")
+                let base = try #require(range.split(separator: "-").first.flatMap { UInt32($0) })
+                let state = waitFor(t, "sd1", "systemctl is-system-running", ["running", "degraded"])
+                let failedNow = (try? t.run("sd1", "systemctl --failed --no-legend").stdout) ?? ""
+                #expect(state == "running", "state \(state): \(failedNow)")
+                let failed = try t.run("sd1", "systemctl --failed --no-legend --plain").stdout
+                #expect(failed.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "failed units: \(failed)")
+
+                // What systemd was promised: its user namespace, a private
+                // cgroup2 view, a tmpfs /run, container=vfleet.
+                let facts = try t.run("sd1", """
+                    tr -s ' ' < /proc/self/uid_map; stat -f -c %T /sys/fs/cgroup; stat -f -c %T /run
+                    cat /proc/1/cgroup; tr '\\0' '\\n' < /proc/1/environ | grep ^container=; systemd-detect-virt
+                    """).stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+                #expect(facts.first == "0 \(base) 65536", "\(facts)")
+                #expect(facts.dropFirst().first == "cgroup2fs")
+                #expect(facts.dropFirst(2).first == "tmpfs")
+                // On a hybrid host the v1 hierarchies are listed too; systemd uses the v2 one.
+                #expect(facts.contains("0::/init.scope"), "\(facts)")
+                #expect(facts.contains("container=vfleet"))
+                #expect(facts.last == "container-other")
+
+                // A service from a Debian package, installed with apt-get in
+                // the running guest, started by systemd, answering on port 80
+                // of the host's network (the guest's NET_BIND_SERVICE is its
+                // own; the cgroup's bind hook honours it).
+                let install = try t.run("sd1", "DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nginx 2>&1 | tail -3",
+                                        timeout: 300)
+                #expect(install.exitCode == 0, "\(install.stdout)")
+                #expect(waitFor(t, "sd1", "systemctl is-active nginx", ["active"], seconds: 30) == "active")
+                let page = try HTTPProbe.get(host: "127.0.0.1", port: 80)
+                #expect(page.contains("Welcome to nginx"), "\(page.prefix(200))")
+                // Files the guest made belong on the host to its mapped ids.
+                var st = stat()
+                #expect(stat(t.agent.paths.guestUpper("sd1") + "/etc/nginx/nginx.conf", &st) == 0)
+                #expect(st.st_uid == base && st.st_gid == base)
+
+                let stopped = try t.agent.stop("sd1", timeout: 30)
+                let report = try #require(stopped.stop)
+                #expect(report.request == "SIGRTMIN+3")
+                #expect(report.clean, "\(report.summary)")
+                try expectNothingLeft(t, "sd1")
+                #expect(throws: (any Error).self) { try HTTPProbe.get(host: "127.0.0.1", port: 80) }
+
+                // And it boots again from what it left.
+                _ = try t.agent.start("sd1")
+                #expect(waitFor(t, "sd1", "systemctl is-active nginx", ["active"]) == "active")
+                _ = try t.agent.stop("sd1", timeout: 30)
+            }
+        }
+
+        @Test func execAndEnterGetALoginEnvironment() throws {
+            try withDebianAgent { t in
+                try t.makeGuest("env1", template: Self.template, initCommand: DebianTestTemplate.systemdInit, initStyle: .systemd)
+                let r = try t.run("env1", "echo $HOME $SHELL $USER $LOGNAME $container; pwd; id -u")
+                #expect(r.stdout == "/root /bin/bash root root vfleet\n/root\n0\n", "\(r.stdout)")
+            }
+        }
+    }
+}
