@@ -25,21 +25,21 @@ extension Agent {
     }
 
     /// Makes the guest's own layer belong to the ids its root will have.
-    /// The upper layer's root directory tells which range it was written
-    /// in (0 without a user namespace); a guest moved from another host,
-    /// or switched to or from --userns, is shifted once, here.
+    /// Its root directory is given to the range once the layer is in it, so
+    /// a root owned otherwise means a layer that arrived from elsewhere (a
+    /// move: another context id, so another range) or a guest switched to
+    /// or from --userns: the layer is rebased once, here.
     func prepareOwnership(_ record: GuestRecord, userNamespace userNS: UserNamespace?) throws(FleetError) {
         let name = record.spec.name
         let newBase = userNS?.hostBase ?? 0
         let upper = paths.guestUpper(name), work = paths.guestWork(name)
         var st = stat()
         guard lstat(upper, &st) == 0 else { throw .failed("cannot start guest \(name): its layer \(upper) is missing (\(String(cString: strerror(errno))))") }
-        let oldBase = st.st_uid
-        if oldBase != newBase {
+        if st.st_uid != newBase || st.st_gid != newBase {
             do {
-                for dir in [upper, work] {
-                    _ = try TreeOwnershipShifter.shift(root: dir, from: oldBase, to: newBase, count: UserNamespace.idsPerGuest)
-                }
+                // The root directory last: it marks the layer as done.
+                _ = try TreeOwnershipShifter.rebase(root: work, to: newBase)
+                _ = try TreeOwnershipShifter.rebase(root: upper, to: newBase)
             } catch {
                 throw .failed("cannot start guest \(name): \(error)")
             }

@@ -1,24 +1,30 @@
 import Foundation
 import Glibc
 
-/// Moves a tree's owners from one id range to another: uid and gid
-/// `from + k` become `to + k` for k below `count`. A guest's own layer is
-/// stored with the host ids its user namespace maps to; this follows the
-/// guest to another range (another host, or a change of --userns).
+/// Moves a guest's own layer into the id range of its user namespace.
+/// Ranges are 65536 ids long and start at multiples of 65536 (0 is the
+/// host's own, for guests without a user namespace), so an id's place in
+/// its range is `id % 65536` whichever range it was written in: id `k` of
+/// any range becomes `to + k`. A layer carries no note of its range (a move
+/// does not transfer its root directory's owner), and needs none.
 public enum TreeOwnershipShifter {
     public struct Summary: Sendable, Equatable {
         public var entries = 0
         public var changed = 0
     }
 
-    public static func shift(root: String, from: UInt32, to: UInt32, count: UInt32) throws(TreeError) -> Summary {
+    public static let rangeSize: UInt32 = 65536
+
+    public static func rebase(root: String, to base: UInt32) throws(TreeError) -> Summary {
         var summary = Summary()
-        try shiftEntry(root, from: from, to: to, count: count, summary: &summary)
-        guard let walker = FileManager.default.enumerator(atPath: root) else { return summary }
         // The enumerator lists symbolic links without following them.
-        while let rel = walker.nextObject() as? String {
-            try shiftEntry(root + "/" + rel, from: from, to: to, count: count, summary: &summary)
+        if let walker = FileManager.default.enumerator(atPath: root) {
+            while let rel = walker.nextObject() as? String {
+                try rebaseEntry(root + "/" + rel, to: base, summary: &summary)
+            }
         }
+        // The root last: a caller may take its owner as "done".
+        try rebaseEntry(root, to: base, summary: &summary)
         return summary
     }
 
@@ -28,12 +34,11 @@ public enum TreeOwnershipShifter {
                   remedy: "check the file system is writable and supports chown", errnoCode: code)
     }
 
-    static func shiftEntry(_ path: String, from: UInt32, to: UInt32, count: UInt32, summary: inout Summary) throws(TreeError) {
+    static func rebaseEntry(_ path: String, to base: UInt32, summary: inout Summary) throws(TreeError) {
         var st = stat()
         guard lstat(path, &st) == 0 else { throw failure("lstat", path, errno) }
         summary.entries += 1
-        func mapped(_ id: UInt32) -> UInt32 { id >= from && id - from < count ? to + (id - from) : id }
-        let uid = mapped(st.st_uid), gid = mapped(st.st_gid)
+        let uid = base + st.st_uid % rangeSize, gid = base + st.st_gid % rangeSize
         guard uid != st.st_uid || gid != st.st_gid else { return }
         guard lchown(path, uid, gid) == 0 else { throw failure("lchown", path, errno) }
         // chown clears set-user-id and set-group-id: put them back.

@@ -49,6 +49,7 @@ struct StatusCommand: ParsableCommand {
             ("io weight", l.ioWeight.map(String.init) ?? "default"),
             ("network", s.network.rawValue + ((s.addresses ?? []).isEmpty ? "" : " " + (s.addresses ?? []).joined(separator: ", "))), ("autostart", s.autostart ? "yes" : "no"),
             ("capabilities", s.capabilities.joined(separator: " ")),
+            ("user ids", s.hostIDs.map { "0-65535 are host ids \($0)" } ?? "the host's (no user namespace)"),
         ]
         for (k, v) in rows { print(k.padding(toLength: 14, withPad: " ", startingAt: 0) + v) }
     }
