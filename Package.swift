@@ -46,7 +46,7 @@ let package = Package(
         .testTarget(name: "FleetTreeTests", dependencies: ["FleetTree"]),
         .testTarget(name: "FleetKernelTests", dependencies: ["FleetKernel"]),
         // Fixtures shared by test targets (a Debian tree built once per run).
-        .target(name: "FleetTestSupport", dependencies: ["FleetTree"], path: "Tests/FleetTestSupport"),
+        .target(name: "FleetTestSupport", path: "Tests/FleetTestSupport"),
         .testTarget(name: "FleetAgentTests", dependencies: ["FleetAgent", "FleetKernel", "FleetTree", "FleetTestSupport"]),
         .testTarget(name: "FleetSSHTests", dependencies: ["FleetSSH"]),
         .testTarget(name: "FleetSchedulerTests", dependencies: ["FleetScheduler"]),

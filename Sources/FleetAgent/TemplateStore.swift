@@ -45,7 +45,9 @@ public struct TemplateStore: Sendable {
         let source = "debootstrap:\(options.suite)/\(options.variant)" + (options.include.isEmpty ? "" : "+" + options.include.joined(separator: ","))
         return try install(name: name, source: source) { (rootfs: String) throws(FleetError) in
             do throws(DebianRootfsError) {
-                try DebianRootfs.build(at: rootfs, options: options, logPath: rootfs + "/../debootstrap.log")
+                // Next to the rootfs, so it is renamed into place with the template.
+                let log = (rootfs as NSString).deletingLastPathComponent + "/debootstrap.log"
+                try DebianRootfs.build(at: rootfs, options: options, logPath: log)
             } catch {
                 throw FleetError(error.missingTool ? .unsupported : .failed, "cannot build template \(name): \(error.description)")
             }

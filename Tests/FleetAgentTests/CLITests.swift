@@ -31,6 +31,25 @@ extension AgentIntegration {
             }
         }
 
+        @Test func aFailedDebianBuildSaysWhyAndLeavesNothing() throws {
+            try withTestAgent(buildTemplate: false) { t in
+                // An empty file:/ mirror: debootstrap starts, finds no Release file, fails.
+                let mirror = t.root + "/empty-mirror"
+                try FileManager.default.createDirectory(atPath: mirror, withIntermediateDirectories: true)
+                let r = try t.cli(["template", "build", "debian", "nothing", "--mirror", "file://" + mirror])
+                #expect(r.status != 0)
+                #expect(r.stderr.contains("debootstrap bookworm from file://\(mirror) failed"), "\(r.stderr)")
+                let left = try FileManager.default.contentsOfDirectory(atPath: t.agent.paths.templates)
+                #expect(left.isEmpty, "\(left)")
+                // Bad names never reach debootstrap's command line.
+                let bad = try t.cli(["template", "build", "debian", "x", "--include", "nginx,--foreign"])
+                #expect(bad.status != 0)
+                #expect(bad.stderr.contains("is not a Debian package name"), "\(bad.stderr)")
+                let misplaced = try t.cli(["template", "build", "busybox", "x", "--suite", "trixie"])
+                #expect(misplaced.status != 0)
+            }
+        }
+
         @Test func listAndStatusInJSON() throws {
             try withTestAgent { t in
                 try t.makeGuest("cli2", limits: GuestLimits(memoryBytes: 64 << 20))

@@ -11,7 +11,7 @@ extension AgentIntegration {
         static let template = "deb"
 
         func withDebianAgent(_ body: (TestAgent) throws -> Void) throws {
-            let rootfs = try DebianTestTemplate.rootfs()
+            let rootfs = try DebianTestTemplate.rootfs(agentBinary: TestAgent.binary)
             try withTestAgent(buildTemplate: false) { t in
                 let info = try t.agent.importTemplate(name: Self.template, path: rootfs)
                 // sysvinit-core owns /sbin/init and /etc/inittab.

@@ -25,7 +25,7 @@ extension ClusterTests {
         }
 
         @Test func aRunningDebianGuestMovesAndComesBackUp() throws {
-            let rootfs = try DebianTestTemplate.rootfs()
+            let rootfs = try DebianTestTemplate.rootfs(agentBinary: TestCluster.agentBinary)
             try withCluster(hosts: 2) { cluster in
                 let c = try cluster.controller()
                 try cluster.enrolAll(c)

@@ -1,26 +1,29 @@
-import FleetTree
 import Foundation
 import Glibc
 import Synchronization
 
-/// One Debian root file system per test run: debootstrap runs at most once
-/// per test process, into that run's own directory
-/// (/var/tmp/vfleet-run-PID), which goes when the process ends. Tests copy
-/// it into their own agents or controllers.
+/// One Debian template per test run: `vfleet-agent template build debian`
+/// (so the command itself is tested) runs at most once per test process,
+/// into that run's own directory (/var/tmp/vfleet-run-PID), which goes when
+/// the process ends. Tests copy its root file system into their own agents
+/// or controllers.
 public enum DebianTestTemplate {
     /// sysvinit-core gives /sbin/init (sysvinit); systemd gives
     /// /lib/systemd/systemd next to it, so one tree boots both ways.
-    public static let options = DebianBuildOptions(suite: "bookworm", variant: "minbase",
-                                                   include: ["systemd", "sysvinit-core", "procps"])
+    public static let packages = ["systemd", "sysvinit-core", "procps"]
     public static let systemdInit = ["/lib/systemd/systemd"]
 
-    private static let built = Mutex<Result<String, DebianRootfsError>?>(nil)
+    public struct BuildFailure: Error, CustomStringConvertible {
+        public let description: String
+    }
 
-    /// The root file system, built on first use.
-    public static func rootfs() throws -> String {
+    private static let built = Mutex<Result<String, BuildFailure>?>(nil)
+
+    /// The template's root file system, built on first use by `agentBinary`.
+    public static func rootfs(agentBinary: String) throws -> String {
         try built.withLock { state in
             if let state { return try state.get() }
-            let result = Result<String, DebianRootfsError> { () throws(DebianRootfsError) -> String in try build() }
+            let result = Result<String, BuildFailure> { () throws(BuildFailure) -> String in try build(agentBinary) }
             state = result
             return try result.get()
         }
@@ -28,13 +31,28 @@ public enum DebianTestTemplate {
 
     public static var runDirectory: String { "/var/tmp/vfleet-run-\(getpid())" }
 
-    private static func build() throws(DebianRootfsError) -> String {
+    private static func build(_ agentBinary: String) throws(BuildFailure) -> String {
         removeDirectoriesOfEndedRuns()
-        let dir = runDirectory
-        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let agentRoot = runDirectory + "/agent"
+        try? FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
         atexit { try? FileManager.default.removeItem(atPath: DebianTestTemplate.runDirectory) }
-        let rootfs = dir + "/debian"
-        try DebianRootfs.build(at: rootfs, options: options, logPath: dir + "/debootstrap.log")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: agentBinary)
+        p.arguments = ["template", "build", "debian", "deb", "--root", agentRoot, "--include", packages.joined(separator: ","),
+                       "--format", "json"]
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = FileHandle.nullDevice
+        do { try p.run() } catch { throw BuildFailure(description: "cannot run \(agentBinary): \(error)") }
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else {
+            throw BuildFailure(description: "vfleet-agent template build debian failed (\(p.terminationStatus)): \(stderr)")
+        }
+        let rootfs = agentRoot + "/templates/deb/rootfs"
+        guard FileManager.default.fileExists(atPath: agentRoot + "/templates/deb/debootstrap.log") else {
+            throw BuildFailure(description: "the template has no debootstrap.log next to its rootfs")
+        }
         return rootfs
     }
 
