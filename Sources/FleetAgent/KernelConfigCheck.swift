@@ -24,7 +24,7 @@ public enum KernelConfigCheck {
         ("CONFIG_IPC_NS", true, "a guest has its own System V IPC and POSIX message queues (ipc namespace)"),
         ("CONFIG_PID_NS", true, "a guest sees only its own processes; its init is PID 1 (pid namespace)"),
         ("CONFIG_NET_NS", true, "--net none (loopback only) and private networks (network namespace)"),
-        ("CONFIG_USER_NS", false, "later: user-namespaced guests and idmapped overlays for full Debian boots"),
+        ("CONFIG_USER_NS", false, "--userns guests (systemd's default): systemd with CAP_SYS_ADMIN inside"),
         // Control groups
         ("CONFIG_CGROUPS", true, "one cgroup per guest: accounting, limits, stopping every process"),
         ("CONFIG_MEMCG", true, "--memory limits and memory use (memory controller)"),
