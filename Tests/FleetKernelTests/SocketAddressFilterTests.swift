@@ -37,6 +37,36 @@ import Testing
         }
     }
 
+    /// A --userns guest holds NET_BIND_SERVICE in its own user namespace;
+    /// the host's network checks the host's. The bind hook vouches for it:
+    /// the filter when the guest is isolated, a bind-only program otherwise.
+    @Test(.enabled(if: isRoot)) func userNamespaceGuestsMayBindLowPortsOnlyWhenVouchedFor() throws {
+        let script = """
+        print(bind(AF_INET, "10.77.0.2", 80))
+        print(bind(AF_INET, "10.77.0.1", 81))
+        print(bind(AF_INET, "10.77.0.2", 8080))
+        """
+        try Sandbox.with { box in
+            #expect(try box.probeInCgroupAsUserNamespaceRoot(script) == ["err EACCES", "err EACCES", "ok 10.77.0.2"])
+            var filter = try SocketAddressFilter(addresses: Self.guest)
+            filter.waivesBindServiceCheck = true
+            try filter.attach(toCgroup: box.cgroup)
+            // Confined as ever (10.77.0.1 is not the guest's), low ports allowed.
+            #expect(try box.probeInCgroupAsUserNamespaceRoot(script) == ["ok 10.77.0.2", "err EPERM", "ok 10.77.0.2"])
+        }
+        try Sandbox.with { box in
+            try SocketAddressFilter(addresses: Self.guest).attach(toCgroup: box.cgroup)
+            // Without the waiver the filter leaves the capability check alone.
+            #expect(try box.probeInCgroupAsUserNamespaceRoot(script) == ["err EACCES", "err EPERM", "ok 10.77.0.2"])
+        }
+        try Sandbox.with { box in
+            try SocketAddressFilter.attachBindService(toCgroup: box.cgroup)
+            #expect(try box.probeInCgroupAsUserNamespaceRoot(script) == ["ok 10.77.0.2", "ok 10.77.0.1", "ok 10.77.0.2"])
+            // Two programs: bind4 and bind6.
+            #expect(SocketAddressFilter.attached(toCgroup: box.cgroup) == 2)
+        }
+    }
+
     @Test(.enabled(if: isRoot)) func tcpConnectionsLeaveFromThePrimaryAddress() throws {
         try Sandbox.with { box in
             let before = try box.tcpConnection()
@@ -255,6 +285,13 @@ private struct Sandbox {
                        "sh", cgroup + "/cgroup.procs", netnsPath, Python.path, Python.prelude + script]))
     }
 
+    /// In the cgroup, as root of a user namespace of its own (which owns
+    /// nothing of the network namespace), like a --userns guest.
+    func probeInCgroupAsUserNamespaceRoot(_ script: String) throws -> [String] {
+        try lines(run(["/bin/sh", "-c", #"echo $$ > "$1" && exec timeout 20 nsenter --net="$2" unshare --user --map-root-user "$3" -c "$4""#,
+                       "sh", cgroup + "/cgroup.procs", netnsPath, Python.path, Python.prelude + script]))
+    }
+
     /// The same in the namespace but outside the cgroup.
     func probeOutside(_ script: String) throws -> [String] {
         try lines(run(["timeout", "20", "nsenter", "--net=" + netnsPath, Python.path, "-c", Python.prelude + script]))
@@ -383,10 +420,10 @@ private enum Python {
     import socket, errno
     from socket import AF_INET, AF_INET6
     def err(e): return "err " + errno.errorcode.get(e.errno, str(e.errno))
-    def bind(family, host):
+    def bind(family, host, port=0):
         s = socket.socket(family, socket.SOCK_STREAM)
         try:
-            s.bind((host, 0)); return "ok " + s.getsockname()[0]
+            s.bind((host, port)); return "ok " + s.getsockname()[0]
         except OSError as e: return err(e)
     def tcp_connect(family, host, port):
         s = socket.socket(family, socket.SOCK_STREAM); s.settimeout(5)
