@@ -19,6 +19,9 @@
 #include <unistd.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <termios.h>
+#include <poll.h>
 
 #ifndef CLONE_NEWCGROUP
 #define CLONE_NEWCGROUP 0x02000000
@@ -31,6 +34,9 @@
 #endif
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
 #endif
 #ifndef SYS_open_tree
 #define SYS_open_tree 428
@@ -661,6 +667,124 @@ int vf_spawn_detached(const char *path, char *const argv[]) {
         if (errno != EINTR) return -errno;
     }
     return (WIFEXITED(status) && WEXITSTATUS(status) == 0) ? 0 : -ECHILD;
+}
+
+int vf_console_open(char *path, size_t path_cap, int *slave_fd, long long owner) {
+    int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (m < 0) return -errno;
+    if (grantpt(m) != 0 || unlockpt(m) != 0 || ptsname_r(m, path, path_cap) != 0) {
+        int e = errno; close(m); return -e;
+    }
+    // Raw: no echo, no line editing; what the guest writes is what is logged.
+    struct termios tio;
+    if (tcgetattr(m, &tio) == 0) {
+        cfmakeraw(&tio);
+        tcsetattr(m, TCSANOW, &tio);
+    }
+    int s = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (s < 0) { int e = errno; close(m); return -e; }
+    if (owner >= 0 && fchown(s, (uid_t)owner, (gid_t)owner) != 0) {
+        int e = errno; close(s); close(m); return -e;
+    }
+    *slave_fd = s;
+    return m;
+}
+
+// Writes what was read, without the \r a terminal puts before \n. A full
+// disk loses log lines; it never blocks the guest.
+static void vf_log_console(const char *in, ssize_t n) {
+    char out[65536];
+    size_t m = 0;
+    for (ssize_t i = 0; i < n; i++) {
+        if (in[i] == '\r' && i + 1 < n && in[i + 1] == '\n') continue;
+        out[m++] = in[i];
+    }
+    size_t done = 0;
+    while (done < m) {
+        ssize_t w = write(1, out + done, m - done);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return;
+        done += (size_t)w;
+    }
+}
+
+// fd 0: the pty master; fd 1: the log; fd 3: the slave, held so that the
+// console never hangs up while processes close and reopen it (an init
+// does); fd 4: a pidfd of the guest's init. Runs until init is gone, then
+// copies what is left.
+static void vf_copy_console(int have_pidfd) __attribute__((noreturn));
+static void vf_copy_console(int have_pidfd) {
+    char in[65536];
+    for (;;) {
+        struct pollfd fds[2] = { { .fd = 0, .events = POLLIN }, { .fd = 4, .events = POLLIN } };
+        int r = poll(fds, have_pidfd ? 2 : 1, -1);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) _exit(1);
+        if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+            ssize_t n = read(0, in, sizeof in);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) _exit(0);        // EIO: nobody holds the guest's side any more
+            vf_log_console(in, n);
+            continue;
+        }
+        if (have_pidfd && (fds[1].revents & POLLIN)) {
+            fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
+            for (;;) {
+                ssize_t n = read(0, in, sizeof in);
+                if (n < 0 && errno == EINTR) continue;
+                if (n <= 0) _exit(0);
+                vf_log_console(in, n);
+            }
+        }
+    }
+}
+
+pid_t vf_console_logger(int master_fd, int slave_fd, int log_fd, pid_t init_pid) {
+    // Opened here: the grandchild is not init's parent, but a pidfd works for any process.
+    int pidfd = (int)syscall(SYS_pidfd_open, init_pid, 0);
+    int report[2];
+    if (pipe2(report, O_CLOEXEC) != 0) { int e = errno; if (pidfd >= 0) close(pidfd); return -e; }
+    pid_t child = fork();
+    if (child < 0) { int e = errno; if (pidfd >= 0) close(pidfd); close(report[0]); close(report[1]); return -e; }
+    if (child == 0) {
+        if (setsid() < 0) _exit(127);
+        pid_t grandchild = fork();
+        if (grandchild != 0) {
+            // Tell the caller who the logger is, so that stop can wait for its last lines.
+            ssize_t unused = write(report[1], &grandchild, sizeof grandchild);
+            (void)unused;
+            _exit(grandchild < 0 ? 127 : 0);
+        }
+        prctl(PR_SET_NAME, "vfleet-console", 0, 0, 0);
+        int null_fd = open("/dev/null", O_RDWR);
+        if (null_fd < 0) _exit(127);
+        // Move everything above 4 first so the dup2s below cannot clobber it.
+        int m = fcntl(master_fd, F_DUPFD, 10), l = fcntl(log_fd, F_DUPFD, 10), s = fcntl(slave_fd, F_DUPFD, 10);
+        int p = pidfd >= 0 ? fcntl(pidfd, F_DUPFD, 10) : -1;
+        int n = fcntl(null_fd, F_DUPFD, 10);
+        if (m < 0 || l < 0 || s < 0 || n < 0) _exit(127);
+        if (dup2(m, 0) < 0 || dup2(l, 1) < 0 || dup2(n, 2) < 0 || dup2(s, 3) < 0) _exit(127);
+        if (p >= 0 && dup2(p, 4) < 0) _exit(127);
+        syscall(SYS_close_range, p >= 0 ? 5U : 4U, ~0U, 0);
+        for (int fd = 0; fd <= 4; fd++) fcntl(fd, F_SETFD, 0);
+        vf_reset_signals();
+        // Without a pidfd (Linux before 5.3) the slave is not held: the
+        // logger ends at the first moment nobody has the console open.
+        if (p < 0) close(3);
+        vf_copy_console(p >= 0);
+    }
+    if (pidfd >= 0) close(pidfd);
+    close(report[1]);
+    pid_t logger = -1;
+    ssize_t got;
+    do { got = read(report[0], &logger, sizeof logger); } while (got < 0 && errno == EINTR);
+    close(report[0]);
+    int status = 0;
+    while (waitpid(child, &status, 0) < 0) {
+        if (errno != EINTR) return -errno;
+    }
+    if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0) || got != sizeof logger || logger <= 0) return -ECHILD;
+    return logger;
 }
 
 int vf_syncfs(int fd) {

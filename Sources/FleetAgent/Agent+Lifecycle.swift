@@ -53,6 +53,7 @@ extension Agent {
         } catch {
             throw .failed("guest \(name) ended but cannot be cleared: \(error)")
         }
+        ConsoleLoggerRecord.waitAndRemove(paths.guestConsoleLogger(name))
         return status
     }
 }

@@ -44,14 +44,6 @@ extension Agent {
                 throw .failed("cannot start guest \(name): \(error)")
             }
         }
-        // The console log is the guest's /dev/console: an init opens it by
-        // name (sysvinit does, systemd does), so it belongs to the guest's root.
-        let console = paths.guestConsoleLog(name)
-        let fd = open(console, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0o640)
-        if fd >= 0 {
-            _ = fchown(fd, newBase, newBase)
-            close(fd)
-        }
         // The guest's root reaches its layers by path from inside its user
         // namespace: the directories above them must let it pass, and only it.
         let guestDir = paths.guest(name)

@@ -106,6 +106,7 @@ public final class Agent: Sendable {
             throw .failed("cannot start guest \(name): \(error)")
         }
         announceNetwork(name)
+        ConsoleLoggerRecord.save(pid: booted.consoleLogger, to: paths.guestConsoleLogger(name))
         return StartOutcome(status: status(of: record), warnings: booted.warnings, initPid: booted.pid)
     }
 
@@ -136,6 +137,7 @@ public final class Agent: Sendable {
         let pid = initPid(of: name)
         let request = pid.map { shutdownRequest(for: record, initPid: $0) }
         if let pid, let request {
+            var haltWatch = SysvHaltWatch()
             request.send(to: pid, agent: self, record: record)
             let deadline = Monotonic.now + max(0, timeout)
             var resend = Monotonic.now + 1
@@ -143,7 +145,7 @@ public final class Agent: Sendable {
                 ChildProcesses.reapIfExited(pid)
                 let left = cg.processes()
                 if left.isEmpty { break }
-                if request.isHalted(initPid: pid, processes: left) {
+                if request.isTelinit, haltWatch.isHalted(initPid: pid, processes: left) {
                     // sysvinit ran its shutdown and now waits for a power-off
                     // it may not do here (no CAP_SYS_BOOT): that is the end.
                     kill(pid, SIGKILL)
@@ -168,6 +170,7 @@ public final class Agent: Sendable {
         }
         // Only once nothing of the guest runs: its addresses go last.
         releaseNetwork(name)
+        ConsoleLoggerRecord.waitAndRemove(paths.guestConsoleLogger(name))
         return StopReport(request: request?.description ?? "none (no init)", clean: request != nil && left == 0,
                           seconds: seconds, killed: left)
     }
@@ -240,7 +243,11 @@ public final class Agent: Sendable {
             let add = try CapabilitySet(names: spec.capAdd)
             let drop = try CapabilitySet(names: spec.capDrop)
             var base = Capabilities.vserverSecure
-            if usesUserNamespace(spec) { base = base.union(try CapabilitySet(names: Self.userNamespaceExtras)) }
+            if usesUserNamespace(spec) {
+                base = base.union(try CapabilitySet(names: Self.userNamespaceExtras))
+                // Its own network namespace then belongs to its user namespace too.
+                if spec.network == .none || spec.network == .private { base = base.union(try CapabilitySet(names: ["NET_ADMIN"])) }
+            }
             return base.union(add).subtracting(drop)
         } catch {
             throw .invalid("guest \(spec.name): unknown capability: \(error)")

@@ -37,6 +37,7 @@ public struct AgentPaths: Sendable {
     /// Mount point of the guest's root, used inside its own mount namespace only.
     public func guestRootfs(_ name: String) -> String { guest(name) + "/rootfs" }
     public func guestConsoleLog(_ name: String) -> String { guest(name) + "/console.log" }
+    func guestConsoleLogger(_ name: String) -> String { guest(name) + "/console-logger.json" }
 
     /// Creates the directory skeleton (0700: guests' files are private).
     public func ensure() throws(FleetError) {

@@ -18,6 +18,11 @@ enum ShutdownRequest: Equatable, CustomStringConvertible {
         }
     }
 
+    var isTelinit: Bool {
+        if case .telinit = self { return true }
+        return false
+    }
+
     /// Sends the request; a failure shows as a guest that does not stop, which
     /// stop handles after its timeout.
     func send(to initPid: pid_t, agent: Agent, record: GuestRecord) {
@@ -35,13 +40,30 @@ enum ShutdownRequest: Equatable, CustomStringConvertible {
             if let helper = try? plan.spawn() { _ = GuestExec.wait(helper) }
         }
     }
+}
 
-    /// sysvinit in runlevel 0 with nothing left but itself has finished its
-    /// shutdown; it sets its command line to "init [0]" when it enters it.
-    func isHalted(initPid: pid_t, processes: [pid_t]) -> Bool {
-        guard case .telinit = self, processes == [initPid] else { return false }
+/// Tells when sysvinit has finished its shutdown but cannot power off (no
+/// CAP_SYS_BOOT in the host's user namespace): it is in runlevel 0 (its
+/// command line reads "init [0]"), its runlevel-0 scripts (`rc 0`) have run,
+/// and nothing but init is left. Only init alone is not enough: between
+/// ending the old runlevel's processes and starting `rc 0` it is alone too.
+struct SysvHaltWatch {
+    private(set) var sawShutdownScripts = false
+
+    mutating func isHalted(initPid: pid_t, processes: [pid_t]) -> Bool {
+        if !sawShutdownScripts {
+            sawShutdownScripts = processes.contains { $0 != initPid && Self.isRunlevelZeroScript($0) }
+        }
+        guard sawShutdownScripts, processes == [initPid] else { return false }
         guard let cmdline = try? String(contentsOfFile: "/proc/\(initPid)/cmdline", encoding: .utf8) else { return false }
         return cmdline.contains("[0]")
+    }
+
+    /// Debian's inittab runs `/etc/init.d/rc 0` (a shell script) on entering runlevel 0.
+    static func isRunlevelZeroScript(_ pid: pid_t) -> Bool {
+        guard let cmdline = try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8) else { return false }
+        let args = cmdline.split(separator: "\0")
+        return args.contains { $0.hasSuffix("/rc") } && args.last == "0"
     }
 }
 

@@ -4,9 +4,9 @@
 enum SystemdInContext {
     /// Units masked, each for a reason of the context (docs/guide/debian.md
     /// lists them):
-    /// - console-getty.service: /dev/console is the guest's log file, not a
-    ///   terminal; agetty on it fails and systemd reports the unit failed.
-    ///   `vfleet-agent enter` is the guest's console.
+    /// - console-getty.service: nobody types on the guest's console (a pty
+    ///   copied to the console log); a login prompt would only fill the log.
+    ///   `vfleet-agent enter` gives a shell.
     static let maskedUnits = ["console-getty.service"]
 
     static var commandLine: [String] { maskedUnits.map { "systemd.mask=" + $0 } }

@@ -7,6 +7,8 @@ public enum GuestLauncher {
     public struct Booted: Sendable {
         public let pid: pid_t
         public let warnings: [String]
+        /// The console logger: it ends after init, with the console's last lines.
+        public let consoleLogger: pid_t
     }
 
     public static func boot(_ spec: GuestBootSpec) throws(KernelError) -> Booted {
@@ -39,6 +41,11 @@ public enum GuestLauncher {
             throw .current("open console log", spec.consoleLog)
         }
         defer { close(logFD) }
+        let console: GuestConsole
+        do { console = try GuestConsole(owner: spec.userNamespace?.hostBase) } catch {
+            try? spec.cgroup.remove()
+            throw error
+        }
 
         let argv = CStringArray(spec.argv)
         let envp = CStringArray(spec.environment)
@@ -60,7 +67,7 @@ public enum GuestLauncher {
         var errFD: Int32 = -1
         let pid: pid_t = spec.rootfs.withCString { rootfs in
             spec.hostname.withCString { hostname in
-                spec.consoleLog.withCString { console in
+                console.slavePath.withCString { consolePath in
                     withOptionalCString(spec.overlay?.mountOptions) { overlay in
                         argv.withPointer { argvP in
                             envp.withPointer { envpP in
@@ -69,7 +76,7 @@ public enum GuestLauncher {
                                         withOptionalCString(userOverlay) { userOverlayP in
                                             var config = vf_guest_config(
                                                 rootfs: rootfs, overlay_options: overlay, hostname: hostname,
-                                                console_path: console, log_fd: logFD,
+                                                console_path: consolePath, log_fd: console.slave,
                                                 new_net: spec.privateNetwork ? 1 : 0, new_cgroup_ns: hasCgroupNS ? 1 : 0,
                                                 argv: argvP, envp: envpP, keep_caps: spec.capabilities.bits,
                                                 cap_last: Int32(Capabilities.lastCap),
@@ -115,7 +122,15 @@ public enum GuestLauncher {
             try? spec.cgroup.remove()
             throw KernelError(ChildErrorText.what(failure), "", errno: failure.err, hint: ChildErrorText.hint(for: failure))
         }
-        return Booted(pid: pid, warnings: warnings)
+        let logger: pid_t
+        do { logger = try console.startLogging(to: logFD, initPid: pid) } catch {
+            // Without a reader its console would fill and block the guest.
+            try? spec.cgroup.killAll(timeoutSeconds: 2)
+            ChildProcesses.reapIfExited(pid)
+            try? spec.cgroup.remove()
+            throw error
+        }
+        return Booted(pid: pid, warnings: warnings, consoleLogger: logger)
     }
 }
 

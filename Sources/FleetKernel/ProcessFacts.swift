@@ -22,6 +22,12 @@ public enum ProcessFacts {
         return UInt64(fields[19])
     }
 
+    /// The state letter of /proc/PID/stat (R, S, D, Z, …); nil when gone.
+    public static func state(_ pid: pid_t) -> Character? {
+        guard let stat = SysFile.readIfPresent("/proc/\(pid)/stat"), let close = stat.lastIndex(of: ")") else { return nil }
+        return stat[stat.index(after: close)...].split(separator: " ").first?.first
+    }
+
     /// Seconds since the process started.
     public static func uptimeSeconds(_ pid: pid_t) -> Double? {
         guard let ticks = startTicks(pid),

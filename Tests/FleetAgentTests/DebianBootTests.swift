@@ -38,6 +38,17 @@ extension AgentIntegration {
             #expect(t.agent.list().first { $0.name == guest }?.state == .stopped)
         }
 
+        /// Host pids whose real uid is in `range`.
+        static func processesOwned(by range: Range<UInt32>) -> [Int32] {
+            let pids = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { Int32($0) }
+            return pids.filter { pid in
+                guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+                      let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Uid:") }),
+                      let uid = line.split(separator: "\t").dropFirst().first.flatMap({ UInt32($0) }) else { return false }
+                return range.contains(uid)
+            }
+        }
+
         @Test func sysvinitBootsToRunlevelTwoAndHaltsWithTelinit() throws {
             try withDebianAgent { t in
                 try t.makeGuest("sysv1", template: Self.template)
@@ -53,9 +64,10 @@ extension AgentIntegration {
                 #expect(report.clean, "\(report.summary)")
                 #expect(report.seconds < 30)
                 try expectNothingLeft(t, "sysv1")
-                // The shutdown scripts ran: rc 0 is in the console log.
-                let console = try String(contentsOfFile: t.agent.paths.guestConsoleLog("sysv1"), encoding: .utf8)
-                #expect(!console.isEmpty)
+                // Boot and the runlevel-0 scripts, in order, on the console.
+                let console = String(decoding: try Data(contentsOf: URL(fileURLWithPath: t.agent.paths.guestConsoleLog("sysv1"))), as: UTF8.self)
+                let boot = console.range(of: "INIT: version"), halt = console.range(of: "Will now halt")
+                #expect(boot != nil && halt != nil && boot!.lowerBound < halt!.lowerBound, "\(console.suffix(400))")
             }
         }
 
@@ -106,6 +118,12 @@ extension AgentIntegration {
                 #expect(report.clean, "\(report.summary)")
                 try expectNothingLeft(t, "sd1")
                 #expect(throws: (any Error).self) { try HTTPProbe.get(host: "127.0.0.1", port: 80) }
+                // systemd's own messages on its console: up, then halted.
+                let console = String(decoding: try Data(contentsOf: URL(fileURLWithPath: t.agent.paths.guestConsoleLog("sd1"))), as: UTF8.self)
+                #expect(console.contains("Detected virtualization container-other"), "\(console.prefix(400))")
+                #expect(console.contains("Halting system"), "\(console.suffix(400))")
+                // No process of the guest's ids is left on the host.
+                #expect(Self.processesOwned(by: base..<(base + 65536)).isEmpty)
 
                 // And it boots again from what it left.
                 _ = try t.agent.start("sd1")

@@ -85,6 +85,24 @@ extension AgentIntegration {
             }
         }
 
+        /// Every process that opens /dev/console by name (inits do) writes
+        /// after what is there; stop returns once the last line is logged.
+        @Test func theConsoleKeepsWhatEveryProcessWritesInOrder() throws {
+            try withTestAgent { t in
+                try t.makeGuest("con1")
+                let tty = try t.run("con1", "test -c /dev/console && echo char; tty < /dev/console")
+                #expect(tty.stdout.hasPrefix("char\n/dev/"), "\(tty.stdout)")
+                for i in 1...3 { _ = try t.run("con1", "echo line\(i) > /dev/console") }
+                _ = try t.run("con1", "printf 'last\\n' > /dev/console")
+                _ = try t.agent.stop("con1", timeout: 10)
+                let log = try String(contentsOfFile: t.agent.paths.guestConsoleLog("con1"), encoding: .utf8)
+                let lines = log.split(separator: "\n").map(String.init)
+                #expect(lines.filter { $0.hasPrefix("line") || $0 == "last" } == ["line1", "line2", "line3", "last"], "\(log)")
+                #expect(lines.last == "vfleet-init: stopping", "\(log)")
+                #expect(!log.contains("\r"))
+            }
+        }
+
         @Test func plainInitStopsCleanlyOnTerm() throws {
             try withTestAgent { t in
                 try t.makeGuest("term1")

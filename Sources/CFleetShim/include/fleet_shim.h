@@ -35,8 +35,8 @@ typedef struct vf_guest_config {
     const char *rootfs;            // mount point of the guest root (host path)
     const char *overlay_options;   // "lowerdir=…,upperdir=…,workdir=…"; NULL: bind rootfs onto itself
     const char *hostname;          // UTS name inside
-    const char *console_path;      // host file bound onto /dev/console (the guest's console log)
-    int log_fd;                    // init's stdout and stderr
+    const char *console_path;      // host path bound onto /dev/console (the slave of the guest's console pty)
+    int log_fd;                    // init's stdout and stderr (that pty's slave)
     int new_net;                   // 1: new network namespace (loopback only)
     int new_cgroup_ns;             // 1: unshare the cgroup namespace after joining the cgroups
     const char *const *argv;       // init argv; argv[0] is an absolute path inside the guest
@@ -118,6 +118,20 @@ int vf_pipe_cloexec(int fds[2]);
 /// Starts `path` with `argv` detached: its own session, stdio on /dev/null,
 /// no other descriptor of ours, not our child (double fork). 0 or -errno.
 int vf_spawn_detached(const char *path, char *const argv[]);
+
+/// Opens a pseudo-terminal pair in raw mode for a guest's console: returns
+/// the master (or -errno), with the slave opened in *slave_fd and its path
+/// (/dev/pts/N) in path. With owner >= 0 the slave is chowned to it (a user
+/// namespace guest's root). Both descriptors are close-on-exec.
+int vf_console_open(char *path, size_t path_cap, int *slave_fd, long long owner);
+
+/// Starts the guest's console logger, detached (double fork, its own
+/// session, no descriptor of ours but these): it copies what the guest
+/// writes to its console (the pty master) to `log_fd` (opened O_APPEND),
+/// dropping the \r a terminal puts before \n. It holds the slave too, so the
+/// console never hangs up while an init closes and reopens it, and ends when
+/// the guest's init (`init_pid`) has. Returns the logger's pid, or -errno.
+pid_t vf_console_logger(int master_fd, int slave_fd, int log_fd, pid_t init_pid);
 
 /// syncfs(2), which Glibc's Swift module does not export. 0 or -errno.
 int vf_syncfs(int fd);
