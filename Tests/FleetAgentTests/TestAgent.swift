@@ -92,7 +92,12 @@ extension TestAgent {
             }
             rmdir(parent)
         }
-        try? FileManager.default.removeItem(atPath: root)
+        // destroy hands trees to a detached `rm -rf`, which may still be at
+        // work here: removing the same tree at once can fail half-way.
+        for _ in 0..<100 where FileManager.default.fileExists(atPath: root) {
+            try? FileManager.default.removeItem(atPath: root)
+            if FileManager.default.fileExists(atPath: root) { usleep(50_000) }
+        }
     }
 }
 

@@ -85,7 +85,11 @@ func withCluster<R>(hosts: Int, smallDisks: [Int: UInt64] = [:], _ body: (TestCl
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     defer {
         try? DevCluster.down(directory: dir)
-        try? FileManager.default.removeItem(atPath: dir)
+        // Agents hand destroyed trees to a detached `rm -rf` that may still run.
+        for _ in 0..<100 where FileManager.default.fileExists(atPath: dir) {
+            try? FileManager.default.removeItem(atPath: dir)
+            if FileManager.default.fileExists(atPath: dir) { usleep(50_000) }
+        }
     }
     let state = try DevCluster.up(hosts: hosts, directory: dir, agentBinary: TestCluster.agentBinary, smallDisks: smallDisks)
     return try body(TestCluster(state: state, dbPath: dir + "/controller-db/fleet.db", directory: dir))
