@@ -22,7 +22,6 @@
 #include <stdlib.h>
 #include <termios.h>
 #include <poll.h>
-#include <time.h>
 
 #ifndef CLONE_NEWCGROUP
 #define CLONE_NEWCGROUP 0x02000000
@@ -713,13 +712,8 @@ static void vf_log_console(const char *in, ssize_t n) {
 // console never hangs up while processes close and reopen it (an init
 // does); fd 4: a pidfd of the guest's init. Runs until init is gone, then
 // copies what is left.
-static int vf_init_gone(void) {
-    struct pollfd p = { .fd = 4, .events = POLLIN };
-    return poll(&p, 1, 0) == 1;
-}
-
-static void vf_copy_console(int have_pidfd, const char *slave_path) __attribute__((noreturn));
-static void vf_copy_console(int have_pidfd, const char *slave_path) {
+static void vf_copy_console(int have_pidfd) __attribute__((noreturn));
+static void vf_copy_console(int have_pidfd) {
     char in[65536];
     for (;;) {
         struct pollfd fds[2] = { { .fd = 0, .events = POLLIN }, { .fd = 4, .events = POLLIN } };
@@ -729,19 +723,8 @@ static void vf_copy_console(int have_pidfd, const char *slave_path) {
         if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
             ssize_t n = read(0, in, sizeof in);
             if (n < 0 && errno == EINTR) continue;
-            if (n > 0) {
-                vf_log_console(in, n);
-                continue;
-            }
-            // EIO: the guest's side was hung up (vhangup, as a getty does)
-            // or closed by all. While init lives, hold it again and go on:
-            // a console nobody reads would block every writer.
-            if (!have_pidfd || vf_init_gone()) _exit(0);
-            int s = open(slave_path, O_RDWR | O_NOCTTY);
-            if (s < 0 || dup2(s, 3) < 0) _exit(1);
-            if (s != 3) close(s);
-            struct timespec pause = { 0, 10 * 1000 * 1000 };
-            nanosleep(&pause, NULL);
+            if (n <= 0) _exit(0);        // EIO: nobody holds the guest's side any more
+            vf_log_console(in, n);
             continue;
         }
         if (have_pidfd && (fds[1].revents & POLLIN)) {
@@ -756,7 +739,7 @@ static void vf_copy_console(int have_pidfd, const char *slave_path) {
     }
 }
 
-pid_t vf_console_logger(int master_fd, int slave_fd, const char *slave_path, int log_fd, pid_t init_pid) {
+pid_t vf_console_logger(int master_fd, int slave_fd, int log_fd, pid_t init_pid) {
     // Opened here: the grandchild is not init's parent, but a pidfd works for any process.
     int pidfd = (int)syscall(SYS_pidfd_open, init_pid, 0);
     int report[2];
@@ -788,7 +771,7 @@ pid_t vf_console_logger(int master_fd, int slave_fd, const char *slave_path, int
         // Without a pidfd (Linux before 5.3) the slave is not held: the
         // logger ends at the first moment nobody has the console open.
         if (p < 0) close(3);
-        vf_copy_console(p >= 0, slave_path);
+        vf_copy_console(p >= 0);
     }
     if (pidfd >= 0) close(pidfd);
     close(report[1]);

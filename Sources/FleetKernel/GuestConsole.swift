@@ -30,7 +30,7 @@ public final class GuestConsole {
     /// only the guest and the logger hold the pair.
     /// Returns the logger's pid.
     func startLogging(to logFD: Int32, initPid: pid_t) throws(KernelError) -> pid_t {
-        let r = vf_console_logger(master, slave, slavePath, logFD, initPid)
+        let r = vf_console_logger(master, slave, logFD, initPid)
         if r <= 0 { throw KernelError("start the console logger for", slavePath, errno: -r) }
         return r
     }

@@ -129,10 +129,9 @@ int vf_console_open(char *path, size_t path_cap, int *slave_fd, long long owner)
 /// session, no descriptor of ours but these): it copies what the guest
 /// writes to its console (the pty master) to `log_fd` (opened O_APPEND),
 /// dropping the \r a terminal puts before \n. It holds the slave too, so the
-/// console never hangs up while an init closes and reopens it (and opens
-/// `slave_path` again after a vhangup), and ends when the guest's init
-/// (`init_pid`) has. Returns the logger's pid, or -errno.
-pid_t vf_console_logger(int master_fd, int slave_fd, const char *slave_path, int log_fd, pid_t init_pid);
+/// console never hangs up while an init closes and reopens it, and ends when
+/// the guest's init (`init_pid`) has. Returns the logger's pid, or -errno.
+pid_t vf_console_logger(int master_fd, int slave_fd, int log_fd, pid_t init_pid);
 
 /// syncfs(2), which Glibc's Swift module does not export. 0 or -errno.
 int vf_syncfs(int fd);
