@@ -103,6 +103,39 @@ extension AgentIntegration {
             }
         }
 
+        /// A getty hangs its terminal up (vhangup); the guest's console must
+        /// still be read afterwards, or every later writer would block.
+        @Test func theConsoleIsStillLoggedAfterAHangup() throws {
+            try withTestAgent { t in
+                try t.makeGuest("con2")
+                struct Logger: Decodable { var pid: Int32 }
+                let record = try JSONDecoder().decode(Logger.self, from: Data(contentsOf: URL(fileURLWithPath: t.root + "/guests/con2/console-logger.json")))
+                let slave = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(record.pid)/fd/3")
+                #expect(slave.hasPrefix("/dev/pts/"))
+                _ = try t.run("con2", "echo before > /dev/console")
+                // vhangup() from a session whose controlling terminal is the console.
+                let hangup = Process()
+                hangup.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
+                hangup.arguments = ["/usr/bin/python3", "-c", """
+                    import os, sys, fcntl, termios, ctypes, signal
+                    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+                    fd = os.open(sys.argv[1], os.O_RDWR)
+                    fcntl.ioctl(fd, termios.TIOCSCTTY, 0)
+                    sys.exit(0 if ctypes.CDLL(None).vhangup() == 0 else 1)
+                    """, slave]
+                try hangup.run()
+                hangup.waitUntilExit()
+                #expect(hangup.terminationStatus == 0)
+                // Many lines: more than a pty holds, so a console nobody reads would block here.
+                let r = try t.run("con2", "i=0; while [ $i -lt 3000 ]; do echo after-the-hangup-$i > /dev/console; i=$((i+1)); done; echo done", timeout: 20)
+                #expect(r.stdout == "done\n")
+                _ = try t.agent.stop("con2", timeout: 10)
+                let log = try String(contentsOfFile: t.agent.paths.guestConsoleLog("con2"), encoding: .utf8)
+                #expect(log.contains("before\n"))
+                #expect(log.contains("after-the-hangup-2999\n"))
+            }
+        }
+
         @Test func plainInitStopsCleanlyOnTerm() throws {
             try withTestAgent { t in
                 try t.makeGuest("term1")
