@@ -45,6 +45,32 @@ extension ClusterTests {
             #expect(r.exitCode == 0, "\(r.stderr)")
         }
 
+        /// A user namespace guest holds NET_BIND_SERVICE in its own namespace
+        /// only; its filter vouches for it on the host's stack, within its addresses.
+        @Test func userNamespaceGuestServesPort80OnItsIsolatedAddressOnly() throws {
+            try withCluster(hosts: 2) { cluster in
+                let c = try cluster.controller()
+                try cluster.enrolAll(c)
+                _ = try c.addTemplate(name: "busybox", path: nil, busybox: true)
+                let p = Self.prefix(cluster)
+                _ = try c.addPool("lan", cidr: "\(p).128/25", hosts: [], gateway: nil)
+                var r = Controller.GuestRequest(spec: GuestSpec(name: "uweb", template: "busybox", userNamespace: true))
+                r.host = "host1"
+                r.automaticNetwork = true
+                let (web, _, _) = try c.createGuest(r)
+                let a = try #require(web.spec.addresses?.first)
+                let status = try #require(try cluster.agentGuests(c, "host1").first { $0.name == "uweb" })
+                #expect(status.hostIDs != nil)
+                try Self.serveWeb(c, "uweb", port: 80, text: "hello from a user namespace")
+                let got = try Self.fetch(cluster, from: "host2", "http://\(a)/")
+                #expect(got.status == 0 && got.out.contains("hello from a user namespace"), "\(got.out)")
+                // Port 80 of the host's own address stays out of reach.
+                let host1 = cluster.state.hosts[0].address
+                let bind = try c.execGuest("uweb", argv: ["/bin/sh", "-c", "httpd -f -p \(host1):80 -h /www & sleep 1; kill $! 2>/dev/null; wait $!"])
+                #expect((bind.stderr + bind.stdout).contains("Operation not permitted"), "\(bind.stdout) \(bind.stderr)")
+            }
+        }
+
         @Test func isolatedGuestServesOnItsAddressOnlyIsConfinedAndTakesItsAddressAlongWhenMoved() throws {
             try withCluster(hosts: 2) { cluster in
                 let c = try cluster.controller()
