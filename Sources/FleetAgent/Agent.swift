@@ -49,6 +49,13 @@ public final class Agent: Sendable {
         if spec.initCommand == nil && template.defaultInit.isEmpty {
             throw .invalid("cannot create guest \(spec.name): template \(spec.template) has no /sbin/init (give --init)")
         }
+        // systemd exits at once, silently, without CAP_SYS_ADMIN; in the
+        // host's user namespace that capability would undo the isolation.
+        let sysAdmin = try? Capabilities.number(of: "SYS_ADMIN")
+        if (spec.initStyle ?? template.initStyle) == .systemd, !usesUserNamespace(spec),
+           let sysAdmin, !(try capabilities(for: spec)).contains(sysAdmin) {
+            throw .invalid("cannot create guest \(spec.name): systemd needs CAP_SYS_ADMIN, which without a user namespace means --cap-add SYS_ADMIN and undoes the isolation (drop --no-userns)")
+        }
         // Creating a guest is three empty directories and a record, whatever
         // the template's size: the template is the overlay's lower layer.
         let record = GuestRecord(spec: spec, contextId: GuestRecord.nextContextId(in: guests.all()),

@@ -96,7 +96,9 @@ public enum GuestLauncher {
             }
         }
         guard pid > 0 else {
-            let e = KernelError.current("clone the guest's init into new namespaces for", spec.rootfs)
+            let e = KernelError.current("clone the guest's init into new namespaces for", spec.rootfs,
+                                        hint: spec.userNamespace == nil ? nil
+                                            : "user namespaces may be off here (sysctl user.max_user_namespaces; see `vfleet-agent check`), or give the guest --no-userns")
             try? spec.cgroup.remove()
             throw e
         }

@@ -22,6 +22,8 @@ extension AgentIntegration {
                     (GuestSpec(name: "ok1", template: TestAgent.template, limits: GuestLimits(memoryBytes: 3 << 20)), "below the minimum of 4M"),
                     (GuestSpec(name: "ok1", template: TestAgent.template, capAdd: ["BOGUS"]), "unknown capability"),
                     (GuestSpec(name: "ok1", template: TestAgent.template, initCommand: ["sbin/init"]), "absolute path"),
+                    (GuestSpec(name: "ok1", template: TestAgent.template, initStyle: .systemd, userNamespace: false),
+                     "systemd needs CAP_SYS_ADMIN"),
                 ]
                 for (spec, message) in cases {
                     do throws(FleetError) {
