@@ -104,7 +104,12 @@ public enum GuestLauncher {
         }
         var templateFD: Int32 = -1
         defer { if templateFD >= 0 { close(templateFD) } }
+        let logger: pid_t
         do {
+            // The logger reads from before init's first word: an init may
+            // flush its console's queues (sysvinit does) and lose what
+            // nobody has read yet. It ends with the child, also on failure.
+            logger = try console.startLogging(to: logFD, initPid: pid)
             try spec.cgroup.add(pid: pid)
             if let userNS = spec.userNamespace, let overlay = spec.overlay {
                 try userNS.writeMaps(pid: pid)
@@ -123,14 +128,6 @@ public enum GuestLauncher {
             try? spec.cgroup.killAll(timeoutSeconds: 2)
             try? spec.cgroup.remove()
             throw KernelError(ChildErrorText.what(failure), "", errno: failure.err, hint: ChildErrorText.hint(for: failure))
-        }
-        let logger: pid_t
-        do { logger = try console.startLogging(to: logFD, initPid: pid) } catch {
-            // Without a reader its console would fill and block the guest.
-            try? spec.cgroup.killAll(timeoutSeconds: 2)
-            ChildProcesses.reapIfExited(pid)
-            try? spec.cgroup.remove()
-            throw error
         }
         return Booted(pid: pid, warnings: warnings, consoleLogger: logger)
     }

@@ -66,7 +66,7 @@ extension AgentIntegration {
                 try expectNothingLeft(t, "sysv1")
                 // Boot and the runlevel-0 scripts, in order, on the console.
                 let console = String(decoding: try Data(contentsOf: URL(fileURLWithPath: t.agent.paths.guestConsoleLog("sysv1"))), as: UTF8.self)
-                let boot = console.range(of: "INIT: version"), halt = console.range(of: "Will now halt")
+                let boot = console.range(of: "INIT: Entering runlevel: 2"), halt = console.range(of: "Will now halt")
                 #expect(boot != nil && halt != nil && boot!.lowerBound < halt!.lowerBound, "\(console.suffix(400))")
             }
         }
