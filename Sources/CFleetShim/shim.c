@@ -527,6 +527,15 @@ static void vf_exec_grandchild(const vf_exec_config *c, int err_w) {
     for (int i = 0; i < c->cgroup_count; i++) {
         if (write(c->cgroup_fds[i], "0", 1) != 1) vf_fail(err_w, "join the guest's cgroup", NULL);
     }
+    // A command entered from outside goes before the guest's own processes
+    // when the guest runs out of memory (init and its services inherit a
+    // lower value); raising needs no privilege. Best effort.
+    int oom = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+    if (oom >= 0) {
+        ssize_t unused = write(oom, "500", 3);
+        (void)unused;
+        close(oom);
+    }
     if (c->new_session && setsid() < 0) vf_fail(err_w, "setsid", NULL);
     if (c->stdin_fd >= 0 && dup2(c->stdin_fd, 0) < 0) vf_fail(err_w, "dup2 stdin", NULL);
     if (c->stdout_fd >= 0 && dup2(c->stdout_fd, 1) < 0) vf_fail(err_w, "dup2 stdout", NULL);

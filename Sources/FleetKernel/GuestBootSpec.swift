@@ -47,6 +47,10 @@ public struct GuestBootSpec: Sendable {
         self.limits = limits
     }
 
+    /// A guest init's oom_score_adj: far below its own processes', not
+    /// immune (-1000 would make a memory cgroup of immune processes hang).
+    public static let initOOMScoreAdjust = -500
+
     /// /proc paths made read-only inside a guest: writing them reaches the host kernel.
     public static let procReadOnly = ["/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs"]
     /// /proc paths hidden: they leak host memory, keys or timing.

@@ -111,6 +111,14 @@ public enum GuestLauncher {
             // nobody has read yet. It ends with the child, also on failure.
             logger = try console.startLogging(to: logFD, initPid: pid)
             try spec.cgroup.add(pid: pid)
+            // The OOM killer would otherwise take a small init when the
+            // process that filled the guest's memory is already dying and
+            // only small ones are left, and init's end is the guest's end.
+            // Its children inherit the value (a guest cannot lower its own):
+            // between them size decides. Lowering needs CAP_SYS_RESOURCE;
+            // without it (some sandboxes) init stays at 0, and commands run
+            // with exec, raised to +500, still go first.
+            try? SysFile.write(String(GuestBootSpec.initOOMScoreAdjust), to: "/proc/\(pid)/oom_score_adj")
             if let userNS = spec.userNamespace, let overlay = spec.overlay {
                 try userNS.writeMaps(pid: pid)
                 try spec.cgroup.delegate(toUID: userNS.hostBase, gid: userNS.hostBase)

@@ -10,6 +10,14 @@ extension AgentIntegration {
             try withTestAgent { t in
                 try t.makeGuest("mem1", limits: GuestLimits(memoryBytes: 32 << 20))
                 try t.makeGuest("mem2")
+                // Who goes first when the guest is out of memory: commands
+                // entered from outside, then the guest's own, init last
+                // (lowering it needs CAP_SYS_RESOURCE, which this agent may lack).
+                #expect(try t.run("mem1", "cat /proc/self/oom_score_adj").stdout == "500\n")
+                let initPid = try #require(t.agent.initPid(of: "mem1"))
+                let initAdjust = try String(contentsOfFile: "/proc/\(initPid)/oom_score_adj", encoding: .utf8)
+                let mayLower = Capabilities.fromStatus("CapEff")?.contains(try Capabilities.number(of: "SYS_RESOURCE")) ?? false
+                #expect(initAdjust == (mayLower ? "-500\n" : "0\n"))
                 // A shell variable of ~100 MB: far past the 32M limit.
                 let r = try t.run("mem1", "x=$(head -c 100000000 /dev/zero | tr '\\0' a); echo survived ${#x}", timeout: 60)
                 #expect(!r.stdout.contains("survived"))
