@@ -137,6 +137,10 @@ extension AgentIntegration {
                 try t.makeGuest("env1", template: Self.template, initCommand: DebianTestTemplate.systemdInit, initStyle: .systemd)
                 let r = try t.run("env1", "echo $HOME $SHELL $USER $LOGNAME $container; pwd; id -u")
                 #expect(r.stdout == "/root /bin/bash root root vfleet\n/root\n0\n", "\(r.stdout)")
+                // enter: root's shell from the guest's passwd, as a login shell.
+                let e = try t.cli(["enter", "env1"], stdin: "shopt -q login_shell && echo login; echo $0 $SHELL; exit 3\n")
+                #expect(e.status == 3)
+                #expect(e.stdout == "login\n/bin/bash /bin/bash\n", "\(e.stdout) \(e.stderr)")
             }
         }
     }
