@@ -6,7 +6,8 @@ import Glibc
 /// host's own, for guests without a user namespace), so an id's place in
 /// its range is `id % 65536` whichever range it was written in: id `k` of
 /// any range becomes `to + k`. A layer carries no note of its range (a move
-/// does not transfer its root directory's owner), and needs none.
+/// does not transfer its root directory's owner), and needs none. POSIX ACL
+/// entries and file capabilities that name ids move too.
 public enum TreeOwnershipShifter {
     public struct Summary: Sendable, Equatable {
         public var entries = 0
@@ -38,13 +39,37 @@ public enum TreeOwnershipShifter {
         var st = stat()
         guard lstat(path, &st) == 0 else { throw failure("lstat", path, errno) }
         summary.entries += 1
+        let isLink = (st.st_mode & S_IFMT) == S_IFLNK
+        // Read before the chown, which drops file capabilities.
+        let capability = isLink ? nil : OwnerXattrs.get(path, OwnerXattrs.capabilityName)
+        var changed = false
         let uid = base + st.st_uid % rangeSize, gid = base + st.st_gid % rangeSize
-        guard uid != st.st_uid || gid != st.st_gid else { return }
-        guard lchown(path, uid, gid) == 0 else { throw failure("lchown", path, errno) }
-        // chown clears set-user-id and set-group-id: put them back.
-        if (st.st_mode & S_IFMT) != S_IFLNK && (st.st_mode & (S_ISUID | S_ISGID)) != 0 {
-            guard chmod(path, st.st_mode & 0o7777) == 0 else { throw failure("chmod", path, errno) }
+        if uid != st.st_uid || gid != st.st_gid {
+            guard lchown(path, uid, gid) == 0 else { throw failure("lchown", path, errno) }
+            // chown clears set-user-id and set-group-id: put them back.
+            if !isLink && (st.st_mode & (S_ISUID | S_ISGID)) != 0 {
+                guard chmod(path, st.st_mode & 0o7777) == 0 else { throw failure("chmod", path, errno) }
+            }
+            changed = true
         }
-        summary.changed += 1
+        if !isLink {
+            for name in OwnerXattrs.aclNames {
+                guard let acl = OwnerXattrs.get(path, name),
+                      let moved = OwnerXattrs.rebasedACL(acl, to: base, rangeSize: rangeSize) else { continue }
+                let e = OwnerXattrs.set(path, name, moved)
+                guard e == 0 else { throw failure("setxattr \(name)", path, e) }
+                changed = true
+            }
+            if let capability {
+                // A chown dropped it: write it back, moved if it names a range.
+                let moved = OwnerXattrs.rebasedCapability(capability, to: base, rangeSize: rangeSize)
+                if moved != nil || uid != st.st_uid || gid != st.st_gid {
+                    let e = OwnerXattrs.set(path, OwnerXattrs.capabilityName, moved ?? capability)
+                    guard e == 0 else { throw failure("setxattr security.capability", path, e) }
+                    changed = true
+                }
+            }
+        }
+        if changed { summary.changed += 1 }
     }
 }

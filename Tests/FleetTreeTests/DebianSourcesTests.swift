@@ -48,6 +48,23 @@ import Testing
 }
 
 @Suite struct OwnershipShift {
+    static func acl(_ entries: [(UInt16, UInt16, UInt32)]) -> [UInt8] {
+        var b: [UInt8] = [2, 0, 0, 0]
+        for (tag, perm, id) in entries {
+            b += [UInt8(tag & 0xff), UInt8(tag >> 8), UInt8(perm & 0xff), UInt8(perm >> 8)]
+            b += (0..<4).map { UInt8(truncatingIfNeeded: id >> (8 * UInt32($0))) }
+        }
+        return b
+    }
+
+    /// VFS_CAP_REVISION_3 | effective, permitted, inheritable 0, rootid.
+    static func capabilityV3(permitted: UInt32, rootid: UInt32) -> [UInt8] {
+        func le(_ v: UInt32) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: v >> (8 * UInt32($0))) } }
+        return le(0x0300_0001) + le(permitted) + le(0) + le(0) + le(0) + le(rootid)
+    }
+
+    static func hex(_ b: [UInt8]) -> String { b.map { String(format: "%02x", $0) }.joined() }
+
     @Test func everyIDKeepsItsPlaceInItsRangeAndSetIDBitsSurvive() throws {
         let dir = try TestDirectory.make()
         defer { TestDirectory.remove(dir) }
@@ -82,6 +99,24 @@ import Testing
         #expect(owner(dir + "/d/link").0 == to)
         // The link was not followed.
         #expect(owner("/etc/passwd").0 == 0)
+
+        // ACL entries and a user namespace's file capability move with the owners.
+        let from2: UInt32 = to, to2: UInt32 = 8_192_000
+        try TestDirectory.writeFile(dir + "/d/acl", "x")
+        try TestDirectory.writeFile(dir + "/d/cap", "x", mode: 0o755)
+        #expect(chown(dir + "/d/acl", from2, from2) == 0 && chown(dir + "/d/cap", from2, from2) == 0)
+        let acl = Self.acl([(0x01, 6, UInt32.max), (0x02, 4, from2 + 1000), (0x04, 4, UInt32.max), (0x08, 4, from2 + 4),
+                            (0x10, 6, UInt32.max), (0x20, 4, UInt32.max)])
+        let cap = Self.capabilityV3(permitted: 1 << 13, rootid: from2)
+        _ = try Shell.run("python3 -c \"import os,sys; os.setxattr(sys.argv[1], 'system.posix_acl_access', bytes.fromhex(sys.argv[2])); os.setxattr(sys.argv[3], 'security.capability', bytes.fromhex(sys.argv[4]))\" '\(dir)/d/acl' \(Self.hex(acl)) '\(dir)/d/cap' \(Self.hex(cap))")
+        _ = try TreeOwnershipShifter.rebase(root: dir, to: to2)
+        let movedACL = try Shell.run("python3 -c \"import os,sys; print(os.getxattr(sys.argv[1], 'system.posix_acl_access').hex())\" '\(dir)/d/acl'")
+        #expect(movedACL.trimmingCharacters(in: .whitespacesAndNewlines)
+                == Self.hex(Self.acl([(0x01, 6, UInt32.max), (0x02, 4, to2 + 1000), (0x04, 4, UInt32.max), (0x08, 4, to2 + 4),
+                                      (0x10, 6, UInt32.max), (0x20, 4, UInt32.max)])))
+        let movedCap = try Shell.run("python3 -c \"import os,sys; print(os.getxattr(sys.argv[1], 'security.capability').hex())\" '\(dir)/d/cap'")
+        #expect(movedCap.trimmingCharacters(in: .whitespacesAndNewlines) == Self.hex(Self.capabilityV3(permitted: 1 << 13, rootid: to2)))
+        #expect(owner(dir + "/d/cap").0 == to2)
 
         // And back to the host's range (--no-userns).
         _ = try TreeOwnershipShifter.rebase(root: dir, to: 0)
