@@ -106,8 +106,8 @@ struct GuestStopCommand: ParsableCommand {
     func run() throws {
         guard let t = DurationText.seconds(timeout) else { throw CLIError(.invalid("cannot read timeout \"\(timeout)\"")) }
         let controller = try options.controller()
-        _ = try fleet { () throws(FleetError) in try controller.stopGuest(name, timeout: t) }
-        print("guest \(name) stopped")
+        let r = try fleet { () throws(FleetError) in try controller.stopGuest(name, timeout: t) }
+        print("guest \(name) stopped" + (r.guest?.stop.map { " (\($0.summary))" } ?? ""))
     }
 }
 

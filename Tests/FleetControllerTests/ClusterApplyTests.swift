@@ -17,9 +17,7 @@ extension ClusterTests {
 
         @Test func applyPlansThenMakesTheFileTrue() throws {
             try withCluster(hosts: 2) { cluster in
-                let c = try cluster.controller()
-                try cluster.enrolAll(c)
-                _ = try c.addTemplate(name: "busybox", path: nil, busybox: true)
+                let c = try cluster.busyboxController()
                 let file = try FleetFile.parse("""
                 guests:
                   - {name: a1, template: busybox, memory: 32M, group: g}
@@ -48,9 +46,7 @@ extension ClusterTests {
 
         @Test func badInputIsAClearErrorAndTheStoreIsUnchanged() throws {
             try withCluster(hosts: 1) { cluster in
-                let c = try cluster.controller()
-                try cluster.enrolAll(c)
-                _ = try c.addTemplate(name: "busybox", path: nil, busybox: true)
+                let c = try cluster.busyboxController()
                 _ = try c.createGuest(Controller.GuestRequest(spec: GuestSpec(name: "keep", template: "busybox")))
                 let before = try Self.snapshot(c)
                 var onUnknownHost = Controller.GuestRequest(spec: GuestSpec(name: "x1", template: "busybox"))

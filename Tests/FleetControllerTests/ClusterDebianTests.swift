@@ -63,7 +63,10 @@ extension ClusterTests {
                 #expect(stat(cluster.upper("host2", "deb1") + "/root/marker", &st) == 0)
                 #expect(st.st_uid == baseAfter + 1000 && st.st_gid == baseAfter + 1000)
                 #expect(try cluster.agentGuests(c, "host1").contains { $0.name == "deb1" } == false)
-                _ = try c.stopGuest("deb1", timeout: 30)
+                // The agent's stop report reaches the controller: systemd's own halt, in time.
+                let stopped = try c.stopGuest("deb1", timeout: 30)
+                let report = try #require(stopped.guest?.stop)
+                #expect(report.request == "SIGRTMIN+3" && report.clean && report.killed == 0, "\(report.summary)")
             }
         }
     }

@@ -63,9 +63,7 @@ extension ClusterTests {
 
         @Test func rebalanceMovesFromTheFullHost() throws {
             try withCluster(hosts: 2) { cluster in
-                let c = try cluster.controller()
-                try cluster.enrolAll(c)
-                _ = try c.addTemplate(name: "busybox", path: nil, busybox: true)
+                let c = try cluster.busyboxController()
                 for i in 1...4 {
                     var r = Controller.GuestRequest(spec: GuestSpec(name: "rb\(i)", template: "busybox", limits: GuestLimits(memoryBytes: 512 << 20)))
                     r.host = "host1"

@@ -8,9 +8,7 @@ extension ClusterTests {
     @Suite struct Inventory {
         @Test func inventoryAgreesWithTheAgentsAndSurvivesADeadHost() throws {
             try withCluster(hosts: 3) { cluster in
-                let c = try cluster.controller()
-                try cluster.enrolAll(c)
-                _ = try c.addTemplate(name: "busybox", path: nil, busybox: true)
+                let c = try cluster.busyboxController()
                 for i in 1...6 {
                     _ = try c.createGuest(Controller.GuestRequest(spec: GuestSpec(name: "inv\(i)", template: "busybox", limits: GuestLimits(memoryBytes: 32 << 20))))
                 }
@@ -54,9 +52,7 @@ extension ClusterTests {
 
         @Test func reconcileRestartsAGuestStoppedBehindTheControllersBack() throws {
             try withCluster(hosts: 2) { cluster in
-                let c = try cluster.controller()
-                try cluster.enrolAll(c)
-                _ = try c.addTemplate(name: "busybox", path: nil, busybox: true)
+                let c = try cluster.busyboxController()
                 let (_, host, _) = try c.createGuest(Controller.GuestRequest(spec: GuestSpec(name: "rec1", template: "busybox")))
                 // Stopped directly on the host, not through the controller.
                 _ = try c.connections.call(host, RPCMethod.guestStop, GuestStopParams(name: "rec1", timeoutSeconds: 5), as: GuestOperationResult.self)
@@ -82,9 +78,7 @@ extension ClusterTests {
 
         @Test func reconcileRecreatesAGuestMissingOnItsHost() throws {
             try withCluster(hosts: 1) { cluster in
-                let c = try cluster.controller()
-                try cluster.enrolAll(c)
-                _ = try c.addTemplate(name: "busybox", path: nil, busybox: true)
+                let c = try cluster.busyboxController()
                 let (_, host, _) = try c.createGuest(Controller.GuestRequest(spec: GuestSpec(name: "gone", template: "busybox")))
                 _ = try c.connections.call(host, RPCMethod.guestDestroy, GuestDestroyParams(name: "gone", force: true), as: GuestOperationResult.self)
                 let actions = try c.reconcile(dryRun: false)

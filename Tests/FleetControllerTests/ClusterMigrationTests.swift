@@ -35,9 +35,7 @@ extension ClusterTests {
 
         @Test func moveKeepsEveryKindOfFileAndRunsOnExactlyOneHost() throws {
             try withCluster(hosts: 2) { cluster in
-                let c = try cluster.controller()
-                try cluster.enrolAll(c)
-                _ = try c.addTemplate(name: "busybox", path: nil, busybox: true)
+                let c = try cluster.busyboxController()
                 var r = Controller.GuestRequest(spec: GuestSpec(name: "mv1", template: "busybox"))
                 r.host = "host1"
                 _ = try c.createGuest(r)
@@ -84,9 +82,7 @@ extension ClusterTests {
 
         @Test func killedAtEveryStepTheMoveResumesToOneRunningCopy() throws {
             try withCluster(hosts: 2) { cluster in
-                let c = try cluster.controller()
-                try cluster.enrolAll(c)
-                _ = try c.addTemplate(name: "busybox", path: nil, busybox: true)
+                let c = try cluster.busyboxController()
                 var r = Controller.GuestRequest(spec: GuestSpec(name: "crash", template: "busybox"))
                 r.host = "host1"
                 _ = try c.createGuest(r)
@@ -122,9 +118,7 @@ extension ClusterTests {
 
         @Test func filesChangedCreatedAndDeletedDuringThePrecopyTravelInTheDelta() throws {
             try withCluster(hosts: 2) { cluster in
-                let c = try cluster.controller()
-                try cluster.enrolAll(c)
-                _ = try c.addTemplate(name: "busybox", path: nil, busybox: true)
+                let c = try cluster.busyboxController()
                 var r = Controller.GuestRequest(spec: GuestSpec(name: "busy", template: "busybox"))
                 r.host = "host1"
                 _ = try c.createGuest(r)
@@ -147,9 +141,7 @@ extension ClusterTests {
 
         @Test func aCutConnectionMidCopyLeavesTheGuestRunningAtTheSource() throws {
             try withCluster(hosts: 2) { cluster in
-                let c = try cluster.controller()
-                try cluster.enrolAll(c)
-                _ = try c.addTemplate(name: "busybox", path: nil, busybox: true)
+                let c = try cluster.busyboxController()
                 var r = Controller.GuestRequest(spec: GuestSpec(name: "cut", template: "busybox"))
                 r.host = "host1"
                 _ = try c.createGuest(r)
@@ -182,9 +174,7 @@ extension ClusterTests {
 
         @Test func aFullDestinationFailsCleanly() throws {
             try withCluster(hosts: 2, smallDisks: [2: 48 << 20]) { cluster in
-                let c = try cluster.controller()
-                try cluster.enrolAll(c)
-                _ = try c.addTemplate(name: "busybox", path: nil, busybox: true)
+                let c = try cluster.busyboxController()
                 var r = Controller.GuestRequest(spec: GuestSpec(name: "fat", template: "busybox"))
                 r.host = "host1"
                 r.diskBytes = 1 << 20

@@ -45,20 +45,31 @@ extension ClusterTests {
             #expect(r.exitCode == 0, "\(r.stderr)")
         }
 
+        /// A controller with the cluster's hosts, the busybox template and a
+        /// pool "lan" of K.128/25 for every host; returns it and "10.231.K".
+        static func controllerWithLanPool(_ cluster: TestCluster) throws -> (Controller, String) {
+            let c = try cluster.busyboxController()
+            let p = prefix(cluster)
+            _ = try c.addPool("lan", cidr: "\(p).128/25", hosts: [], gateway: nil)
+            return (c, p)
+        }
+
+        /// A running busybox guest on host1, isolated on the pool's next address.
+        static func isolatedGuestOnHost1(_ c: Controller, _ name: String, userNamespace: Bool? = nil) throws -> StoredGuest {
+            var r = Controller.GuestRequest(spec: GuestSpec(name: name, template: "busybox", userNamespace: userNamespace))
+            r.host = "host1"
+            r.automaticNetwork = true
+            return try c.createGuest(r).0
+        }
+
         /// A user namespace guest holds NET_BIND_SERVICE in its own namespace
         /// only; its filter vouches for it on the host's stack, within its addresses.
         @Test func userNamespaceGuestServesPort80OnItsIsolatedAddressOnly() throws {
             try withCluster(hosts: 2) { cluster in
-                let c = try cluster.controller()
-                try cluster.enrolAll(c)
-                _ = try c.addTemplate(name: "busybox", path: nil, busybox: true)
-                let p = Self.prefix(cluster)
-                _ = try c.addPool("lan", cidr: "\(p).128/25", hosts: [], gateway: nil)
-                var r = Controller.GuestRequest(spec: GuestSpec(name: "uweb", template: "busybox", userNamespace: true))
-                r.host = "host1"
-                r.automaticNetwork = true
-                let (web, _, _) = try c.createGuest(r)
+                let (c, p) = try Self.controllerWithLanPool(cluster)
+                let web = try Self.isolatedGuestOnHost1(c, "uweb", userNamespace: true)
                 let a = try #require(web.spec.addresses?.first)
+                #expect(a == "\(p).129")
                 let status = try #require(try cluster.agentGuests(c, "host1").first { $0.name == "uweb" })
                 #expect(status.hostIDs != nil)
                 try Self.serveWeb(c, "uweb", port: 80, text: "hello from a user namespace")
@@ -73,21 +84,11 @@ extension ClusterTests {
 
         @Test func isolatedGuestServesOnItsAddressOnlyIsConfinedAndTakesItsAddressAlongWhenMoved() throws {
             try withCluster(hosts: 2) { cluster in
-                let c = try cluster.controller()
-                try cluster.enrolAll(c)
-                _ = try c.addTemplate(name: "busybox", path: nil, busybox: true)
-                let p = Self.prefix(cluster)
-                _ = try c.addPool("lan", cidr: "\(p).128/25", hosts: [], gateway: nil)
-                var r = Controller.GuestRequest(spec: GuestSpec(name: "web", template: "busybox"))
-                r.host = "host1"
-                r.automaticNetwork = true
-                let (web, _, _) = try c.createGuest(r)
+                let (c, p) = try Self.controllerWithLanPool(cluster)
+                let web = try Self.isolatedGuestOnHost1(c, "web")
                 #expect(web.spec.network == .isolated)
                 #expect(web.spec.addresses == ["\(p).129"])
-                var r2 = Controller.GuestRequest(spec: GuestSpec(name: "other", template: "busybox"))
-                r2.host = "host1"
-                r2.automaticNetwork = true
-                let (other, _, _) = try c.createGuest(r2)
+                let other = try Self.isolatedGuestOnHost1(c, "other")
                 #expect(other.spec.addresses == ["\(p).130"])
                 let a = "\(p).129"
                 let host1 = cluster.state.hosts[0].address
@@ -132,9 +133,7 @@ extension ClusterTests {
 
         @Test func guestsStayOnTheHostsTheirAddressPoolServesInEveryPlan() throws {
             try withCluster(hosts: 3) { cluster in
-                let c = try cluster.controller()
-                try cluster.enrolAll(c)
-                _ = try c.addTemplate(name: "busybox", path: nil, busybox: true)
+                let c = try cluster.busyboxController()
                 let p = Self.prefix(cluster)
                 _ = try c.addPool("rack", cidr: "\(p).160/28", hosts: ["host1", "host2"], gateway: nil)
                 _ = try c.addPool("solo", cidr: "\(p).176/28", hosts: ["host1"], gateway: nil)
@@ -177,9 +176,7 @@ extension ClusterTests {
 
         @Test func anAddressIsNeverGivenTwiceAlsoUnderConcurrentCreates() throws {
             try withCluster(hosts: 1) { cluster in
-                let c = try cluster.controller()
-                try cluster.enrolAll(c)
-                _ = try c.addTemplate(name: "busybox", path: nil, busybox: true)
+                let c = try cluster.busyboxController()
                 let p = Self.prefix(cluster)
                 // 6 assignable addresses for 8 guests created at once by 8 controllers.
                 _ = try c.addPool("small", cidr: "\(p).200/29", hosts: [], gateway: nil)
@@ -221,9 +218,7 @@ extension ClusterTests {
 
         @Test func privateGuestHasItsOwnNamespaceOnABridgeWithItsRouteAndLeavesNoVethBehind() throws {
             try withCluster(hosts: 1) { cluster in
-                let c = try cluster.controller()
-                try cluster.enrolAll(c)
-                _ = try c.addTemplate(name: "busybox", path: nil, busybox: true)
+                let c = try cluster.busyboxController()
                 let k = cluster.state.bridge.dropFirst(4)
                 let inside = "10.233.\(k).2"
                 var r = Controller.GuestRequest(spec: GuestSpec(name: "priv", template: "busybox", network: .private,

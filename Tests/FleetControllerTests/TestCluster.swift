@@ -28,6 +28,15 @@ struct TestCluster {
     }
 
     /// Asks a host's agent directly (through the controller's connection) for its guests.
+    /// A controller with every host enrolled and the busybox template added:
+    /// where most cluster tests start.
+    func busyboxController() throws -> Controller {
+        let c = try controller()
+        try enrolAll(c)
+        _ = try c.addTemplate(name: "busybox", path: nil, busybox: true)
+        return c
+    }
+
     func agentGuests(_ c: Controller, _ host: String) throws -> [GuestStatus] {
         try c.connections.call(try c.store.host(host), RPCMethod.guestList, EmptyParams(), as: [GuestStatus].self)
     }

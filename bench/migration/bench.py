@@ -13,25 +13,9 @@ AGENT = os.path.join(a.bin, "vfleet-agent")
 work = tempfile.mkdtemp(prefix="vfleet-bench-mig-", dir="/var/tmp")
 cluster = os.path.join(work, "cluster")
 db = os.path.join(work, "db", "fleet.db")
-
-
-def sh(cmd, check=True, **kw):
-    r = subprocess.run(cmd, shell=isinstance(cmd, str), capture_output=True, text=True, **kw)
-    if check and r.returncode != 0:
-        raise SystemExit(f"failed: {cmd}\n{r.stdout}\n{r.stderr}")
-    return r
-
-
-def vf(*args, check=True):
-    # Global options go before "--": after it they would belong to the guest's command.
-    args = list(args)
-    opts = ["--db", db, "--known-hosts", f"{cluster}/controller/known_hosts"]
-    if "--" in args:
-        i = args.index("--")
-        args = args[:i] + opts + args[i:]
-    else:
-        args += opts
-    return sh([VFLEET, *args], check=check, env={**os.environ, "VFLEET_IDENTITY": f"{cluster}/controller/id_ed25519"})
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from fleetcmd import sh, vfleet_runner  # noqa: E402
+vf = vfleet_runner(VFLEET, db, cluster)
 
 
 def wire(host):

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The networking benchmark (see run.sh). Builds its own 2-host test cluster,
 measures, tears it down. Every address is inside the cluster's namespaces."""
-import argparse, json, os, re, shutil, statistics, subprocess, tempfile, time
+import argparse, json, os, re, shutil, statistics, subprocess, sys, tempfile, time
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--bin", required=True)
@@ -14,29 +14,10 @@ AGENT = os.path.join(a.bin, "vfleet-agent")
 work = tempfile.mkdtemp(prefix="vfleet-bench-net-", dir="/var/tmp")
 cluster = os.path.join(work, "cluster")
 db = os.path.join(work, "fleet.db")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from fleetcmd import sh, vfleet_runner  # noqa: E402
+vf = vfleet_runner(VFLEET, db, cluster)
 started = []
-
-
-def sh(cmd, check=True):
-    r = subprocess.run(cmd, shell=isinstance(cmd, str), capture_output=True, text=True)
-    if check and r.returncode != 0:
-        raise SystemExit(f"failed: {cmd}\n{r.stdout}\n{r.stderr}")
-    return r
-
-
-def vf(*args):
-    args = list(args)
-    opts = ["--db", db, "--known-hosts", f"{cluster}/controller/known_hosts"]
-    if "--" in args:
-        i = args.index("--")
-        args = args[:i] + opts + args[i:]
-    else:
-        args += opts
-    env = {**os.environ, "VFLEET_IDENTITY": f"{cluster}/controller/id_ed25519"}
-    r = subprocess.run([VFLEET, *args], capture_output=True, text=True, env=env)
-    if r.returncode != 0:
-        raise SystemExit(f"failed: vfleet {' '.join(args)}\n{r.stdout}\n{r.stderr}")
-    return r
 
 
 def redis_template(root):
