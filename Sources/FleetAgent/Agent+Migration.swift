@@ -27,21 +27,28 @@ extension Agent {
     /// guest still runs) the layer's file system is synced: the guest's dirty
     /// pages are written back now, not when it stops (a memory cgroup full of
     /// dirty page cache made the stop take seconds: downtime).
-    public func exportLayer<S: ByteSink>(_ name: String, since: [TreeManifestEntry]?, to sink: inout S) throws(FleetError) -> TreeStreamStats {
+    public func exportLayer<S: ByteSink>(_ name: String, since: [TreeManifestEntry]?, to sink: inout S) throws(FleetError) -> LayerTransfer {
         _ = try guests.load(name)
         let dir = try layer(name, staging: false)
         let stats: TreeStreamStats
-        do { stats = try TreeStreamWriter.write(root: dir, to: &sink, since: since) } catch {
+        // A whole copy hashes what it reads into the layer's digest cache,
+        // so the digest after the stop reads only what changed since.
+        let cacheFile = digestCacheFile(name, staging: false)
+        var digests: DigestCache? = since == nil ? DigestCache.load(cacheFile) : nil
+        do { stats = try TreeStreamWriter.write(root: dir, to: &sink, since: since, digests: &digests) } catch {
             throw .failed("cannot export guest \(name): \(error)")
         }
-        if since == nil { FileSystemSync.sync(containing: dir) }
-        return stats
+        if since == nil {
+            try? digests?.save(cacheFile)
+            FileSystemSync.sync(containing: dir)
+        }
+        return LayerTransfer(stats: stats, cachedDigests: digests?.count)
     }
 
     /// Applies a stream into the staging area of `name`. A guest of that name
     /// must not exist here. On failure the staging area is removed: nothing
     /// half-written stays.
-    public func importLayer<S: ByteSource>(_ name: String, from source: inout S) throws(FleetError) -> TreeStreamStats {
+    public func importLayer<S: ByteSource>(_ name: String, from source: inout S) throws(FleetError) -> LayerTransfer {
         try Names.validate(name, kind: "guest")
         if guests.exists(name) {
             throw .conflict("guest \(name) already exists on this host (destroy it there first, e.g. an old --keep-source copy)")
@@ -55,12 +62,18 @@ extension Agent {
             throw .failed("cannot create the staging area for guest \(name): \(error.localizedDescription)")
         }
         do {
-            let stats = try TreeStreamReader.apply(from: &source, into: stagingUpper(name))
+            // Every file written is hashed into the staging area's digest
+            // cache (read back while still in the page cache), so that the
+            // verification reads nothing again.
+            let cacheFile = digestCacheFile(name, staging: true)
+            var digests: DigestCache? = DigestCache.load(cacheFile)
+            let stats = try TreeStreamReader.apply(from: &source, into: stagingUpper(name), digests: &digests)
+            try? digests?.save(cacheFile)
             // On disk before the source copy may ever go, and written back
             // now (the pre-copy runs while the guest does) rather than by an
             // fsync during the downtime.
             FileSystemSync.sync(containing: stagingUpper(name))
-            return stats
+            return LayerTransfer(stats: stats, cachedDigests: digests?.count)
         } catch {
             discardStaging(name)
             let text = "\(error)"

@@ -10,6 +10,8 @@ final class InputReader {
     private var buffer: [UInt8] = []
     private var start = 0
     private var eof = false
+    /// Where reads land before they join `buffer`; made (and zeroed) once.
+    private var chunk = [UInt8](repeating: 0, count: 256 * 1024)
 
     init(fd: Int32 = 0) { self.fd = fd }
 
@@ -19,7 +21,6 @@ final class InputReader {
             buffer.removeFirst(start)
             start = 0
         }
-        var chunk = [UInt8](repeating: 0, count: 256 * 1024)
         while true {
             let n = read(fd, &chunk, chunk.count)
             if n < 0 && errno == EINTR { continue }
@@ -33,6 +34,20 @@ final class InputReader {
     }
 
     var bufferCount: Int { buffer.count }
+
+    /// One read into `out`, for when nothing is buffered; 0 at the end of input.
+    func readDirectly(into out: UnsafeMutableRawBufferPointer) -> Int {
+        if eof { return 0 }
+        while true {
+            let n = read(fd, out.baseAddress, out.count)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 {
+                eof = true
+                return 0
+            }
+            return n
+        }
+    }
 
     func refill() -> Bool { fill() }
 
@@ -92,8 +107,15 @@ final class InputReader {
 }
 
 extension InputReader {
+    /// Reads from this size on go straight into the caller's buffer when
+    /// nothing is buffered: bulk data (a guest layer) then crosses no buffer
+    /// of ours. Smaller reads (chunk headers) go through the buffer, so they
+    /// do not cost a system call each.
+    static let directReadSize = 32 * 1024
+
     /// Reads what is buffered, or blocks for more; 0 at the end of input.
     func readSome(into out: UnsafeMutableRawBufferPointer) -> Int {
+        if start >= bufferCount && out.count >= Self.directReadSize { return readDirectly(into: out) }
         if start >= bufferCount && !refill() { return 0 }
         return take(into: out)
     }

@@ -61,10 +61,10 @@ public final class RPCServer {
                 since = earlier
             }
             let before = since == nil ? try agent.layerManifest(p.name, staging: false) : nil
-            let stats = try agent.exportLayer(p.name, since: since, to: &sink)
+            let sent = try agent.exportLayer(p.name, since: since, to: &sink)
             if let before { exported[p.name] = before }
             do { try sink.finish() } catch { return (RPCResponse(id: r.id, error: .failed("guest.export: cannot write the stream: \(error)")).line(), false) }
-            return (try RPCResultLine(id: r.id, result: try encode(LayerStreamStats(entries: stats.entries, fileBytes: stats.fileBytes, deleted: stats.deleted))).line(), true)
+            return (try RPCResultLine(id: r.id, result: try encode(LayerStreamStats(sent))).line(), true)
         } catch {
             let failure = error
             do { try sink.finish() } catch { return (RPCResponse(id: r.id, error: failure).line(), false) }
@@ -88,9 +88,9 @@ public final class RPCServer {
         do throws(FleetError) {
             guard greeted else { throw FleetError(.protocolError, "guest.import: send hello first") }
             let p = try GuestImportParams.decode(r.params, method: r.method)
-            let stats = try agent.importLayer(p.name, from: &source)
+            let received = try agent.importLayer(p.name, from: &source)
             guard drain() else { throw FleetError.failed("guest.import: the stream was cut off") }
-            return (try RPCResultLine(id: r.id, result: try encode(LayerStreamStats(entries: stats.entries, fileBytes: stats.fileBytes, deleted: stats.deleted))).line(), true)
+            return (try RPCResultLine(id: r.id, result: try encode(LayerStreamStats(received))).line(), true)
         } catch {
             let inStep = drain()
             return (RPCResponse(id: r.id, error: error).line(), inStep)
@@ -251,5 +251,12 @@ public final class RPCServer {
 
     private func encode<T: Encodable & Sendable>(_ value: T) throws(FleetError) -> EncodedResult {
         EncodedResult(value)
+    }
+}
+
+extension LayerStreamStats {
+    init(_ transfer: LayerTransfer) {
+        self.init(entries: transfer.stats.entries, fileBytes: transfer.stats.fileBytes, deleted: transfer.stats.deleted,
+                  cachedDigests: transfer.cachedDigests)
     }
 }

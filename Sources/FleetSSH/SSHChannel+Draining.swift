@@ -53,14 +53,39 @@ extension SSHChannel {
         }
         if available == SSH_ERROR { throw ChannelFailure.error(action, target, session: session) }
         guard available > 0 else { return nil }
-        var chunk = [UInt8](repeating: 0, count: Swift.min(Int(available), Self.chunkSize))
-        // Timeout 0: the data is buffered already, so this never waits.
-        let rc = chunk.withUnsafeMutableBytes { bytes in
-            ssh_channel_read_timeout(channel, bytes.baseAddress, UInt32(bytes.count), stderr ? 1 : 0, 0)
+        var failed = false
+        // Not zeroed first: libssh fills what it reports.
+        let chunk = [UInt8](unsafeUninitializedCapacity: Swift.min(Int(available), Self.chunkSize)) { bytes, count in
+            // Timeout 0: the data is buffered already, so this never waits.
+            let rc = ssh_channel_read_timeout(channel, bytes.baseAddress, UInt32(bytes.count), stderr ? 1 : 0, 0)
+            failed = rc < 0
+            count = failed ? 0 : Int(rc)
         }
-        guard rc >= 0 else { throw ChannelFailure.error(action, target, session: session) }
-        chunk.removeSubrange(Int(rc)...)
+        guard !failed else { throw ChannelFailure.error(action, target, session: session) }
         return chunk
+    }
+
+    /// Up to `max` bytes of stdout straight from libssh into a new buffer,
+    /// without passing through this channel's own (one copy, not three);
+    /// nil when libssh holds nothing for stdout right now. Sets
+    /// `stdoutEnded` at EOF. Only for when nothing is buffered already.
+    func takeStdoutDirectly(_ session: OpaquePointer, _ channel: OpaquePointer, max: Int) throws(SSHError) -> Data? {
+        let available = ssh_channel_poll_timeout(channel, 0, 0)
+        if available == SSH_EOF {
+            stdoutEnded = true
+            return nil
+        }
+        if available == SSH_ERROR { throw ChannelFailure.error("read from", target, session: session) }
+        guard available > 0 else { return nil }
+        let wanted = Swift.min(Int(available), max, Self.chunkSize)
+        guard let memory = malloc(wanted) else { return nil }
+        let rc = ssh_channel_read_timeout(channel, memory, UInt32(wanted), 0, 0)
+        guard rc > 0 else {
+            free(memory)
+            if rc < 0 { throw ChannelFailure.error("read from", target, session: session) }
+            return nil
+        }
+        return Data(bytesNoCopy: memory, count: Int(rc), deallocator: .free)
     }
 
     /// Buffers stderr for `readStderr`, keeping only the newest

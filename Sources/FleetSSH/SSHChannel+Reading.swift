@@ -12,6 +12,11 @@ extension SSHChannel {
             let data = try attemptOrWait(until: deadline, action) { session, channel throws(SSHError) -> AttemptOutcome<Data> in
                 var more = false
                 if stdoutBuffer.isEmpty, !stdoutEnded {
+                    // Bulk reads (a relayed layer) take the short way.
+                    if let direct = try takeStdoutDirectly(session, channel, max: max) {
+                        try drainBuffered(session, channel, stdout: false, stderr: true)
+                        return .done(direct)
+                    }
                     more = try drainBuffered(session, channel, stdout: true, stderr: true)
                 }
                 if !stdoutBuffer.isEmpty { return .done(stdoutBuffer.take(max: max)) }

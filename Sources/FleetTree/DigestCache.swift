@@ -76,6 +76,15 @@ public struct DigestCache: Sendable {
         entries[path] = Entry(identity: identity, digest: digest)
     }
 
+    /// Records the digest of a file this process has just written (its
+    /// content read back), with its status after the last change it made. The
+    /// racy window does not apply: it is for files someone else may still be
+    /// writing, and only the writer of a staging area writes there (a later
+    /// stream into it replaces a file by a new inode and records it again).
+    mutating func recordWritten(_ path: [UInt8], status: stat, digest: String) {
+        entries[path] = Entry(identity: Identity(status), digest: digest)
+    }
+
     /// Keeps only the entries whose paths are in `paths` (the tree as walked).
     mutating func retain(_ paths: Set<[UInt8]>) {
         entries = entries.filter { paths.contains($0.key) }

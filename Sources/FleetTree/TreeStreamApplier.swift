@@ -44,6 +44,9 @@ final class TreeStreamApplier<Source: ByteSource> {
     private var temporaryCounter = 0
     /// The record being read, for messages about a cut-off stream.
     private var currentPath: String?
+    /// When set, the content digest of every file written goes here.
+    var digests: DigestCache?
+    private lazy var contentHasher = FileContentHasher()
 
     init(source: Source, root: Int32) {
         self.source = source
@@ -91,7 +94,8 @@ final class TreeStreamApplier<Source: ByteSource> {
         try noteTouched(parent)
         let (temporary, fd) = try createTemporary(in: parent.fd, display: header.display) { name in
             Posix.withCString(name) {
-                openat(parent.fd, $0, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, mode_t(0o600))
+                // Readable too: its digest is read back from it once written.
+                openat(parent.fd, $0, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, mode_t(0o600))
             }
         }
         let file = FileDescriptor(adopting: fd)
@@ -100,6 +104,10 @@ final class TreeStreamApplier<Source: ByteSource> {
                 throw TreeProblem.system("truncate", on: header.display, errno: errno)
             }
             try readExtents(into: file.raw, size: size, display: header.display)
+            // Hashed from what landed in the file (still in the page cache),
+            // not from the stream: the verification then covers this
+            // applier's writes too.
+            let digest = digests == nil ? nil : try contentHasher.digest(of: file.raw, displayPath: header.display).digest
             // Owner first (chown clears setuid/setgid and file capabilities),
             // then mode, attributes, and the time last.
             try TreeStreamSystemCalls.setOwner(of: file.raw, uid: header.uid, gid: header.gid, displayPath: header.display)
@@ -110,6 +118,10 @@ final class TreeStreamApplier<Source: ByteSource> {
             try TreeStreamSystemCalls.setModifiedTime(of: file.raw, header.modified, displayPath: header.display)
             try file.closeChecked(displayPath: header.display)
             try replaceEntry(header.name, in: parent, with: temporary, path: header.path, display: header.display)
+            // The status after the rename, which changes ctime too.
+            if let digest {
+                digests?.recordWritten(header.path, status: try Posix.status(at: parent.fd, name: header.name, displayPath: header.display), digest: digest)
+            }
         } catch {
             _ = Posix.withCString(temporary) { unlinkat(parent.fd, $0, 0) }
             throw error
@@ -266,6 +278,9 @@ final class TreeStreamApplier<Source: ByteSource> {
             return
         }
         try noteTouched(parent)
+        // The target's digest, if recorded for the inode as it is: the link
+        // changes its ctime, so both names are recorded again after it.
+        let known = digests?.digest(for: targetPath, status: target)
         let (temporary, _) = try createTemporary(in: parent.fd, display: display) { name in
             Posix.withCString(targetName) { cTarget in
                 Posix.withCString(name) { linkat(targetParent.raw, cTarget, parent.fd, $0, 0) }
@@ -273,6 +288,11 @@ final class TreeStreamApplier<Source: ByteSource> {
         }
         do {
             try replaceEntry(name, in: parent, with: temporary, path: path, display: display)
+            if let known {
+                let linked = try Posix.status(at: parent.fd, name: name, displayPath: display)
+                digests?.recordWritten(targetPath, status: linked, digest: known)
+                digests?.recordWritten(path, status: linked, digest: known)
+            }
         } catch {
             _ = Posix.withCString(temporary) { unlinkat(parent.fd, $0, 0) }
             throw error

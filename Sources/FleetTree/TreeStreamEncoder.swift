@@ -20,6 +20,9 @@ final class TreeStreamEncoder<Sink: ByteSink> {
     private var cachedParentFD: Int32 = -1
     /// The name sent as a file for each inode with several names in the tree.
     private var firstNames: [InodeKey: [UInt8]] = [:]
+    /// When set, the content digest of every file sent goes here, taken from
+    /// the data as it is read for the stream (no second read of the tree).
+    var digests: DigestCache?
 
     /// Room an extent read should have at least before the buffer is flushed.
     private static var minimumReadRoom: Int { 64 << 10 }
@@ -43,6 +46,8 @@ final class TreeStreamEncoder<Sink: ByteSink> {
         var deletions: [[UInt8]] = []
         if let since {
             (selected, deletions) = try Self.plan(nodes: nodes, receiver: since)
+        } else {
+            digests?.retain(Set(nodes.map(\.path)))
         }
         try append(TreeStreamFormat.magic)
         for path in deletions {
@@ -211,33 +216,41 @@ final class TreeStreamEncoder<Sink: ByteSink> {
                          modified: status.st_mtim, attributes: attributes, display: display)
         let size = Int64(status.st_size)
         try appendInteger(UInt64(size))
-        try appendExtents(of: file.raw, size: size, display: display)
+        let digest = digests == nil ? nil : StreamedFileDigest()
+        let complete = try appendExtents(of: file.raw, size: size, display: display, digest: digest)
         try appendInteger(UInt32(0))
         stats.entries += 1
+        // Recorded only as the cache trusts any hash: the file unchanged
+        // from before the first read to after the last, and not changed
+        // just before the stream began.
+        if let digest, complete, let after = try? Posix.status(of: file.raw, displayPath: display) {
+            digests?.record(node.path, before: status, after: after, digest: digest.finish(size: size))
+        }
         return true
     }
 
-    /// The data regions of the first `size` bytes, found with SEEK_DATA/SEEK_HOLE.
-    private func appendExtents(of fd: Int32, size: Int64, display: String) throws {
+    /// The data regions of the first `size` bytes, found with SEEK_DATA/SEEK_HOLE,
+    /// also fed to `digest`. False if the file shrank while it was read.
+    private func appendExtents(of fd: Int32, size: Int64, display: String, digest: StreamedFileDigest?) throws -> Bool {
         var offset: Int64 = 0
         while offset < size {
             var dataStart = Int64(lseek(fd, off_t(offset), TreeStreamSystemCalls.seekData))
             var dataEnd = size
             if dataStart < 0 {
                 let code = errno
-                if code == ENXIO { return }  // only a hole (or nothing) beyond offset
+                if code == ENXIO { return true }  // only a hole (or nothing) beyond offset
                 guard code == EINVAL || code == EOPNOTSUPP else { throw TreeProblem.system("lseek", on: display, errno: code) }
                 dataStart = offset  // no hole support: everything is data
             } else {
                 let hole = Int64(lseek(fd, off_t(dataStart), TreeStreamSystemCalls.seekHole))
                 if hole < 0 {
                     let code = errno
-                    if code == ENXIO { return }  // the file shrank meanwhile
+                    if code == ENXIO { return false }  // the file shrank meanwhile
                     throw TreeProblem.system("lseek", on: display, errno: code)
                 }
                 dataEnd = min(hole, size)
             }
-            if dataStart >= size { return }
+            if dataStart >= size { return true }
             var position = dataStart
             while position < dataEnd {
                 if buffer.count - used < Self.extentHeaderSize + Self.minimumReadRoom { try flush() }
@@ -246,7 +259,8 @@ final class TreeStreamEncoder<Sink: ByteSink> {
                 let count = try TreeStreamSystemCalls.read(
                     fd, into: buffer.baseAddress! + used + Self.extentHeaderSize, count: wanted, at: position,
                     displayPath: display)
-                if count == 0 { return }  // the file shrank meanwhile: the rest stays a hole
+                if count == 0 { return false }  // the file shrank meanwhile: the rest stays a hole
+                digest?.add(UnsafeRawBufferPointer(start: buffer.baseAddress! + used + Self.extentHeaderSize, count: count), at: position)
                 // The header records what was actually read, whatever the file does next.
                 buffer.storeBytes(of: UInt32(count).littleEndian, toByteOffset: used, as: UInt32.self)
                 buffer.storeBytes(of: UInt64(position).littleEndian, toByteOffset: used + 4, as: UInt64.self)
@@ -256,6 +270,7 @@ final class TreeStreamEncoder<Sink: ByteSink> {
             }
             offset = dataEnd
         }
+        return true
     }
 
     private func appendHeader(

@@ -16,11 +16,24 @@ public enum TreeStreamReader {
     /// removed, which is what a caller should do with a failed staging tree.
     /// The source is never read past the stream's end record.
     public static func apply<S: ByteSource>(from source: inout S, into root: String) throws -> TreeStreamStats {
+        var none: DigestCache?
+        return try apply(from: &source, into: root, digests: &none)
+    }
+
+    /// The same, also recording in `digests` (when set) the content digest of
+    /// every file it writes, read back from the file once written, with the
+    /// file's final status (see ``DigestCache/recordWritten``). For a
+    /// staging area only this stream writes to.
+    public static func apply<S: ByteSource>(from source: inout S, into root: String, digests: inout DigestCache?) throws -> TreeStreamStats {
         let operation = "cannot apply tree stream into \(root)"
         do {
             let directory = try Posix.openRoot(root)
             let applier = TreeStreamApplier(source: source, root: directory.raw)
-            defer { source = applier.source }
+            applier.digests = digests
+            defer {
+                source = applier.source
+                digests = applier.digests
+            }
             return try applier.run()
         } catch let problem as TreeProblem {
             throw TreeError(operation: operation, problem)

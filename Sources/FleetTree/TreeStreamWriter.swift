@@ -20,11 +20,27 @@ public enum TreeStreamWriter {
     public static func write<S: ByteSink>(
         root: String, to sink: inout S, since: [TreeManifestEntry]? = nil
     ) throws -> TreeStreamStats {
+        var none: DigestCache?
+        return try write(root: root, to: &sink, since: since, digests: &none)
+    }
+
+    /// The same, also recording in `digests` (when set) the content digest of
+    /// every file sent, hashed from the data read for the stream under the
+    /// cache's usual trust rules; a whole-tree stream also drops the entries
+    /// of paths no longer in the tree. A later digest of the tree, once it
+    /// is still, then reads only what changed since.
+    public static func write<S: ByteSink>(
+        root: String, to sink: inout S, since: [TreeManifestEntry]?, digests: inout DigestCache?
+    ) throws -> TreeStreamStats {
         let operation = "cannot stream tree \(root)"
         do {
             let directory = try Posix.openRoot(root)
             let encoder = TreeStreamEncoder(sink: sink, root: directory.raw)
-            defer { sink = encoder.sink }
+            encoder.digests = digests
+            defer {
+                sink = encoder.sink
+                digests = encoder.digests
+            }
             return try encoder.run(since: since)
         } catch let problem as TreeProblem {
             throw TreeError(operation: operation, problem)

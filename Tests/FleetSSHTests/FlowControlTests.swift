@@ -54,4 +54,34 @@ import Testing
             #expect(try session.exec("echo alive").readLine(timeout: 5) == "alive")
         }
     }
+
+    @Test func largeReadsKeepStdoutInOrderAcrossBufferedAndDirectPieces() throws {
+        try withSSHServer { server in
+            let session = try server.connect()
+            // stdout in two halves with stderr between them, so reads meet
+            // bytes buffered while stderr was drained as well as fresh ones.
+            let channel = try session.exec("echo header; seq 1 150000; seq 1 3000 >&2; seq 150001 300000; echo end >&2")
+            #expect(try channel.readLine(timeout: 10) == "header")
+            var stdout = Data()
+            let sizes = [1 << 20, 7, 65_536, 100_003]
+            var index = 0
+            while true {
+                let chunk = try channel.read(max: sizes[index % sizes.count], timeout: 10)
+                if chunk.isEmpty { break }
+                #expect(chunk.count <= sizes[index % sizes.count])
+                stdout.append(chunk)
+                index += 1
+            }
+            let expected = (1...300_000).map(String.init).joined(separator: "\n") + "\n"
+            #expect(stdout == Data(expected.utf8))
+            var stderr = Data()
+            while true {
+                let chunk = try channel.readStderr(max: 1 << 20, timeout: 5)
+                if chunk.isEmpty { break }
+                stderr.append(chunk)
+            }
+            #expect(stderr == Data(((1...3000).map(String.init) + ["end"]).joined(separator: "\n").utf8 + [10]))
+            #expect(channel.exitStatus(timeout: 5) == 0)
+        }
+    }
 }

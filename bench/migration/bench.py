@@ -59,6 +59,7 @@ try:
     size = int(sh(f"du -sb {upper}").stdout.split()[0])
     print(f"== 1. move a guest layer of {files} entries, {size/1e6:.0f} MB between two test hosts ({a.runs} runs)")
     vf_times, vf_bytes, rs_times, rs_bytes, tar_times, tar_bytes, tar_sync_times = [], [], [], [], [], [], []
+    hop_times, relay_times = [], []
     current = "host1"
     for run in range(a.runs):
         src, dst = current, ("host2" if current == "host1" else "host1")
@@ -95,16 +96,29 @@ try:
         vf("guest", "move", "big", "--to", dst, "--format", "json")
         vf_times.append(time.perf_counter() - t0); vf_bytes.append(wire(dst) - w0)
         current = dst
+        # The transport alone, no files: the same number of bytes of zeros
+        # over one ssh hop (as tar's), and relayed through the machine the
+        # controller runs on by two OpenSSH clients (as a move's path is).
+        zeros = f"head -c {size} /dev/zero"
+        t0 = time.perf_counter()
+        sh(f"{nsenter} sh -c \"{zeros} | ssh {ssh_opts} root@{D['address']} 'cat > /dev/null'\"")
+        hop_times.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        sh(f"ssh {ssh_opts} root@{S['address']} '{zeros}' | ssh {ssh_opts} root@{D['address']} 'cat > /dev/null'")
+        relay_times.append(time.perf_counter() - t0)
     results["move_200MB"] = {
         "entries": files, "bytes": size,
         "vfleet_move_s": vf_times, "vfleet_wire_bytes": vf_bytes,
         "rsync_s": rs_times, "rsync_wire_bytes": rs_bytes,
         "tar_ssh_s": tar_times, "tar_ssh_wire_bytes": tar_bytes,
         "tar_ssh_sync_s": tar_sync_times,
+        "zeros_one_ssh_hop_s": hop_times, "zeros_ssh_relay_two_hops_s": relay_times,
     }
     for name, ts, bs in [("vfleet guest move", vf_times, vf_bytes), ("rsync -aHAX over ssh", rs_times, rs_bytes),
                          ("tar | ssh tar", tar_times, tar_bytes), ("tar | ssh tar + sync -f", tar_sync_times, tar_bytes)]:
         print(f"  {name:24} median {med(ts):6.2f} s  wire {med(bs)/1e6:7.1f} MB  (ratio to vfleet {med(ts)/med(vf_times):.2f})")
+    for name, ts in [("zeros, one ssh hop", hop_times), ("zeros, ssh | ssh relay", relay_times)]:
+        print(f"  {name:24} median {med(ts):6.2f} s  (transport only, {size/1e6:.0f} MB; ratio to vfleet {med(ts)/med(vf_times):.2f})")
     vf("guest", "destroy", "big", "--force")
 
     # 2. Downtime: 1 GB layer, 1 MB rewritten continuously by a process inside.

@@ -101,15 +101,16 @@ extension Controller {
                     result.templateSent = try ensureTemplate(try store.template(guest.template), on: destination)
                 case "precopy":
                     _ = try connections.call(destination, RPCMethod.guestDiscardStaging, NameParams(name: guest.name), as: JSONValue.self)
-                    result.precopyBytes = try copyLayer(guest.name, from: source, to: destination, since: nil, step: s, channels: channels, progress: progress)
+                    let copy = try copyLayer(guest.name, from: source, to: destination, since: nil, step: s, channels: channels, progress: progress)
+                    result.precopyBytes = copy.bytes
                     channels.precopied = true
-                    // While the guest still runs, both sides hash their copy
-                    // into their digest caches: the verification after the
-                    // stop then reads only what changed. Best effort; only
-                    // for layers whose hashing would lengthen the downtime
-                    // (a few MB hash in milliseconds, and the extra calls
-                    // would only slow parallel evacuations down).
-                    if result.precopyBytes >= Self.prehashThreshold {
+                    // Both sides hash their copy into their digest caches
+                    // while the guest still runs: the verification after the
+                    // stop then reads only what changed. Agents hash as the
+                    // copy streams; older ones are asked to afterwards (best
+                    // effort; only for layers whose hashing would lengthen
+                    // the downtime: a few MB hash in milliseconds).
+                    if !copy.hashed && result.precopyBytes >= Self.prehashThreshold {
                         _ = parallelMap([(source, false), (destination, true)], maxParallel: 2) { [self] pair -> Bool in
                             (try? connections.call(pair.0, RPCMethod.guestPrehash, GuestLayerParams(name: guest.name, staging: pair.1),
                                                    as: LayerPrehash.self, timeout: settings.callTimeout + 600)) != nil
@@ -131,10 +132,10 @@ extension Controller {
                     if channels.precopied {
                         // Same channels as the pre-copy: the source knows what it sent.
                         result.deltaBytes = try copyLayer(guest.name, from: source, to: destination, since: nil, sinceExported: true,
-                                                          step: s, channels: channels, progress: progress)
+                                                          step: s, channels: channels, progress: progress).bytes
                     } else {
                         let manifest = try connections.call(destination, RPCMethod.guestManifest, GuestLayerParams(name: guest.name, staging: true), as: LayerManifest.self)
-                        result.deltaBytes = try copyLayer(guest.name, from: source, to: destination, since: manifest.encoded, step: s, channels: channels, progress: progress)
+                        result.deltaBytes = try copyLayer(guest.name, from: source, to: destination, since: manifest.encoded, step: s, channels: channels, progress: progress).bytes
                     }
                 case "verify":
                     let early = sourceDigest
@@ -221,9 +222,10 @@ extension Controller {
     }
 
     /// Streams the guest's layer (or its delta) from source to destination
-    /// through this controller; returns the bytes relayed.
+    /// through this controller; returns the bytes relayed, and whether both
+    /// ends hashed what they carried into their digest caches.
     func copyLayer(_ name: String, from source: StoredHost, to destination: StoredHost, since: String?, sinceExported: Bool = false, step: String,
-                   channels: MoveChannels, progress: @escaping @Sendable (MoveProgress) -> Void) throws(FleetError) -> UInt64 {
+                   channels: MoveChannels, progress: @escaping @Sendable (MoveProgress) -> Void) throws(FleetError) -> (bytes: UInt64, hashed: Bool) {
         // Opened once per move and reused: after the stop, the delta must
         // not pay for new SSH channels and agent processes.
         let (out, into) = try channels.get(source: source, destination: destination, connections: connections)
@@ -237,9 +239,9 @@ extension Controller {
         }
         let exported = try response(on: out, host: source.name, method: RPCMethod.guestExport)
         let imported = try response(on: into, host: destination.name, method: RPCMethod.guestImport)
-        _ = try AgentClient.decode(exported, as: LayerStreamStats.self, host: source.name, method: RPCMethod.guestExport)
-        _ = try AgentClient.decode(imported, as: LayerStreamStats.self, host: destination.name, method: RPCMethod.guestImport)
-        return bytes
+        let sent = try AgentClient.decode(exported, as: LayerStreamStats.self, host: source.name, method: RPCMethod.guestExport)
+        let received = try AgentClient.decode(imported, as: LayerStreamStats.self, host: destination.name, method: RPCMethod.guestImport)
+        return (bytes, sent.cachedDigests != nil && received.cachedDigests != nil)
     }
 
     private func send(_ request: RPCRequest, on channel: SSHChannel, host: String) throws(FleetError) {

@@ -1,0 +1,9 @@
+import FleetTree
+
+/// What one layer stream (a move's export or import) moved, and how many
+/// file digests the layer's digest cache holds after it: nil when the stream
+/// did not hash what it carried (a delta).
+public struct LayerTransfer: Sendable {
+    public var stats: TreeStreamStats
+    public var cachedDigests: Int?
+}
