@@ -106,10 +106,13 @@ public final class RPCServer {
             return (RPCResponse(id: r.id, error: .invalid("template.receive: \"bytes\" must give the archive's length; closing the session")).line(), false)
         }
         let bytes = UInt64(n)
-        let incoming = agent.paths.templates + "/.incoming-\(UUID().uuidString.prefix(8)).tar"
+        let incoming = agent.paths.templates + "/" + LeftoverSweeper.incomingPrefix + "\(UUID().uuidString.prefix(8)).tar"
         try? agent.paths.ensure()
         let fd = open(incoming, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         defer { unlink(incoming) }
+        // Held while it is written and installed: a sweep of what killed
+        // agents left leaves it alone (LeftoverSweeper).
+        if fd >= 0 { flock(fd, LOCK_EX | LOCK_NB) }
         guard fd >= 0 else {
             // Drain into nothing to keep the stream in step.
             let devnull = open("/dev/null", O_WRONLY | O_CLOEXEC)
@@ -117,9 +120,10 @@ public final class RPCServer {
             close(devnull)
             return (RPCResponse(id: r.id, error: .failed("template.receive: cannot write \(incoming): \(String(cString: strerror(errno)))")).line(), ok)
         }
+        // Open (and locked) until the template is installed.
+        defer { close(fd) }
         let complete = input.copy(bytes, to: fd)
         let synced = fsync(fd) == 0
-        close(fd)
         guard complete else {
             return (RPCResponse(id: r.id, error: .failed("template.receive: the archive ended early or the disk is full; nothing was installed")).line(), false)
         }

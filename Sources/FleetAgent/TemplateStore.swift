@@ -101,13 +101,18 @@ public struct TemplateStore: Sendable {
         try Names.validate(name, kind: "template")
         try paths.ensure()
         if exists(name) { throw .conflict("template \(name) exists already (remove it first with `template rm \(name)`)") }
-        let staging = paths.templates + "/.staging-\(name)-\(UUID().uuidString.prefix(8))"
+        // What killed builds and transfers left behind goes first.
+        LeftoverSweeper.sweep(paths.templates)
+        let staging = paths.templates + "/" + LeftoverSweeper.stagingPrefix + "\(name)-\(UUID().uuidString.prefix(8))"
         do {
             try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: false,
                                                     attributes: [.posixPermissions: 0o700])
         } catch {
             throw .failed("cannot create \(staging): \(error.localizedDescription)")
         }
+        // Held while this process works there: a sweep leaves it alone.
+        let claim = LeftoverSweeper.claim(staging)
+        defer { withExtendedLifetime(claim) {} }
         var done = false
         defer { if !done { try? TreeRemover.remove(staging) } }
         let rootfs = staging + "/rootfs"

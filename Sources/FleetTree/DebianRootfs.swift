@@ -113,16 +113,21 @@ public enum DebianRootfs {
         }
     }
 
-    static func unmountBelow(_ rootfs: String) {
-        guard let text = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return }
-        let points = text.split(separator: "\n").compactMap { line -> String? in
+    /// Detaches every mount below `directory` (debootstrap's /proc and /sys
+    /// in a tree it was building), deepest first.
+    public static func unmountBelow(_ directory: String) {
+        for p in mountPoints(below: directory).sorted(by: { $0.count > $1.count }) { umount2(p, Int32(MNT_DETACH)) }
+    }
+
+    /// The mount points below `directory` in this mount namespace.
+    public static func mountPoints(below directory: String) -> [String] {
+        guard let text = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").compactMap { line -> String? in
             let f = line.split(separator: " ")
             guard f.count > 4 else { return nil }
             let p = String(f[4])
-            return p.hasPrefix(rootfs + "/") ? p : nil
+            return p.hasPrefix(directory + "/") ? p : nil
         }
-        // Deepest first.
-        for p in points.sorted(by: { $0.count > $1.count }) { umount2(p, Int32(MNT_DETACH)) }
     }
 
     static func tail(of path: String) -> String {
