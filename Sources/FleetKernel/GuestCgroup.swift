@@ -101,12 +101,22 @@ public struct GuestCgroup: Sendable {
         }
     }
 
+    /// Most cgroups a guest may make below its delegated one, and how deep:
+    /// systemd with a few dozen services uses tens, nested containers a few
+    /// levels more; without a bound a guest could make them by the million.
+    public static let delegatedDescendants = 1000
+    public static let delegatedDepth = 32
+
     /// Hands the guest's v2 cgroup to a user namespace's root, as systemd
-    /// expects of a container manager: it may make child cgroups and move
-    /// its processes between them. The limits' own files stay the host's.
+    /// expects of a container manager: it may make child cgroups (within
+    /// `delegatedDescendants` and `delegatedDepth`) and move its processes
+    /// between them. The limits' own files, those bounds included, stay the
+    /// host's.
     public func delegate(toUID uid: UInt32, gid: UInt32) throws(KernelError) {
         guard let unified = layout.unified else { return }
         let dir = path(in: unified)
+        try SysFile.write(String(Self.delegatedDescendants), to: dir + "/cgroup.max.descendants", hint: "cannot bound the guest's cgroups")
+        try SysFile.write(String(Self.delegatedDepth), to: dir + "/cgroup.max.depth", hint: "cannot bound the guest's cgroups")
         for file in ["", "/cgroup.procs", "/cgroup.threads", "/cgroup.subtree_control"] where SysFile.exists(dir + file) {
             if chown(dir + file, uid, gid) != 0 { throw .current("delegate (chown) cgroup", dir + file) }
         }
