@@ -110,11 +110,13 @@ public struct TemplateStore: Sendable {
         } catch {
             throw .failed("cannot create \(staging): \(error.localizedDescription)")
         }
-        // Held while this process works there: a sweep leaves it alone.
-        let claim = LeftoverSweeper.claim(staging)
-        defer { withExtendedLifetime(claim) {} }
         var done = false
         defer { if !done { try? TreeRemover.remove(staging) } }
+        // Held while this process works there: a sweep leaves it alone.
+        guard let claim = LeftoverSweeper.claim(staging) else {
+            throw .failed("cannot lock \(staging): \(String(cString: strerror(errno)))")
+        }
+        defer { withExtendedLifetime(claim) {} }
         let rootfs = staging + "/rootfs"
         try fill(rootfs)
         // The template root must be traversable by guests whatever umask made it.
