@@ -38,14 +38,44 @@ extension AgentIntegration {
             #expect(t.agent.list().first { $0.name == guest }?.state == .stopped)
         }
 
-        /// Host pids whose real uid is in `range`.
-        static func processesOwned(by range: Range<UInt32>) -> [Int32] {
+        /// A host process told apart from a later one that reuses its pid.
+        struct HostProcess: Hashable {
+            let pid: Int32
+            let startTime: UInt64
+        }
+
+        /// Host processes whose real uid is in `range` and that sit in the
+        /// cgroup at `relativePath` or below it (in any hierarchy). Every
+        /// agent on this machine numbers its contexts from the same first
+        /// id, so the test cluster's agents hand out the same host id ranges
+        /// as this one: the cgroup, not the uid, says whose guest it is.
+        static func processes(ownedBy range: Range<UInt32>, inCgroup relativePath: String) -> Set<HostProcess> {
             let pids = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { Int32($0) }
-            return pids.filter { pid in
+            return Set(pids.compactMap { pid -> HostProcess? in
                 guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
                       let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Uid:") }),
-                      let uid = line.split(separator: "\t").dropFirst().first.flatMap({ UInt32($0) }) else { return false }
-                return range.contains(uid)
+                      let uid = line.split(separator: "\t").dropFirst().first.flatMap({ UInt32($0) }),
+                      range.contains(uid),
+                      let cgroups = try? String(contentsOfFile: "/proc/\(pid)/cgroup", encoding: .utf8),
+                      cgroups.split(separator: "\n").contains(where: { line in
+                          let path = line.split(separator: ":", maxSplits: 2).last.map(String.init) ?? ""
+                          return path == "/" + relativePath || path.hasPrefix("/" + relativePath + "/")
+                      }),
+                      // Field 22, counted after the parenthesised command name.
+                      let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                      let fields = stat.split(separator: ")").last?.split(separator: " "),
+                      fields.count > 19, let start = UInt64(fields[19]) else { return nil }
+                return HostProcess(pid: pid, startTime: start)
+            })
+        }
+
+        /// Which of `processes` still exist (same pid, same start time).
+        static func survivors(of processes: Set<HostProcess>) -> Set<HostProcess> {
+            processes.filter { p in
+                guard let stat = try? String(contentsOfFile: "/proc/\(p.pid)/stat", encoding: .utf8),
+                      let fields = stat.split(separator: ")").last?.split(separator: " "),
+                      fields.count > 19 else { return false }
+                return UInt64(fields[19]) == p.startTime
             }
         }
 
@@ -112,6 +142,13 @@ extension AgentIntegration {
                 #expect(stat(t.agent.paths.guestUpper("sd1") + "/etc/nginx/nginx.conf", &st) == 0)
                 #expect(st.st_uid == base && st.st_gid == base)
 
+                // The guest's own processes on the host (systemd, journald,
+                // nginx, ...), to look for once it has stopped.
+                let ids = base..<(base + 65536)
+                let cgroupPath = t.agent.cgroup(of: "sd1").relativePath
+                let running = Self.processes(ownedBy: ids, inCgroup: cgroupPath)
+                #expect(running.count >= 3, "guest processes found on the host: \(running)")
+
                 let stopped = try t.agent.stop("sd1", timeout: 30)
                 let report = try #require(stopped.stop)
                 #expect(report.request == "SIGRTMIN+3")
@@ -122,8 +159,9 @@ extension AgentIntegration {
                 let console = String(decoding: try Data(contentsOf: URL(fileURLWithPath: t.agent.paths.guestConsoleLog("sd1"))), as: UTF8.self)
                 #expect(console.contains("Detected virtualization container-other"), "\(console.prefix(400))")
                 #expect(console.contains("Halting system"), "\(console.suffix(400))")
-                // No process of the guest's ids is left on the host.
-                #expect(Self.processesOwned(by: base..<(base + 65536)).isEmpty)
+                // None of the guest's processes is left on the host, and none of its ids sits in its cgroup.
+                #expect(Self.survivors(of: running).isEmpty, "left running: \(Self.survivors(of: running))")
+                #expect(Self.processes(ownedBy: ids, inCgroup: cgroupPath).isEmpty)
 
                 // And it boots again from what it left.
                 _ = try t.agent.start("sd1")
