@@ -143,7 +143,7 @@ extension Agent {
             throw .failed("cannot adopt guest \(name): its staged layer has digest \(digest.prefix(12)), expected \(expectedDigest.prefix(12))")
         }
         unlink(verifiedNote(name))
-        let record = GuestRecord(spec: spec, contextId: GuestRecord.nextContextId(in: guests.all()),
+        let record = GuestRecord(spec: spec, contextId: try GuestRecord.nextContextId(for: name, in: guests.all(), from: config.firstContextId),
                                  templateDigest: template.digest, createdAt: Date().timeIntervalSince1970)
         let fm = FileManager.default
         let s = staging(name)

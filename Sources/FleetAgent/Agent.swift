@@ -58,7 +58,7 @@ public final class Agent: Sendable {
         }
         // Creating a guest is three empty directories and a record, whatever
         // the template's size: the template is the overlay's lower layer.
-        let record = GuestRecord(spec: spec, contextId: GuestRecord.nextContextId(in: guests.all()),
+        let record = GuestRecord(spec: spec, contextId: try GuestRecord.nextContextId(for: spec.name, in: guests.all(), from: config.firstContextId),
                                  templateDigest: template.digest, createdAt: Date().timeIntervalSince1970)
         try guests.create(record)
         return status(of: record)

@@ -8,9 +8,25 @@ public struct AgentConfig: Codable, Sendable, Equatable {
     /// one kernel (the test cluster, tests) need distinct parents, since
     /// cgroups are shared by the whole machine.
     public var cgroupParent: String
+    /// The lowest context id this agent hands out. A user namespace guest's
+    /// host ids are contextId*65536 and up, so several agents on one kernel
+    /// (the test cluster) need disjoint blocks, or guests of different
+    /// "hosts" would share host uids.
+    public var firstContextId: Int
 
-    public init(cgroupParent: String = "vfleet") {
+    public init(cgroupParent: String = "vfleet", firstContextId: Int = GuestRecord.defaultFirstContextId) {
         self.cgroupParent = cgroupParent
+        self.firstContextId = firstContextId
+    }
+
+    enum CodingKeys: String, CodingKey { case cgroupParent, firstContextId }
+
+    /// Every key may be left out: agent.json files written before a key
+    /// existed keep working.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(cgroupParent: try c.decodeIfPresent(String.self, forKey: .cgroupParent) ?? "vfleet",
+                  firstContextId: try c.decodeIfPresent(Int.self, forKey: .firstContextId) ?? GuestRecord.defaultFirstContextId)
     }
 
     public static let fileName = "agent.json"
@@ -27,6 +43,9 @@ public struct AgentConfig: Codable, Sendable, Equatable {
         }
         do { try Names.validate(config.cgroupParent, kind: "cgroup parent") } catch {
             throw .invalid("\(file): \(error.message)")
+        }
+        guard (1...GuestRecord.lastContextId).contains(config.firstContextId) else {
+            throw .invalid("\(file): firstContextId \(config.firstContextId) is outside 1-\(GuestRecord.lastContextId) (host ids are context*65536 and must fit in 32 bits)")
         }
         return config
     }

@@ -16,14 +16,22 @@ public struct GuestRecord: Codable, Sendable, Equatable {
         self.createdAt = createdAt
     }
 
-    /// The first context id handed out; VServer reserved the low ones too.
-    public static let firstContextId = 100
+    /// The first context id handed out unless agent.json says otherwise;
+    /// VServer reserved the low ones too.
+    public static let defaultFirstContextId = 100
 
-    /// The lowest free context id.
-    public static func nextContextId(in records: [GuestRecord]) -> Int {
+    /// The highest context id: a user namespace guest's host ids are
+    /// contextId*65536 ... +65535, and uid 4294967295 means "no uid".
+    public static let lastContextId = 65534
+
+    /// The lowest free context id from `first` up, for a new guest `name`.
+    public static func nextContextId(for name: String, in records: [GuestRecord], from first: Int = defaultFirstContextId) throws(FleetError) -> Int {
         let used = Set(records.map(\.contextId))
-        var id = firstContextId
+        var id = first
         while used.contains(id) { id += 1 }
+        guard id <= lastContextId else {
+            throw .conflict("cannot give guest \(name) a context id: \(first)-\(lastContextId) are all taken (destroy unused guests, or lower firstContextId in agent.json)")
+        }
         return id
     }
 }

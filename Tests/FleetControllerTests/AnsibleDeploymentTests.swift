@@ -89,6 +89,7 @@ extension ClusterTests {
                     #expect(unit.contains("ExecStop=/var/lib/vfleet/bin/vfleet-agent shutdown --timeout 30s\n"))
                     let config = try String(contentsOfFile: h.stateDirectory + "/agent.json", encoding: .utf8)
                     #expect(config.contains("\"cgroupParent\": \"\(h.cgroupParent)\""))
+                    #expect(config.contains("\"firstContextId\": \(try #require(h.firstContextId))"), "\(config)")
                 }
                 #expect(FileManager.default.fileExists(atPath: controllerDir + "/id_ed25519"))
                 #expect(try String(contentsOfFile: controllerDir + "/known_hosts", encoding: .utf8)
@@ -150,7 +151,7 @@ extension ClusterTests {
                     "ansible_host": h.address,
                     "ansible_port": h.port,
                     "vfleet_authorized_keys_file": authorizedKeys(cluster, h.name),
-                    "vfleet_agent_config": ["cgroupParent": h.cgroupParent],
+                    "vfleet_agent_config": ["cgroupParent": h.cgroupParent, "firstContextId": h.firstContextId ?? 100] as [String: Any],
                 ] as [String: Any]
             }
             let inventory: [String: Any] = [

@@ -31,9 +31,10 @@ extension ClusterTests {
                 try cluster.enrolAll(c)
                 _ = try c.addTemplate(name: "debian", path: rootfs)
                 _ = try c.addTemplate(name: "busybox", path: nil, busybox: true)
-                // host2 has a guest already: there the Debian guest gets
-                // another context id, so other host ids, and its layer is
-                // shifted into them.
+                // Each test host counts context ids from its own block, and
+                // host2 has a guest already: there the Debian guest gets the
+                // second id of host2's block, so other host ids, and its
+                // layer is shifted into them.
                 var filler = Controller.GuestRequest(spec: GuestSpec(name: "filler", template: "busybox"))
                 filler.host = "host2"
                 _ = try c.createGuest(filler)
@@ -59,6 +60,9 @@ extension ClusterTests {
                 #expect(check.stdout == "before-the-move\n1000 1000\n", "\(check.stdout) \(check.stderr)")
                 let baseAfter = try #require(Self.hostBase(try cluster.agentGuests(c, "host2").first { $0.name == "deb1" }))
                 #expect(baseAfter != baseBefore)
+                let first1 = try #require(cluster.state.hosts[0].firstContextId), first2 = try #require(cluster.state.hosts[1].firstContextId)
+                #expect(baseBefore == UInt32(first1) * 65536)
+                #expect(baseAfter == UInt32(first2 + 1) * 65536)
                 var st = stat()
                 #expect(stat(cluster.upper("host2", "deb1") + "/root/marker", &st) == 0)
                 #expect(st.st_uid == baseAfter + 1000 && st.st_gid == baseAfter + 1000)

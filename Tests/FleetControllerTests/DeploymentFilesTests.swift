@@ -85,6 +85,7 @@ import Testing
         let data = Data(try Self.read("agent/agent.json").utf8)
         let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         #expect(object["cgroupParent"] as? String == "vfleet")
+        #expect(object["firstContextId"] as? Int == 100)
         let readme = try Self.read("agent/README.md")
         for key in object.keys {
             #expect(readme.contains("`\(key)`"), "agent/README.md does not explain \(key)")

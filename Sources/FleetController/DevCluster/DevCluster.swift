@@ -107,7 +107,8 @@ public enum DevCluster {
             loopImage = image
         }
         let cgroupParent = "vfc\(index)-\(name)"
-        try write("{\"cgroupParent\": \"\(cgroupParent)\"}\n", to: stateDir + "/agent.json")
+        let firstContext = firstContextId(clusterIndex: index, host: i)
+        try write("{\"cgroupParent\": \"\(cgroupParent)\", \"firstContextId\": \(firstContext)}\n", to: stateDir + "/agent.json")
         let address = "\(prefix).\(10 + i)"
         let veth = "vf\(index)h\(i)"
         try SystemCommand.run(["ip", "netns", "add", ns])
@@ -171,7 +172,7 @@ public enum DevCluster {
             throw .failed("sshd of test host \(name) did not start: \(log.suffix(500))")
         }
         return DevClusterState.Host(name: name, namespace: ns, address: address, port: 22, stateDirectory: stateDir,
-                                    cgroupParent: cgroupParent, sshdPid: pid, identityFile: state.identityFile,
+                                    cgroupParent: cgroupParent, firstContextId: firstContext, sshdPid: pid, identityFile: state.identityFile,
                                     knownHostsFile: state.knownHostsFile, loopImage: loopImage)
     }
 
@@ -293,6 +294,18 @@ public enum DevCluster {
                        sshdRunning: h.sshdPid > 0 && kill(h.sshdPid, 0) == 0 && tcpConnects(h.address, h.port),
                        identityFile: h.identityFile, knownHostsFile: h.knownHostsFile)
         }
+    }
+
+    /// Context ids handed out per test host before its block runs into the next one's.
+    public static let contextIdsPerHost = 64
+
+    /// The agents of the test cluster share one kernel, and a user namespace
+    /// guest's host ids are its context id times 65536: each host gets its
+    /// own block of context ids, above the 100 of a lone agent (the
+    /// integration tests) and apart from the blocks of the next 15
+    /// clusters up at the same time.
+    public static func firstContextId(clusterIndex: Int, host: Int) -> Int {
+        1000 + (((clusterIndex - 1) % 16) * 50 + (host - 1)) * contextIdsPerHost
     }
 
     /// The lowest K whose bridge vfbrK does not exist: clusters side by side

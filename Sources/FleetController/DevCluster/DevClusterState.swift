@@ -10,6 +10,10 @@ public struct DevClusterState: Codable, Sendable, Equatable {
         /// Its /var/lib/vfleet, bound in its own mount namespace.
         public var stateDirectory: String
         public var cgroupParent: String
+        /// The first context id its agent hands out (agent.json): distinct
+        /// per host so guests of different hosts get distinct host uids.
+        /// Absent in clusters brought up before it existed.
+        public var firstContextId: Int?
         public var sshdPid: Int32
         /// What the controller uses to reach it.
         public var identityFile: String
