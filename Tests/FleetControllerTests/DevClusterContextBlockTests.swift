@@ -8,7 +8,7 @@ import Testing
     @Test func blocksOfConcurrentClustersAndTheirHostsAreDisjointAndFit() {
         var blocks: [(index: Int, host: Int, range: Range<Int>)] = []
         for index in 1...16 {
-            for host in 1...50 {
+            for host in 1...DevCluster.maximumHosts {
                 let first = DevCluster.firstContextId(clusterIndex: index, host: host)
                 blocks.append((index, host, first..<(first + DevCluster.contextIdsPerHost)))
             }

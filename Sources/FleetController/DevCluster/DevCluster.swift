@@ -26,7 +26,7 @@ public enum DevCluster {
     /// (with a journal) that holds that host's state directory: a disk of its
     /// own, full-able by tests, and not this machine's root file system.
     public static func up(hosts count: Int, directory: String, agentBinary: String, smallDisks: [Int: UInt64] = [:]) throws(FleetError) -> DevClusterState {
-        guard (1...50).contains(count) else { throw .invalid("--hosts must be between 1 and 50") }
+        guard (1...maximumHosts).contains(count) else { throw .invalid("--hosts must be between 1 and \(maximumHosts)") }
         guard getuid() == 0 else { throw .invalid("the test cluster needs root (network namespaces, mounts, sshd)") }
         guard FileManager.default.isExecutableFile(atPath: agentBinary) else {
             throw .invalid("vfleet-agent not found at \(agentBinary) (build it, or give --agent)")
@@ -296,6 +296,9 @@ public enum DevCluster {
         }
     }
 
+    /// The most hosts one test cluster has.
+    public static let maximumHosts = 50
+
     /// Context ids handed out per test host before its block runs into the next one's.
     public static let contextIdsPerHost = 64
 
@@ -305,7 +308,7 @@ public enum DevCluster {
     /// integration tests) and apart from the blocks of the next 15
     /// clusters up at the same time.
     public static func firstContextId(clusterIndex: Int, host: Int) -> Int {
-        1000 + (((clusterIndex - 1) % 16) * 50 + (host - 1)) * contextIdsPerHost
+        1000 + (((clusterIndex - 1) % 16) * maximumHosts + (host - 1)) * contextIdsPerHost
     }
 
     /// The lowest K whose bridge vfbrK does not exist: clusters side by side
