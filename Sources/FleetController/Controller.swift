@@ -41,6 +41,23 @@ public final class Controller: @unchecked Sendable {
 
     public func config() throws(FleetError) -> [String: String] { try store.settings() }
 
+    /// Every setting in force for this process, with where its value comes
+    /// from; `key` narrows it to one (an unknown key is an error).
+    public func configEntries(key: String? = nil) throws(FleetError) -> [ConfigEntry] {
+        let known = ControllerSettings.descriptions
+        if let key, !known.contains(where: { $0.key == key }) {
+            throw .invalid("unknown config key \(key) (known: \(known.map(\.key).joined(separator: ", ")))")
+        }
+        let stored = try store.settings()
+        return known.filter { key == nil || $0.key == key }.map { d in
+            if d.key == "ssh.persist", let persist = Self.env("VFLEET_SSH_PERSIST") {
+                return ConfigEntry(key: d.key, value: persist, source: .environment, meaning: d.meaning)
+            }
+            if let value = stored[d.key] { return ConfigEntry(key: d.key, value: value, source: .stored, meaning: d.meaning) }
+            return ConfigEntry(key: d.key, value: d.defaultValue, source: .default, meaning: d.meaning)
+        }
+    }
+
     // MARK: scheduling inputs
 
     /// What the scheduler knows of each host, from the store's last facts.

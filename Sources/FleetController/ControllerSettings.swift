@@ -4,7 +4,7 @@ import Foundation
 
 /// The controller's settings: `vfleet config set KEY VALUE` stores them in
 /// the store; these are the keys and their defaults.
-public struct ControllerSettings: Sendable {
+public struct ControllerSettings: Sendable, Equatable {
     public var placementPolicy: PlacementPolicy = .spread
     /// What a guest without limits reserves for the scheduler.
     public var defaultMemoryBytes: UInt64 = 256 << 20
@@ -19,16 +19,23 @@ public struct ControllerSettings: Sendable {
     public var knownHostsFile: String
     public var identityFile: String
 
-    public static let keys: [(String, String)] = [
-        ("placement.policy", "spread or binpack (default spread)"),
-        ("defaults.memory", "memory reserved for a guest without --memory (default 256M)"),
-        ("defaults.cpus", "cpus reserved for a guest without --cpus (default 0.1)"),
-        ("defaults.disk", "disk reserved for a guest without --disk (default 1G)"),
-        ("ssh.connect-timeout", "seconds to connect to a host (default 5)"),
-        ("ssh.call-timeout", "seconds an agent call may take (default 60)"),
-        ("hosts.parallel", "hosts asked at once (default 16)"),
-        ("ssh.persist", "keep hosts' SSH sessions open this long after the last command, 0 to connect every time (default 60s; VFLEET_SSH_PERSIST overrides)"),
+    /// Every key, what it means, and its default as `config set` takes it.
+    public static let descriptions: [SettingDescription] = [
+        SettingDescription(key: "placement.policy", meaning: "spread or binpack", defaultValue: "spread"),
+        SettingDescription(key: "defaults.memory", meaning: "memory reserved for a guest without --memory", defaultValue: "256M"),
+        SettingDescription(key: "defaults.cpus", meaning: "cpus reserved for a guest without --cpus", defaultValue: "0.1"),
+        SettingDescription(key: "defaults.disk", meaning: "disk reserved for a guest without --disk", defaultValue: "1G"),
+        SettingDescription(key: "ssh.connect-timeout", meaning: "how long connecting to a host may take", defaultValue: "5s"),
+        SettingDescription(key: "ssh.call-timeout", meaning: "how long an agent call may take", defaultValue: "60s"),
+        SettingDescription(key: "hosts.parallel", meaning: "hosts asked at once", defaultValue: "16"),
+        SettingDescription(key: "ssh.persist", meaning: "keep hosts' SSH sessions open this long after the last command, 0 to connect every time (VFLEET_SSH_PERSIST overrides)",
+                           defaultValue: "60s"),
     ]
+
+    /// Key and help line ("meaning (default X)") of every setting.
+    public static var keys: [(String, String)] {
+        descriptions.map { ($0.key, "\($0.meaning) (default \($0.defaultValue))") }
+    }
 
     public init(knownHostsFile: String, identityFile: String) {
         self.knownHostsFile = knownHostsFile

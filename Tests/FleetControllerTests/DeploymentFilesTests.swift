@@ -101,8 +101,8 @@ import Testing
             #expect(env.contains(variable + "="), "vfleet.env.example lacks \(variable)")
             #expect(readme.contains(variable), "controller/README.md lacks \(variable)")
         }
-        for (key, _) in ControllerSettings.keys {
-            #expect(readme.contains(key), "controller/README.md does not document \(key)")
+        for d in ControllerSettings.descriptions {
+            #expect(readme.contains("| `\(d.key)` | `\(d.defaultValue)` |"), "controller/README.md does not document \(d.key) with its default \(d.defaultValue)")
         }
         #expect(readme.contains("vfleet db backup"))
     }
