@@ -224,9 +224,10 @@ public final class RPCServer {
         case RPCMethod.guestManifest:
             let p = try GuestLayerParams.decode(r.params, method: r.method)
             let entries = try agent.layerManifest(p.name, staging: p.staging)
+            let totalBytes = entries.reduce(0) { $0 + ($1.kind == .file ? $1.size : 0) }
+            if p.summary == true { return try encode(LayerManifest(encoded: "", entries: entries.count, totalBytes: totalBytes)) }
             guard let data = try? JSONEncoder().encode(entries) else { throw FleetError.failed("guest.manifest: cannot encode") }
-            return try encode(LayerManifest(encoded: String(decoding: data, as: UTF8.self), entries: entries.count,
-                                            totalBytes: entries.reduce(0) { $0 + ($1.kind == .file ? $1.size : 0) }))
+            return try encode(LayerManifest(encoded: String(decoding: data, as: UTF8.self), entries: entries.count, totalBytes: totalBytes))
         case RPCMethod.guestPrehash:
             let p = try GuestLayerParams.decode(r.params, method: r.method)
             return try encode(agent.prehashLayer(p.name, staging: p.staging))

@@ -32,12 +32,17 @@ public struct GuestImportParams: RPCParams, Equatable {
 
 /// guest.manifest and guest.digest: of the guest's layer, or of its staging area.
 public struct GuestLayerParams: RPCParams, Equatable {
-    public static let fields: Set<String> = ["name", "staging"]
+    public static let fields: Set<String> = ["name", "staging", "summary"]
     public var name: String
     public var staging: Bool
-    public init(name: String, staging: Bool) {
+    /// guest.manifest only: `entries` and `totalBytes` without the manifest
+    /// itself (`encoded` is empty). A move's progress needs the total; the
+    /// manifest of a layer of 50,000 files is 15 MB of JSON.
+    public var summary: Bool?
+    public init(name: String, staging: Bool, summary: Bool? = nil) {
         self.name = name
         self.staging = staging
+        self.summary = summary
     }
 }
 

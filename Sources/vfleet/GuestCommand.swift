@@ -186,7 +186,7 @@ struct GuestShowCommand: ParsableCommand {
             ("requires", g.requires.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")),
             ("context", v.actual.map { String($0.contextId) } ?? "-"), ("init pid", v.actual?.initPid.map(String.init) ?? "-"),
             ("origin", g.origin ?? "-"),
-            ("user ids", v.actual.map { $0.hostIDs.map { "host \($0)" } ?? "host's" } ?? "-"),
+            ("user ids", v.actual.map { $0.hostIDs.map { "host \($0)" } ?? "the host's (no user namespace)" } ?? "-"),
         ]
         for (k, val) in rows { print(k.padding(toLength: 10, withPad: " ", startingAt: 0) + val) }
     }

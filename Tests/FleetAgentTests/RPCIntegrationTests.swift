@@ -104,6 +104,28 @@ extension AgentIntegration {
             }
         }
 
+        /// A move asks for the size of a layer before its pre-copy: the
+        /// summary has the counts without the manifest, which for a layer of
+        /// many files is megabytes of JSON.
+        @Test func aManifestSummaryHasTheCountsWithoutTheManifest() throws {
+            try withTestAgent { t in
+                try t.makeGuest("man1", start: false)
+                let upper = t.agent.paths.guestUpper("man1")
+                try FileManager.default.createDirectory(atPath: upper + "/data", withIntermediateDirectories: true)
+                for i in 0..<300 { try Data(repeating: UInt8(i % 251), count: i).write(to: URL(fileURLWithPath: upper + "/data/f\(i)")) }
+                let rpc = try RPCClientProcess(root: t.root)
+                defer { rpc.close() }
+                _ = try rpc.call(RPCMethod.hello, HelloParams())
+                let full = try #require(try rpc.call(RPCMethod.guestManifest, GuestLayerParams(name: "man1", staging: false)).result).decode(LayerManifest.self)
+                let summary = try #require(try rpc.call(RPCMethod.guestManifest, GuestLayerParams(name: "man1", staging: false, summary: true)).result)
+                    .decode(LayerManifest.self)
+                #expect(full.entries >= 301)
+                #expect(full.totalBytes == UInt64((0..<300).reduce(0, +)))
+                #expect(full.encoded.count > 300 * 20)
+                #expect(summary == LayerManifest(encoded: "", entries: full.entries, totalBytes: full.totalBytes))
+            }
+        }
+
         @Test func aNewAgentAfterACrashSeesAndStopsTheGuests() throws {
             try withTestAgent { t in
                 let first = try RPCClientProcess(root: t.root)

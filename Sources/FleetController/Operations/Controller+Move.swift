@@ -230,7 +230,12 @@ extension Controller {
         // not pay for new SSH channels and agent processes.
         let (out, into) = try channels.get(source: source, destination: destination, connections: connections)
         let started = Date()
-        let total: UInt64? = since == nil ? (try? connections.call(source, RPCMethod.guestManifest, GuestLayerParams(name: name, staging: false), as: LayerManifest.self))?.totalBytes : nil
+        // The progress total, for a whole copy only: a delta runs while the
+        // guest is down, and its size is not known before it is sent.
+        let total: UInt64? = Self.wantsProgressTotal(since: since, sinceExported: sinceExported)
+            ? (try? connections.call(source, RPCMethod.guestManifest, GuestLayerParams(name: name, staging: false, summary: true),
+                                     as: LayerManifest.self))?.totalBytes
+            : nil
         try send(RPCRequest(id: .number(2), method: RPCMethod.guestImport, params: try JSONValue.encoding(GuestImportParams(name: name))), on: into, host: destination.name)
         try send(RPCRequest(id: .number(2), method: RPCMethod.guestExport, params: try JSONValue.encoding(GuestExportParams(name: name, since: since, sinceExported: sinceExported ? true : nil))), on: out, host: source.name)
         let bytes = try LayerRelay.relay(from: out, to: into, sourceHost: source.name, destinationHost: destination.name,
@@ -242,6 +247,12 @@ extension Controller {
         let sent = try AgentClient.decode(exported, as: LayerStreamStats.self, host: source.name, method: RPCMethod.guestExport)
         let received = try AgentClient.decode(imported, as: LayerStreamStats.self, host: destination.name, method: RPCMethod.guestImport)
         return (bytes, sent.cachedDigests != nil && received.cachedDigests != nil)
+    }
+
+    /// Whether a copy asks the source for its size first (a tree walk there):
+    /// only a whole copy, never a delta (`since`, or `sinceExported`).
+    static func wantsProgressTotal(since: String?, sinceExported: Bool) -> Bool {
+        since == nil && !sinceExported
     }
 
     private func send(_ request: RPCRequest, on channel: SSHChannel, host: String) throws(FleetError) {

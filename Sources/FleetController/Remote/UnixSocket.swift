@@ -6,7 +6,14 @@ import Glibc
 /// their connection keeper over one (a file of mode 0600 next to the store).
 final class UnixSocket: @unchecked Sendable {
     let fd: Int32
-    private var buffer = Data()
+    /// Received bytes not yet returned as lines.
+    private var buffer: [UInt8] = []
+    /// The first `scanned` bytes of `buffer` hold no "\n": a line of many
+    /// megabytes (a layer manifest) arriving in pieces is searched once,
+    /// not again from its start after every piece.
+    private var scanned = 0
+    /// Bytes searched for "\n" so far (tests hold it to the bytes received).
+    private(set) var bytesSearched = 0
 
     init(fd: Int32) { self.fd = fd }
 
@@ -87,11 +94,13 @@ final class UnixSocket: @unchecked Sendable {
     /// The next line, or nil at end of stream, on error or after `timeout`.
     func readLine(timeout: Double) -> String? {
         let deadline = Date().addingTimeInterval(timeout)
+        var chunk: [UInt8] = []
         while true {
-            if let i = buffer.firstIndex(of: 10) {
-                let line = buffer[buffer.startIndex..<i]
-                buffer.removeSubrange(buffer.startIndex...i)
-                return String(decoding: line, as: UTF8.self)
+            if let i = nextNewline() {
+                let line = String(decoding: buffer[0..<i], as: UTF8.self)
+                buffer.removeSubrange(0...i)
+                scanned = 0
+                return line
             }
             let left = deadline.timeIntervalSinceNow
             guard left > 0 else { return nil }
@@ -99,11 +108,23 @@ final class UnixSocket: @unchecked Sendable {
             let r = poll(&p, 1, Int32(min(left, 3600) * 1000) + 1)
             if r < 0 && errno == EINTR { continue }
             guard r > 0 else { return nil }
-            var chunk = [UInt8](repeating: 0, count: 65536)
+            if chunk.isEmpty { chunk = [UInt8](repeating: 0, count: 65536) }
             let n = recv(fd, &chunk, chunk.count, 0)
             if n < 0 && errno == EINTR { continue }
             guard n > 0 else { return nil }
             buffer.append(contentsOf: chunk[0..<n])
         }
+    }
+
+    /// Where the first "\n" of the buffer is, searching only what was not searched before.
+    private func nextNewline() -> Int? {
+        let from = scanned
+        let hit: Int? = buffer.withUnsafeBufferPointer { b in
+            guard from < b.count, let base = b.baseAddress, let found = memchr(base + from, 10, b.count - from) else { return nil }
+            return base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+        }
+        bytesSearched += (hit.map { $0 + 1 } ?? buffer.count) - from
+        scanned = hit ?? buffer.count
+        return hit
     }
 }
