@@ -65,15 +65,25 @@ extension Agent {
             // Every file written is hashed into the staging area's digest
             // cache (read back while still in the page cache), so that the
             // verification reads nothing again.
+            // The stream's digests are merged into the cache file only if it
+            // changed something: a move's delta usually changes nothing, and
+            // reading and rewriting a cache of 50,000 lines would lengthen
+            // the downtime for nothing.
             let cacheFile = digestCacheFile(name, staging: true)
-            var digests: DigestCache? = DigestCache.load(cacheFile)
-            let stats = try TreeStreamReader.apply(from: &source, into: stagingUpper(name), digests: &digests)
-            try? digests?.save(cacheFile)
+            var written: DigestCache? = DigestCache()
+            let stats = try TreeStreamReader.apply(from: &source, into: stagingUpper(name), digests: &written)
+            var cached = written?.count ?? 0
+            if stats.entries > 0 || stats.deleted > 0, let written {
+                var all = DigestCache.load(cacheFile)
+                all.merge(written)
+                try? all.save(cacheFile)
+                cached = all.count
+            }
             // On disk before the source copy may ever go, and written back
             // now (the pre-copy runs while the guest does) rather than by an
             // fsync during the downtime.
             FileSystemSync.sync(containing: stagingUpper(name))
-            return LayerTransfer(stats: stats, cachedDigests: digests?.count)
+            return LayerTransfer(stats: stats, cachedDigests: cached)
         } catch {
             discardStaging(name)
             let text = "\(error)"

@@ -75,9 +75,10 @@ public struct LayerStreamStats: Codable, Sendable, Equatable {
     public var fileBytes: UInt64
     public var deleted: Int
     /// File digests in the layer's digest cache after a stream that hashed
-    /// what it carried: a whole export, and every import. Absent otherwise
-    /// and from older agents. When both ends of a pre-copy give it, the
-    /// move needs no `guest.prehash`.
+    /// what it carried: a whole export, and every import (an import that
+    /// changed nothing leaves the cache file alone and gives 0). Absent
+    /// otherwise and from older agents. When both ends of a pre-copy give
+    /// it, the move needs no `guest.prehash`.
     public var cachedDigests: Int?
     public init(entries: Int, fileBytes: UInt64, deleted: Int, cachedDigests: Int? = nil) {
         self.entries = entries

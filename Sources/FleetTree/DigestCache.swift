@@ -85,6 +85,11 @@ public struct DigestCache: Sendable {
         entries[path] = Entry(identity: Identity(status), digest: digest)
     }
 
+    /// Takes every entry of `newer`, over any of the same path here.
+    public mutating func merge(_ newer: DigestCache) {
+        entries.merge(newer.entries) { _, new in new }
+    }
+
     /// Keeps only the entries whose paths are in `paths` (the tree as walked).
     mutating func retain(_ paths: Set<[UInt8]>) {
         entries = entries.filter { paths.contains($0.key) }
@@ -97,18 +102,68 @@ public struct DigestCache: Sendable {
     public static func load(_ file: String, hashedAt: Double = Date().timeIntervalSince1970) -> DigestCache {
         var cache = DigestCache(hashedAt: hashedAt)
         guard let data = FileManager.default.contents(atPath: file) else { return cache }
-        for line in data.split(separator: 10) {
-            // device inode size mtime mtimeNs ctime ctimeNs digest path (path last: it may hold spaces)
-            let fields = line.split(separator: 32, maxSplits: 8, omittingEmptySubsequences: false)
-            guard fields.count == 9 else { continue }
-            let numbers = fields[0..<7].map { Int64(String(decoding: $0, as: UTF8.self)) }
-            guard numbers.allSatisfy({ $0 != nil }), fields[7].count == 64, let path = unescape(Array(fields[8])) else { continue }
-            let n = numbers.map { $0! }
-            let identity = Identity(device: UInt64(bitPattern: n[0]), inode: UInt64(bitPattern: n[1]), size: n[2],
-                                    mtime: n[3], mtimeNs: n[4], ctime: n[5], ctimeNs: n[6])
-            cache.entries[path] = Entry(identity: identity, digest: String(decoding: fields[7], as: UTF8.self))
+        // One pass over the bytes: a layer of 50,000 files has a cache of as
+        // many lines, read while the guest is down (a move's verification).
+        data.withUnsafeBytes { raw in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            var lineStart = 0
+            while lineStart < bytes.count {
+                var lineEnd = lineStart
+                while lineEnd < bytes.count && bytes[lineEnd] != 10 { lineEnd += 1 }
+                if let (path, entry) = parseLine(UnsafeBufferPointer(rebasing: bytes[lineStart..<lineEnd])) {
+                    cache.entries[path] = entry
+                }
+                lineStart = lineEnd + 1
+            }
         }
         return cache
+    }
+
+    /// One line: device inode size mtime mtimeNs ctime ctimeNs digest path
+    /// (path last: it may hold spaces). nil for a damaged line.
+    static func parseLine(_ line: UnsafeBufferPointer<UInt8>) -> ([UInt8], Entry)? {
+        var numbers = (Int64(0), Int64(0), Int64(0), Int64(0), Int64(0), Int64(0), Int64(0))
+        var i = 0
+        let parsed: Bool = withUnsafeMutableBytes(of: &numbers) { raw in
+            let n = raw.bindMemory(to: Int64.self)
+            for k in 0..<7 {
+                guard let (value, next) = parseInteger(line, from: i) else { return false }
+                n[k] = value
+                i = next
+            }
+            return true
+        }
+        guard parsed, i + 65 <= line.count, line[i + 64] == 32 else { return nil }
+        let digest = String(decoding: UnsafeBufferPointer(rebasing: line[i..<(i + 64)]), as: UTF8.self)
+        guard let path = unescape(Array(line[(i + 65)...])) else { return nil }
+        let identity = Identity(device: UInt64(bitPattern: numbers.0), inode: UInt64(bitPattern: numbers.1), size: numbers.2,
+                                mtime: numbers.3, mtimeNs: numbers.4, ctime: numbers.5, ctimeNs: numbers.6)
+        return (path, Entry(identity: identity, digest: digest))
+    }
+
+    /// A decimal integer (optionally negative) at `start`, ended by one
+    /// space; the value and the index after the space.
+    private static func parseInteger(_ line: UnsafeBufferPointer<UInt8>, from start: Int) -> (Int64, Int)? {
+        var i = start
+        let negative = i < line.count && line[i] == 45
+        if negative { i += 1 }
+        let digitsStart = i
+        var magnitude: UInt64 = 0
+        while i < line.count, line[i] >= 48, line[i] <= 57 {
+            let (shifted, o1) = magnitude.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = shifted.addingReportingOverflow(UInt64(line[i] - 48))
+            guard !o1, !o2 else { return nil }
+            magnitude = sum
+            i += 1
+        }
+        guard i > digitsStart, i < line.count, line[i] == 32 else { return nil }
+        // Device and inode numbers are stored as Int64 bit patterns: Int64.min included.
+        if negative {
+            guard magnitude <= UInt64(Int64.max) + 1 else { return nil }
+            return (magnitude == UInt64(Int64.max) + 1 ? Int64.min : -Int64(magnitude), i + 1)
+        }
+        guard magnitude <= UInt64(Int64.max) else { return nil }
+        return (Int64(magnitude), i + 1)
     }
 
     /// Writes the cache by rename (a reader never sees half a file).

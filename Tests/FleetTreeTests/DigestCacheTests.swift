@@ -71,6 +71,42 @@ import FleetTree
         #expect(cache.count == n - 1)
     }
 
+    /// The file is parsed byte by byte (it is read while a moved guest is
+    /// down): every field's edge, and damaged lines dropped one by one.
+    @Test func everyWellFormedLineSurvivesLoadAndSaveAndOnlyThose() throws {
+        let dir = try TestDirectory.make()
+        defer { TestDirectory.remove(dir) }
+        let digest = String(repeating: "ab", count: 32)
+        let good = [
+            // Device and inode as Int64 bit patterns, Int64.min included.
+            "-9223372036854775808 -1 0 1700000000 999999999 1700000001 0 \(digest) usr/bin/x",
+            "2049 9223372036854775807 4096 -5 0 0 1 \(digest) a b\\nc\\\\d  e",
+            "1 2 3 4 5 6 7 \(digest) ",
+        ]
+        let damaged = [
+            "1 2 3 4 5 6 7 \(String(digest.dropLast())) short-digest",
+            "1 2 3 4 5 6 \(digest) six-numbers",
+            "1 2 3 +4 5 6 7 \(digest) plus-sign",
+            "1 2 3 99999999999999999999 5 6 7 \(digest) overflow",
+            "1 2 3 4 5 6 7 \(digest) bad\\xescape",
+            "1 2 3 4 5 6 7 \(digest)",
+            "",
+            "1  2 3 4 5 6 7 \(digest) two-spaces",
+        ]
+        var lines: [String] = []
+        for (i, line) in good.enumerated() { lines += [line, damaged[i % damaged.count]] }
+        lines += damaged
+        try (lines.joined(separator: "\n") + "\n").write(toFile: dir + "/in", atomically: true, encoding: .utf8)
+        let loaded = DigestCache.load(dir + "/in")
+        #expect(loaded.count == good.count)
+        try loaded.save(dir + "/out")
+        let saved = try String(contentsOfFile: dir + "/out", encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(Set(saved.dropLast().map(String.init)) == Set(good))
+        // No newline after the last line is still a line.
+        try good[0].write(toFile: dir + "/last", atomically: true, encoding: .utf8)
+        #expect(DigestCache.load(dir + "/last").count == 1)
+    }
+
     @Test func aDamagedCacheFileIsAnEmptyCache() throws {
         let file = try TestDirectory.make() + "/cache"
         defer { TestDirectory.remove((file as NSString).deletingLastPathComponent) }

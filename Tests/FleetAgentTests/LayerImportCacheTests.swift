@@ -1,0 +1,73 @@
+import FleetAgent
+import FleetProtocol
+import FleetTree
+import Foundation
+import Glibc
+import Testing
+
+/// Bytes kept in memory, both ways: an export's stream fed to an import.
+private struct BytesSink: ByteSink {
+    var bytes: [UInt8] = []
+    mutating func write(_ buffer: UnsafeRawBufferPointer) throws { bytes.append(contentsOf: buffer.assumingMemoryBound(to: UInt8.self)) }
+}
+
+private struct BytesSource: ByteSource {
+    let bytes: [UInt8]
+    var offset = 0
+    mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let count = min(buffer.count, bytes.count - offset)
+        bytes.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress! + offset, byteCount: count) }
+        offset += count
+        return count
+    }
+}
+
+extension AgentIntegration {
+    /// The receiving side of a move keeps the digests of what it wrote; a
+    /// delta that changes nothing (the usual one, while the guest is down)
+    /// leaves the digest cache file alone instead of reading and rewriting it.
+    @Suite struct LayerImportCache {
+        func transfer(_ t: TestAgent, since: [TreeManifestEntry]?) throws -> LayerTransfer {
+            var sink = BytesSink()
+            _ = try t.agent.exportLayer("src", since: since, to: &sink)
+            var source = BytesSource(bytes: sink.bytes)
+            return try t.agent.importLayer("dst", from: &source)
+        }
+
+        func identity(_ path: String) -> (ino_t, Int, Int)? {
+            var st = stat()
+            guard stat(path, &st) == 0 else { return nil }
+            return (st.st_ino, st.st_mtim.tv_sec, st.st_mtim.tv_nsec)
+        }
+
+        @Test func anEmptyDeltaLeavesTheCacheAloneAndAChangedOneKeepsEveryDigest() throws {
+            try withTestAgent { t in
+                try t.makeGuest("src", start: false)
+                let upper = t.agent.paths.guestUpper("src")
+                try FileManager.default.createDirectory(atPath: upper + "/data", withIntermediateDirectories: true)
+                for i in 0..<100 { try Data("file \(i)\n".utf8).write(to: URL(fileURLWithPath: upper + "/data/f\(i)")) }
+                defer { t.agent.discardStaging("dst") }
+
+                let full = try transfer(t, since: nil)
+                let cacheFile = t.agent.paths.guests + "/.incoming-dst/digest-cache"
+                let entries = DigestCache.load(cacheFile).count
+                #expect(full.cachedDigests == entries)
+                #expect(entries >= 100)
+                let before = try #require(identity(cacheFile))
+
+                let empty = try transfer(t, since: try t.agent.layerManifest("dst", staging: true))
+                #expect(empty.stats.entries == 0 && empty.stats.deleted == 0)
+                #expect(empty.cachedDigests == 0)
+                let after = try #require(identity(cacheFile))
+                #expect(after.0 == before.0 && after.1 == before.1 && after.2 == before.2, "the cache file was rewritten")
+
+                try Data("changed\n".utf8).write(to: URL(fileURLWithPath: upper + "/data/f7"))
+                let changed = try transfer(t, since: try t.agent.layerManifest("dst", staging: true))
+                #expect(changed.stats.entries >= 1)
+                #expect(changed.cachedDigests == entries)
+                #expect(DigestCache.load(cacheFile).count == entries)
+                #expect(try t.agent.layerDigest("dst", staging: true) == (try t.agent.layerDigest("src", staging: false)))
+            }
+        }
+    }
+}
