@@ -7,7 +7,9 @@ ap = argparse.ArgumentParser()
 ap.add_argument("--bin", required=True)
 ap.add_argument("--runs", type=int, default=5)
 ap.add_argument("--out", required=True)
+ap.add_argument("--sections", default="1,2,3,4", help="which parts to run, e.g. 4 or 1,4")
 a = ap.parse_args()
+sections = {int(x) for x in a.sections.split(",")}
 VFLEET = os.path.join(a.bin, "vfleet")
 AGENT = os.path.join(a.bin, "vfleet-agent")
 work = tempfile.mkdtemp(prefix="vfleet-bench-mig-", dir="/var/tmp")
@@ -31,6 +33,16 @@ def med(xs):
     return statistics.median(xs) if xs else None
 
 
+def rsync_cmd(nsenter, upper, address, target):
+    return f"{nsenter} rsync -aHAX --numeric-ids -e 'ssh {ssh_opts}' {upper}/ root@{address}:{target}/"
+
+
+def tar_cmd(nsenter, upper, address, target, sync=False):
+    then = f" && sync -f {target}" if sync else ""
+    return (f"{nsenter} sh -c \"tar --xattrs --numeric-owner -C {upper} -cf - . | ssh {ssh_opts} root@{address} "
+            f"'mkdir -p {target} && tar --xattrs --numeric-owner -C {target} -xf -{then}'\"")
+
+
 results = {}
 try:
     # Each test host gets a disk of its own (a loop-mounted ext4 with a
@@ -50,108 +62,148 @@ try:
     ssh_opts = f"-i {admin} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR"
 
     # 1. ~200 MB in ~5,000 files.
-    vf("guest", "create", "big", "--template", "busybox", "--host", "host1")
-    vf("guest", "exec", "big", "--timeout", "600s", "--", "/bin/sh", "-c",
-       "i=0; while [ $i -lt 50 ]; do mkdir -p /data/d$i; j=0; while [ $j -lt 100 ]; do "
-       "head -c 40000 /dev/urandom > /data/d$i/f$j; j=$((j+1)); done; i=$((i+1)); done")
-    upper = f"{state['hosts']['host1']['stateDirectory']}/guests/big/upper"
-    files = int(sh(f"find {upper} | wc -l").stdout)
-    size = int(sh(f"du -sb {upper}").stdout.split()[0])
-    print(f"== 1. move a guest layer of {files} entries, {size/1e6:.0f} MB between two test hosts ({a.runs} runs)")
-    vf_times, vf_bytes, rs_times, rs_bytes, tar_times, tar_bytes, tar_sync_times = [], [], [], [], [], [], []
-    hop_times, relay_times = [], []
-    current = "host1"
-    for run in range(a.runs):
-        src, dst = current, ("host2" if current == "host1" else "host1")
-        S, D = state["hosts"][src], state["hosts"][dst]
-        upper = f"{S['stateDirectory']}/guests/big/upper"
-        # The peers copy the same tree from the source host to the destination
-        # host over ssh, as root, from inside the source's network namespace,
-        # into the destination's own disk (its /var/lib/vfleet, as sshd there
-        # sees it), where the move writes too.
-        nsenter = f"nsenter --net=/run/netns/{S['namespace']}"
-        target = f"/var/lib/vfleet/bench-copy-{run}"
-        remove_target = f"{nsenter} ssh {ssh_opts} root@{D['address']} rm -rf {target}"
-        # Every timed run starts with nothing dirty (untimed sync): no tool pays
-        # for the write-back of the one before it.
-        sh("sync")
-        w0 = wire(dst); t0 = time.perf_counter()
-        sh(f"{nsenter} rsync -aHAX --numeric-ids -e 'ssh {ssh_opts}' {upper}/ root@{D['address']}:{target}/")
-        rs_times.append(time.perf_counter() - t0); rs_bytes.append(wire(dst) - w0)
-        sh(remove_target)
-        sh("sync")
-        w0 = wire(dst); t0 = time.perf_counter()
-        sh(f"{nsenter} sh -c \"tar --xattrs --numeric-owner -C {upper} -cf - . | ssh {ssh_opts} root@{D['address']} 'mkdir -p {target} && tar --xattrs --numeric-owner -C {target} -xf -'\"")
-        tar_times.append(time.perf_counter() - t0); tar_bytes.append(wire(dst) - w0)
-        sh(remove_target)
-        # The same, made durable like a move is (the move syncs the staged
-        # copy before the source copy may go): sync -f = syncfs of that disk.
-        sh("sync")
-        t0 = time.perf_counter()
-        sh(f"{nsenter} sh -c \"tar --xattrs --numeric-owner -C {upper} -cf - . | ssh {ssh_opts} root@{D['address']} 'mkdir -p {target} && tar --xattrs --numeric-owner -C {target} -xf - && sync -f {target}'\"")
-        tar_sync_times.append(time.perf_counter() - t0)
-        sh(remove_target)
-        sh("sync")
-        w0 = wire(dst); t0 = time.perf_counter()
-        vf("guest", "move", "big", "--to", dst, "--format", "json")
-        vf_times.append(time.perf_counter() - t0); vf_bytes.append(wire(dst) - w0)
-        current = dst
-        # The transport alone, no files: the same number of bytes of zeros
-        # over one ssh hop (as tar's), and relayed through the machine the
-        # controller runs on by two OpenSSH clients (as a move's path is).
-        zeros = f"head -c {size} /dev/zero"
-        t0 = time.perf_counter()
-        sh(f"{nsenter} sh -c \"{zeros} | ssh {ssh_opts} root@{D['address']} 'cat > /dev/null'\"")
-        hop_times.append(time.perf_counter() - t0)
-        t0 = time.perf_counter()
-        sh(f"ssh {ssh_opts} root@{S['address']} '{zeros}' | ssh {ssh_opts} root@{D['address']} 'cat > /dev/null'")
-        relay_times.append(time.perf_counter() - t0)
-    results["move_200MB"] = {
-        "entries": files, "bytes": size,
-        "vfleet_move_s": vf_times, "vfleet_wire_bytes": vf_bytes,
-        "rsync_s": rs_times, "rsync_wire_bytes": rs_bytes,
-        "tar_ssh_s": tar_times, "tar_ssh_wire_bytes": tar_bytes,
-        "tar_ssh_sync_s": tar_sync_times,
-        "zeros_one_ssh_hop_s": hop_times, "zeros_ssh_relay_two_hops_s": relay_times,
-    }
-    for name, ts, bs in [("vfleet guest move", vf_times, vf_bytes), ("rsync -aHAX over ssh", rs_times, rs_bytes),
-                         ("tar | ssh tar", tar_times, tar_bytes), ("tar | ssh tar + sync -f", tar_sync_times, tar_bytes)]:
-        print(f"  {name:24} median {med(ts):6.2f} s  wire {med(bs)/1e6:7.1f} MB  (ratio to vfleet {med(ts)/med(vf_times):.2f})")
-    for name, ts in [("zeros, one ssh hop", hop_times), ("zeros, ssh | ssh relay", relay_times)]:
-        print(f"  {name:24} median {med(ts):6.2f} s  (transport only, {size/1e6:.0f} MB; ratio to vfleet {med(ts)/med(vf_times):.2f})")
-    vf("guest", "destroy", "big", "--force")
+    if 1 in sections:
+        vf("guest", "create", "big", "--template", "busybox", "--host", "host1")
+        vf("guest", "exec", "big", "--timeout", "600s", "--", "/bin/sh", "-c",
+           "i=0; while [ $i -lt 50 ]; do mkdir -p /data/d$i; j=0; while [ $j -lt 100 ]; do "
+           "head -c 40000 /dev/urandom > /data/d$i/f$j; j=$((j+1)); done; i=$((i+1)); done")
+        upper = f"{state['hosts']['host1']['stateDirectory']}/guests/big/upper"
+        files = int(sh(f"find {upper} | wc -l").stdout)
+        size = int(sh(f"du -sb {upper}").stdout.split()[0])
+        print(f"== 1. move a guest layer of {files} entries, {size/1e6:.0f} MB between two test hosts ({a.runs} runs)")
+        vf_times, vf_bytes, rs_times, rs_bytes, tar_times, tar_bytes, tar_sync_times = [], [], [], [], [], [], []
+        hop_times, relay_times = [], []
+        current = "host1"
+        for run in range(a.runs):
+            src, dst = current, ("host2" if current == "host1" else "host1")
+            S, D = state["hosts"][src], state["hosts"][dst]
+            upper = f"{S['stateDirectory']}/guests/big/upper"
+            # The peers copy the same tree from the source host to the destination
+            # host over ssh, as root, from inside the source's network namespace,
+            # into the destination's own disk (its /var/lib/vfleet, as sshd there
+            # sees it), where the move writes too.
+            nsenter = f"nsenter --net=/run/netns/{S['namespace']}"
+            target = f"/var/lib/vfleet/bench-copy-{run}"
+            remove_target = f"{nsenter} ssh {ssh_opts} root@{D['address']} rm -rf {target}"
+            # Every timed run starts with nothing dirty (untimed sync): no tool pays
+            # for the write-back of the one before it.
+            sh("sync")
+            w0 = wire(dst); t0 = time.perf_counter()
+            sh(rsync_cmd(nsenter, upper, D['address'], target))
+            rs_times.append(time.perf_counter() - t0); rs_bytes.append(wire(dst) - w0)
+            sh(remove_target)
+            sh("sync")
+            w0 = wire(dst); t0 = time.perf_counter()
+            sh(tar_cmd(nsenter, upper, D['address'], target))
+            tar_times.append(time.perf_counter() - t0); tar_bytes.append(wire(dst) - w0)
+            sh(remove_target)
+            # The same, made durable like a move is (the move syncs the staged
+            # copy before the source copy may go): sync -f = syncfs of that disk.
+            sh("sync")
+            t0 = time.perf_counter()
+            sh(tar_cmd(nsenter, upper, D['address'], target, sync=True))
+            tar_sync_times.append(time.perf_counter() - t0)
+            sh(remove_target)
+            sh("sync")
+            w0 = wire(dst); t0 = time.perf_counter()
+            vf("guest", "move", "big", "--to", dst, "--format", "json")
+            vf_times.append(time.perf_counter() - t0); vf_bytes.append(wire(dst) - w0)
+            current = dst
+            # The transport alone, no files: the same number of bytes of zeros
+            # over one ssh hop (as tar's), and relayed through the machine the
+            # controller runs on by two OpenSSH clients (as a move's path is).
+            zeros = f"head -c {size} /dev/zero"
+            t0 = time.perf_counter()
+            sh(f"{nsenter} sh -c \"{zeros} | ssh {ssh_opts} root@{D['address']} 'cat > /dev/null'\"")
+            hop_times.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            sh(f"ssh {ssh_opts} root@{S['address']} '{zeros}' | ssh {ssh_opts} root@{D['address']} 'cat > /dev/null'")
+            relay_times.append(time.perf_counter() - t0)
+        results["move_200MB"] = {
+            "entries": files, "bytes": size,
+            "vfleet_move_s": vf_times, "vfleet_wire_bytes": vf_bytes,
+            "rsync_s": rs_times, "rsync_wire_bytes": rs_bytes,
+            "tar_ssh_s": tar_times, "tar_ssh_wire_bytes": tar_bytes,
+            "tar_ssh_sync_s": tar_sync_times,
+            "zeros_one_ssh_hop_s": hop_times, "zeros_ssh_relay_two_hops_s": relay_times,
+        }
+        for name, ts, bs in [("vfleet guest move", vf_times, vf_bytes), ("rsync -aHAX over ssh", rs_times, rs_bytes),
+                             ("tar | ssh tar", tar_times, tar_bytes), ("tar | ssh tar + sync -f", tar_sync_times, tar_bytes)]:
+            print(f"  {name:24} median {med(ts):6.2f} s  wire {med(bs)/1e6:7.1f} MB  (ratio to vfleet {med(ts)/med(vf_times):.2f})")
+        for name, ts in [("zeros, one ssh hop", hop_times), ("zeros, ssh | ssh relay", relay_times)]:
+            print(f"  {name:24} median {med(ts):6.2f} s  (transport only, {size/1e6:.0f} MB; ratio to vfleet {med(ts)/med(vf_times):.2f})")
+        vf("guest", "destroy", "big", "--force")
 
     # 2. Downtime: 1 GB layer, 1 MB rewritten continuously by a process inside.
-    print(f"== 2. downtime of a guest with a 1 GB own layer, 1 MB rewritten continuously ({a.runs} runs)")
-    vf("guest", "create", "gig", "--template", "busybox", "--host", "host1")
-    vf("guest", "exec", "gig", "--timeout", "900s", "--", "/bin/sh", "-c",
-       "i=0; while [ $i -lt 16 ]; do head -c 67108864 /dev/urandom > /blob$i; i=$((i+1)); done")
-    downs, deltas = [], []
-    for run in range(a.runs):
-        vf("guest", "exec", "gig", "--", "/bin/sh", "-c",
-           "(while :; do head -c 1048576 /dev/urandom > /hot.tmp; mv /hot.tmp /hot; sleep 0.05; done) >/dev/null 2>&1 &")
-        dst = "host2" if run % 2 == 0 else "host1"
-        r = json.loads(vf("guest", "move", "gig", "--to", dst, "--format", "json").stdout)
-        downs.append(r["downtimeSeconds"]); deltas.append(r["deltaBytes"])
-        vf("guest", "restart", "gig")  # stops the writer for the next run
-    results["downtime_1GB"] = {"downtime_s": downs, "delta_bytes": deltas}
-    print(f"  downtime median {med(downs):.3f} s (min {min(downs):.3f}, max {max(downs):.3f}); delta after stop median {med(deltas)/1e6:.2f} MB")
-    vf("guest", "destroy", "gig", "--force")
+    if 2 in sections:
+        print(f"== 2. downtime of a guest with a 1 GB own layer, 1 MB rewritten continuously ({a.runs} runs)")
+        vf("guest", "create", "gig", "--template", "busybox", "--host", "host1")
+        vf("guest", "exec", "gig", "--timeout", "900s", "--", "/bin/sh", "-c",
+           "i=0; while [ $i -lt 16 ]; do head -c 67108864 /dev/urandom > /blob$i; i=$((i+1)); done")
+        downs, deltas = [], []
+        for run in range(a.runs):
+            vf("guest", "exec", "gig", "--", "/bin/sh", "-c",
+               "(while :; do head -c 1048576 /dev/urandom > /hot.tmp; mv /hot.tmp /hot; sleep 0.05; done) >/dev/null 2>&1 &")
+            dst = "host2" if run % 2 == 0 else "host1"
+            r = json.loads(vf("guest", "move", "gig", "--to", dst, "--format", "json").stdout)
+            downs.append(r["downtimeSeconds"]); deltas.append(r["deltaBytes"])
+            vf("guest", "restart", "gig")  # stops the writer for the next run
+        results["downtime_1GB"] = {"downtime_s": downs, "delta_bytes": deltas}
+        print(f"  downtime median {med(downs):.3f} s (min {min(downs):.3f}, max {max(downs):.3f}); delta after stop median {med(deltas)/1e6:.2f} MB")
+        vf("guest", "destroy", "gig", "--force")
 
     # 3. Evacuation of 10 guests, parallel 4 against 1.
-    print(f"== 3. evacuate a host of 10 guests (8 MB own layer each): --max-parallel 4 against 1 ({a.runs} runs)")
-    for i in range(10):
-        vf("guest", "create", f"ev{i}", "--template", "busybox", "--host", "host1", "--memory", "32M")
-        vf("guest", "exec", f"ev{i}", "--", "/bin/sh", "-c", "head -c 8388608 /dev/urandom > /data")
-    par, seq = [], []
-    for run in range(a.runs):
-        for n, bucket in ((4, par), (1, seq)):
+    if 3 in sections:
+        print(f"== 3. evacuate a host of 10 guests (8 MB own layer each): --max-parallel 4 against 1 ({a.runs} runs)")
+        for i in range(10):
+            vf("guest", "create", f"ev{i}", "--template", "busybox", "--host", "host1", "--memory", "32M")
+            vf("guest", "exec", f"ev{i}", "--", "/bin/sh", "-c", "head -c 8388608 /dev/urandom > /data")
+        par, seq = [], []
+        for run in range(a.runs):
+            for n, bucket in ((4, par), (1, seq)):
+                t0 = time.perf_counter()
+                vf("host", "evacuate", "host1", "--max-parallel", str(n))
+                bucket.append(time.perf_counter() - t0)
+                vf("host", "restore", "host1", "--max-parallel", "4")
+        results["evacuate_10"] = {"parallel4_s": par, "sequential_s": seq}
+        print(f"  --max-parallel 4 median {med(par):.2f} s; one at a time median {med(seq):.2f} s; speed-up {med(seq)/med(par):.2f}x")
+
+    # 4. Many small files: 50,000 files of a few bytes in 50 directories.
+    # What dominates here is the work per file, not the bytes.
+    if 4 in sections:
+        vf("guest", "create", "many", "--template", "busybox", "--host", "host1")
+        vf("guest", "exec", "many", "--timeout", "600s", "--", "/bin/sh", "-c",
+           "i=0; while [ $i -lt 50 ]; do mkdir -p /data/d$i; cd /data/d$i; j=0; while [ $j -lt 1000 ]; do "
+           "echo $i-$j > f$j; j=$((j+1)); done; i=$((i+1)); done")
+        upper = f"{state['hosts']['host1']['stateDirectory']}/guests/many/upper"
+        files = int(sh(f"find {upper} | wc -l").stdout)
+        print(f"== 4. move a guest layer of {files} small files between two test hosts ({a.runs} runs)")
+        mv_times, mv_downs, rs_times, tar_times = [], [], [], []
+        current = "host1"
+        for run in range(a.runs):
+            src, dst = current, ("host2" if current == "host1" else "host1")
+            S, D = state["hosts"][src], state["hosts"][dst]
+            upper = f"{S['stateDirectory']}/guests/many/upper"
+            nsenter = f"nsenter --net=/run/netns/{S['namespace']}"
+            target = f"/var/lib/vfleet/bench-many-{run}"
+            for cmd, bucket in ((rsync_cmd(nsenter, upper, D['address'], target), rs_times),
+                                (tar_cmd(nsenter, upper, D['address'], target), tar_times)):
+                sh("sync")
+                t0 = time.perf_counter()
+                sh(cmd)
+                bucket.append(time.perf_counter() - t0)
+                sh(f"{nsenter} ssh {ssh_opts} root@{D['address']} rm -rf {target}")
+            sh("sync")
             t0 = time.perf_counter()
-            vf("host", "evacuate", "host1", "--max-parallel", str(n))
-            bucket.append(time.perf_counter() - t0)
-            vf("host", "restore", "host1", "--max-parallel", "4")
-    results["evacuate_10"] = {"parallel4_s": par, "sequential_s": seq}
-    print(f"  --max-parallel 4 median {med(par):.2f} s; one at a time median {med(seq):.2f} s; speed-up {med(seq)/med(par):.2f}x")
+            r = json.loads(vf("guest", "move", "many", "--to", dst, "--format", "json").stdout)
+            mv_times.append(time.perf_counter() - t0); mv_downs.append(r["downtimeSeconds"])
+            current = dst
+        results["move_many_files"] = {"entries": files, "vfleet_move_s": mv_times, "vfleet_downtime_s": mv_downs,
+                                      "rsync_s": rs_times, "tar_ssh_s": tar_times}
+        for name, ts in [("vfleet guest move", mv_times), ("rsync -aHAX over ssh", rs_times), ("tar | ssh tar", tar_times)]:
+            print(f"  {name:24} median {med(ts):6.2f} s  (ratio to vfleet {med(ts)/med(mv_times):.2f})")
+        print(f"  vfleet downtime median {med(mv_downs):.3f} s (min {min(mv_downs):.3f}, max {max(mv_downs):.3f})")
+        vf("guest", "destroy", "many", "--force")
 finally:
     # The connection keeper the vfleet commands above started ends with the cluster.
     try:
