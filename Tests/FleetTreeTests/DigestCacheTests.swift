@@ -54,10 +54,18 @@ import FleetTree
     @Test func filesChangedJustBeforeTheHashingAreNotTrusted() throws {
         let root = try Self.tree()
         defer { TestDirectory.remove(root) }
-        // Hashed "now": every file was just written, inside the racy window.
-        var cache: DigestCache? = DigestCache(hashedAt: Date().timeIntervalSince1970)
+        // Hashed as if it began just after the first file was written: every
+        // file changed inside the racy window before it. ("Now" would not
+        // do: on a loaded machine, making the tree takes longer than the
+        // window, and the first files are then rightly trusted.)
+        let earliest = try TestDirectory.earliestFileChange(under: root)
+        var cache: DigestCache? = DigestCache(hashedAt: earliest + DigestCache.racyWindow / 2)
         _ = try TreeDigester.digest(root: root, cache: &cache)
         #expect(cache?.count == 0)
+        // A window later, all of them are.
+        var later: DigestCache? = DigestCache(hashedAt: Date().timeIntervalSince1970 + DigestCache.racyWindow * 2)
+        _ = try TreeDigester.digest(root: root, cache: &later)
+        #expect(later?.count == 26)
     }
 
     @Test func prehashToleratesATreeThatChangesAndForgetsWhatIsGone() throws {

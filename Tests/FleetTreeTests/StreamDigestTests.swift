@@ -88,7 +88,10 @@ import FleetTree
         defer { TestDirectory.remove(directory) }
         let source = try Self.tree(directory)
         try TestDirectory.writeFile(source + "/fresh", "written just now\n")
-        var digests: DigestCache? = DigestCache(hashedAt: Date().timeIntervalSince1970)
+        // The stream "began" just after the first file was written, not
+        // "now": on a loaded machine making the tree outlasts the window.
+        let began = try TestDirectory.earliestFileChange(under: source) + DigestCache.racyWindow / 2
+        var digests: DigestCache? = DigestCache(hashedAt: began)
         var sink = MemorySink()
         _ = try TreeStreamWriter.write(root: source, to: &sink, since: nil, digests: &digests)
         // Every file's ctime is within the racy window of the stream's start.

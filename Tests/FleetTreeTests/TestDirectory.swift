@@ -50,6 +50,42 @@ enum TestDirectory {
         return result
     }
 
+    /// The earliest ctime (seconds since the epoch) of the regular files
+    /// below `root`: a digest cache whose hashing "began" within the racy
+    /// window after it trusts none of them, however long making them took.
+    static func earliestFileChange(under root: String) throws -> Double {
+        // readdir on byte names: test trees hold names that are not UTF-8.
+        func walk(_ fd: Int32) -> Double {
+            guard let dir = fdopendir(fd) else { close(fd); return .infinity }
+            defer { closedir(dir) }
+            var earliest = Double.infinity
+            while let entry = readdir(dir) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                    Array(raw.prefix(while: { $0 != 0 }))
+                }
+                if name == [46] || name == [46, 46] { continue }
+                var st = stat()
+                let cName = name.map { CChar(bitPattern: $0) } + [0]
+                guard fstatat(dirfd(dir), cName, &st, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
+                switch st.st_mode & S_IFMT {
+                case S_IFREG:
+                    earliest = min(earliest, Double(st.st_ctim.tv_sec) + Double(st.st_ctim.tv_nsec) / 1e9)
+                case S_IFDIR:
+                    let child = openat(dirfd(dir), cName, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                    if child >= 0 { earliest = min(earliest, walk(child)) }
+                default:
+                    break
+                }
+            }
+            return earliest
+        }
+        let fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw TestFailure("open \(root): \(String(cString: strerror(errno)))") }
+        let earliest = walk(fd)
+        guard earliest.isFinite else { throw TestFailure("no regular file below \(root)") }
+        return earliest
+    }
+
     static func isEmpty(_ path: String) throws -> Bool {
         try FileManager.default.contentsOfDirectory(atPath: path).isEmpty
     }
