@@ -44,22 +44,11 @@ import Testing
         }
     }
 
+    /// The command line with this store and no VFLEET_SSH_PERSIST but what a test gives.
     func vfleet(_ args: [String], db: String, env extra: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: (TestCluster.agentBinary as NSString).deletingLastPathComponent + "/vfleet")
-        p.arguments = args + ["--db", db]
-        var env = ProcessInfo.processInfo.environment
-        env["VFLEET_SSH_PERSIST"] = nil
+        var env: [String: String?] = ["VFLEET_SSH_PERSIST": nil]
         for (k, v) in extra { env[k] = v }
-        p.environment = env
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+        return try TestCluster.vfleet(args + ["--db", db], env: env)
     }
 
     @Test func theCommandLineShowsTheValuesInForceAsTableAndJSON() throws {

@@ -52,13 +52,19 @@ struct TestCluster {
 
     /// Runs the vfleet command line against this cluster's controller.
     func cli(_ args: [String], env extra: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: (Self.agentBinary as NSString).deletingLastPathComponent + "/vfleet")
-        p.arguments = args + ["--db", dbPath, "--known-hosts", state.knownHostsFile]
-        var env = ProcessInfo.processInfo.environment
-        env["VFLEET_IDENTITY"] = state.identityFile
         // No connection keeper outlives a test unless the test asks for one (and stops it).
-        env["VFLEET_SSH_PERSIST"] = "0"
+        var env = ["VFLEET_IDENTITY": state.identityFile, "VFLEET_SSH_PERSIST": "0"]
+        for (k, v) in extra { env[k] = v }
+        return try Self.vfleet(args + ["--db", dbPath, "--known-hosts", state.knownHostsFile], env: env)
+    }
+
+    /// Runs the vfleet built next to the agent, with `env` over this process's
+    /// environment (a nil value removes a variable).
+    static func vfleet(_ args: [String], env extra: [String: String?] = [:]) throws -> (status: Int32, out: String, err: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: (agentBinary as NSString).deletingLastPathComponent + "/vfleet")
+        p.arguments = args
+        var env = ProcessInfo.processInfo.environment
         for (k, v) in extra { env[k] = v }
         p.environment = env
         let out = Pipe(), err = Pipe()
