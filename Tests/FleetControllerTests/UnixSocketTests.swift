@@ -36,11 +36,4 @@ import Testing
         // A last piece without a newline is no line.
         #expect(reader.readLine(timeout: 60) == nil)
     }
-
-    @Test func onlyAWholeCopyAsksTheSourceForItsSize() {
-        #expect(Controller.wantsProgressTotal(since: nil, sinceExported: false))
-        // A move's delta after its pre-copy runs while the guest is down.
-        #expect(!Controller.wantsProgressTotal(since: nil, sinceExported: true))
-        #expect(!Controller.wantsProgressTotal(since: "[]", sinceExported: false))
-    }
 }

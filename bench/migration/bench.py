@@ -37,6 +37,14 @@ def rsync_cmd(nsenter, upper, address, target):
     return f"{nsenter} rsync -aHAX --numeric-ids -e 'ssh {ssh_opts}' {upper}/ root@{address}:{target}/"
 
 
+def endpoints(current, guest):
+    """The next move's source and destination host records, the guest's layer at the
+    source, and the prefix that runs a command in the source's network namespace."""
+    src, dst = current, ("host2" if current == "host1" else "host1")
+    S, D = state["hosts"][src], state["hosts"][dst]
+    return src, dst, S, D, f"{S['stateDirectory']}/guests/{guest}/upper", f"nsenter --net=/run/netns/{S['namespace']}"
+
+
 def tar_cmd(nsenter, upper, address, target, sync=False):
     then = f" && sync -f {target}" if sync else ""
     return (f"{nsenter} sh -c \"tar --xattrs --numeric-owner -C {upper} -cf - . | ssh {ssh_opts} root@{address} "
@@ -75,14 +83,11 @@ try:
         hop_times, relay_times = [], []
         current = "host1"
         for run in range(a.runs):
-            src, dst = current, ("host2" if current == "host1" else "host1")
-            S, D = state["hosts"][src], state["hosts"][dst]
-            upper = f"{S['stateDirectory']}/guests/big/upper"
             # The peers copy the same tree from the source host to the destination
             # host over ssh, as root, from inside the source's network namespace,
             # into the destination's own disk (its /var/lib/vfleet, as sshd there
             # sees it), where the move writes too.
-            nsenter = f"nsenter --net=/run/netns/{S['namespace']}"
+            src, dst, S, D, upper, nsenter = endpoints(current, "big")
             target = f"/var/lib/vfleet/bench-copy-{run}"
             remove_target = f"{nsenter} ssh {ssh_opts} root@{D['address']} rm -rf {target}"
             # Every timed run starts with nothing dirty (untimed sync): no tool pays
@@ -181,10 +186,7 @@ try:
         mv_times, mv_downs, rs_times, tar_times = [], [], [], []
         current = "host1"
         for run in range(a.runs):
-            src, dst = current, ("host2" if current == "host1" else "host1")
-            S, D = state["hosts"][src], state["hosts"][dst]
-            upper = f"{S['stateDirectory']}/guests/many/upper"
-            nsenter = f"nsenter --net=/run/netns/{S['namespace']}"
+            src, dst, S, D, upper, nsenter = endpoints(current, "many")
             target = f"/var/lib/vfleet/bench-many-{run}"
             for cmd, bucket in ((rsync_cmd(nsenter, upper, D['address'], target), rs_times),
                                 (tar_cmd(nsenter, upper, D['address'], target), tar_times)):
