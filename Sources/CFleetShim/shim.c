@@ -8,6 +8,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -22,6 +23,7 @@
 #include <stdlib.h>
 #include <termios.h>
 #include <poll.h>
+#include <linux/capability.h>
 
 #ifndef CLONE_NEWCGROUP
 #define CLONE_NEWCGROUP 0x02000000
@@ -383,6 +385,11 @@ static void vf_guest_child(const vf_guest_config *c, int go_r, int err_w) {
         if (dup2(c->log_fd, 1) < 0 || dup2(c->log_fd, 2) < 0) vf_fail(err_w, "dup2 console log", NULL);
     }
     vf_mark_fds_cloexec();
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) vf_fail(err_w, "make init not dumpable until its exec", NULL);
+    // Last, before the bound drops CAP_SYS_ADMIN: the filter would refuse
+    // the mount calls above.
+    int sr = vf_seccomp_install(c->seccomp);
+    if (sr != 0) { errno = -sr; vf_fail(err_w, "install the guest's seccomp filter", NULL); }
     vf_drop_bounding(c->keep_caps, c->cap_last, err_w);
 
     execve(c->argv[0], (char *const *)c->argv, (char *const *)c->envp);
@@ -518,31 +525,30 @@ void vf_child_abort(pid_t pid, int go_fd, int err_fd) {
 
 // ---- exec inside a running guest ----------------------------------------
 
-static void vf_exec_grandchild(const vf_exec_config *c, int err_w) __attribute__((noreturn));
-static void vf_exec_grandchild(const vf_exec_config *c, int err_w) {
+// Lowers this process's effective, permitted and inheritable sets to `keep`
+// (the bounding set only limits what a later execve may gain).
+static void vf_limit_caps(uint64_t keep, int err_fd) {
+    struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+    struct __user_cap_data_struct data[2];
+    memset(data, 0, sizeof data);
+    if (syscall(SYS_capget, &hdr, data) != 0) vf_fail(err_fd, "read capabilities", NULL);
+    for (int i = 0; i < 2; i++) {
+        uint32_t k = (uint32_t)(keep >> (32 * i));
+        data[i].effective &= k;
+        data[i].permitted &= k;
+        data[i].inheritable &= k;
+    }
+    if (syscall(SYS_capset, &hdr, data) != 0) vf_fail(err_fd, "lower capabilities to the guest's bound", NULL);
+}
+
+static void vf_exec_command(const vf_exec_config *c, int err_w) __attribute__((noreturn));
+static void vf_exec_command(const vf_exec_config *c, int err_w) {
     // If the helper is killed (an RPC timeout), the command goes with it.
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-    // Join the guest's cgroups here, not in the helper: only the command
-    // counts as a process of the guest.
-    for (int i = 0; i < c->cgroup_count; i++) {
-        if (write(c->cgroup_fds[i], "0", 1) != 1) vf_fail(err_w, "join the guest's cgroup", NULL);
-    }
-    // A command entered from outside goes before the guest's own processes
-    // when the guest runs out of memory (init and its services inherit a
-    // lower value); raising needs no privilege. Best effort.
-    int oom = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-    if (oom >= 0) {
-        ssize_t unused = write(oom, "500", 3);
-        (void)unused;
-        close(oom);
-    }
+    signal(SIGINT, SIG_DFL);
+    signal(SIGQUIT, SIG_DFL);
     if (c->new_session && setsid() < 0) vf_fail(err_w, "setsid", NULL);
-    if (c->stdin_fd >= 0 && dup2(c->stdin_fd, 0) < 0) vf_fail(err_w, "dup2 stdin", NULL);
-    if (c->stdout_fd >= 0 && dup2(c->stdout_fd, 1) < 0) vf_fail(err_w, "dup2 stdout", NULL);
-    if (c->stderr_fd >= 0 && dup2(c->stderr_fd, 2) < 0) vf_fail(err_w, "dup2 stderr", NULL);
-    if (chdir(c->cwd ? c->cwd : "/") != 0 && chdir("/") != 0) vf_fail(err_w, "chdir", c->cwd);
-    vf_mark_fds_cloexec();
-    vf_drop_bounding(c->keep_caps, c->cap_last, err_w);
+    if (c->controlling_tty && ioctl(0, TIOCSCTTY, 0) != 0) vf_fail(err_w, "make the terminal the command's controlling terminal", NULL);
 
     const char *file = c->argv[0];
     int has_slash = 0;
@@ -574,6 +580,73 @@ static void vf_exec_grandchild(const vf_exec_config *c, int err_w) {
     vf_fail(err_w, "find command in the guest's PATH:", file);
 }
 
+// The helper becomes a guest process in every respect but its pid
+// namespace (setns(pid) applies only to children) *before* it forks the
+// command: a process appears in the guest's pid namespace already in the
+// guest's cgroups, mount namespace and root, with the guest's bound and
+// capabilities, its seccomp filter, not dumpable, and holding no
+// descriptor of the host's but the command's stdio and the error pipe.
+// Nothing the guest's root can ptrace or read through /proc ever holds
+// more than the guest itself.
+static void vf_exec_helper(const vf_exec_config *c, int err_w) __attribute__((noreturn));
+static void vf_exec_helper(const vf_exec_config *c, int err_w) {
+    // A command entered from outside goes before the guest's own processes
+    // when the guest runs out of memory (init and its services inherit a
+    // lower value); raising needs no privilege. Best effort, and here: once
+    // in the guest's mount namespace, /proc is the guest's, where this
+    // process (outside its pid namespace) has no /proc/self.
+    int oom = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+    if (oom >= 0) {
+        ssize_t unused = write(oom, "500", 3);
+        (void)unused;
+        close(oom);
+    }
+    for (int i = 0; i < c->ns_count; i++) {
+        if (setns(c->ns_fds[i], 0) != 0) vf_fail(err_w, "join a namespace of the guest", NULL);
+    }
+    if (c->become_userns_root) vf_become_userns_root(err_w);
+    // The command is born in the guest's cgroups; its limits (pids among
+    // them) count it from its first instant.
+    for (int i = 0; i < c->cgroup_count; i++) {
+        if (write(c->cgroup_fds[i], "0", 1) != 1) vf_fail(err_w, "join the guest's cgroup", NULL);
+    }
+    // Keep only the command's stdio (0-2) and the error pipe (3).
+    int e = fcntl(err_w, F_DUPFD_CLOEXEC, 10);
+    if (e < 0) vf_fail(err_w, "keep the error pipe", NULL);
+    err_w = e;
+    if (c->stdin_fd >= 0 && dup2(c->stdin_fd, 0) < 0) vf_fail(err_w, "dup2 stdin", NULL);
+    if (c->stdout_fd >= 0 && dup2(c->stdout_fd, 1) < 0) vf_fail(err_w, "dup2 stdout", NULL);
+    if (c->stderr_fd >= 0 && dup2(c->stderr_fd, 2) < 0) vf_fail(err_w, "dup2 stderr", NULL);
+    if (dup3(err_w, 3, O_CLOEXEC) < 0) vf_fail(err_w, "keep the error pipe", NULL);
+    err_w = 3;
+    if (syscall(SYS_close_range, 4U, ~0U, 0) != 0) {
+        for (int fd = 4; fd < 1024; fd++) close(fd);
+    }
+    for (int fd = 0; fd <= 2; fd++) {
+        int fl = fcntl(fd, F_GETFD);
+        if (fl >= 0) fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC);
+    }
+    if (chdir(c->cwd ? c->cwd : "/") != 0 && chdir("/") != 0) vf_fail(err_w, "chdir", c->cwd);
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) vf_fail(err_w, "make the command not dumpable", NULL);
+    // Installing a filter without no_new_privs needs CAP_SYS_ADMIN: before the drop.
+    int sr = vf_seccomp_install(c->seccomp);
+    if (sr != 0) { errno = -sr; vf_fail(err_w, "install the guest's seccomp filter", NULL); }
+    vf_drop_bounding(c->keep_caps, c->cap_last, err_w);
+    vf_limit_caps(c->keep_caps, err_w);
+
+    pid_t cmd = vf_raw_fork(0);
+    if (cmd < 0) {
+        if (errno == EAGAIN) vf_fail(err_w, "fork inside the guest (its pids limit is reached)", NULL);
+        vf_fail(err_w, "fork inside the guest", NULL);
+    }
+    if (cmd == 0) vf_exec_command(c, err_w);
+    // The helper only waits: holding the command's stdio (an RPC exec's
+    // pipes) would keep the agent from seeing its output end.
+    for (int fd = 0; fd <= 3; fd++) close(fd);
+    int status = vf_wait_status(cmd);
+    _exit(status < 0 ? 127 : status);
+}
+
 pid_t vf_exec_spawn(const vf_exec_config *config, int *err_fd) {
     int er[2];
     if (pipe2(er, O_CLOEXEC) != 0) return -1;
@@ -587,26 +660,7 @@ pid_t vf_exec_spawn(const vf_exec_config *config, int *err_fd) {
         // The helper outlives a ^C meant for the command and relays its status.
         signal(SIGINT, SIG_IGN);
         signal(SIGQUIT, SIG_IGN);
-        for (int i = 0; i < config->ns_count; i++) {
-            if (setns(config->ns_fds[i], 0) != 0) vf_fail(er[1], "join a namespace of the guest", NULL);
-        }
-        if (config->become_userns_root) vf_become_userns_root(er[1]);
-        // setns(pid) only applies to children: the command is forked now.
-        pid_t cmd = vf_raw_fork(0);
-        if (cmd < 0) vf_fail(er[1], "fork inside the guest", NULL);
-        if (cmd == 0) {
-            signal(SIGINT, SIG_DFL);
-            signal(SIGQUIT, SIG_DFL);
-            vf_exec_grandchild(config, er[1]);
-        }
-        close(er[1]);
-        // The helper only waits: holding the agent's descriptors (an RPC
-        // exec's stdin pipe among them) would keep the command from seeing EOF.
-        if (syscall(SYS_close_range, 3U, ~0U, 0) != 0) {
-            for (int fd = 3; fd < 1024; fd++) close(fd);
-        }
-        int status = vf_wait_status(cmd);
-        _exit(status < 0 ? 127 : status);
+        vf_exec_helper(config, er[1]);
     }
     int e = errno;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -678,17 +732,11 @@ int vf_spawn_detached(const char *path, char *const argv[]) {
     return (WIFEXITED(status) && WEXITSTATUS(status) == 0) ? 0 : -ECHILD;
 }
 
-int vf_console_open(char *path, size_t path_cap, int *slave_fd, long long owner) {
+int vf_pty_open(char *path, size_t path_cap, int *slave_fd, long long owner) {
     int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (m < 0) return -errno;
     if (grantpt(m) != 0 || unlockpt(m) != 0 || ptsname_r(m, path, path_cap) != 0) {
         int e = errno; close(m); return -e;
-    }
-    // Raw: no echo, no line editing; what the guest writes is what is logged.
-    struct termios tio;
-    if (tcgetattr(m, &tio) == 0) {
-        cfmakeraw(&tio);
-        tcsetattr(m, TCSANOW, &tio);
     }
     int s = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (s < 0) { int e = errno; close(m); return -e; }
@@ -696,6 +744,18 @@ int vf_console_open(char *path, size_t path_cap, int *slave_fd, long long owner)
         int e = errno; close(s); close(m); return -e;
     }
     *slave_fd = s;
+    return m;
+}
+
+int vf_console_open(char *path, size_t path_cap, int *slave_fd, long long owner) {
+    int m = vf_pty_open(path, path_cap, slave_fd, owner);
+    if (m < 0) return m;
+    // Raw: no echo, no line editing; what the guest writes is what is logged.
+    struct termios tio;
+    if (tcgetattr(m, &tio) == 0) {
+        cfmakeraw(&tio);
+        tcsetattr(m, TCSANOW, &tio);
+    }
     return m;
 }
 

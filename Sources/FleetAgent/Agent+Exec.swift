@@ -14,25 +14,36 @@ extension Agent {
         }
         let term = ProcessInfo.processInfo.environment["TERM"]
         let account = GuestAccount.root(ofGuestInit: pid)
-        return GuestExec(initPid: pid, cgroup: cgroup(of: name), argv: argv,
-                         environment: GuestEnvironment.forExec(term: term, account: account, extra: env),
-                         workingDirectory: account.home, capabilities: try capabilities(for: record.spec))
+        var plan = GuestExec(initPid: pid, cgroup: cgroup(of: name), argv: argv,
+                             environment: GuestEnvironment.forExec(term: term, account: account, extra: env),
+                             workingDirectory: account.home, capabilities: try capabilities(for: record.spec))
+        plan.seccomp = try syscallFilter(for: record.spec)
+        return plan
     }
 
-    /// Runs a command with the caller's stdin, stdout and stderr; returns its
-    /// exit status (128+N when signal N ended it).
-    public func execAttached(_ name: String, argv: [String], env: [String] = []) throws(FleetError) -> Int32 {
-        let plan = try execPlan(name, argv: argv, env: env)
-        let pid: pid_t
-        do { pid = try plan.spawn() } catch { throw .failed("cannot run \(argv[0]) in guest \(name): \(error)") }
-        // Like system(3): a ^C is for the command, not for us.
-        let oldInt = signal(SIGINT, SIG_IGN)
-        let oldQuit = signal(SIGQUIT, SIG_IGN)
-        defer {
-            signal(SIGINT, oldInt)
-            signal(SIGQUIT, oldQuit)
+    /// Runs a command with the caller's stdin, stdout and stderr relayed
+    /// (a pseudo-terminal of its own when `terminal` is true and stdin is a
+    /// terminal; pipes otherwise); returns its exit status (128+N when
+    /// signal N ended it). No descriptor of the caller's enters the guest.
+    public func execAttached(_ name: String, argv: [String], env: [String] = [], terminal: Bool = true) throws(FleetError) -> Int32 {
+        var plan = try execPlan(name, argv: argv, env: env)
+        let caller = terminal ? CallerTerminal(fd: 0) : nil
+        let owner = userNamespace(of: try guests.load(name)).map(\.hostBase)
+        let io: AttachedIO
+        do { io = try AttachedIO(terminal: caller, owner: owner) } catch {
+            throw .failed("cannot run \(argv[0]) in guest \(name): \(error)")
         }
-        return GuestExec.wait(pid)
+        plan.stdin = io.childStdin
+        plan.stdout = io.childStdout
+        plan.stderr = io.childStderr
+        plan.controllingTerminal = caller != nil
+        let pid: pid_t
+        do { pid = try plan.spawn() } catch {
+            io.closeChildEnds()
+            throw .failed("cannot run \(argv[0]) in guest \(name): \(error)")
+        }
+        io.closeChildEnds()
+        return io.run(helper: pid)
     }
 
     /// Runs a command with captured output (the RPC form).

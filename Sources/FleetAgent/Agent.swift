@@ -41,6 +41,7 @@ public final class Agent: Sendable {
     public func create(_ spec: GuestSpec) throws(FleetError) -> GuestStatus {
         try spec.validate()
         _ = try capabilities(for: spec)
+        _ = try syscallFilter(for: spec)
         let lock = try lock()
         defer { withExtendedLifetime(lock) {} }
         let template = try templates.info(spec.template)
@@ -107,6 +108,7 @@ public final class Agent: Sendable {
             beforeRelease: net.beforeRelease)
         boot.userNamespace = userNS
         boot.initMounts = initStyle(of: spec) != .plain
+        boot.seccomp = try syscallFilter(for: spec)
         let booted: GuestLauncher.Booted
         do { booted = try GuestLauncher.boot(boot) } catch {
             releaseNetwork(name)

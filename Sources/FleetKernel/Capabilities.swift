@@ -27,12 +27,18 @@ public struct CapabilitySet: Sendable, Equatable, Codable {
 
 public enum Capabilities {
     /// Linux-VServer's secure default bounding set (util-vserver's
-    /// `--secure`): enough to run services and an init, nothing that
-    /// reaches the host (no SYS_ADMIN, NET_ADMIN, MKNOD, NET_RAW, SYS_TIME, SYS_MODULE…).
+    /// `--secure`) less DAC_READ_SEARCH and SYS_PTRACE: enough to run
+    /// services and an init, nothing that reaches the host (no SYS_ADMIN,
+    /// NET_ADMIN, MKNOD, NET_RAW, SYS_TIME, SYS_MODULE…). VServer's kernel
+    /// patch checked contexts where a stock kernel does not: with
+    /// DAC_READ_SEARCH, open_by_handle_at opens any inode of a file system
+    /// the guest holds a descriptor on ("shocker"); with SYS_PTRACE, guest
+    /// root may attach to whatever else shares its pid namespace. Each is
+    /// available by --cap-add (see docs/SECURITY.md).
     public static let vserverSecureNames = [
-        "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
+        "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID",
         "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
-        "CAP_SYS_PTRACE", "CAP_SYS_TTY_CONFIG", "CAP_LEASE", "CAP_SETFCAP", "CAP_AUDIT_WRITE",
+        "CAP_SYS_TTY_CONFIG", "CAP_LEASE", "CAP_SETFCAP", "CAP_AUDIT_WRITE",
     ]
 
     public static var vserverSecure: CapabilitySet {

@@ -29,6 +29,9 @@ public struct GuestBootSpec: Sendable {
     /// What a distribution's init expects: a tmpfs on /run and its own
     /// cgroup2 view on /sys/fs/cgroup (writable only with a user namespace).
     public var initMounts: Bool = false
+    /// Installed just before init's exec (and inherited by everything it
+    /// starts); nil: no filter (`--allow-syscall all`).
+    public var seccomp: SyscallFilter?
 
     public init(rootfs: String, overlay: OverlayLayers?, hostname: String, consoleLog: String, privateNetwork: Bool,
                 argv: [String], environment: [String], capabilities: CapabilitySet, cgroup: GuestCgroup, limits: CgroupLimits,

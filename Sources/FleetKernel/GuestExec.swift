@@ -18,6 +18,11 @@ public struct GuestExec: Sendable {
     public var stderr: Int32 = -1
     /// true detaches the command from the caller's terminal.
     public var newSession: Bool = false
+    /// true: stdin is a terminal (a pty slave) that becomes the command's
+    /// controlling terminal, in a session of its own.
+    public var controllingTerminal: Bool = false
+    /// The guest's filter, installed before the command exists; nil: none.
+    public var seccomp: SyscallFilter?
 
     public init(initPid: pid_t, cgroup: GuestCgroup, argv: [String], environment: [String],
                 workingDirectory: String = "/", capabilities: CapabilitySet,
@@ -82,7 +87,8 @@ public struct GuestExec: Sendable {
         config.stdin_fd = stdin
         config.stdout_fd = stdout
         config.stderr_fd = stderr
-        config.new_session = newSession ? 1 : 0
+        config.new_session = newSession || controllingTerminal ? 1 : 0
+        config.controlling_tty = controllingTerminal ? 1 : 0
         config.become_userns_root = joinsUserNamespace ? 1 : 0
 
         let argvC = CStringArray(argv)
@@ -96,7 +102,10 @@ public struct GuestExec: Sendable {
                         config.search_path = search
                         config.argv = a
                         config.envp = e
-                        return vf_exec_spawn(&config, &errFD)
+                        return seccomp.withProgram { filter in
+                            config.seccomp = filter
+                            return vf_exec_spawn(&config, &errFD)
+                        }
                     }
                 }
             }

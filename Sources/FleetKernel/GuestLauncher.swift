@@ -74,6 +74,7 @@ public enum GuestLauncher {
                                 readOnly.withPointer { roP in
                                     masked.withPointer { maskP in
                                         withOptionalCString(userOverlay) { userOverlayP in
+                                          spec.seccomp.withProgram { seccompP in
                                             var config = vf_guest_config(
                                                 rootfs: rootfs, overlay_options: overlay, hostname: hostname,
                                                 console_path: consolePath, log_fd: console.slave,
@@ -84,8 +85,10 @@ public enum GuestLauncher {
                                                 new_user_ns: spec.userNamespace == nil ? 0 : 1,
                                                 overlay_userns_options: userOverlayP,
                                                 run_tmpfs: spec.initMounts ? 1 : 0,
-                                                mount_cgroup2: spec.initMounts && hasCgroupNS && spec.cgroup.layout.unified != nil ? 1 : 0)
+                                                mount_cgroup2: spec.initMounts && hasCgroupNS && spec.cgroup.layout.unified != nil ? 1 : 0,
+                                                seccomp: seccompP)
                                             return vf_guest_clone(&config, &goFD, &errFD)
+                                          }
                                         }
                                     }
                                 }

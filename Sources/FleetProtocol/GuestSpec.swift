@@ -26,12 +26,18 @@ public struct GuestSpec: Codable, Sendable, Equatable {
     /// A user namespace of its own (guest root is an unprivileged host
     /// user); nil: yes for systemd guests, no otherwise.
     public var userNamespace: Bool?
+    /// Rules of the default seccomp filter allowed back: system call names,
+    /// "userns" (nesting: the guest may make user namespaces) or "all" (no
+    /// filter). nil or empty: the whole default filter.
+    public var allowSyscalls: [String]?
 
     public init(name: String, template: String, limits: GuestLimits = GuestLimits(), hostname: String? = nil,
                 initCommand: [String]? = nil, initStyle: InitStyle? = nil, stopSignal: Int32? = nil,
                 autostart: Bool = false, network: NetworkMode = .host, addresses: [String]? = nil, gateway: String? = nil,
-                bridge: String? = nil, capAdd: [String] = [], capDrop: [String] = [], userNamespace: Bool? = nil) {
+                bridge: String? = nil, capAdd: [String] = [], capDrop: [String] = [], userNamespace: Bool? = nil,
+                allowSyscalls: [String]? = nil) {
         self.userNamespace = userNamespace
+        self.allowSyscalls = allowSyscalls
         self.name = name
         self.template = template
         self.limits = limits
@@ -58,11 +64,18 @@ public struct GuestSpec: Codable, Sendable, Equatable {
             guard let first = initCommand.first, !first.isEmpty else { throw .invalid("--init is empty: give the init's absolute path, e.g. /sbin/init") }
             guard first.hasPrefix("/") else { throw .invalid("init \"\(first)\" must be an absolute path inside the guest, e.g. /sbin/init") }
         }
+        for rule in allowSyscalls ?? [] where !Self.isRuleName(rule) {
+            throw .invalid("guest \(name): --allow-syscall \"\(rule)\" is not a system call name (e.g. keyctl, userns, or all)")
+        }
         if let s = stopSignal, s < 1 || s > 64 { throw .invalid("stop signal \(s) is not a signal number (1 to 64)") }
         try validateNetwork()
     }
 
     public static let defaultBridge = "vfleet0"
+
+    static func isRuleName(_ text: String) -> Bool {
+        (1...40).contains(text.utf8.count) && text.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 95 }
+    }
     public static let maxAddresses = 16
 
     /// The guest's addresses, parsed (validate() has checked them).

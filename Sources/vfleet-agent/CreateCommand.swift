@@ -11,7 +11,8 @@ struct CreateCommand: ParsableCommand {
         discussion: """
         The guest's root is an overlay: the template read-only below, the guest's own changes above. \
         Creating costs the same whatever the template's size. Limits apply from the first start.
-        Capabilities: Linux-VServer's secure default bound, plus --cap-add, minus --cap-drop.
+        Capabilities: Linux-VServer's secure default bound (less DAC_READ_SEARCH and SYS_PTRACE), plus --cap-add, \
+        minus --cap-drop. System calls: the default seccomp filter, less --allow-syscall.
         """)
 
     @OptionGroup var options: AgentOptions
@@ -42,6 +43,10 @@ struct CreateCommand: ParsableCommand {
         "A user namespace of its own: guest root is an unprivileged host user (ids CTX*65536 and up), and the template reaches it idmapped. Default: on for systemd guests, off otherwise.",
         visibility: .default))
     var userns: Bool?
+    @Option(name: .customLong("allow-syscall"), help: ArgumentHelp(
+        "Allow back a system call the default seccomp filter denies (repeatable): e.g. keyctl; userns lets the guest make user namespaces (nesting); all turns the filter off. See docs/SECURITY.md for the list.",
+        valueName: "NAME"))
+    var allowSyscalls: [String] = []
     @Flag(help: "Start with the host (vfleet-agent boot).") var autostart = false
     @Option(help: "Output format: table or json.") var format: OutputFormat = .table
 
@@ -73,7 +78,7 @@ struct CreateCommand: ParsableCommand {
                              initStyle: initStyle, stopSignal: signal, autostart: autostart,
                              network: net ?? (addresses.isEmpty ? .none : .isolated),
                              addresses: addresses.isEmpty ? nil : addresses, gateway: gateway, bridge: bridge, capAdd: capAdd, capDrop: capDrop,
-                             userNamespace: userns)
+                             userNamespace: userns, allowSyscalls: allowSyscalls.isEmpty ? nil : allowSyscalls)
         try spec.validate()
         return spec
     }

@@ -14,6 +14,7 @@
 // The socket filters of isolated guests; included here too so that a build
 // that cached this module before that header existed sees it.
 #include "fleet_sockfilter.h"
+#include "fleet_seccomp.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -53,6 +54,7 @@ typedef struct vf_guest_config {
     const char *overlay_userns_options;
     int run_tmpfs;                 // 1: tmpfs on /run with /run/lock (what an init expects)
     int mount_cgroup2;             // 1: the guest's own cgroup2 view on /sys/fs/cgroup
+    const vf_seccomp_filter *seccomp; // installed just before init's execve; NULL: none
 } vf_guest_config;
 
 /// Clones the future init into new pid, mount, uts, ipc (and optionally
@@ -93,12 +95,16 @@ typedef struct vf_exec_config {
     int cap_last;
     int stdin_fd, stdout_fd, stderr_fd; // -1: inherit
     int new_session;               // 1: setsid() (no controlling terminal)
+    int controlling_tty;           // 1: after setsid, stdin (a pty slave) becomes the controlling terminal
     int become_userns_root;        // 1: the first fd is a user namespace; act as its root (uid/gid 0)
+    const vf_seccomp_filter *seccomp; // the guest's filter; NULL: none
 } vf_exec_config;
 
-/// Forks a helper that joins the guest's namespaces and forks the command
-/// inside the guest's pid namespace; the helper exits with the command's
-/// status (exit code, or 128+signal). Returns the helper's pid, or -1.
+/// Forks a helper that joins the guest's namespaces and cgroups, keeps only
+/// the command's stdio, becomes non-dumpable, installs the guest's seccomp
+/// filter and drops to the guest's capabilities, and only then forks the
+/// command inside the guest's pid namespace; the helper exits with the
+/// command's status (exit code, or 128+signal). Returns the helper's pid, or -1.
 /// *err_fd reports a failure before exec, as for vf_child_release.
 pid_t vf_exec_spawn(const vf_exec_config *config, int *err_fd);
 
@@ -124,6 +130,9 @@ int vf_spawn_detached(const char *path, char *const argv[]);
 /// (/dev/pts/N) in path. With owner >= 0 the slave is chowned to it (a user
 /// namespace guest's root). Both descriptors are close-on-exec.
 int vf_console_open(char *path, size_t path_cap, int *slave_fd, long long owner);
+
+/// vf_console_open without raw mode: a terminal for an interactive command.
+int vf_pty_open(char *path, size_t path_cap, int *slave_fd, long long owner);
 
 /// Starts the guest's console logger, detached (double fork, its own
 /// session, no descriptor of ours but these): it copies what the guest
