@@ -759,8 +759,49 @@ int vf_console_open(char *path, size_t path_cap, int *slave_fd, long long owner)
     return m;
 }
 
+// The log's cap (see vf_console_logger). Set once in the logger process.
+static const char *vf_log_path;
+static long long vf_log_max;
+static int vf_log_keep;
+static long long vf_log_size;
+
+// PATH.N, or PATH itself for n == 0.
+static void vf_log_name(char *out, size_t cap, int n) {
+    out[0] = 0;
+    vf_append(out, cap, vf_log_path);
+    if (n <= 0) return;
+    char digits[12];
+    int i = (int)sizeof digits - 1;
+    digits[i] = 0;
+    do { digits[--i] = (char)('0' + n % 10); n /= 10; } while (n > 0 && i > 0);
+    vf_append(out, cap, ".");
+    vf_append(out, cap, digits + i);
+}
+
+// The log reached its cap: PATH.1 … PATH.keep are the older parts (the
+// oldest is dropped), PATH starts empty. With keep 0 the log is emptied.
+static void vf_log_rotate(void) {
+    if (vf_log_keep > 0 && vf_log_path) {
+        char from[PATH_MAX], to[PATH_MAX];
+        for (int n = vf_log_keep; n >= 1; n--) {
+            vf_log_name(from, sizeof from, n - 1);
+            vf_log_name(to, sizeof to, n);
+            rename(from, to);
+        }
+        int fd = open(vf_log_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            close(fd);
+        }
+    } else if (ftruncate(1, 0) != 0) {
+        return;
+    }
+    vf_log_size = 0;
+}
+
 // Writes what was read, without the \r a terminal puts before \n. A full
-// disk loses log lines; it never blocks the guest.
+// disk loses log lines; it never blocks the guest. Never more than the cap
+// per file: what a guest prints cannot fill the host's disk.
 static void vf_log_console(const char *in, ssize_t n) {
     char out[65536];
     size_t m = 0;
@@ -770,10 +811,14 @@ static void vf_log_console(const char *in, ssize_t n) {
     }
     size_t done = 0;
     while (done < m) {
-        ssize_t w = write(1, out + done, m - done);
+        if (vf_log_max > 0 && vf_log_size >= vf_log_max) vf_log_rotate();
+        size_t chunk = m - done;
+        if (vf_log_max > 0 && (long long)chunk > vf_log_max - vf_log_size) chunk = (size_t)(vf_log_max - vf_log_size);
+        ssize_t w = write(1, out + done, chunk);
         if (w < 0 && errno == EINTR) continue;
         if (w <= 0) return;
         done += (size_t)w;
+        vf_log_size += w;
     }
 }
 
@@ -784,6 +829,8 @@ static void vf_log_console(const char *in, ssize_t n) {
 static void vf_copy_console(int have_pidfd) __attribute__((noreturn));
 static void vf_copy_console(int have_pidfd) {
     char in[65536];
+    struct stat st;
+    vf_log_size = fstat(1, &st) == 0 ? (long long)st.st_size : 0;
     for (;;) {
         struct pollfd fds[2] = { { .fd = 0, .events = POLLIN }, { .fd = 4, .events = POLLIN } };
         int r = poll(fds, have_pidfd ? 2 : 1, -1);
@@ -808,7 +855,8 @@ static void vf_copy_console(int have_pidfd) {
     }
 }
 
-pid_t vf_console_logger(int master_fd, int slave_fd, int log_fd, pid_t init_pid) {
+pid_t vf_console_logger(int master_fd, int slave_fd, int log_fd, pid_t init_pid,
+                        const char *log_path, long long max_bytes, int keep_files) {
     // Opened here: the grandchild is not init's parent, but a pidfd works for any process.
     int pidfd = (int)syscall(SYS_pidfd_open, init_pid, 0);
     int report[2];
@@ -825,6 +873,9 @@ pid_t vf_console_logger(int master_fd, int slave_fd, int log_fd, pid_t init_pid)
             _exit(grandchild < 0 ? 127 : 0);
         }
         prctl(PR_SET_NAME, "vfleet-console", 0, 0, 0);
+        vf_log_path = log_path;           // the caller's memory, copied with the process
+        vf_log_max = max_bytes;
+        vf_log_keep = keep_files < 0 ? 0 : keep_files;
         int null_fd = open("/dev/null", O_RDWR);
         if (null_fd < 0) _exit(127);
         // Move everything above 4 first so the dup2s below cannot clobber it.

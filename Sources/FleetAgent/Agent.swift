@@ -103,12 +103,13 @@ public final class Agent: Sendable {
             environment: GuestEnvironment.forInit(guest: name),
             capabilities: caps,
             cgroup: cg,
-            limits: spec.limits.cgroupLimits,
+            limits: limitsWithDefaults(spec.limits).cgroupLimits,
             socketFilter: net.filter,
             beforeRelease: net.beforeRelease)
         boot.userNamespace = userNS
         boot.initMounts = initStyle(of: spec) != .plain
         boot.seccomp = try syscallFilter(for: spec)
+        boot.consoleLogCap = ConsoleLogCap(bytes: config.consoleLogBytes, files: config.consoleLogFiles)
         let booted: GuestLauncher.Booted
         do { booted = try GuestLauncher.boot(boot) } catch {
             releaseNetwork(name)

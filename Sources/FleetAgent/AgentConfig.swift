@@ -13,20 +13,37 @@ public struct AgentConfig: Codable, Sendable, Equatable {
     /// (the test cluster) need disjoint blocks, or guests of different
     /// "hosts" would share host uids.
     public var firstContextId: Int
+    /// The pids limit of a guest created without --pids (0: none). Without
+    /// one, a fork bomb in a guest takes the host's whole pid space.
+    public var defaultPids: Int
+    /// Each guest's console log is cut at this many bytes and rotated;
+    /// `consoleLogFiles` older parts are kept (console.log.1 …).
+    public var consoleLogBytes: Int
+    public var consoleLogFiles: Int
 
-    public init(cgroupParent: String = "vfleet", firstContextId: Int = GuestRecord.defaultFirstContextId) {
+    public static let defaults = (pids: 4096, consoleLogBytes: 1 << 20, consoleLogFiles: 2)
+
+    public init(cgroupParent: String = "vfleet", firstContextId: Int = GuestRecord.defaultFirstContextId,
+                defaultPids: Int = AgentConfig.defaults.pids, consoleLogBytes: Int = AgentConfig.defaults.consoleLogBytes,
+                consoleLogFiles: Int = AgentConfig.defaults.consoleLogFiles) {
         self.cgroupParent = cgroupParent
         self.firstContextId = firstContextId
+        self.defaultPids = defaultPids
+        self.consoleLogBytes = consoleLogBytes
+        self.consoleLogFiles = consoleLogFiles
     }
 
-    enum CodingKeys: String, CodingKey { case cgroupParent, firstContextId }
+    enum CodingKeys: String, CodingKey { case cgroupParent, firstContextId, defaultPids, consoleLogBytes, consoleLogFiles }
 
     /// Every key may be left out: agent.json files written before a key
     /// existed keep working.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(cgroupParent: try c.decodeIfPresent(String.self, forKey: .cgroupParent) ?? "vfleet",
-                  firstContextId: try c.decodeIfPresent(Int.self, forKey: .firstContextId) ?? GuestRecord.defaultFirstContextId)
+                  firstContextId: try c.decodeIfPresent(Int.self, forKey: .firstContextId) ?? GuestRecord.defaultFirstContextId,
+                  defaultPids: try c.decodeIfPresent(Int.self, forKey: .defaultPids) ?? Self.defaults.pids,
+                  consoleLogBytes: try c.decodeIfPresent(Int.self, forKey: .consoleLogBytes) ?? Self.defaults.consoleLogBytes,
+                  consoleLogFiles: try c.decodeIfPresent(Int.self, forKey: .consoleLogFiles) ?? Self.defaults.consoleLogFiles)
     }
 
     public static let fileName = "agent.json"
@@ -46,6 +63,15 @@ public struct AgentConfig: Codable, Sendable, Equatable {
         }
         guard (1...GuestRecord.lastContextId).contains(config.firstContextId) else {
             throw .invalid("\(file): firstContextId \(config.firstContextId) is outside 1-\(GuestRecord.lastContextId) (host ids are context*65536 and must fit in 32 bits)")
+        }
+        guard config.defaultPids >= 0 else {
+            throw .invalid("\(file): defaultPids \(config.defaultPids) is negative (0 means no default limit)")
+        }
+        guard config.consoleLogBytes >= 4096 else {
+            throw .invalid("\(file): consoleLogBytes \(config.consoleLogBytes) is below 4096 (a console log needs room for a line or two)")
+        }
+        guard (0...100).contains(config.consoleLogFiles) else {
+            throw .invalid("\(file): consoleLogFiles \(config.consoleLogFiles) is outside 0-100")
         }
         return config
     }

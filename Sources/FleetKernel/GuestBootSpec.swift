@@ -10,6 +10,9 @@ public struct GuestBootSpec: Sendable {
     public var hostname: String
     /// The guest's console log: init's stdout/stderr and /dev/console.
     public var consoleLog: String
+    /// How large the console log may grow (written by host root: a guest
+    /// must not fill the host's disk with it).
+    public var consoleLogCap = ConsoleLogCap()
     /// true: a network namespace of its own with only loopback.
     public var privateNetwork: Bool
     public var argv: [String]
@@ -59,6 +62,18 @@ public struct GuestBootSpec: Sendable {
     /// /proc paths hidden: they leak host memory, keys or timing.
     public static let procMasked = ["/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug",
                                     "/proc/kallsyms", "/proc/acpi", "/proc/scsi", "/proc/latency_stats"]
+}
+
+/// A console log's bound: `bytes` per file, and `files` older parts kept
+/// beside it (console.log.1 …); at most bytes × (files + 1) in all.
+public struct ConsoleLogCap: Sendable, Equatable, Codable {
+    public var bytes: Int
+    public var files: Int
+
+    public init(bytes: Int = 1 << 20, files: Int = 2) {
+        self.bytes = bytes
+        self.files = files
+    }
 }
 
 /// The layers of a guest's overlay root.

@@ -26,11 +26,11 @@ public final class GuestConsole {
         slavePath = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    /// Starts the logger, appending to `logFD`. Once this object is gone,
+    /// Starts the logger, appending to `logFD` (open on `path`), rotated at `cap`. Once this object is gone,
     /// only the guest and the logger hold the pair.
     /// Returns the logger's pid.
-    func startLogging(to logFD: Int32, initPid: pid_t) throws(KernelError) -> pid_t {
-        let r = vf_console_logger(master, slave, logFD, initPid)
+    func startLogging(to logFD: Int32, path: String, cap: ConsoleLogCap, initPid: pid_t) throws(KernelError) -> pid_t {
+        let r = path.withCString { vf_console_logger(master, slave, logFD, initPid, $0, Int64(cap.bytes), Int32(cap.files)) }
         if r <= 0 { throw KernelError("start the console logger for", slavePath, errno: -r) }
         return r
     }

@@ -35,7 +35,7 @@ public enum GuestLauncher {
             try? spec.cgroup.remove()
             throw error
         }
-        let logFD = open(spec.consoleLog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
+        let logFD = open(spec.consoleLog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0o640)
         guard logFD >= 0 else {
             try? spec.cgroup.remove()
             throw .current("open console log", spec.consoleLog)
@@ -112,7 +112,7 @@ public enum GuestLauncher {
             // The logger reads from before init's first word: an init may
             // flush its console's queues (sysvinit does) and lose what
             // nobody has read yet. It ends with the child, also on failure.
-            logger = try console.startLogging(to: logFD, initPid: pid)
+            logger = try console.startLogging(to: logFD, path: spec.consoleLog, cap: spec.consoleLogCap, initPid: pid)
             try spec.cgroup.add(pid: pid)
             // The OOM killer would otherwise take a small init when the
             // process that filled the guest's memory is already dying and

@@ -136,11 +136,15 @@ int vf_pty_open(char *path, size_t path_cap, int *slave_fd, long long owner);
 
 /// Starts the guest's console logger, detached (double fork, its own
 /// session, no descriptor of ours but these): it copies what the guest
-/// writes to its console (the pty master) to `log_fd` (opened O_APPEND),
-/// dropping the \r a terminal puts before \n. It holds the slave too, so the
-/// console never hangs up while an init closes and reopens it, and ends when
-/// the guest's init (`init_pid`) has. Returns the logger's pid, or -errno.
-pid_t vf_console_logger(int master_fd, int slave_fd, int log_fd, pid_t init_pid);
+/// writes to its console (the pty master) to `log_fd` (opened O_APPEND on
+/// `log_path`), dropping the \r a terminal puts before \n. It holds the
+/// slave too, so the console never hangs up while an init closes and
+/// reopens it, and ends when the guest's init (`init_pid`) has. With
+/// `max_bytes` > 0 the log never grows past it: it is renamed to
+/// log_path.1 (older parts to .2 … .keep_files, the oldest dropped) and
+/// started anew, or with keep_files 0 emptied. Returns the logger's pid, or -errno.
+pid_t vf_console_logger(int master_fd, int slave_fd, int log_fd, pid_t init_pid,
+                        const char *log_path, long long max_bytes, int keep_files);
 
 /// syncfs(2), which Glibc's Swift module does not export. 0 or -errno.
 int vf_syncfs(int fd);
