@@ -13,20 +13,28 @@ public struct AgentConfig: Codable, Sendable, Equatable {
     /// (the test cluster) need disjoint blocks, or guests of different
     /// "hosts" would share host uids.
     public var firstContextId: Int
+    /// The longest RPC request line the agent reads; a longer one is
+    /// answered with an error and dropped as it streams (docs/PROTOCOL.md).
+    public var maxRequestLineBytes: Int
 
-    public init(cgroupParent: String = "vfleet", firstContextId: Int = GuestRecord.defaultFirstContextId) {
+    public static let defaultMaxRequestLineBytes = 4 << 20
+
+    public init(cgroupParent: String = "vfleet", firstContextId: Int = GuestRecord.defaultFirstContextId,
+                maxRequestLineBytes: Int = AgentConfig.defaultMaxRequestLineBytes) {
         self.cgroupParent = cgroupParent
         self.firstContextId = firstContextId
+        self.maxRequestLineBytes = maxRequestLineBytes
     }
 
-    enum CodingKeys: String, CodingKey { case cgroupParent, firstContextId }
+    enum CodingKeys: String, CodingKey { case cgroupParent, firstContextId, maxRequestLineBytes }
 
     /// Every key may be left out: agent.json files written before a key
     /// existed keep working.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(cgroupParent: try c.decodeIfPresent(String.self, forKey: .cgroupParent) ?? "vfleet",
-                  firstContextId: try c.decodeIfPresent(Int.self, forKey: .firstContextId) ?? GuestRecord.defaultFirstContextId)
+                  firstContextId: try c.decodeIfPresent(Int.self, forKey: .firstContextId) ?? GuestRecord.defaultFirstContextId,
+                  maxRequestLineBytes: try c.decodeIfPresent(Int.self, forKey: .maxRequestLineBytes) ?? Self.defaultMaxRequestLineBytes)
     }
 
     public static let fileName = "agent.json"
@@ -46,6 +54,9 @@ public struct AgentConfig: Codable, Sendable, Equatable {
         }
         guard (1...GuestRecord.lastContextId).contains(config.firstContextId) else {
             throw .invalid("\(file): firstContextId \(config.firstContextId) is outside 1-\(GuestRecord.lastContextId) (host ids are context*65536 and must fit in 32 bits)")
+        }
+        guard (64 << 10...1 << 30).contains(config.maxRequestLineBytes) else {
+            throw .invalid("\(file): maxRequestLineBytes \(config.maxRequestLineBytes) is outside 65536-1073741824 (the default is \(defaultMaxRequestLineBytes))")
         }
         return config
     }
