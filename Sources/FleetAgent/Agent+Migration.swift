@@ -56,10 +56,19 @@ extension Agent {
         try paths.ensure()
         unlink(verifiedNote(name))
         do {
-            try FileManager.default.createDirectory(atPath: stagingUpper(name), withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o755])
+            // Private like a guest's directory: the staged layer holds the
+            // guest's setuid files (StatePermissions). An older staging area
+            // of the same name is brought to the same mode.
+            if mkdir(staging(name), StatePermissions.privateDirectory) != 0 && errno != EEXIST {
+                throw KernelError.current("create directory", staging(name))
+            }
+            StatePermissions.set(staging(name), mode: StatePermissions.privateDirectory)
+            // The staged upper/ becomes the guest's "/": the stream sets its mode.
+            if mkdir(stagingUpper(name), 0o755) != 0 && errno != EEXIST {
+                throw KernelError.current("create directory", stagingUpper(name))
+            }
         } catch {
-            throw .failed("cannot create the staging area for guest \(name): \(error.localizedDescription)")
+            throw .failed("cannot create the staging area for guest \(name): \(error)")
         }
         do {
             // Every file written is hashed into the staging area's digest
@@ -155,15 +164,14 @@ extension Agent {
         unlink(verifiedNote(name))
         let record = GuestRecord(spec: spec, contextId: try GuestRecord.nextContextId(for: name, in: guests.all(), from: config.firstContextId),
                                  templateDigest: template.digest, createdAt: Date().timeIntervalSince1970)
-        let fm = FileManager.default
         let s = staging(name)
         do {
-            for dir in [s + "/work", s + "/rootfs"] where !fm.fileExists(atPath: dir) {
-                try fm.createDirectory(atPath: dir, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o755])
+            for dir in [s + "/work", s + "/rootfs"] where !FileManager.default.fileExists(atPath: dir) {
+                try StatePermissions.makeDirectory(dir)
             }
-            chmod(s, 0o700)
+            StatePermissions.set(s, mode: StatePermissions.privateDirectory)
         } catch {
-            throw .failed("cannot adopt guest \(name): \(error.localizedDescription)")
+            throw .failed("cannot adopt guest \(name): \(error)")
         }
         try AtomicFile.writeJSON(record, to: s + "/config.json")
         // One rename makes it a guest: before it, only a staging area exists.

@@ -1,3 +1,4 @@
+import FleetKernel
 import FleetProtocol
 import Foundation
 
@@ -11,7 +12,8 @@ enum InitDetector {
         if let target = try? fm.destinationOfSymbolicLink(atPath: rootfs + "/usr/sbin/init"), target.contains("systemd") {
             return .systemd
         }
-        if fm.fileExists(atPath: rootfs + "/etc/inittab"), !isBusybox(rootfs + "/sbin/init") {
+        // Resolved inside the tree: an imported tree's links are its own.
+        if let tree = try? GuestTree(directory: rootfs), tree.isRegularFile("/etc/inittab"), !isBusybox(rootfs + "/sbin/init") {
             return .sysv
         }
         return .plain
