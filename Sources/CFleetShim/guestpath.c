@@ -30,7 +30,7 @@ struct vf_open_how {
 // Component by component: every directory opened O_NOFOLLOW, so a symbolic
 // link anywhere fails; ".." is refused outright; each step must stay on the
 // root's device.
-static int vf_walk_in_root(int root_fd, const char *path, int flags) {
+int vf_open_in_root_walk(int root_fd, const char *path, int flags) {
     char copy[PATH_MAX];
     if (strlen(path) >= sizeof copy) { errno = ENAMETOOLONG; return -1; }
     strcpy(copy, path);
@@ -73,5 +73,5 @@ int vf_open_in_root(int root_fd, const char *path, int flags) {
     long fd;
     do { fd = syscall(SYS_openat2, root_fd, path, &how, sizeof how); } while (fd < 0 && errno == EINTR);
     if (fd >= 0 || errno != ENOSYS) return (int)fd;
-    return vf_walk_in_root(root_fd, path, flags);
+    return vf_open_in_root_walk(root_fd, path, flags);
 }

@@ -12,6 +12,8 @@ public final class GuestTree {
     private let fd: Int32
     /// For messages: where the tree was opened.
     public let origin: String
+    /// Tests set it to check the walk older kernels get.
+    var componentWalkOnly = false
 
     /// The root of a running process: /proc/PID/root (the one magic link
     /// followed, from the host's side).
@@ -20,7 +22,7 @@ public final class GuestTree {
     }
 
     public init(directory: String) throws(KernelError) {
-        fd = open(directory, VF_O_PATH | O_DIRECTORY | O_CLOEXEC)
+        fd = Glibc.open(directory, VF_O_PATH | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw .current("open the guest tree", directory) }
         origin = directory
     }
@@ -30,7 +32,7 @@ public final class GuestTree {
     /// The content of the regular file at `path`; a file longer than `limit`
     /// is refused (a guest's /etc/passwd has no business being megabytes).
     public func read(_ path: String, limit: Int) throws(KernelError) -> [UInt8] {
-        let file = vf_open_in_root(fd, path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC)
+        let file = openInTree(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC)
         guard file >= 0 else { throw .current("open guest file", describe(path)) }
         defer { close(file) }
         var st = stat()
@@ -71,12 +73,16 @@ public final class GuestTree {
     }
 
     private func fileType(_ path: String, followLastLink: Bool) -> mode_t? {
-        let file = vf_open_in_root(fd, path, VF_O_PATH | O_CLOEXEC | (followLastLink ? 0 : O_NOFOLLOW))
+        let file = openInTree(path, VF_O_PATH | O_CLOEXEC | (followLastLink ? 0 : O_NOFOLLOW))
         guard file >= 0 else { return nil }
         defer { close(file) }
         var st = stat()
         guard fstat(file, &st) == 0 else { return nil }
         return st.st_mode & S_IFMT
+    }
+
+    private func openInTree(_ path: String, _ flags: Int32) -> Int32 {
+        componentWalkOnly ? vf_open_in_root_walk(fd, path, flags) : vf_open_in_root(fd, path, flags)
     }
 
     private func describe(_ path: String) -> String { "\(path) in \(origin)" }

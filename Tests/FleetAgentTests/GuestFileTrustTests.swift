@@ -35,8 +35,8 @@ extension AgentIntegration {
             case fifo, linkToHostFile, etcLinkToHostDirectory, hugeFile
         }
 
-        @Test(arguments: PasswdAttack.allCases)
-        func execWorksPromptlyWhateverTheGuestPutsAtEtcPasswd(_ attack: PasswdAttack) throws {
+        @Test(arguments: PasswdAttack.allCases, [false, true])
+        func execWorksPromptlyWhateverTheGuestPutsAtEtcPasswd(_ attack: PasswdAttack, userns: Bool) throws {
             try withTestAgent { t in
                 // A host directory with a passwd whose root has a home only
                 // the host knows: seen from an exec, the host's file was read.
@@ -44,7 +44,7 @@ extension AgentIntegration {
                 try FileManager.default.createDirectory(atPath: hostDir, withIntermediateDirectories: false)
                 defer { try? FileManager.default.removeItem(atPath: hostDir) }
                 try "root:x:0:0:root:/host-leak:/bin/sh\n".write(toFile: hostDir + "/passwd", atomically: true, encoding: .utf8)
-                try t.makeGuest("pw1")
+                try t.makeGuest("pw1", userns: userns)
                 let setup: String
                 switch attack {
                 case .fifo: setup = "rm -f /etc/passwd && mkfifo /etc/passwd"

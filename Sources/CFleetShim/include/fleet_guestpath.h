@@ -15,6 +15,10 @@
 // EXDEV: a mount crossed or ".." out of the tree).
 int vf_open_in_root(int root_fd, const char *path, int flags);
 
+// The component walk alone (what vf_open_in_root falls back to), for tests on
+// kernels that have openat2.
+int vf_open_in_root_walk(int root_fd, const char *path, int flags);
+
 // O_PATH, which Glibc shows Swift only with _GNU_SOURCE.
 #define VF_O_PATH 010000000
 
