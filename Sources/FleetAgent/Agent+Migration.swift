@@ -144,20 +144,29 @@ extension Agent {
     /// Idempotent: a guest already adopted with the same digest is fine.
     public func adopt(_ spec: GuestSpec, expectedDigest: String) throws(FleetError) -> GuestStatus {
         try spec.validate()
+        let name = spec.name
+        // Hashing a layer may take minutes: it is done before the agent's
+        // lock, which covers only the name, the context id and the rename.
+        // Only this move writes the staging area meanwhile.
+        let adopted = guests.exists(name)
+        let digest: String
+        if adopted {
+            digest = try layerDigest(name, staging: false).digest
+        } else {
+            let noted = (try? String(contentsOfFile: verifiedNote(name), encoding: .utf8)) ?? ""
+            digest = noted == expectedDigest ? expectedDigest : try layerDigest(name, staging: true).digest
+        }
         let lock = try lock()
         defer { withExtendedLifetime(lock) {} }
-        let name = spec.name
         if guests.exists(name) {
-            let have = try layerDigest(name, staging: false)
-            if have.digest == expectedDigest && !FileManager.default.fileExists(atPath: staging(name)) {
+            if adopted && digest == expectedDigest && !FileManager.default.fileExists(atPath: staging(name)) {
                 return status(of: try guests.load(name))
             }
             throw .conflict("cannot adopt guest \(name): a guest of that name exists on this host")
         }
+        if adopted { throw .conflict("cannot adopt guest \(name): it was destroyed while its layer was being checked (retry the move)") }
         try checkAddressesFree(spec)
         let template = try templates.info(spec.template)
-        let noted = (try? String(contentsOfFile: verifiedNote(name), encoding: .utf8)) ?? ""
-        let digest = noted == expectedDigest ? expectedDigest : try layerDigest(name, staging: true).digest
         guard digest == expectedDigest else {
             throw .failed("cannot adopt guest \(name): its staged layer has digest \(digest.prefix(12)), expected \(expectedDigest.prefix(12))")
         }
