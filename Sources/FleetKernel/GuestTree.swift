@@ -72,6 +72,25 @@ public final class GuestTree {
         fileType(path, followLastLink: false) == S_IFDIR
     }
 
+    /// Whether anything is at `path` (a final link is not followed).
+    public func exists(_ path: String) -> Bool {
+        fileType(path, followLastLink: false) != nil
+    }
+
+    /// The target of the symbolic link at `path` (its directories resolved
+    /// inside the tree); nil when `path` is no link.
+    public func linkTarget(_ path: String) -> String? {
+        let file = openInTree(path, VF_O_PATH | O_NOFOLLOW | O_CLOEXEC)
+        guard file >= 0 else { return nil }
+        defer { close(file) }
+        var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX))
+        let n = buffer.withUnsafeMutableBufferPointer { b in
+            b.baseAddress!.withMemoryRebound(to: CChar.self, capacity: b.count) { readlinkat(file, "", $0, b.count) }
+        }
+        guard n > 0 else { return nil }
+        return String(decoding: buffer[0..<n], as: UTF8.self)
+    }
+
     private func fileType(_ path: String, followLastLink: Bool) -> mode_t? {
         let file = openInTree(path, VF_O_PATH | O_CLOEXEC | (followLastLink ? 0 : O_NOFOLLOW))
         guard file >= 0 else { return nil }

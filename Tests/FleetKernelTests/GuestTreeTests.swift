@@ -83,3 +83,23 @@ import Testing
         }
     }
 }
+
+extension GuestTreeTests {
+    @Test(arguments: [false, true]) func linkTargetsAndExistenceAreReadInsideTheTree(walk: Bool) throws {
+        try withTree { root, hostFile in
+            let t = try tree(root, walk: walk)
+            #expect(mkdir(root + "/sbin", 0o755) == 0)
+            #expect(symlink("/lib/systemd/systemd", root + "/sbin/init") == 0)
+            #expect(t.linkTarget("/sbin/init") == "/lib/systemd/systemd")
+            #expect(t.exists("/sbin/init"))
+            #expect(t.linkTarget("/etc/passwd") == nil)
+            #expect(!t.exists("/nothing"))
+            // A directory link out of the tree is not followed to the host's link.
+            let hostDir = (hostFile as NSString).deletingLastPathComponent
+            #expect(symlink(hostDir + "/root/sbin", hostDir + "/host-sbin") == 0)
+            #expect(symlink(hostDir, root + "/out") == 0)
+            #expect(t.linkTarget("/out/host-sbin") == nil)
+            #expect(!t.exists("/out/host-file"))
+        }
+    }
+}
