@@ -61,9 +61,12 @@ extension Agent {
             throw .failed("cannot run \(params.argv[0]) in guest \(params.name): \(error)")
         }
         io.closeChildEnds()
-        let outcome = io.run(input: Data((params.stdin ?? "").utf8), timeout: params.timeoutSeconds ?? 60, helper: pid)
-        let status = GuestExec.wait(pid)
-        return GuestExecResult(exitCode: Int(status), stdout: outcome.stdout, stderr: outcome.stderr, timedOut: outcome.timedOut)
+        let timeout = params.timeoutSeconds ?? 60
+        let deadline = Monotonic.now + timeout
+        let outcome = io.run(input: Data((params.stdin ?? "").utf8), timeout: timeout, helper: pid)
+        // A command that closed its output may still run: the timeout holds for it too.
+        let (status, killed) = ChildProcesses.waitStatus(pid, until: deadline)
+        return GuestExecResult(exitCode: Int(status), stdout: outcome.stdout, stderr: outcome.stderr, timedOut: outcome.timedOut || killed)
     }
 
     /// `enter`: root's login shell inside the guest (from its /etc/passwd),

@@ -43,7 +43,7 @@ extension Agent {
     /// then clears what is left of the guest. Returns init's exit status.
     public func waitForInit(_ name: String, pid: pid_t) throws(FleetError) -> Int32 {
         let status = ChildProcesses.waitStatus(pid)
-        let lock = try lock()
+        let lock = try guestLock(name)
         defer { withExtendedLifetime(lock) {} }
         // Init is gone, so is its pid namespace; only the cgroup remains.
         let cg = cgroup(of: name)

@@ -56,10 +56,19 @@ extension Agent {
         try paths.ensure()
         unlink(verifiedNote(name))
         do {
-            try FileManager.default.createDirectory(atPath: stagingUpper(name), withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o755])
+            // Private like a guest's directory: the staged layer holds the
+            // guest's setuid files (StatePermissions). An older staging area
+            // of the same name is brought to the same mode.
+            if mkdir(staging(name), StatePermissions.privateDirectory) != 0 && errno != EEXIST {
+                throw KernelError.current("create directory", staging(name))
+            }
+            StatePermissions.set(staging(name), mode: StatePermissions.privateDirectory)
+            // The staged upper/ becomes the guest's "/": the stream sets its mode.
+            if mkdir(stagingUpper(name), 0o755) != 0 && errno != EEXIST {
+                throw KernelError.current("create directory", stagingUpper(name))
+            }
         } catch {
-            throw .failed("cannot create the staging area for guest \(name): \(error.localizedDescription)")
+            throw .failed("cannot create the staging area for guest \(name): \(error)")
         }
         do {
             // Every file written is hashed into the staging area's digest
@@ -135,35 +144,43 @@ extension Agent {
     /// Idempotent: a guest already adopted with the same digest is fine.
     public func adopt(_ spec: GuestSpec, expectedDigest: String) throws(FleetError) -> GuestStatus {
         try spec.validate()
+        let name = spec.name
+        // Hashing a layer may take minutes: it is done before the agent's
+        // lock, which covers only the name, the context id and the rename.
+        // Only this move writes the staging area meanwhile.
+        let adopted = guests.exists(name)
+        let digest: String
+        if adopted {
+            digest = try layerDigest(name, staging: false).digest
+        } else {
+            let noted = (try? String(contentsOfFile: verifiedNote(name), encoding: .utf8)) ?? ""
+            digest = noted == expectedDigest ? expectedDigest : try layerDigest(name, staging: true).digest
+        }
         let lock = try lock()
         defer { withExtendedLifetime(lock) {} }
-        let name = spec.name
         if guests.exists(name) {
-            let have = try layerDigest(name, staging: false)
-            if have.digest == expectedDigest && !FileManager.default.fileExists(atPath: staging(name)) {
+            if adopted && digest == expectedDigest && !FileManager.default.fileExists(atPath: staging(name)) {
                 return status(of: try guests.load(name))
             }
             throw .conflict("cannot adopt guest \(name): a guest of that name exists on this host")
         }
+        if adopted { throw .conflict("cannot adopt guest \(name): it was destroyed while its layer was being checked (retry the move)") }
         try checkAddressesFree(spec)
         let template = try templates.info(spec.template)
-        let noted = (try? String(contentsOfFile: verifiedNote(name), encoding: .utf8)) ?? ""
-        let digest = noted == expectedDigest ? expectedDigest : try layerDigest(name, staging: true).digest
         guard digest == expectedDigest else {
             throw .failed("cannot adopt guest \(name): its staged layer has digest \(digest.prefix(12)), expected \(expectedDigest.prefix(12))")
         }
         unlink(verifiedNote(name))
         let record = GuestRecord(spec: spec, contextId: try GuestRecord.nextContextId(for: name, in: guests.all(), from: config.firstContextId),
                                  templateDigest: template.digest, createdAt: Date().timeIntervalSince1970)
-        let fm = FileManager.default
         let s = staging(name)
         do {
-            for dir in [s + "/work", s + "/rootfs"] where !fm.fileExists(atPath: dir) {
-                try fm.createDirectory(atPath: dir, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o755])
+            for dir in [s + "/work", s + "/rootfs"] where !FileManager.default.fileExists(atPath: dir) {
+                try StatePermissions.makeDirectory(dir)
             }
-            chmod(s, 0o700)
+            StatePermissions.set(s, mode: StatePermissions.privateDirectory)
         } catch {
-            throw .failed("cannot adopt guest \(name): \(error.localizedDescription)")
+            throw .failed("cannot adopt guest \(name): \(error)")
         }
         try AtomicFile.writeJSON(record, to: s + "/config.json")
         // One rename makes it a guest: before it, only a staging area exists.

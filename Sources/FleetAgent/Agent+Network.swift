@@ -83,6 +83,9 @@ extension Agent {
             let bridge = spec.bridge ?? GuestSpec.defaultBridge
             let gateway = spec.gateway
             let gatewayCIDR = gateway.map { "\($0)/\(cidrs[0].prefix)" }
+            // The bridge is shared by every private guest: made under the agent's lock.
+            let lock = try lock()
+            defer { withExtendedLifetime(lock) {} }
             do { try HostNetwork.ensureBridge(bridge, gateway: gatewayCIDR) } catch {
                 throw .failed("cannot start guest \(name): \(error)")
             }

@@ -46,22 +46,13 @@ extension Agent {
         }
         // The guest's root reaches its layers by path from inside its user
         // namespace: the directories above them must let it pass, and only it.
+        setGuestDirectoryAccess(record)
         let guestDir = paths.guest(name)
-        if let userNS {
-            for dir in [paths.root, paths.guests] { addSearchForOthers(dir) }
-            guard chown(guestDir, 0, userNS.hostBase) == 0, chmod(guestDir, 0o710) == 0 else {
-                throw .failed("cannot start guest \(name): cannot open \(guestDir) to its user namespace: \(String(cString: strerror(errno)))")
-            }
-        } else {
-            _ = chown(guestDir, 0, 0)
-            _ = chmod(guestDir, 0o700)
+        var st2 = stat()
+        let wanted = userNS == nil ? StatePermissions.privateDirectory : StatePermissions.userNamespaceGuestDirectory
+        guard lstat(guestDir, &st2) == 0, st2.st_mode & 0o7777 == wanted, st2.st_gid == (userNS?.hostBase ?? 0) else {
+            throw .failed("cannot start guest \(name): cannot set the owner and mode of \(guestDir) (\(String(format: "%o", wanted))): \(String(cString: strerror(errno)))")
         }
-    }
-
-    private func addSearchForOthers(_ dir: String) {
-        var st = stat()
-        guard stat(dir, &st) == 0, st.st_mode & 0o001 == 0 else { return }
-        _ = chmod(dir, (st.st_mode & 0o7777) | 0o011)
     }
 
     /// Capabilities a user namespace guest keeps besides VServer's secure

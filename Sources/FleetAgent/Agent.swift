@@ -25,11 +25,25 @@ public final class Agent: Sendable {
         if layout.hierarchies.isEmpty {
             throw FleetError(.unsupported, "no cgroup file system is mounted on this host (mount cgroup2 on /sys/fs/cgroup)")
         }
+        tightenStatePermissions()
     }
 
+    /// The agent-wide lock, for what all guests share: the set of guest
+    /// names, context ids and addresses (create, adopt) and the templates.
+    /// Held briefly; never taken before a guest's lock is given up, only
+    /// after (guest lock, then agent lock), so the two cannot deadlock.
     func lock() throws(FleetError) -> AgentLock {
         try paths.ensure()
         return try AgentLock(path: paths.lockFile)
+    }
+
+    /// One guest's lock, for what changes only that guest (start, stop,
+    /// destroy): a guest whose stop takes its whole timeout holds up no
+    /// other guest.
+    func guestLock(_ name: String) throws(FleetError) -> AgentLock {
+        try Names.validate(name, kind: "guest")
+        try paths.ensure()
+        return try AgentLock(path: paths.guestLockFile(name))
     }
 
     public func cgroup(of name: String) -> GuestCgroup {
@@ -74,7 +88,7 @@ public final class Agent: Sendable {
     }
 
     public func start(_ name: String) throws(FleetError) -> StartOutcome {
-        let lock = try lock()
+        let lock = try guestLock(name)
         defer { withExtendedLifetime(lock) {} }
         let record = try guests.load(name)
         let cg = cgroup(of: name)
@@ -126,7 +140,7 @@ public final class Agent: Sendable {
     /// process left in the guest's cgroup and removes the cgroup. The guest's
     /// mounts live only in its own mount namespace and end with it.
     public func stop(_ name: String, timeout: Double = 10) throws(FleetError) -> GuestStatus {
-        let lock = try lock()
+        let lock = try guestLock(name)
         defer { withExtendedLifetime(lock) {} }
         let record = try guests.load(name)
         let report = try stopLocked(record, timeout: timeout)
@@ -148,11 +162,15 @@ public final class Agent: Sendable {
         let request = pid.map { shutdownRequest(for: record, initPid: $0) }
         if let pid, let request {
             var haltWatch = SysvHaltWatch()
-            request.send(to: pid, agent: self, record: record)
+            // A telinit still running is not asked again, and is killed at
+            // the deadline: it is the guest's program (it may never return).
+            var helper = request.send(to: pid, agent: self, record: record)
+            defer { if let helper { _ = ChildProcesses.waitStatus(helper, until: 0) } }
             let deadline = Monotonic.now + max(0, timeout)
             var resend = Monotonic.now + 1
             while Monotonic.now < deadline {
                 ChildProcesses.reapIfExited(pid)
+                if let h = helper, ChildProcesses.reapIfExited(h) { helper = nil }
                 let left = cg.processes()
                 if left.isEmpty { break }
                 if request.isTelinit, haltWatch.isHalted(initPid: pid, processes: left) {
@@ -162,8 +180,8 @@ public final class Agent: Sendable {
                 }
                 // PID 1 ignores a signal it has no handler for yet: an init
                 // stopped right after start may not have set it up. Ask again.
-                if Monotonic.now >= resend {
-                    request.send(to: pid, agent: self, record: record)
+                if Monotonic.now >= resend, helper == nil {
+                    helper = request.send(to: pid, agent: self, record: record)
                     resend = Monotonic.now + 1
                 }
                 usleep(10_000)
@@ -193,7 +211,7 @@ public final class Agent: Sendable {
     // MARK: destroy
 
     public func destroy(_ name: String, force: Bool) throws(FleetError) {
-        let lock = try lock()
+        let lock = try guestLock(name)
         defer { withExtendedLifetime(lock) {} }
         let record = try guests.load(name)
         if cgroup(of: name).isPopulated {

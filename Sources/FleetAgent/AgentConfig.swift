@@ -20,20 +20,28 @@ public struct AgentConfig: Codable, Sendable, Equatable {
     /// `consoleLogFiles` older parts are kept (console.log.1 …).
     public var consoleLogBytes: Int
     public var consoleLogFiles: Int
+    /// The longest RPC request line the agent reads; a longer one is
+    /// answered with an error and dropped as it streams (docs/PROTOCOL.md).
+    public var maxRequestLineBytes: Int
 
     public static let defaults = (pids: 4096, consoleLogBytes: 1 << 20, consoleLogFiles: 2)
+    public static let defaultMaxRequestLineBytes = 4 << 20
 
     public init(cgroupParent: String = "vfleet", firstContextId: Int = GuestRecord.defaultFirstContextId,
                 defaultPids: Int = AgentConfig.defaults.pids, consoleLogBytes: Int = AgentConfig.defaults.consoleLogBytes,
-                consoleLogFiles: Int = AgentConfig.defaults.consoleLogFiles) {
+                consoleLogFiles: Int = AgentConfig.defaults.consoleLogFiles,
+                maxRequestLineBytes: Int = AgentConfig.defaultMaxRequestLineBytes) {
         self.cgroupParent = cgroupParent
         self.firstContextId = firstContextId
         self.defaultPids = defaultPids
         self.consoleLogBytes = consoleLogBytes
         self.consoleLogFiles = consoleLogFiles
+        self.maxRequestLineBytes = maxRequestLineBytes
     }
 
-    enum CodingKeys: String, CodingKey { case cgroupParent, firstContextId, defaultPids, consoleLogBytes, consoleLogFiles }
+    enum CodingKeys: String, CodingKey {
+        case cgroupParent, firstContextId, defaultPids, consoleLogBytes, consoleLogFiles, maxRequestLineBytes
+    }
 
     /// Every key may be left out: agent.json files written before a key
     /// existed keep working.
@@ -43,7 +51,8 @@ public struct AgentConfig: Codable, Sendable, Equatable {
                   firstContextId: try c.decodeIfPresent(Int.self, forKey: .firstContextId) ?? GuestRecord.defaultFirstContextId,
                   defaultPids: try c.decodeIfPresent(Int.self, forKey: .defaultPids) ?? Self.defaults.pids,
                   consoleLogBytes: try c.decodeIfPresent(Int.self, forKey: .consoleLogBytes) ?? Self.defaults.consoleLogBytes,
-                  consoleLogFiles: try c.decodeIfPresent(Int.self, forKey: .consoleLogFiles) ?? Self.defaults.consoleLogFiles)
+                  consoleLogFiles: try c.decodeIfPresent(Int.self, forKey: .consoleLogFiles) ?? Self.defaults.consoleLogFiles,
+                  maxRequestLineBytes: try c.decodeIfPresent(Int.self, forKey: .maxRequestLineBytes) ?? Self.defaultMaxRequestLineBytes)
     }
 
     public static let fileName = "agent.json"
@@ -72,6 +81,9 @@ public struct AgentConfig: Codable, Sendable, Equatable {
         }
         guard (0...100).contains(config.consoleLogFiles) else {
             throw .invalid("\(file): consoleLogFiles \(config.consoleLogFiles) is outside 0-100")
+        }
+        guard (64 << 10...1 << 30).contains(config.maxRequestLineBytes) else {
+            throw .invalid("\(file): maxRequestLineBytes \(config.maxRequestLineBytes) is outside 65536-1073741824 (the default is \(defaultMaxRequestLineBytes))")
         }
         return config
     }

@@ -2,7 +2,9 @@ import FleetProtocol
 import Glibc
 
 /// Serialises changes between agent processes on one host (an rpc session
-/// and an operator's command at the same time): flock on the state root.
+/// and an operator's command at the same time): an flock on a lock file,
+/// the agent's (agent.lock) or one guest's (locks/guest-NAME.lock); see
+/// Agent.lock() and Agent.guestLock(_:).
 final class AgentLock {
     private let fd: Int32
 

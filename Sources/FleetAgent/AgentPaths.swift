@@ -1,5 +1,6 @@
 import FleetProtocol
 import Foundation
+import Glibc
 
 /// Where an agent keeps its state. Everything lives under one root
 /// (default /var/lib/vfleet; --root or VFLEET_AGENT_ROOT move it).
@@ -24,6 +25,11 @@ public struct AgentPaths: Sendable {
     public var templates: String { root + "/templates" }
     public var guests: String { root + "/guests" }
     public var lockFile: String { root + "/agent.lock" }
+    /// Per-guest lock files (locks/guest-NAME.lock). They stay when a guest
+    /// goes: removing one while another process waits on it would let two
+    /// processes hold "the" lock of a name at once.
+    public var locks: String { root + "/locks" }
+    public func guestLockFile(_ name: String) -> String { locks + "/guest-" + name + ".lock" }
 
     public func template(_ name: String) -> String { templates + "/" + name }
     public func templateRootfs(_ name: String) -> String { template(name) + "/rootfs" }
@@ -39,19 +45,22 @@ public struct AgentPaths: Sendable {
     public func guestConsoleLog(_ name: String) -> String { guest(name) + "/console.log" }
     func guestConsoleLogger(_ name: String) -> String { guest(name) + "/console-logger.json" }
 
-    /// Creates the directory skeleton (0700: guests' files are private).
+    /// Creates the directory skeleton: 0700, whoever's umask (guests'
+    /// files are private; StatePermissions says which directories open up
+    /// for a user namespace guest, and why).
     public func ensure() throws(FleetError) {
-        for dir in [root, templates, guests] {
-            var isDir: ObjCBool = false
-            if FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) {
-                if !isDir.boolValue { throw .failed("cannot use state directory \(dir): it is not a directory") }
+        for dir in [root, templates, guests, locks] {
+            var st = stat()
+            if lstat(dir, &st) == 0 {
+                if st.st_mode & S_IFMT != S_IFDIR { throw .failed("cannot use state directory \(dir): it is not a directory") }
                 continue
             }
-            do {
-                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true,
-                                                        attributes: [.posixPermissions: 0o700])
-            } catch {
-                throw .failed("cannot create state directory \(dir): \(error.localizedDescription) (check --root)")
+            if dir == root {
+                let parent = (root as NSString).deletingLastPathComponent
+                if !parent.isEmpty { try? FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true) }
+            }
+            do { try StatePermissions.makeDirectory(dir) } catch {
+                throw .failed("cannot create state directory \(dir): \(error) (check --root)")
             }
         }
     }

@@ -1,4 +1,4 @@
-import Foundation
+import FleetKernel
 import Glibc
 
 /// Root's account in a running guest (/etc/passwd), for a login-like
@@ -9,19 +9,19 @@ struct GuestAccount: Equatable {
 
     static let fallback = GuestAccount(home: "/root", shell: "/bin/sh")
 
-    /// Reads the guest's /etc/passwd through its init's root. Neither /etc
-    /// nor passwd may be a symbolic link: resolved from here, an absolute
-    /// link would point into the host's tree.
+    /// Reads the guest's /etc/passwd through its init's root, resolved
+    /// inside that root only and read only if it is a regular file of at
+    /// most `passwdLimit` bytes (GuestTree): a FIFO there would otherwise
+    /// hang every exec, a link could show a host file. Anything else means
+    /// the fallback.
     static func root(ofGuestInit pid: pid_t) -> GuestAccount {
-        let base = "/proc/\(pid)/root"
-        var st = stat()
-        guard lstat(base + "/etc", &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else { return fallback }
-        let fd = open(base + "/etc/passwd", O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-        guard fd >= 0 else { return fallback }
-        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
-        guard let data = try? handle.read(upToCount: 1 << 20), let text = String(data: data, encoding: .utf8) else { return fallback }
-        return parse(passwd: text) ?? fallback
+        guard let tree = try? GuestTree(rootOfProcess: pid),
+              let bytes = try? tree.read("/etc/passwd", limit: passwdLimit) else { return fallback }
+        return parse(passwd: String(decoding: bytes, as: UTF8.self)) ?? fallback
     }
+
+    /// 1 MiB: some ten thousand accounts.
+    static let passwdLimit = 1 << 20
 
     /// root's line: name:password:uid:gid:gecos:home:shell.
     static func parse(passwd: String) -> GuestAccount? {

@@ -1,5 +1,6 @@
 import FleetProtocol
 import Foundation
+import Glibc
 
 /// Guest records on disk: guests/NAME/config.json, plus the directories of
 /// the guest's own layer.
@@ -32,17 +33,16 @@ public struct GuestStore: Sendable {
     /// is listed only once it is complete.
     public func create(_ record: GuestRecord) throws(FleetError) {
         let name = record.spec.name
-        let fm = FileManager.default
         do {
-            try fm.createDirectory(atPath: paths.guest(name), withIntermediateDirectories: false,
-                                   attributes: [.posixPermissions: 0o700])
-            for dir in [paths.guestUpper(name), paths.guestWork(name), paths.guestRootfs(name)] {
-                try fm.createDirectory(atPath: dir, withIntermediateDirectories: false,
-                                       attributes: [.posixPermissions: 0o755])
-            }
+            try StatePermissions.makeDirectory(paths.guest(name))
+            // upper/ is the guest's "/": its mode is what the guest sees.
+            // Its parent keeps it from the host's other users.
+            try StatePermissions.makeDirectory(paths.guestUpper(name), mode: 0o755)
+            try StatePermissions.makeDirectory(paths.guestWork(name))
+            try StatePermissions.makeDirectory(paths.guestRootfs(name))
         } catch {
-            try? TreeRemover.remove(paths.guest(name))
-            throw .failed("cannot create guest \(name): \(error.localizedDescription)")
+            if error.errno != EEXIST { try? TreeRemover.remove(paths.guest(name)) }
+            throw .failed("cannot create guest \(name): \(error)")
         }
         do {
             try save(record)
@@ -63,6 +63,8 @@ public struct GuestStore: Sendable {
         guard Foundation.rename(paths.guest(name), trash) == 0 else {
             throw .failed("cannot destroy guest \(name): \(String(cString: strerror(errno)))")
         }
+        // A user namespace guest's directory let its root pass: the trash lets nobody.
+        StatePermissions.set(trash, mode: StatePermissions.privateDirectory)
         TrashCollector.sweep(paths.guests)
     }
 }

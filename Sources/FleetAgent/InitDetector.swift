@@ -1,31 +1,24 @@
+import FleetKernel
 import FleetProtocol
 import Foundation
 
-/// Guesses a template's init style and default init from its files.
+/// Guesses a template's init style and default init from its files, read
+/// through GuestTree: an imported tree's links are resolved inside it, never
+/// in the host's tree.
 enum InitDetector {
     static func style(rootfs: String) -> InitStyle {
-        let fm = FileManager.default
-        if let target = try? fm.destinationOfSymbolicLink(atPath: rootfs + "/sbin/init"), target.contains("systemd") {
+        guard let tree = try? GuestTree(directory: rootfs) else { return .plain }
+        for path in ["/sbin/init", "/usr/sbin/init"] where tree.linkTarget(path)?.contains("systemd") == true {
             return .systemd
         }
-        if let target = try? fm.destinationOfSymbolicLink(atPath: rootfs + "/usr/sbin/init"), target.contains("systemd") {
-            return .systemd
-        }
-        if fm.fileExists(atPath: rootfs + "/etc/inittab"), !isBusybox(rootfs + "/sbin/init") {
+        if tree.isRegularFile("/etc/inittab"), tree.linkTarget("/sbin/init")?.hasSuffix("busybox") != true {
             return .sysv
         }
         return .plain
     }
 
     static func defaultInit(rootfs: String) -> [String] {
-        let fm = FileManager.default
-        for candidate in ["/sbin/init", "/usr/sbin/init"] {
-            if (try? fm.attributesOfItem(atPath: rootfs + candidate)) != nil { return [candidate] }
-        }
-        return []
-    }
-
-    private static func isBusybox(_ path: String) -> Bool {
-        (try? FileManager.default.destinationOfSymbolicLink(atPath: path))?.hasSuffix("busybox") ?? false
+        guard let tree = try? GuestTree(directory: rootfs) else { return [] }
+        return ["/sbin/init", "/usr/sbin/init"].first(where: tree.exists).map { [$0] } ?? []
     }
 }

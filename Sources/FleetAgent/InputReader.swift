@@ -2,6 +2,12 @@ import FleetTree
 import Foundation
 import Glibc
 
+/// A line of the RPC input, or the length of one too long to keep.
+enum InputLine: Equatable {
+    case line(String)
+    case tooLong(bytes: Int)
+}
+
 /// Reads the RPC stream: lines of JSON, and after a bulk request exactly N
 /// raw bytes (a template archive). One buffer serves both, so no byte read
 /// ahead for a line is lost to the bulk data.
@@ -12,8 +18,13 @@ final class InputReader {
     private var eof = false
     /// Where reads land before they join `buffer`; made (and zeroed) once.
     private var chunk = [UInt8](repeating: 0, count: 256 * 1024)
+    /// The longest line kept (without its newline); see ``readLine()``.
+    let maxLineBytes: Int
 
-    init(fd: Int32 = 0) { self.fd = fd }
+    init(fd: Int32 = 0, maxLineBytes: Int = AgentConfig.defaultMaxRequestLineBytes) {
+        self.fd = fd
+        self.maxLineBytes = maxLineBytes
+    }
 
     private func fill() -> Bool {
         if eof { return false }
@@ -62,24 +73,56 @@ final class InputReader {
         return n
     }
 
-    /// The next line without its newline; nil at the end of input.
-    func readLine() -> String? {
+    /// The next line without its newline; nil at the end of input. A line
+    /// longer than `maxLineBytes` is not kept: its bytes are dropped as they
+    /// arrive, up to its newline, and only its length is reported, so no
+    /// line makes the buffer hold much more than the cap (one read beyond).
+    func readLine() -> InputLine? {
         var searchFrom = start
         while true {
             if let nl = buffer[searchFrom...].firstIndex(of: 10) {
+                let length = nl - start
+                if length > maxLineBytes {
+                    start = nl + 1
+                    return .tooLong(bytes: length)
+                }
                 let line = String(decoding: buffer[start..<nl], as: UTF8.self)
                 start = nl + 1
-                return line
+                return .line(line)
             }
-            searchFrom = buffer.count
             let before = buffer.count - start
+            if before > maxLineBytes { return .tooLong(bytes: discardRestOfLine(alreadyRead: before)) }
             if !fill() {
                 if before == 0 { return nil }
                 let line = String(decoding: buffer[start...], as: UTF8.self)
                 start = buffer.count
-                return line
+                return .line(line)
             }
             searchFrom = start + before
+        }
+    }
+
+    /// Drops the buffered part of an overlong line and reads on, keeping
+    /// nothing, to just after its newline (or the end of input). What
+    /// follows the newline in the last read stays buffered. Returns the
+    /// line's length.
+    private func discardRestOfLine(alreadyRead: Int) -> Int {
+        var length = alreadyRead
+        buffer.removeAll(keepingCapacity: false)
+        start = 0
+        while true {
+            let n = read(fd, &chunk, chunk.count)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 {
+                eof = true
+                return length
+            }
+            if let nl = chunk[0..<n].firstIndex(of: 10) {
+                length += nl
+                buffer.append(contentsOf: chunk[(nl + 1)..<n])
+                return length
+            }
+            length += n
         }
     }
 

@@ -22,8 +22,12 @@ public final class RPCServer {
     /// Serves until stdin ends.
     public func serve() {
         reaper.startBackground()
-        let input = InputReader(fd: 0)
-        while let line = input.readLine() {
+        let input = InputReader(fd: 0, maxLineBytes: agent.config.maxRequestLineBytes)
+        while let next = input.readLine() {
+            guard case .line(let line) = next else {
+                if case .tooLong(let bytes) = next { FileHandle.standardOutput.write(Data((Self.tooLongResponse(bytes: bytes, cap: input.maxLineBytes) + "\n").utf8)) }
+                continue
+            }
             if line.allSatisfy({ $0 == " " || $0 == "\t" || $0 == "\r" }) { continue }
             if case .success(let request) = RPCRequest.parse(line), RPCMethod.bulk.contains(request.method) {
                 let (text, keepServing): (String, Bool)
@@ -38,6 +42,12 @@ public final class RPCServer {
             }
             FileHandle.standardOutput.write(Data((handle(line: line) + "\n").utf8))
         }
+    }
+
+    /// The answer to a request line longer than the cap: it was dropped
+    /// unread, so its id is unknown (omitted, as for unparsable lines).
+    static func tooLongResponse(bytes: Int, cap: Int) -> String {
+        RPCResponse(id: nil, error: .invalid("request line of \(bytes) bytes refused: the agent reads at most \(cap) bytes per line (docs/PROTOCOL.md); send bulk data as a bulk stream, or raise maxRequestLineBytes in agent.json")).line()
     }
 
     /// guest.export: the chunked layer stream goes to stdout right after the

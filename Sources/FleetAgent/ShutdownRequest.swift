@@ -24,20 +24,24 @@ enum ShutdownRequest: Equatable, CustomStringConvertible {
     }
 
     /// Sends the request; a failure shows as a guest that does not stop, which
-    /// stop handles after its timeout.
-    func send(to initPid: pid_t, agent: Agent, record: GuestRecord) {
+    /// stop handles after its timeout. For telinit, returns the helper that
+    /// runs it without waiting for it: the guest's telinit is the guest's
+    /// program and may never return. The caller reaps it (``reap(_:)``)
+    /// and kills it at its deadline.
+    func send(to initPid: pid_t, agent: Agent, record: GuestRecord) -> pid_t? {
         switch self {
         case .signal(let n):
             kill(initPid, n)
+            return nil
         case .telinit(let path):
-            guard var plan = try? agent.execPlan(record.spec.name, argv: [path, "0"]) else { return }
+            guard var plan = try? agent.execPlan(record.spec.name, argv: [path, "0"]) else { return nil }
             let null = open("/dev/null", O_RDWR | O_CLOEXEC)
             defer { if null >= 0 { close(null) } }
             plan.stdin = null
             plan.stdout = null
             plan.stderr = null
             plan.newSession = true
-            if let helper = try? plan.spawn() { _ = GuestExec.wait(helper) }
+            return try? plan.spawn()
         }
     }
 }
@@ -71,8 +75,8 @@ extension Agent {
     func shutdownRequest(for record: GuestRecord, initPid: pid_t) -> ShutdownRequest {
         if let n = record.spec.stopSignal { return .signal(n) }
         let style = initStyle(of: record.spec)
-        if style == .sysv {
-            for path in ["/sbin/telinit", "/usr/sbin/telinit"] where FileManager.default.fileExists(atPath: "/proc/\(initPid)/root" + path) {
+        if style == .sysv, let tree = try? GuestTree(rootOfProcess: initPid) {
+            for path in ["/sbin/telinit", "/usr/sbin/telinit"] where tree.isRegularFile(path) {
                 return .telinit(path)
             }
         }

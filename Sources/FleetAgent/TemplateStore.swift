@@ -92,6 +92,7 @@ public struct TemplateStore: Sendable {
         guard rename(paths.template(name), trash) == 0 else {
             throw .failed("cannot remove template \(name): \(String(cString: strerror(errno)))")
         }
+        StatePermissions.set(trash, mode: StatePermissions.privateDirectory)
         try? TreeRemover.remove(trash)
     }
 
@@ -104,11 +105,8 @@ public struct TemplateStore: Sendable {
         // What killed builds and transfers left behind goes first.
         LeftoverSweeper.sweep(paths.templates)
         let staging = paths.templates + "/" + LeftoverSweeper.stagingPrefix + "\(name)-\(UUID().uuidString.prefix(8))"
-        do {
-            try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: false,
-                                                    attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw .failed("cannot create \(staging): \(error.localizedDescription)")
+        do { try StatePermissions.makeDirectory(staging) } catch {
+            throw .failed("cannot create \(staging): \(error)")
         }
         var done = false
         defer { if !done { try? TreeRemover.remove(staging) } }

@@ -12,6 +12,27 @@ public enum ChildProcesses {
 
     public static func waitStatus(_ pid: pid_t) -> Int32 { vf_wait_status(pid) }
 
+    /// Waits for our child `pid` until `deadline` (Monotonic seconds); past
+    /// it the child is killed (SIGKILL) and reaped. Returns its exit status
+    /// (128+N for signal N) and whether it had to be killed. For a helper
+    /// that runs something in a guest: what a guest runs decides how long
+    /// it takes, so nobody waits on it without an end.
+    public static func waitStatus(_ pid: pid_t, until deadline: Double) -> (status: Int32, killed: Bool) {
+        var pause: UInt32 = 1_000
+        while Monotonic.now < deadline {
+            var status: Int32 = 0
+            switch vf_try_wait(pid, &status) {
+            case 1: return (status, false)
+            case -1 where errno != EINTR: return (-1, false)
+            default: break
+            }
+            usleep(min(pause, UInt32(max(0, deadline - Monotonic.now) * 1e6) + 1))
+            pause = min(pause * 2, 20_000)
+        }
+        kill(pid, SIGKILL)
+        return (vf_wait_status(pid), true)
+    }
+
     /// A pipe whose ends are closed on exec: (read, write).
     public static func cloexecPipe() throws(KernelError) -> (Int32, Int32) {
         var fds: [Int32] = [-1, -1]

@@ -43,6 +43,20 @@ import Testing
         }
     }
 
+    @Test func theRequestLineCapIsReadAndBounded() throws {
+        try withStateDirectory(#"{"maxRequestLineBytes": 16777216}"#) { paths in
+            let config = try AgentConfig.load(paths: paths)
+            #expect(config.maxRequestLineBytes == 16 << 20)
+        }
+        #expect(AgentConfig().maxRequestLineBytes == 4 << 20)
+        for bad in [0, 1000, 2 << 30] {
+            try withStateDirectory(#"{"maxRequestLineBytes": \#(bad)}"#) { paths in
+                let error = #expect(throws: FleetError.self) { try AgentConfig.load(paths: paths) }
+                #expect(error?.message.contains("maxRequestLineBytes \(bad) is outside") == true, "\(String(describing: error))")
+            }
+        }
+    }
+
     func record(_ name: String, _ contextId: Int) -> GuestRecord {
         GuestRecord(spec: GuestSpec(name: name, template: "t"), contextId: contextId, templateDigest: "d", createdAt: 0)
     }

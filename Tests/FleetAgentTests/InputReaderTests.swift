@@ -30,7 +30,7 @@ import Testing
         }
         writer.start()
         let reader = InputReader(fd: fds[0])
-        #expect(reader.readLine() == "first line")
+        #expect(reader.readLine() == .line("first line"))
         var received: [UInt8] = []
         // Small and large reads, exactly up to the bulk's end.
         var sizes = [5, 40_000, 200_000, 3, 1 << 20]
@@ -49,8 +49,55 @@ import Testing
         let firstDifference = zip(received, bulk).enumerated().first { $0.element.0 != $0.element.1 }?.offset
         #expect(received.count == bulk.count && firstDifference == nil,
                 "received \(received.count) of \(bulk.count) bytes, first difference at \(firstDifference.map(String.init) ?? "none")")
-        #expect(reader.readLine() == "second line")
-        #expect(reader.readLine() == "third")
+        #expect(reader.readLine() == .line("second line"))
+        #expect(reader.readLine() == .line("third"))
+        #expect(reader.readLine() == nil)
+    }
+
+    /// A line over the cap is reported by its length, dropped as it streams,
+    /// and the lines around it come through intact.
+    @Test func anOverlongLineIsDroppedAndTheNextLineIsRead() throws {
+        var fds: [Int32] = [0, 0]
+        try #require(pipe(&fds) == 0)
+        defer { close(fds[0]) }
+        let writeEnd = fds[1]
+        let long = 3_000_000
+        let writer = Thread {
+            var message = Array("before\n".utf8)
+            message += [UInt8](repeating: UInt8(ascii: "x"), count: long)
+            message += Array("\nafter\n".utf8) + [UInt8](repeating: UInt8(ascii: "y"), count: 70_000) + Array("\nlast".utf8)
+            var offset = 0
+            while offset < message.count {
+                let n = message.withUnsafeBytes { write(writeEnd, $0.baseAddress! + offset, min(100_000, message.count - offset)) }
+                if n <= 0 { break }
+                offset += n
+            }
+            close(writeEnd)
+        }
+        writer.start()
+        let reader = InputReader(fd: fds[0], maxLineBytes: 65_536)
+        #expect(reader.readLine() == .line("before"))
+        #expect(reader.readLine() == .tooLong(bytes: long))
+        // Never more than the cap and one read (256 KiB) held at once.
+        #expect(reader.bufferCount <= 65_536 + 256 * 1024)
+        #expect(reader.readLine() == .line("after"))
+        #expect(reader.readLine() == .tooLong(bytes: 70_000))
+        #expect(reader.readLine() == .line("last"))
+        #expect(reader.readLine() == nil)
+    }
+
+    /// Exactly the cap is still a line; an overlong line that ends the input
+    /// is reported, then the input ends.
+    @Test func theCapIsInclusiveAndAnOverlongLastLineIsReported() throws {
+        var fds: [Int32] = [0, 0]
+        try #require(pipe(&fds) == 0)
+        defer { close(fds[0]) }
+        let message = Array(String(repeating: "a", count: 100).utf8) + [10] + Array(String(repeating: "b", count: 101).utf8)
+        #expect(message.withUnsafeBytes { write(fds[1], $0.baseAddress!, $0.count) } == message.count)
+        close(fds[1])
+        let reader = InputReader(fd: fds[0], maxLineBytes: 100)
+        #expect(reader.readLine() == .line(String(repeating: "a", count: 100)))
+        #expect(reader.readLine() == .tooLong(bytes: 101))
         #expect(reader.readLine() == nil)
     }
 }
