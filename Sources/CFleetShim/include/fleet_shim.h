@@ -15,6 +15,7 @@
 // that cached this module before that header existed sees it.
 #include "fleet_sockfilter.h"
 #include "fleet_seccomp.h"
+#include "fleet_guestpath.h"
 
 #ifdef __cplusplus
 extern "C" {
