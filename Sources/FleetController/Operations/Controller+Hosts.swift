@@ -52,7 +52,7 @@ extension Controller {
     @discardableResult
     public func refreshHost(_ name: String) throws(FleetError) -> StoredHost {
         var host = try store.host(name)
-        let hello = try connections.call(host, RPCMethod.hello, HelloParams(client: "vfleet-controller"), as: HelloResult.self)
+        let hello = try agents.call(RPC.Hello(HelloParams(client: "vfleet-controller")), on: host)
         host.facts = hello.host
         host.lastSeenAt = Date().timeIntervalSince1970
         try store.updateHost(host)
