@@ -53,6 +53,16 @@ public final class SSHTransport: AgentTransport {
         return (c, true)
     }
 
+    /// Meets a host being enrolled: connects (trusting a new host key only
+    /// when told to, which then lands in known_hosts), says hello, and
+    /// closes again; the session is not kept for a host not yet in the store.
+    public func enrol(_ name: String, at endpoint: SSHEndpoint, acceptNewHostKey: Bool) throws(FleetError) -> (hello: HelloResult, hostKeyFingerprint: String) {
+        let client = try AgentClient(hostName: name, endpoint: endpoint, policy: acceptNewHostKey ? .acceptNew : .strict,
+                                     connectTimeout: settings.connectTimeout, callTimeout: settings.callTimeout)
+        defer { client.close() }
+        return (client.hello, client.session.hostKeyFingerprint)
+    }
+
     /// Drops a broken connection so the next call reconnects.
     public func discard(_ hostName: String) {
         clients.withLock { $0.removeValue(forKey: hostName) }?.close()
