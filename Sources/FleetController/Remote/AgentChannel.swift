@@ -1,18 +1,18 @@
 import FleetProtocol
 import FleetSSH
 import Foundation
+import Synchronization
 
 /// One `vfleet-agent rpc` channel. The only place where the controller
 /// frames a request line, matches the answer to it by id, and turns an SSH
 /// fault into a FleetError; the call channel (AgentClient), the bulk
 /// channels of template pushes and moves, and the keeper all go through it.
-/// Its owner serialises the calls.
-final class AgentChannel: @unchecked Sendable {
-    // Safe: `nextId` changes only in `send`, which one owner at a time
-    // calls (AgentClient under its lock; a bulk channel has one user).
+/// Its owner serialises the calls (AgentClient holds it in a Mutex; a bulk
+/// channel has one user).
+final class AgentChannel: Sendable {
     let host: String
     let ssh: SSHChannel
-    private var nextId = 1
+    private let nextId = Atomic<Int>(1)
 
     init(host: String, ssh: SSHChannel) {
         self.host = host
@@ -53,8 +53,7 @@ final class AgentChannel: @unchecked Sendable {
         guard !method.isEmpty, method.allSatisfy({ $0.isASCII && ($0.isLetter || $0 == "." || $0 == "-") }) else {
             throw .invalid("host \(host): \"\(method)\" is not a method name")
         }
-        let id = nextId
-        nextId += 1
+        let id = nextId.add(1, ordering: .relaxed).oldValue
         let line = "{\"id\":\(id),\"method\":\"\(method)\",\"params\":\(paramsJSON)}\n"
         do { try ssh.write(Data(line.utf8)) } catch { throw Self.fault(error, host: host, doing: method, timeout: nil) }
         return id
@@ -65,6 +64,11 @@ final class AgentChannel: @unchecked Sendable {
     private func receive(_ method: String, id: Int, timeout: Double) throws(FleetError) -> String {
         let read: String?
         do { read = try ssh.readLine(timeout: timeout) } catch { throw Self.fault(error, host: host, doing: method, timeout: timeout) }
+        return try Self.answer(read, to: method, id: id, host: host)
+    }
+
+    /// The line read after request `id`, if it is the answer to it.
+    static func answer(_ read: String?, to method: String, id: Int, host: String) throws(FleetError) -> String {
         guard let line = read else {
             throw FleetError(.unreachable, "host \(host): the agent closed the connection during \(method) (is vfleet-agent installed and the forced command right?)")
         }
