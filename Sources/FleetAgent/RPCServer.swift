@@ -29,13 +29,8 @@ public final class RPCServer {
                 continue
             }
             if line.allSatisfy({ $0 == " " || $0 == "\t" || $0 == "\r" }) { continue }
-            if case .success(let request) = RPCRequest.parse(line), RPCMethod.bulk.contains(request.method) {
-                let (text, keepServing): (String, Bool)
-                switch request.method {
-                case RPCMethod.templateReceive: (text, keepServing) = receiveTemplate(request, input: input)
-                case RPCMethod.guestExport: (text, keepServing) = exportGuest(request)
-                default: (text, keepServing) = importGuest(request, input: input)
-                }
+            if case .success(let request) = RPCRequest.parse(line), let bulk = Self.bulkHandlers[request.method] {
+                let (text, keepServing) = bulk(self, request, input)
                 FileHandle.standardOutput.write(Data((text + "\n").utf8))
                 if !keepServing { break }
                 continue
@@ -167,95 +162,100 @@ public final class RPCServer {
     }
 
     func dispatch(_ r: RPCRequest) throws(FleetError) -> EncodedResult {
-        if r.method == RPCMethod.hello {
-            let p = try HelloParams.decode(r.params, method: r.method)
-            guard p.protocolVersion == ProtocolVersion.current else {
-                throw FleetError(.protocolError, "protocol version \(p.protocolVersion) is not supported (this agent speaks \(ProtocolVersion.current); upgrade the older side)")
-            }
-            greeted = true
-            return try encode(p.facts == false ? agent.helloWithoutFacts() : agent.hello())
-        }
         guard RPCMethod.all.contains(r.method) else {
             throw .notFound("unknown method \"\(r.method)\" (known: \(RPCMethod.all.joined(separator: ", ")))")
         }
-        guard greeted else {
+        guard greeted || r.method == RPC.Hello.name else {
             throw FleetError(.protocolError, "\(r.method): send hello first (protocol version \(ProtocolVersion.current))")
         }
-        switch r.method {
-        case RPCMethod.check:
-            _ = try EmptyParams.decode(r.params, method: r.method)
-            return try encode(KernelChecker.run(layout: agent.layout))
-        case RPCMethod.templateList:
-            _ = try EmptyParams.decode(r.params, method: r.method)
-            return try encode(agent.templates.list())
-        case RPCMethod.templateBuild:
-            let p = try TemplateBuildParams.decode(r.params, method: r.method)
-            return try encode(agent.buildTemplate(kind: p.kind, name: p.name))
-        case RPCMethod.templateImport:
-            let p = try TemplateImportParams.decode(r.params, method: r.method)
-            return try encode(agent.importTemplate(name: p.name, path: p.path))
-        case RPCMethod.templateRemove:
-            let p = try NameParams.decode(r.params, method: r.method)
-            try agent.removeTemplate(p.name)
-            return EncodedResult(JSONValue.object([:]))
-        case RPCMethod.guestCreate:
-            let p = try GuestCreateParams.decode(r.params, method: r.method)
-            return try encode(GuestOperationResult(guest: agent.create(p.spec)))
-        case RPCMethod.guestStart:
-            let p = try NameParams.decode(r.params, method: r.method)
-            let outcome = try agent.start(p.name)
-            reaper.track(outcome.initPid)
-            return try encode(GuestOperationResult(guest: outcome.status, warnings: outcome.warnings))
-        case RPCMethod.guestStop:
-            let p = try GuestStopParams.decode(r.params, method: r.method)
-            let status = try agent.stop(p.name, timeout: try timeout(p.timeoutSeconds))
-            reaper.reapExited()
-            return try encode(GuestOperationResult(guest: status))
-        case RPCMethod.guestRestart:
-            let p = try GuestStopParams.decode(r.params, method: r.method)
-            let outcome = try agent.restart(p.name, timeout: try timeout(p.timeoutSeconds))
-            reaper.track(outcome.initPid)
-            return try encode(GuestOperationResult(guest: outcome.status, warnings: outcome.warnings))
-        case RPCMethod.guestDestroy:
-            let p = try GuestDestroyParams.decode(r.params, method: r.method)
-            try agent.destroy(p.name, force: p.force ?? false)
-            reaper.reapExited()
-            return try encode(GuestOperationResult(guest: nil))
-        case RPCMethod.guestExec:
-            let p = try GuestExecParams.decode(r.params, method: r.method)
+        // A bulk method needs its stream: only serve() can answer it.
+        guard let handler = Self.lineHandlers[r.method] else { throw .notFound("unknown method \"\(r.method)\"") }
+        return try handler(self, r)
+    }
+
+    typealias LineHandler = @Sendable (RPCServer, RPCRequest) throws(FleetError) -> EncodedResult
+    typealias BulkHandler = @Sendable (RPCServer, RPCRequest, InputReader) -> (String, Bool)
+
+    /// The dispatcher: one handler per method of the contract (RPC.methods)
+    /// that is answered by one line. Its params arrive decoded strictly,
+    /// its result leaves encoded as the method's Result type.
+    static let lineHandlers: [String: LineHandler] = Dictionary(uniqueKeysWithValues: [
+        handle(RPC.Hello.self) { s, p throws(FleetError) in
+            guard p.protocolVersion == ProtocolVersion.current else {
+                throw FleetError(.protocolError, "protocol version \(p.protocolVersion) is not supported (this agent speaks \(ProtocolVersion.current); upgrade the older side)")
+            }
+            s.greeted = true
+            return p.facts == false ? s.agent.helloWithoutFacts() : s.agent.hello()
+        },
+        handle(RPC.Check.self) { s, _ in KernelChecker.run(layout: s.agent.layout) },
+        handle(RPC.TemplateList.self) { s, _ in s.agent.templates.list() },
+        handle(RPC.TemplateBuild.self) { s, p throws(FleetError) in try s.agent.buildTemplate(kind: p.kind, name: p.name) },
+        handle(RPC.TemplateImport.self) { s, p throws(FleetError) in try s.agent.importTemplate(name: p.name, path: p.path) },
+        handle(RPC.TemplateRemove.self) { s, p throws(FleetError) in
+            try s.agent.removeTemplate(p.name)
+            return EmptyResult()
+        },
+        handle(RPC.GuestCreate.self) { s, p throws(FleetError) in GuestOperationResult(guest: try s.agent.create(p.spec)) },
+        handle(RPC.GuestStart.self) { s, p throws(FleetError) in
+            let outcome = try s.agent.start(p.name)
+            s.reaper.track(outcome.initPid)
+            return GuestOperationResult(guest: outcome.status, warnings: outcome.warnings)
+        },
+        handle(RPC.GuestStop.self) { s, p throws(FleetError) in
+            let status = try s.agent.stop(p.name, timeout: try s.timeout(p.timeoutSeconds))
+            s.reaper.reapExited()
+            return GuestOperationResult(guest: status)
+        },
+        handle(RPC.GuestRestart.self) { s, p throws(FleetError) in
+            let outcome = try s.agent.restart(p.name, timeout: try s.timeout(p.timeoutSeconds))
+            s.reaper.track(outcome.initPid)
+            return GuestOperationResult(guest: outcome.status, warnings: outcome.warnings)
+        },
+        handle(RPC.GuestDestroy.self) { s, p throws(FleetError) in
+            try s.agent.destroy(p.name, force: p.force ?? false)
+            s.reaper.reapExited()
+            return GuestOperationResult(guest: nil)
+        },
+        handle(RPC.GuestExec.self) { s, p throws(FleetError) in
             if let t = p.timeoutSeconds, !(t > 0 && t <= 86400) { throw .invalid("guest.exec: timeoutSeconds must be between 0 and 86400") }
-            return try encode(agent.execCaptured(p))
-        case RPCMethod.guestList:
-            _ = try EmptyParams.decode(r.params, method: r.method)
-            return try encode(agent.list())
-        case RPCMethod.guestStatus:
-            let p = try NameParams.decode(r.params, method: r.method)
-            return try encode(agent.status(p.name))
-        case RPCMethod.guestManifest:
-            let p = try GuestLayerParams.decode(r.params, method: r.method)
-            let entries = try agent.layerManifest(p.name, staging: p.staging)
+            return try s.agent.execCaptured(p)
+        },
+        handle(RPC.GuestList.self) { s, _ in s.agent.list() },
+        handle(RPC.GuestStatus.self) { s, p throws(FleetError) in try s.agent.status(p.name) },
+        handle(RPC.GuestManifest.self) { s, p throws(FleetError) in
+            let entries = try s.agent.layerManifest(p.name, staging: p.staging)
             let totalBytes = entries.reduce(0) { $0 + ($1.kind == .file ? $1.size : 0) }
-            if p.summary == true { return try encode(LayerManifest(encoded: "", entries: entries.count, totalBytes: totalBytes)) }
+            if p.summary == true { return LayerManifest(encoded: "", entries: entries.count, totalBytes: totalBytes) }
             guard let data = try? JSONEncoder().encode(entries) else { throw FleetError.failed("guest.manifest: cannot encode") }
-            return try encode(LayerManifest(encoded: String(decoding: data, as: UTF8.self), entries: entries.count, totalBytes: totalBytes))
-        case RPCMethod.guestPrehash:
-            let p = try GuestLayerParams.decode(r.params, method: r.method)
-            return try encode(agent.prehashLayer(p.name, staging: p.staging))
-        case RPCMethod.guestDigest:
-            let p = try GuestLayerParams.decode(r.params, method: r.method)
-            let d = try agent.layerDigest(p.name, staging: p.staging)
-            return try encode(LayerDigest(digest: d.digest, fileCount: d.fileCount, totalBytes: d.totalBytes))
-        case RPCMethod.guestAdopt:
-            let p = try GuestAdoptParams.decode(r.params, method: r.method)
-            return try encode(GuestOperationResult(guest: agent.adopt(p.spec, expectedDigest: p.digest)))
-        case RPCMethod.guestDiscardStaging:
-            let p = try NameParams.decode(r.params, method: r.method)
+            return LayerManifest(encoded: String(decoding: data, as: UTF8.self), entries: entries.count, totalBytes: totalBytes)
+        },
+        handle(RPC.GuestPrehash.self) { s, p throws(FleetError) in try s.agent.prehashLayer(p.name, staging: p.staging) },
+        handle(RPC.GuestDigest.self) { s, p throws(FleetError) in
+            let d = try s.agent.layerDigest(p.name, staging: p.staging)
+            return LayerDigest(digest: d.digest, fileCount: d.fileCount, totalBytes: d.totalBytes)
+        },
+        handle(RPC.GuestAdopt.self) { s, p throws(FleetError) in
+            GuestOperationResult(guest: try s.agent.adopt(p.spec, expectedDigest: p.digest))
+        },
+        handle(RPC.GuestDiscardStaging.self) { s, p throws(FleetError) in
             try Names.validate(p.name, kind: "guest")
-            agent.discardStaging(p.name)
-            return EncodedResult(JSONValue.object([:]))
-        default:
-            throw .notFound("unknown method \"\(r.method)\"")
-        }
+            s.agent.discardStaging(p.name)
+            return EmptyResult()
+        },
+    ])
+
+    /// The methods with a raw stream after the request or the response
+    /// line: each reads or writes its stream itself, and says whether the
+    /// channel is still in step (keep serving).
+    static let bulkHandlers: [String: BulkHandler] = [
+        RPC.TemplateReceive.name: { s, r, input in s.receiveTemplate(r, input: input) },
+        RPC.GuestExport.name: { s, r, _ in s.exportGuest(r) },
+        RPC.GuestImport.name: { s, r, input in s.importGuest(r, input: input) },
+    ]
+
+    private static func handle<M: AgentMethod>(_ method: M.Type, _ body: @escaping @Sendable (RPCServer, M.Params) throws(FleetError) -> M.Result)
+        -> (String, LineHandler) {
+        (M.name, { s, r throws(FleetError) in EncodedResult(try body(s, try M.Params.decode(r.params, method: r.method))) })
     }
 
     private func timeout(_ t: Double?) throws(FleetError) -> Double {

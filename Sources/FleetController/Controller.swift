@@ -3,13 +3,20 @@ import FleetScheduler
 import FleetSSH
 import Foundation
 
-/// The controller: the store (desired state), the settings and one agent
-/// connection per host. Every command of `vfleet` is a method here or in an
-/// extension (Operations/), so it can be tested without the command line.
-public final class Controller: @unchecked Sendable {
+/// The controller: where the store (desired state), the settings and the
+/// transport to the agents are wired together. Every command of `vfleet`
+/// is a method here or in an extension (Operations/), so it can be tested
+/// without the command line; moves run in the move engine (Operations/Move).
+public final class Controller: Sendable {
     public let store: FleetStore
     public let settings: ControllerSettings
-    public let connections: AgentConnections
+    /// Direct SSH sessions, one per host.
+    public let connections: SSHTransport
+    /// Through the connection keeper when the command line enables one,
+    /// else `connections`.
+    public let keeper: KeeperTransport
+    /// What operations call agents through.
+    public let agents: any AgentTransport
 
     /// Opens the store at `dbPath`; the known_hosts file and the default
     /// identity live next to it unless given.
@@ -21,7 +28,19 @@ public final class Controller: @unchecked Sendable {
         try s.apply(try store.settings())
         if let persist = Self.env("VFLEET_SSH_PERSIST") { try s.set("ssh.persist", persist) }
         settings = s
-        connections = AgentConnections(settings: s)
+        connections = SSHTransport(settings: s)
+        keeper = KeeperTransport(direct: connections)
+        agents = keeper
+    }
+
+    /// A controller over a given store and transport (the move engine's
+    /// unit tests use an in-memory store and a fake of the agents).
+    public init(store: FleetStore, settings: ControllerSettings, transport: any AgentTransport) {
+        self.store = store
+        self.settings = settings
+        connections = SSHTransport(settings: settings)
+        keeper = KeeperTransport(direct: connections)
+        agents = transport
     }
 
     static func env(_ key: String) -> String? {

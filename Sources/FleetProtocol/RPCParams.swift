@@ -147,40 +147,36 @@ public struct GuestOperationResult: Codable, Sendable, Equatable {
     }
 }
 
-/// The method names of protocol version 1.
+/// The method names of protocol version 1, read from the method types
+/// (Contract/): each name is written once, there.
 public enum RPCMethod {
-    public static let hello = "hello"
-    public static let check = "check"
-    public static let templateList = "template.list"
-    public static let templateBuild = "template.build"
-    public static let templateImport = "template.import"
-    public static let templateRemove = "template.remove"
-    public static let templateReceive = "template.receive"
-    public static let guestCreate = "guest.create"
-    public static let guestStart = "guest.start"
-    public static let guestStop = "guest.stop"
-    public static let guestRestart = "guest.restart"
-    public static let guestDestroy = "guest.destroy"
-    public static let guestExec = "guest.exec"
-    public static let guestList = "guest.list"
-    public static let guestStatus = "guest.status"
-    public static let guestExport = "guest.export"
-    public static let guestImport = "guest.import"
-    public static let guestManifest = "guest.manifest"
-    public static let guestDigest = "guest.digest"
-    /// Fills the layer's digest cache while the guest may still run, so
-    /// that the digest after the stop hashes only what changed.
-    public static let guestPrehash = "guest.prehash"
-    public static let guestAdopt = "guest.adopt"
-    public static let guestDiscardStaging = "guest.discard-staging"
+    public static let hello = RPC.Hello.name
+    public static let check = RPC.Check.name
+    public static let templateList = RPC.TemplateList.name
+    public static let templateBuild = RPC.TemplateBuild.name
+    public static let templateImport = RPC.TemplateImport.name
+    public static let templateRemove = RPC.TemplateRemove.name
+    public static let templateReceive = RPC.TemplateReceive.name
+    public static let guestCreate = RPC.GuestCreate.name
+    public static let guestStart = RPC.GuestStart.name
+    public static let guestStop = RPC.GuestStop.name
+    public static let guestRestart = RPC.GuestRestart.name
+    public static let guestDestroy = RPC.GuestDestroy.name
+    public static let guestExec = RPC.GuestExec.name
+    public static let guestList = RPC.GuestList.name
+    public static let guestStatus = RPC.GuestStatus.name
+    public static let guestExport = RPC.GuestExport.name
+    public static let guestImport = RPC.GuestImport.name
+    public static let guestManifest = RPC.GuestManifest.name
+    public static let guestDigest = RPC.GuestDigest.name
+    public static let guestPrehash = RPC.GuestPrehash.name
+    public static let guestAdopt = RPC.GuestAdopt.name
+    public static let guestDiscardStaging = RPC.GuestDiscardStaging.name
 
-    public static let all = [hello, check, templateList, templateBuild, templateImport, templateRemove, templateReceive,
-                             guestCreate, guestStart, guestStop, guestRestart, guestDestroy, guestExec,
-                             guestList, guestStatus, guestExport, guestImport, guestManifest, guestDigest, guestPrehash, guestAdopt,
-                             guestDiscardStaging]
+    public static let all = RPC.methods.map { $0.name }
 
     /// Methods whose request or response carries a raw stream after the line.
-    public static let bulk: Set<String> = [templateReceive, guestExport, guestImport]
+    public static let bulk = Set(RPC.methods.filter { $0.isBulk }.map { $0.name })
 }
 
 /// template.receive: the request line is followed on the same stream by

@@ -24,10 +24,10 @@ struct ControllerOptions: ParsableArguments {
         if useKeeper && c.settings.persistSeconds > 0 {
             let link = KeeperLink(socketPath: ConnectionKeeper.socketPath(database: path, settings: c.settings))
             if link.isServing {
-                c.connections.keeper = link
+                c.keeper.keeper = link
             } else {
                 let settings = c.settings
-                c.connections.startKeeper = { KeeperProcess.start(database: path, settings: settings) }
+                c.keeper.startKeeper = { KeeperProcess.start(database: path, settings: settings) }
             }
         }
         return c

@@ -55,9 +55,9 @@ extension ClusterTests {
                 let c = try cluster.busyboxController()
                 let (_, host, _) = try c.createGuest(Controller.GuestRequest(spec: GuestSpec(name: "rec1", template: "busybox")))
                 // Stopped directly on the host, not through the controller.
-                _ = try c.connections.call(host, RPCMethod.guestStop, GuestStopParams(name: "rec1", timeoutSeconds: 5), as: GuestOperationResult.self)
+                _ = try c.connections.call(RPC.GuestStop(name: "rec1", timeoutSeconds: 5), on: host)
                 // A guest the controller does not know, made on the host directly.
-                _ = try c.connections.call(host, RPCMethod.guestCreate, GuestCreateParams(spec: GuestSpec(name: "stray", template: "busybox")), as: GuestOperationResult.self)
+                _ = try c.connections.call(RPC.GuestCreate(spec: GuestSpec(name: "stray", template: "busybox")), on: host)
                 let drift = try c.inventory()
                 #expect(drift.guests.first { $0.name == "rec1" }?.drift == true)
                 #expect(drift.hosts.first { $0.name == host.name }?.unknownGuests == ["stray"])
@@ -80,7 +80,7 @@ extension ClusterTests {
             try withCluster(hosts: 1) { cluster in
                 let c = try cluster.busyboxController()
                 let (_, host, _) = try c.createGuest(Controller.GuestRequest(spec: GuestSpec(name: "gone", template: "busybox")))
-                _ = try c.connections.call(host, RPCMethod.guestDestroy, GuestDestroyParams(name: "gone", force: true), as: GuestOperationResult.self)
+                _ = try c.connections.call(RPC.GuestDestroy(name: "gone", force: true), on: host)
                 let actions = try c.reconcile(dryRun: false)
                 #expect(actions.contains { $0.kind == .create && $0.guest == "gone" && $0.done })
                 #expect(try cluster.agentGuests(c, host.name).first { $0.name == "gone" }?.state == .running)

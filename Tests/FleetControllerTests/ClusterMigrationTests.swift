@@ -71,7 +71,7 @@ extension ClusterTests {
                 // --keep-source kept a stopped copy at the source.
                 #expect(try cluster.agentGuests(c, "host1").first { $0.name == "mv1" }?.state == .stopped)
                 // Without --keep-source the source copy goes.
-                _ = try c.connections.call(try c.store.host("host1"), RPCMethod.guestDestroy, GuestDestroyParams(name: "mv1", force: true), as: GuestOperationResult.self)
+                _ = try c.connections.call(RPC.GuestDestroy(name: "mv1", force: true), on: try c.store.host("host1"))
                 _ = try c.moveGuest("mv1", to: "host1")
                 #expect(try cluster.runningOn(c, "mv1") == ["host1"])
                 #expect(try cluster.agentGuests(c, "host2").contains { $0.name == "mv1" } == false)

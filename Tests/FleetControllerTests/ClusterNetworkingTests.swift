@@ -235,7 +235,7 @@ extension ClusterTests {
                 #expect(try Self.holds(cluster, "host1", "10.233.\(k).1"))
                 let got = try Self.fetch(cluster, from: "host1", "http://\(inside):8081/")
                 #expect(got.status == 0 && got.out.contains("private web"), "\(got.out)")
-                let ctx = try c.connections.call(try c.store.host("host1"), RPCMethod.guestStatus, NameParams(name: "priv"), as: GuestStatus.self).contextId
+                let ctx = try c.connections.call(RPC.GuestStatus(name: "priv"), on: try c.store.host("host1")).contextId
                 #expect(try Self.inHost(cluster, "host1", ["ip", "link", "show", "vfg\(ctx)"]).status == 0)
                 _ = try c.stopGuest("priv")
                 #expect(try Self.inHost(cluster, "host1", ["ip", "link", "show", "vfg\(ctx)"]).status != 0)

@@ -5,13 +5,13 @@ import Testing
 /// walk of the whole layer there) to show progress. That must never happen
 /// for a delta, which runs while the guest is down: it did, and for a guest
 /// of 50,000 files it added seconds of downtime. This holds the rule
-/// `copyLayer` follows; the figures are in BENCHMARKS.md.
+/// `MoveRun.copyLayer` follows; the figures are in BENCHMARKS.md.
 @Suite struct MoveProgressTotalTests {
     @Test func theSizeIsAskedForAWholeCopyAndNeverForADelta() {
-        #expect(Controller.wantsProgressTotal(since: nil, sinceExported: false))
+        #expect(MoveRun.wantsProgressTotal(.whole))
         // A move's delta after its pre-copy, on the same channels.
-        #expect(!Controller.wantsProgressTotal(since: nil, sinceExported: true))
+        #expect(!MoveRun.wantsProgressTotal(.lastExport))
         // A resumed move's delta, against the destination's manifest.
-        #expect(!Controller.wantsProgressTotal(since: "[]", sinceExported: false))
+        #expect(!MoveRun.wantsProgressTotal(.manifest("[]")))
     }
 }

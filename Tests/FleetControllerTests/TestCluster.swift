@@ -38,7 +38,7 @@ struct TestCluster {
     }
 
     func agentGuests(_ c: Controller, _ host: String) throws -> [GuestStatus] {
-        try c.connections.call(try c.store.host(host), RPCMethod.guestList, EmptyParams(), as: [GuestStatus].self)
+        try c.connections.call(RPC.GuestList(), on: try c.store.host(host))
     }
 
     /// The guest's own layer as this machine sees it (test hosts share the file system).

@@ -108,9 +108,9 @@ extension Controller {
     /// Creates a recorded guest on its host and brings it to its desired state.
     func realize(_ guest: StoredGuest, on host: StoredHost) throws(FleetError) -> GuestStatus? {
         try ensureTemplate(try store.template(guest.template), on: host)
-        var result = try connections.call(host, RPCMethod.guestCreate, GuestCreateParams(spec: guest.spec), as: GuestOperationResult.self)
+        var result = try agents.call(RPC.GuestCreate(spec: guest.spec), on: host)
         if guest.desiredState == .running {
-            result = try connections.call(host, RPCMethod.guestStart, NameParams(name: guest.name), as: GuestOperationResult.self)
+            result = try agents.call(RPC.GuestStart(name: guest.name), on: host)
         }
         return result.guest
     }
@@ -125,25 +125,23 @@ extension Controller {
         try assertNoOperation(name)
         let host = try hostOf(name)
         try store.setDesiredState(name, .running)
-        let status = try connections.call(host, RPCMethod.guestStatus, NameParams(name: name), as: GuestStatus.self)
+        let status = try agents.call(RPC.GuestStatus(name: name), on: host)
         if status.state == .running { return GuestOperationResult(guest: status) }
-        return try connections.call(host, RPCMethod.guestStart, NameParams(name: name), as: GuestOperationResult.self)
+        return try agents.call(RPC.GuestStart(name: name), on: host)
     }
 
     public func stopGuest(_ name: String, timeout: Double = 10) throws(FleetError) -> GuestOperationResult {
         try assertNoOperation(name)
         let host = try hostOf(name)
         try store.setDesiredState(name, .stopped)
-        return try connections.call(host, RPCMethod.guestStop, GuestStopParams(name: name, timeoutSeconds: timeout),
-                                    as: GuestOperationResult.self, timeout: timeout + settings.callTimeout)
+        return try agents.call(RPC.GuestStop(name: name, timeoutSeconds: timeout), on: host, timeout: timeout + settings.callTimeout)
     }
 
     public func restartGuest(_ name: String, timeout: Double = 10) throws(FleetError) -> GuestOperationResult {
         try assertNoOperation(name)
         let host = try hostOf(name)
         try store.setDesiredState(name, .running)
-        return try connections.call(host, RPCMethod.guestRestart, GuestStopParams(name: name, timeoutSeconds: timeout),
-                                    as: GuestOperationResult.self, timeout: timeout + settings.callTimeout)
+        return try agents.call(RPC.GuestRestart(name: name, timeoutSeconds: timeout), on: host, timeout: timeout + settings.callTimeout)
     }
 
     /// Destroys the guest at its host, then forgets it. A host that no
@@ -154,7 +152,7 @@ extension Controller {
         try assertNoOperation(name)
         let host = try hostOf(name)
         do {
-            _ = try connections.call(host, RPCMethod.guestDestroy, GuestDestroyParams(name: name, force: force), as: GuestOperationResult.self)
+            _ = try agents.call(RPC.GuestDestroy(name: name, force: force), on: host)
         } catch {
             switch error.code {
             case .notFound: break
@@ -167,8 +165,7 @@ extension Controller {
 
     public func execGuest(_ name: String, argv: [String], stdin: String? = nil, timeout: Double = 60) throws(FleetError) -> GuestExecResult {
         let host = try hostOf(name)
-        return try connections.call(host, RPCMethod.guestExec, GuestExecParams(name: name, argv: argv, stdin: stdin, timeoutSeconds: timeout),
-                                    as: GuestExecResult.self, timeout: timeout + settings.callTimeout)
+        return try agents.call(RPC.GuestExec(GuestExecParams(name: name, argv: argv, stdin: stdin, timeoutSeconds: timeout)), on: host, timeout: timeout + settings.callTimeout)
     }
 
     public struct GuestView: Codable, Sendable {
@@ -184,7 +181,7 @@ extension Controller {
         let guest = try store.guest(name)
         guard let p = try store.placement(of: name) else { return GuestView(guest: guest, host: nil, actual: nil, error: "not placed") }
         do {
-            let status = try connections.call(try store.host(p.host), RPCMethod.guestStatus, NameParams(name: name), as: GuestStatus.self)
+            let status = try agents.call(RPC.GuestStatus(name: name), on: try store.host(p.host))
             return GuestView(guest: guest, host: p.host, actual: status, error: nil)
         } catch {
             return GuestView(guest: guest, host: p.host, actual: nil, error: error.message)

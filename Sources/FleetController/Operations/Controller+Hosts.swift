@@ -34,15 +34,13 @@ extension Controller {
             throw .invalid("cannot read the controller's SSH key \(identity) (give --identity, or create one with `vfleet key generate`)")
         }
         let endpoint = SSHEndpoint(host: address, port: port, user: r.user, identityFile: identity, knownHostsFile: settings.knownHostsFile)
-        let client = try AgentClient(hostName: r.name, endpoint: endpoint, policy: r.acceptNewHostKey ? .acceptNew : .strict,
-                                     connectTimeout: settings.connectTimeout, callTimeout: settings.callTimeout)
-        defer { client.close() }
+        let met = try connections.enrol(r.name, at: endpoint, acceptNewHostKey: r.acceptNewHostKey)
         let now = Date().timeIntervalSince1970
         let host = StoredHost(name: r.name, address: address, port: port, user: r.user, identityFile: identity, labels: r.labels,
-                              reservedMemoryBytes: r.reservedMemoryBytes, facts: client.hello.host,
-                              hostKeyFingerprint: client.session.hostKeyFingerprint, addedAt: now, lastSeenAt: now)
-        if r.reservedMemoryBytes >= client.hello.host.memoryBytes {
-            throw .invalid("reserved memory \(ByteSize.format(r.reservedMemoryBytes)) is not below host \(r.name)'s memory \(ByteSize.format(client.hello.host.memoryBytes))")
+                              reservedMemoryBytes: r.reservedMemoryBytes, facts: met.hello.host,
+                              hostKeyFingerprint: met.hostKeyFingerprint, addedAt: now, lastSeenAt: now)
+        if r.reservedMemoryBytes >= met.hello.host.memoryBytes {
+            throw .invalid("reserved memory \(ByteSize.format(r.reservedMemoryBytes)) is not below host \(r.name)'s memory \(ByteSize.format(met.hello.host.memoryBytes))")
         }
         try store.insertHost(host)
         return host
@@ -52,7 +50,7 @@ extension Controller {
     @discardableResult
     public func refreshHost(_ name: String) throws(FleetError) -> StoredHost {
         var host = try store.host(name)
-        let hello = try connections.call(host, RPCMethod.hello, HelloParams(client: "vfleet-controller"), as: HelloResult.self)
+        let hello = try agents.call(RPC.Hello(HelloParams(client: "vfleet-controller")), on: host)
         host.facts = hello.host
         host.lastSeenAt = Date().timeIntervalSince1970
         try store.updateHost(host)

@@ -11,59 +11,12 @@ extension Controller {
 
     /// Asks every host in parallel (at most `hosts.parallel` at once). An
     /// unreachable host is recorded as such and never stops the others.
-    /// The threads only wait for answers; the answers are decoded here, one
-    /// after another: eight threads decoding at once would each make the
-    /// Swift runtime scan its conformance tables for the same types (it does
-    /// not share a lookup in progress), which cost more than the decoding.
     func observe(_ hosts: [StoredHost]) -> [HostObservation] {
-        enum Answer: Sendable {
-            case hello(HelloResult)
-            case line(String)
-            case failed(FleetError)
-        }
-        let params = (try? AgentClient.json(HelloParams(client: "vfleet-controller"))) ?? "{}"
-        let timeout = settings.connectTimeout + 10
-        var kept: [Answer]?
-        if let keeper = connections.keeper {
-            // Through the keeper: lines made here, only the waiting in parallel.
-            let lines = hosts.map { KeeperLink.requestLine(host: $0.name, method: RPCMethod.hello, paramsJSON: params, timeout: timeout) }
-            let raw = parallelMap(lines, maxParallel: settings.maxParallelHosts) { keeper.exchange($0, timeout: timeout) }
-            if raw.allSatisfy({ if case .unavailable = $0 { return false } else { return true } }) {
-                kept = zip(hosts, raw).map { host, r in
-                    if case .answered(let line) = r { return .line(line) }
-                    return .failed(FleetError(.unreachable, "host \(host.name): the connection keeper took hello and gave no answer"))
-                }
-            } else {
-                // It ended meanwhile (hello is harmless to repeat): ask directly.
-                connections.keeper = nil
-            }
-        }
-        let answers: [Answer]
-        if let kept {
-            answers = kept
-        } else {
-            answers = parallelMap(hosts, maxParallel: settings.maxParallelHosts) { [self] host -> Answer in
-                do throws(FleetError) {
-                    connections.kickKeeper()
-                    // A connection made just now said hello already: its facts are fresh.
-                    let (client, connected) = try connections.clientNoting(host)
-                    if connected { return .hello(client.hello) }
-                    return .line(try connections.callLine(host, RPCMethod.hello, paramsJSON: params, timeout: timeout))
-                } catch {
-                    return .failed(error)
-                }
-            }
-        }
+        let answers = agents.greet(hosts, maxParallel: settings.maxParallelHosts, timeout: settings.connectTimeout + 10)
         return zip(hosts, answers).map { host, answer in
-            do throws(FleetError) {
-                switch answer {
-                case .hello(let hello): return HostObservation(host: host, hello: hello, error: nil)
-                case .line(let line):
-                    return HostObservation(host: host, hello: try AgentClient.decodeLine(line, as: HelloResult.self, host: host.name, method: RPCMethod.hello), error: nil)
-                case .failed(let e): throw e
-                }
-            } catch {
-                return HostObservation(host: host, hello: nil, error: error.message)
+            switch answer {
+            case .success(let hello): HostObservation(host: host, hello: hello, error: nil)
+            case .failure(let error): HostObservation(host: host, hello: nil, error: error.message)
             }
         }
     }

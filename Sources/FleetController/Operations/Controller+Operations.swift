@@ -32,38 +32,9 @@ extension Controller {
                                               detail: "still being run by \(op.owner)"))
                 continue
             }
-            outcomes.append(resume(op))
+            outcomes.append(moveEngine.resume(op))
         }
         return outcomes
-    }
-
-    func resume(_ op: StoredOperation) -> ResumeOutcome {
-        let id = op.id!
-        guard op.kind == "move", let params = try? JSONDecoder().decode(MoveParams.self, from: Data(op.params.utf8)) else {
-            try? store.finishOperation(id, state: .failed, error: "unknown operation kind \(op.kind)")
-            return ResumeOutcome(operation: id, guest: op.guest, outcome: "failed", detail: "unknown operation kind \(op.kind)")
-        }
-        let restart: String
-        switch op.step {
-        case "begin", "template", "precopy": restart = "template"
-        case "stop-source", "delta": restart = "stop-source"
-        case "rollback":
-            do throws(FleetError) {
-                try rollback(id, params)
-                return ResumeOutcome(operation: id, guest: params.guest, outcome: "rolled_back", detail: "rolled back: the guest is at \(params.source)")
-            } catch {
-                return ResumeOutcome(operation: id, guest: params.guest, outcome: "failed", detail: error.message)
-            }
-        default: restart = op.step
-        }
-        do throws(FleetError) {
-            let r = try drive(op, params, from: restart) { _ in }
-            return ResumeOutcome(operation: id, guest: params.guest, outcome: "done",
-                                 detail: "finished from step \(restart): the guest is at \(r.destination)")
-        } catch {
-            let state = (try? store.operation(id).state) ?? .running
-            return ResumeOutcome(operation: id, guest: params.guest, outcome: state == .rolledBack ? "rolled_back" : "failed", detail: error.message)
-        }
     }
 
     /// The pid of an owner "PID@HOST" if it is this machine and alive.

@@ -45,8 +45,8 @@ extension Controller {
                 if !dryRun {
                     do throws(FleetError) {
                         switch a.kind {
-                        case .start: _ = try connections.call(host, RPCMethod.guestStart, NameParams(name: g.name), as: GuestOperationResult.self)
-                        case .stop: _ = try connections.call(host, RPCMethod.guestStop, GuestStopParams(name: g.name), as: GuestOperationResult.self)
+                        case .start: _ = try agents.call(RPC.GuestStart(name: g.name), on: host)
+                        case .stop: _ = try agents.call(RPC.GuestStop(name: g.name), on: host)
                         case .create: _ = try realize(g, on: host)
                         default: break
                         }

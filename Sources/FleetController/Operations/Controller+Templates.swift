@@ -96,46 +96,7 @@ extension Controller {
     /// if missing. Returns whether it was sent.
     @discardableResult
     func ensureTemplate(_ template: StoredTemplate, on host: StoredHost) throws(FleetError) -> Bool {
-        let present = try connections.call(host, RPCMethod.templateList, EmptyParams(), as: [TemplateInfo].self)
-        if let same = present.first(where: { $0.name == template.name }) {
-            if same.digest == template.digest { return false }
-            throw .conflict("host \(host.name) has another template named \(template.name) (digest \(same.digest.prefix(12)), controller's \(template.digest.prefix(12))); remove it there or rename")
-        }
-        let client = try connections.client(for: host)
-        let channel = try client.openBulkChannel()
-        defer { channel.close() }
-        let params = TemplateReceiveParams(name: template.name, digest: template.digest, bytes: template.archiveBytes)
-        let request = RPCRequest(id: .number(1_000_000), method: RPCMethod.templateReceive, params: try JSONValue.encoding(params))
-        guard let line = try? RPCCoding.encoder.encode(request) else { throw .failed("cannot encode template.receive") }
-        let fd = open(template.archivePath, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .failed("cannot read template archive \(template.archivePath): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        do {
-            try channel.write(line + Data([10]))
-            var buffer = [UInt8](repeating: 0, count: 256 * 1024)
-            var sent: UInt64 = 0
-            while sent < template.archiveBytes {
-                let n = read(fd, &buffer, buffer.count)
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { throw FleetError.failed("template archive \(template.archivePath) is shorter than recorded") }
-                try channel.write(Data(buffer[0..<n]))
-                sent += UInt64(n)
-            }
-            // Extraction and digest take time on big templates.
-            let timeout = max(settings.callTimeout, Double(template.archiveBytes) / 5_000_000 + 30)
-            guard let reply = try channel.readLine(timeout: timeout),
-                  let response = try? RPCCoding.decoder.decode(RPCResponse.self, from: Data(reply.utf8)) else {
-                throw FleetError(.unreachable, "host \(host.name): no answer to template.receive")
-            }
-            _ = try AgentClient.decode(response, as: TemplateInfo.self, host: host.name, method: RPCMethod.templateReceive)
-        } catch let e as FleetError {
-            throw e
-        } catch let e as SSHError {
-            throw FleetError(.unreachable, "host \(host.name): sending template \(template.name) failed: \(e.message)")
-        } catch {
-            throw .failed("host \(host.name): sending template \(template.name) failed: \(error)")
-        }
-        return true
+        try TemplateDelivery.ensure(template, on: host, via: agents)
     }
 }
 

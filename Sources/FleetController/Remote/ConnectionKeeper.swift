@@ -14,7 +14,7 @@ import Glibc
 public final class ConnectionKeeper: @unchecked Sendable {
     let store: FleetStore
     let settings: ControllerSettings
-    let connections: AgentConnections
+    let connections: SSHTransport
     let socketPath: String
     private let lock = NSLock()
     private var lastCall = Date()
@@ -25,7 +25,7 @@ public final class ConnectionKeeper: @unchecked Sendable {
     public init(databasePath: String, settings: ControllerSettings) throws(FleetError) {
         store = try FleetStore(path: databasePath)
         self.settings = settings
-        connections = AgentConnections(settings: settings)
+        connections = SSHTransport(settings: settings)
         socketPath = Self.socketPath(database: databasePath, settings: settings)
     }
 

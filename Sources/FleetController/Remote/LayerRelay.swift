@@ -19,7 +19,7 @@ enum LayerRelay {
             defer { writeError.finish() }
             while let data = queue.pop() {
                 do throws(SSHError) { try destination.write(data) } catch {
-                    writeError.set(FleetError(.unreachable, "writing guest layer to host \(destinationHost) failed: \(error.message)"))
+                    writeError.set(AgentChannel.fault(error, host: destinationHost, doing: "writing the guest's layer", timeout: nil))
                     queue.fail()
                     return
                 }
@@ -51,7 +51,7 @@ enum LayerRelay {
             let want = remaining > 0 ? min(remaining, 256 * 1024) : 4 - header.count
             let data: Data
             do { data = try source.read(max: want, timeout: timeout) } catch {
-                throw FleetError(.unreachable, "reading guest layer from host \(sourceHost) failed: \(error.message)")
+                throw AgentChannel.fault(error, host: sourceHost, doing: "reading the guest's layer", timeout: nil)
             }
             if data.isEmpty { throw FleetError(.unreachable, "host \(sourceHost) closed the layer stream early") }
             // A failed writer has its own error; reading on would only wait.

@@ -5,9 +5,9 @@ import GRDB
 /// The operations journal: every operation and each of its steps is a row
 /// written before the step is taken.
 extension FleetStore {
-    static var owner: String {
-        "\(getpid())@\(ProcessInfo.processInfo.hostName)"
-    }
+    /// Who runs an operation: this process. Read once: the host name is a
+    /// resolver lookup, and every journal row names its owner.
+    static let owner = "\(getpid())@\(ProcessInfo.processInfo.hostName)"
 
     /// Starts an operation; refused when the guest has one in flight.
     public func beginOperation(kind: String, guest: String?, host: String?, params: String, firstStep: String) throws(FleetError) -> StoredOperation {

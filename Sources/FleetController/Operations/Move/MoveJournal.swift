@@ -1,0 +1,57 @@
+import FleetProtocol
+import Foundation
+
+/// What the move engine writes down, each row before the step it names is
+/// taken, so that another controller can finish or undo a move whose
+/// controller died (`ops resume`). The placement switch is here too: it is
+/// the move's commit point.
+protocol MoveJournal: Sendable {
+    /// Starts a move's operation; refused when the guest has one in flight.
+    func begin(_ params: MoveParams) throws(FleetError) -> Int64
+    func beginStep(_ id: Int64, _ step: String) throws(FleetError)
+    func noteStep(_ id: Int64, _ step: String, state: String, detail: String?) throws(FleetError)
+    func updateParams(_ id: Int64, _ params: MoveParams) throws(FleetError)
+    func switchPlacement(of guest: String, to host: String, origin: String?) throws(FleetError)
+    func finish(_ id: Int64, _ state: StoredOperation.State, error: String?) throws(FleetError)
+}
+
+/// The journal in the controller's store (tables `operations` and
+/// `operation_steps`).
+struct StoreJournal: MoveJournal {
+    let store: FleetStore
+
+    func begin(_ params: MoveParams) throws(FleetError) -> Int64 {
+        try store.beginOperation(kind: "move", guest: params.guest, host: params.source, params: try params.json(), firstStep: "begin").id!
+    }
+
+    func beginStep(_ id: Int64, _ step: String) throws(FleetError) { try store.beginStep(id, step) }
+
+    func noteStep(_ id: Int64, _ step: String, state: String, detail: String?) throws(FleetError) {
+        try store.noteStep(id, step, state: state, detail: detail)
+    }
+
+    func updateParams(_ id: Int64, _ params: MoveParams) throws(FleetError) {
+        try store.updateOperationParams(id, try params.json())
+    }
+
+    func switchPlacement(of guest: String, to host: String, origin: String?) throws(FleetError) {
+        try store.movePlacement(of: guest, to: host)
+        if let origin { try store.setOrigin(guest, origin) }
+    }
+
+    func finish(_ id: Int64, _ state: StoredOperation.State, error: String?) throws(FleetError) {
+        try store.finishOperation(id, state: state, error: error)
+    }
+}
+
+extension MoveParams {
+    func json() throws(FleetError) -> String {
+        guard let data = try? JSONEncoder().encode(self) else { throw .failed("cannot encode move parameters") }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    init?(json: String) {
+        guard let p = try? JSONDecoder().decode(MoveParams.self, from: Data(json.utf8)) else { return nil }
+        self = p
+    }
+}

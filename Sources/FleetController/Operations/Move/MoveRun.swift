@@ -1,0 +1,180 @@
+import FleetProtocol
+import Foundation
+
+/// One run of the move engine over a move's steps: the hosts, and what the
+/// steps hand on to each other (the layer copy's channels, the time of the
+/// stop, the source's digest made while the delta travels). The actions
+/// here talk to agents through the transport only.
+final class MoveRun {
+    let id: Int64
+    var params: MoveParams
+    let guest: StoredGuest
+    /// Read when the template step runs (a resumed move may not need it).
+    let template: @Sendable () throws(FleetError) -> StoredTemplate
+    let source: StoredHost
+    let destination: StoredHost
+    let transport: any AgentTransport
+    let journal: any MoveJournal
+    let callTimeout: Double
+    let progress: @Sendable (MoveProgress) -> Void
+    let began = Date()
+    var result: MoveResult
+    /// The current step, for progress lines.
+    var step: MoveStep = .template
+
+    private var copy: (any LayerCopy)?
+    /// The pre-copy went over `copy`: the source's agent remembers what it sent.
+    private var precopied = false
+    private var stoppedAt: Date?
+    private var sourceDigest: BackgroundResult<LayerDigest>?
+
+    /// Layers from this size on are hashed during the pre-copy.
+    static let prehashThreshold: UInt64 = 32 << 20
+
+    init(id: Int64, params: MoveParams, guest: StoredGuest, template: @escaping @Sendable () throws(FleetError) -> StoredTemplate, source: StoredHost, destination: StoredHost,
+         transport: any AgentTransport, journal: any MoveJournal, callTimeout: Double, progress: @escaping @Sendable (MoveProgress) -> Void) {
+        self.id = id
+        self.params = params
+        self.guest = guest
+        self.template = template
+        self.source = source
+        self.destination = destination
+        self.transport = transport
+        self.journal = journal
+        self.callTimeout = callTimeout
+        self.progress = progress
+        result = MoveResult(operation: id, guest: params.guest, source: params.source, destination: params.destination,
+                            precopyBytes: 0, deltaBytes: 0, templateSent: false, downtimeSeconds: nil, seconds: 0, keptSource: params.keepSource)
+    }
+
+    /// Closes the copy's channels and waits for work left in the background.
+    func finish() {
+        copy?.close()
+        copy = nil
+        _ = sourceDigest?.wait()
+    }
+
+    // MARK: the steps' actions (their order and recovery: MoveStep)
+
+    func sendTemplate() throws(FleetError) {
+        result.templateSent = try TemplateDelivery.ensure(try template(), on: destination, via: transport)
+    }
+
+    func precopy() throws(FleetError) {
+        _ = try transport.call(RPC.GuestDiscardStaging(name: guest.name), on: destination)
+        let copied = try copyLayer(base: .whole)
+        result.precopyBytes = copied.bytes
+        precopied = true
+        // Both sides hash their copy into their digest caches while the
+        // guest still runs: the verification after the stop then reads only
+        // what changed. Agents hash as the copy streams; older ones are
+        // asked to afterwards (best effort; only for layers whose hashing
+        // would lengthen the downtime: a few MB hash in milliseconds).
+        if !copied.hashed && result.precopyBytes >= Self.prehashThreshold {
+            let (transport, name, timeout) = (transport, guest.name, callTimeout + 600)
+            _ = parallelMap([(source, false), (destination, true)], maxParallel: 2) { pair -> Bool in
+                (try? transport.call(RPC.GuestPrehash(name: name, staging: pair.1), on: pair.0, timeout: timeout)) != nil
+            }
+        }
+    }
+
+    func stopSource() throws(FleetError) {
+        stoppedAt = Date()
+        let st = try transport.call(RPC.GuestStatus(name: guest.name), on: source)
+        if st.state == .running {
+            _ = try transport.call(RPC.GuestStop(name: guest.name, timeoutSeconds: 10), on: source, timeout: 10 + callTimeout)
+        }
+    }
+
+    func sendDelta() throws(FleetError) {
+        // The source is stopped: its digest can be made while the delta travels.
+        let (transport, name, source, timeout) = (transport, guest.name, source, callTimeout + 600)
+        sourceDigest = BackgroundResult { () throws(FleetError) -> LayerDigest in
+            try transport.call(RPC.GuestDigest(name: name, staging: false), on: source, timeout: timeout)
+        }
+        if precopied {
+            // Same channels as the pre-copy: the source knows what it sent.
+            result.deltaBytes = try copyLayer(base: .lastExport).bytes
+        } else {
+            let manifest = try transport.call(RPC.GuestManifest(name: guest.name, staging: true), on: destination)
+            result.deltaBytes = try copyLayer(base: .manifest(manifest.encoded)).bytes
+        }
+    }
+
+    func verify() throws(FleetError) {
+        let early = sourceDigest
+        let (transport, name, timeout) = (transport, guest.name, callTimeout + 600)
+        let digests = parallelMap([(source, false), (destination, true)], maxParallel: 2) { pair -> Result<LayerDigest, FleetError> in
+            if !pair.1, let early { return early.wait() }
+            do throws(FleetError) {
+                return .success(try transport.call(RPC.GuestDigest(name: name, staging: pair.1), on: pair.0, timeout: timeout))
+            } catch { return .failure(error) }
+        }
+        let here = try digests[0].get()
+        let there = try digests[1].get()
+        guard here.digest == there.digest else {
+            throw FleetError.failed("verification failed: guest \(guest.name)'s layer has digest \(here.digest.prefix(12)) at \(source.name) but \(there.digest.prefix(12)) at \(destination.name) (\(here.fileCount) vs \(there.fileCount) entries)")
+        }
+        params.digest = here.digest
+        try journal.noteStep(id, MoveStep.verify.rawValue, state: "params", detail: try params.json())
+        try journal.updateParams(id, params)
+    }
+
+    func adopt() throws(FleetError) {
+        var digest = params.digest ?? ""
+        if digest.isEmpty {
+            digest = try transport.call(RPC.GuestDigest(name: guest.name, staging: false), on: source).digest
+        }
+        _ = try transport.call(RPC.GuestAdopt(spec: guest.spec, digest: digest), on: destination, timeout: callTimeout + 600)
+    }
+
+    func startDestination() throws(FleetError) {
+        // Invariant 1: never on two hosts at once.
+        let st = try transport.call(RPC.GuestStatus(name: guest.name), on: source)
+        if st.state == .running {
+            throw FleetError.conflict("guest \(guest.name) runs at \(source.name) again; not starting it at \(destination.name)")
+        }
+        if params.wasRunning {
+            let dst = try transport.call(RPC.GuestStatus(name: guest.name), on: destination)
+            if dst.state != .running {
+                _ = try transport.call(RPC.GuestStart(name: guest.name), on: destination)
+            }
+        }
+        if let stoppedAt { result.downtimeSeconds = Date().timeIntervalSince(stoppedAt) }
+    }
+
+    func switchPlacement() throws(FleetError) {
+        try journal.switchPlacement(of: guest.name, to: destination.name, origin: params.origin)
+    }
+
+    func cleanupSource() throws(FleetError) {
+        guard !params.keepSource else { return }
+        do {
+            _ = try transport.call(RPC.GuestDestroy(name: guest.name, force: false), on: source)
+        } catch where error.code == .notFound {}
+    }
+
+    /// Streams the guest's layer (or its delta) from source to destination
+    /// through this controller, over channels opened once per move.
+    private func copyLayer(base: LayerBase) throws(FleetError) -> LayerCopyStats {
+        let pair: any LayerCopy
+        if let copy { pair = copy } else {
+            pair = try transport.openLayerCopy(from: source, to: destination)
+            copy = pair
+        }
+        let started = Date()
+        // The progress total, for a whole copy only: a delta runs while the
+        // guest is down, and its size is not known before it is sent.
+        let total: UInt64? = Self.wantsProgressTotal(base)
+            ? (try? transport.call(RPC.GuestManifest(name: guest.name, staging: false, summary: true), on: source))?.totalBytes
+            : nil
+        let (name, step, progress) = (guest.name, step.rawValue, progress)
+        return try pair.copy(name, base: base) { n in
+            progress(MoveProgress(guest: name, step: step, bytes: n, totalBytes: total, seconds: Date().timeIntervalSince(started)))
+        }
+    }
+
+    /// Whether a copy asks the source for its size first (a tree walk
+    /// there): only a whole copy, never a delta.
+    static func wantsProgressTotal(_ base: LayerBase) -> Bool { base == .whole }
+}

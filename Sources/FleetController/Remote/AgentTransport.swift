@@ -1,0 +1,59 @@
+import FleetProtocol
+
+/// The one seam between the controller's operations and its agents: typed
+/// calls, and the bulk streams (template archives, guest layers). The SSH
+/// transport (SSHTransport) and the connection keeper (KeeperTransport) are
+/// its implementations; the move engine's unit tests use a fake of two
+/// agents in memory. Operations never see an SSH channel, a request line or
+/// a method name.
+public protocol AgentTransport: Sendable {
+    /// One call; agent errors come back as the agent's FleetError with the
+    /// host's name in front. `timeout` nil: the configured call timeout.
+    func call<M: AgentMethod>(_ method: M, on host: StoredHost, timeout: Double?) throws(FleetError) -> M.Result
+
+    /// Hello to every host at once (at most `maxParallel`), in the input's
+    /// order; a host reached just now answers with its connection's hello.
+    func greet(_ hosts: [StoredHost], maxParallel: Int, timeout: Double) -> [Result<HelloResult, FleetError>]
+
+    /// Streams a template's archive to a host, which verifies its digest.
+    func sendTemplate(_ template: StoredTemplate, to host: StoredHost) throws(FleetError)
+
+    /// Opens the pair of bulk streams one move copies a guest's layer over
+    /// (source export, destination import); kept for the whole move.
+    func openLayerCopy(from source: StoredHost, to destination: StoredHost) throws(FleetError) -> any LayerCopy
+}
+
+extension AgentTransport {
+    public func call<M: AgentMethod>(_ method: M, on host: StoredHost) throws(FleetError) -> M.Result {
+        try call(method, on: host, timeout: nil)
+    }
+}
+
+/// What a layer copy sends: the whole layer, what differs from a manifest
+/// the destination holds, or what changed since this pair's last whole copy.
+public enum LayerBase: Sendable, Equatable {
+    case whole
+    case manifest(String)
+    case lastExport
+}
+
+public struct LayerCopyStats: Sendable, Equatable {
+    /// Bytes of file data relayed.
+    public var bytes: UInt64
+    /// Both ends hashed what they carried into their digest caches.
+    public var hashed: Bool
+
+    public init(bytes: UInt64, hashed: Bool) {
+        self.bytes = bytes
+        self.hashed = hashed
+    }
+}
+
+/// One move's two bulk streams. The source's agent remembers what it sent
+/// on them, so a delta after `.whole` may use `.lastExport`.
+public protocol LayerCopy: AnyObject, Sendable {
+    /// Relays `guest`'s layer (or its delta) from source to destination's
+    /// staging area; `progress` gets the bytes relayed so far.
+    func copy(_ guest: String, base: LayerBase, progress: (UInt64) -> Void) throws(FleetError) -> LayerCopyStats
+    func close()
+}

@@ -1,0 +1,40 @@
+import FleetProtocol
+import Foundation
+
+/// A move's two bulk channels over SSH: guest.export on the source's,
+/// guest.import on the destination's, the chunked stream relayed between
+/// them through this controller (LayerRelay). Opened once per move and
+/// reused: after the stop, the delta must not pay for new SSH channels and
+/// agent processes, and the source's agent remembers what it sent.
+final class SSHLayerCopy: LayerCopy {
+    private let source: AgentChannel
+    private let destination: AgentChannel
+    private let timeout: Double
+
+    init(source: AgentChannel, destination: AgentChannel, timeout: Double) {
+        self.source = source
+        self.destination = destination
+        self.timeout = timeout
+    }
+
+    func copy(_ guest: String, base: LayerBase, progress: (UInt64) -> Void) throws(FleetError) -> LayerCopyStats {
+        let export: RPC.GuestExport = switch base {
+        case .whole: RPC.GuestExport(name: guest)
+        case .manifest(let manifest): RPC.GuestExport(name: guest, since: manifest)
+        case .lastExport: RPC.GuestExport(name: guest, sinceExported: true)
+        }
+        let importId = try destination.send(RPC.GuestImport(name: guest))
+        let exportId = try source.send(export)
+        let bytes = try LayerRelay.relay(from: source.ssh, to: destination.ssh, sourceHost: source.host, destinationHost: destination.host,
+                                         timeout: timeout, progress: progress)
+        // Digesting and syncing a big layer at either end takes time.
+        let sent = try source.result(of: RPC.GuestExport.self, id: exportId, timeout: timeout + 600)
+        let received = try destination.result(of: RPC.GuestImport.self, id: importId, timeout: timeout + 600)
+        return LayerCopyStats(bytes: bytes, hashed: sent.cachedDigests != nil && received.cachedDigests != nil)
+    }
+
+    func close() {
+        source.close()
+        destination.close()
+    }
+}

@@ -1,0 +1,182 @@
+import FleetProtocol
+import FleetSSH
+import Foundation
+import Synchronization
+
+/// The direct transport: one SSH session per host for the life of a
+/// controller process, made on first use and reused by every later call;
+/// bulk streams get channels of their own on the same session.
+public final class SSHTransport: AgentTransport {
+    private let clients = Mutex<[String: AgentClient]>([:])
+    public let settings: ControllerSettings
+
+    public init(settings: ControllerSettings) {
+        self.settings = settings
+    }
+
+    public func endpoint(of host: StoredHost) -> SSHEndpoint {
+        SSHEndpoint(host: host.address, port: host.port, user: host.user, identityFile: host.identityFile,
+                    knownHostsFile: settings.knownHostsFile)
+    }
+
+    /// The host's client, connecting if needed.
+    public func client(for host: StoredHost) throws(FleetError) -> AgentClient {
+        try clientNoting(host).client
+    }
+
+    /// The host's client, and whether this call made the connection (then
+    /// its hello is as fresh as a new one would be).
+    public func clientNoting(_ host: StoredHost) throws(FleetError) -> (client: AgentClient, connected: Bool) {
+        let wanted = endpoint(of: host)
+        // A session that died (a cut connection) is replaced, not reused;
+        // so is one to where the host no longer is (re-enrolled with another
+        // address, port, user or key: the keeper lives long).
+        let (kept, stale) = clients.withLock { all -> (AgentClient?, AgentClient?) in
+            guard let c = all[host.name] else { return (nil, nil) }
+            if c.isConnected && c.endpoint == wanted { return (c, nil) }
+            all[host.name] = nil
+            return (nil, c)
+        }
+        if let kept { return (kept, false) }
+        stale?.close()
+        let c = try AgentClient(hostName: host.name, endpoint: wanted, policy: .strict,
+                                connectTimeout: settings.connectTimeout, callTimeout: settings.callTimeout)
+        let existing = clients.withLock { all -> AgentClient? in
+            if let existing = all[host.name] { return existing }
+            all[host.name] = c
+            return nil
+        }
+        if let existing {
+            c.close()
+            return (existing, false)
+        }
+        return (c, true)
+    }
+
+    /// Meets a host being enrolled: connects (trusting a new host key only
+    /// when told to, which then lands in known_hosts), says hello, and
+    /// closes again; the session is not kept for a host not yet in the store.
+    public func enrol(_ name: String, at endpoint: SSHEndpoint, acceptNewHostKey: Bool) throws(FleetError) -> (hello: HelloResult, hostKeyFingerprint: String) {
+        let client = try AgentClient(hostName: name, endpoint: endpoint, policy: acceptNewHostKey ? .acceptNew : .strict,
+                                     connectTimeout: settings.connectTimeout, callTimeout: settings.callTimeout)
+        defer { client.close() }
+        return (client.hello, client.session.hostKeyFingerprint)
+    }
+
+    /// Drops a broken connection so the next call reconnects.
+    public func discard(_ hostName: String) {
+        clients.withLock { $0.removeValue(forKey: hostName) }?.close()
+    }
+
+    public func call<M: AgentMethod>(_ method: M, on host: StoredHost, timeout: Double?) throws(FleetError) -> M.Result {
+        let c = try client(for: host)
+        do {
+            return try c.call(method, timeout: timeout ?? settings.callTimeout)
+        } catch {
+            if error.code == .unreachable { discard(host.name) }
+            throw error
+        }
+    }
+
+    /// A call whose answer line is left to the caller to decode.
+    func callLine(_ host: StoredHost, _ method: String, paramsJSON: String, timeout: Double) throws(FleetError) -> String {
+        let c = try client(for: host)
+        do {
+            return try c.callLine(method, paramsJSON: paramsJSON, timeout: timeout)
+        } catch {
+            if error.code == .unreachable { discard(host.name) }
+            throw error
+        }
+    }
+
+    /// The keeper's side: the agent's answer as it came. A session found
+    /// dead on a kept connection gets one fresh attempt; a host that cannot
+    /// be reached at all does not (the connect timeout stays what it says).
+    func callKept(_ host: StoredHost, _ method: String, paramsJSON: String, timeout: Double) throws(FleetError) -> String {
+        let (c, fresh) = try clientNoting(host)
+        do {
+            return try c.callLine(method, paramsJSON: paramsJSON, timeout: timeout)
+        } catch where error.code == .unreachable {
+            discard(host.name)
+            if fresh { throw error }
+            return try client(for: host).callLine(method, paramsJSON: paramsJSON, timeout: timeout)
+        }
+    }
+
+    public func greet(_ hosts: [StoredHost], maxParallel: Int, timeout: Double) -> [Result<HelloResult, FleetError>] {
+        greet(hosts, maxParallel: maxParallel, timeout: timeout, beforeEach: {})
+    }
+
+    /// Hello to each host; the threads only wait, the answers are decoded
+    /// here one after another: threads decoding at once would each make the
+    /// Swift runtime scan its conformance tables for the same types (it does
+    /// not share a lookup in progress), which cost more than the decoding.
+    func greet(_ hosts: [StoredHost], maxParallel: Int, timeout: Double,
+               beforeEach: @escaping @Sendable () -> Void) -> [Result<HelloResult, FleetError>] {
+        let params = (try? AgentChannel.json(HelloParams(client: "vfleet-controller"))) ?? "{}"
+        let answers = parallelMap(hosts, maxParallel: maxParallel) { [self] host -> Result<GreetAnswer, FleetError> in
+            do throws(FleetError) {
+                beforeEach()
+                // A connection made just now said hello already: its facts are fresh.
+                let (client, connected) = try clientNoting(host)
+                if connected { return .success(.hello(client.hello)) }
+                return .success(.line(try callLine(host, RPC.Hello.name, paramsJSON: params, timeout: timeout)))
+            } catch {
+                return .failure(error)
+            }
+        }
+        return zip(hosts, answers).map { host, answer in GreetAnswer.decode(answer, host: host.name) }
+    }
+
+    public func sendTemplate(_ template: StoredTemplate, to host: StoredHost) throws(FleetError) {
+        let channel = try client(for: host).openBulkChannel()
+        defer { channel.close() }
+        try TemplateUpload.send(template, on: channel, callTimeout: settings.callTimeout)
+    }
+
+    public func openLayerCopy(from source: StoredHost, to destination: StoredHost) throws(FleetError) -> any LayerCopy {
+        // Each end may need a new SSH session: the two handshakes overlap.
+        let opened = parallelMap([source, destination], maxParallel: 2) { [self] host -> Result<AgentChannel, FleetError> in
+            do throws(FleetError) { return .success(try client(for: host).openBulkChannel()) } catch { return .failure(error) }
+        }
+        switch (opened[0], opened[1]) {
+        case (.success(let out), .success(let into)):
+            return SSHLayerCopy(source: out, destination: into, timeout: settings.callTimeout)
+        case (.failure(let e), let other), (let other, .failure(let e)):
+            if case .success(let ch) = other { ch.close() }
+            throw e
+        }
+    }
+
+    /// Hosts with an open session.
+    func connectedHosts() -> [String] {
+        clients.withLock { all in all.filter { $0.value.isConnected }.map(\.key).sorted() }
+    }
+
+    public func closeAll() {
+        let all = clients.withLock { all in
+            defer { all = [:] }
+            return Array(all.values)
+        }
+        for c in all { c.close() }
+    }
+
+    deinit { closeAll() }
+}
+
+/// A hello answered: by a fresh connection's handshake, or as a line.
+enum GreetAnswer: Sendable {
+    case hello(HelloResult)
+    case line(String)
+
+    static func decode(_ answer: Result<GreetAnswer, FleetError>, host: String) -> Result<HelloResult, FleetError> {
+        switch answer {
+        case .success(.hello(let hello)): return .success(hello)
+        case .success(.line(let line)):
+            do throws(FleetError) {
+                return .success(try TypedRPCResponse<HelloResult>.decode(Data(line.utf8), host: host, method: RPC.Hello.name))
+            } catch { return .failure(error) }
+        case .failure(let e): return .failure(e)
+        }
+    }
+}
