@@ -10,11 +10,14 @@ extension Agent {
         spec.initStyle ?? (try? templates.info(spec.template).initStyle) ?? .plain
     }
 
-    /// systemd needs CAP_SYS_ADMIN, which in the host's user namespace
-    /// would undo the isolation: systemd guests get a user namespace unless
-    /// told otherwise.
+    /// Every guest gets a user namespace of its own unless told otherwise
+    /// (--no-userns): its root is then an unprivileged host user, so what
+    /// the kernel checks against the host's user namespace (capable(), the
+    /// per-user tables and key rings, files of the host's root) stays out of
+    /// reach whatever else fails, as in Incus and LXD. systemd cannot run
+    /// without one (it needs CAP_SYS_ADMIN).
     func usesUserNamespace(_ spec: GuestSpec) -> Bool {
-        spec.userNamespace ?? (initStyle(of: spec) == .systemd)
+        spec.userNamespace ?? true
     }
 
     /// Host ids contextId*65536 ... +65535: unique on this host for the

@@ -24,7 +24,7 @@ public struct GuestSpec: Codable, Sendable, Equatable {
     public var capAdd: [String]
     public var capDrop: [String]
     /// A user namespace of its own (guest root is an unprivileged host
-    /// user); nil: yes for systemd guests, no otherwise.
+    /// user); nil: yes (false only when asked for).
     public var userNamespace: Bool?
     /// Rules of the default seccomp filter allowed back: system call names,
     /// "userns" (nesting: the guest may make user namespaces) or "all" (no

@@ -40,7 +40,7 @@ struct CreateCommand: ParsableCommand {
     @Option(name: .customLong("cap-add"), help: "Add a capability to the bound (repeatable), e.g. NET_ADMIN.") var capAdd: [String] = []
     @Option(name: .customLong("cap-drop"), help: "Drop a capability from the bound (repeatable).") var capDrop: [String] = []
     @Flag(inversion: .prefixedNo, help: ArgumentHelp(
-        "A user namespace of its own: guest root is an unprivileged host user (ids CTX*65536 and up), and the template reaches it idmapped. Default: on for systemd guests, off otherwise.",
+        "A user namespace of its own: guest root is an unprivileged host user (ids CTX*65536 and up), and the template reaches it idmapped. On by default for every guest; --no-userns runs guest root as the host's root (bounded by capabilities and seccomp only).",
         visibility: .default))
     var userns: Bool?
     @Option(name: .customLong("allow-syscall"), help: ArgumentHelp(

@@ -36,16 +36,16 @@ extension AgentIntegration {
                 #expect(try t.agent.importTemplate(name: "t-sysv", path: sysv).initStyle == .sysv)
                 #expect(try t.agent.importTemplate(name: "t-plain", path: plain).initStyle == .plain)
 
-                // The style decides the default user namespace.
+                // Every style gets a user namespace by default.
                 let sd = try t.agent.create(GuestSpec(name: "g-systemd", template: "t-systemd"))
                 #expect(sd.hostIDs == "\(sd.contextId * 65536)-\(sd.contextId * 65536 + 65535)")
                 #expect(sd.capabilities.contains("CAP_SYS_ADMIN"))
                 let sv = try t.agent.create(GuestSpec(name: "g-sysv", template: "t-sysv"))
-                #expect(sv.hostIDs == nil)
-                #expect(!sv.capabilities.contains("CAP_SYS_ADMIN"))
-                // Asked for explicitly, any guest has one.
-                let pl = try t.agent.create(GuestSpec(name: "g-plain", template: "t-plain", userNamespace: true))
-                #expect(pl.hostIDs != nil)
+                #expect(sv.hostIDs == "\(sv.contextId * 65536)-\(sv.contextId * 65536 + 65535)")
+                // Refused explicitly, a guest has none, and no SYS_ADMIN.
+                let pl = try t.agent.create(GuestSpec(name: "g-plain", template: "t-plain", userNamespace: false))
+                #expect(pl.hostIDs == nil)
+                #expect(!pl.capabilities.contains("CAP_SYS_ADMIN"))
             }
         }
     }

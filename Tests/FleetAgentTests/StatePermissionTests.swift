@@ -96,7 +96,7 @@ extension AgentIntegration {
         /// brings them to the modes above.
         @Test func anAgentStartTightensAnOldStateRoot() throws {
             try withTestAgent { t in
-                try t.makeGuest("old1", start: false)
+                try t.makeGuest("old1", userns: false, start: false)
                 try t.makeGuest("oldns", userns: true, start: false)
                 var sink = BytesSink()
                 _ = try t.agent.exportLayer("old1", since: nil, to: &sink)

@@ -36,7 +36,9 @@ extension ClusterTests {
         @Test func moveKeepsEveryKindOfFileAndRunsOnExactlyOneHost() throws {
             try withCluster(hosts: 2) { cluster in
                 let c = try cluster.busyboxController()
-                var r = Controller.GuestRequest(spec: GuestSpec(name: "mv1", template: "busybox"))
+                // In the host's user namespace: the layers are compared owner for owner
+                // (a user namespace guest's layer is rebased to its new host's ids).
+                var r = Controller.GuestRequest(spec: GuestSpec(name: "mv1", template: "busybox", userNamespace: false))
                 r.host = "host1"
                 _ = try c.createGuest(r)
                 try Self.populate(c, cluster, "mv1", host: "host1")
@@ -83,7 +85,9 @@ extension ClusterTests {
         @Test func killedAtEveryStepTheMoveResumesToOneRunningCopy() throws {
             try withCluster(hosts: 2) { cluster in
                 let c = try cluster.busyboxController()
-                var r = Controller.GuestRequest(spec: GuestSpec(name: "crash", template: "busybox"))
+                // In the host's user namespace: the layers are compared owner for owner
+                // (a user namespace guest's layer is rebased to its new host's ids).
+                var r = Controller.GuestRequest(spec: GuestSpec(name: "crash", template: "busybox", userNamespace: false))
                 r.host = "host1"
                 _ = try c.createGuest(r)
                 try Self.populate(c, cluster, "crash", host: "host1", megabytes: 1)
@@ -119,7 +123,9 @@ extension ClusterTests {
         @Test func filesChangedCreatedAndDeletedDuringThePrecopyTravelInTheDelta() throws {
             try withCluster(hosts: 2) { cluster in
                 let c = try cluster.busyboxController()
-                var r = Controller.GuestRequest(spec: GuestSpec(name: "busy", template: "busybox"))
+                // In the host's user namespace: the layers are compared owner for owner
+                // (a user namespace guest's layer is rebased to its new host's ids).
+                var r = Controller.GuestRequest(spec: GuestSpec(name: "busy", template: "busybox", userNamespace: false))
                 r.host = "host1"
                 _ = try c.createGuest(r)
                 // Enough to copy for a while, and a writer that never rests:
