@@ -3,7 +3,9 @@ import PackageDescription
 
 // Layers (see docs/ARCHITECTURE.md): only FleetKernel and CFleetShim make
 // context system calls; only FleetSSH touches libssh; only the controller's
-// store touches SQLite. FleetProtocol is pure data shared by both sides;
+// store touches SQLite. FleetSystem is the small OS helpers every layer
+// shares (subprocess, line reader, atomic file write, lock) and depends on
+// nothing of ours; FleetProtocol is pure data shared by both sides;
 // FleetScheduler is a pure function; FleetTree reads and writes file trees.
 let package = Package(
     name: "vfleet",
@@ -22,14 +24,16 @@ let package = Package(
         .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CLibSSH", pkgConfig: "libssh", providers: [.apt(["libssh-dev"])]),
         .target(name: "CFleetShim"),
+        .target(name: "CFleetSystem"),
+        .target(name: "FleetSystem", dependencies: ["CFleetSystem"]),
         .target(name: "FleetProtocol"),
-        .target(name: "FleetTree", dependencies: ["CLibCrypto"]),
-        .target(name: "FleetKernel", dependencies: ["CFleetShim", "CLibCap"]),
-        .target(name: "FleetAgent", dependencies: ["FleetKernel", "FleetProtocol", "FleetTree"]),
-        .target(name: "FleetSSH", dependencies: ["CLibSSH"]),
+        .target(name: "FleetTree", dependencies: ["CLibCrypto", "FleetSystem"]),
+        .target(name: "FleetKernel", dependencies: ["CFleetShim", "CLibCap", "FleetSystem"]),
+        .target(name: "FleetAgent", dependencies: ["FleetKernel", "FleetProtocol", "FleetSystem", "FleetTree"]),
+        .target(name: "FleetSSH", dependencies: ["CLibSSH", "FleetSystem"]),
         .target(name: "FleetScheduler", dependencies: ["FleetProtocol"]),
         .target(name: "FleetController", dependencies: [
-            "FleetProtocol", "FleetSSH", "FleetScheduler", "FleetTree",
+            "FleetProtocol", "FleetSSH", "FleetScheduler", "FleetSystem", "FleetTree",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Yams", package: "Yams"),
         ]),
@@ -39,9 +43,10 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "vfleet", dependencies: [
-            "FleetController", "FleetKernel", "FleetTree", "FleetCLI",
+            "FleetController", "FleetSystem", "FleetTree", "FleetCLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        .testTarget(name: "FleetSystemTests", dependencies: ["FleetSystem"]),
         .testTarget(name: "FleetProtocolTests", dependencies: ["FleetProtocol"]),
         .testTarget(name: "FleetTreeTests", dependencies: ["FleetTree"]),
         .testTarget(name: "FleetKernelTests", dependencies: ["FleetKernel"]),
@@ -50,7 +55,7 @@ let package = Package(
         .testTarget(name: "FleetAgentTests", dependencies: ["FleetAgent", "FleetKernel", "FleetTree", "FleetTestSupport"]),
         .testTarget(name: "FleetSSHTests", dependencies: ["FleetSSH"]),
         .testTarget(name: "FleetSchedulerTests", dependencies: ["FleetScheduler"]),
-        .testTarget(name: "FleetControllerTests", dependencies: ["FleetController", "FleetTestSupport"]),
+        .testTarget(name: "FleetControllerTests", dependencies: ["FleetController", "FleetSystem", "FleetTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

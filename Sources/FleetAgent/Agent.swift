@@ -1,5 +1,6 @@
 import FleetKernel
 import FleetProtocol
+import FleetSystem
 import FleetTree
 import Foundation
 import Glibc

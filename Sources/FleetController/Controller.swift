@@ -6,7 +6,7 @@ import Foundation
 /// The controller: the store (desired state), the settings and one agent
 /// connection per host. Every command of `vfleet` is a method here or in an
 /// extension (Operations/), so it can be tested without the command line.
-public final class Controller: @unchecked Sendable {
+public final class Controller: Sendable {
     public let store: FleetStore
     public let settings: ControllerSettings
     public let connections: AgentConnections

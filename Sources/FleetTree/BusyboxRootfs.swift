@@ -1,3 +1,4 @@
+import FleetSystem
 import Foundation
 import Glibc
 
@@ -74,16 +75,11 @@ public enum BusyboxRootfs {
     }
 
     static func applets(_ busybox: String) throws(BusyboxRootfsError) -> [String] {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: busybox)
-        p.arguments = ["--list-full"]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        do { try p.run() } catch { throw BusyboxRootfsError(description: "cannot run \(busybox) --list-full: \(error.localizedDescription)", missingBusybox: false) }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+        let out: SubprocessOutput
+        do { out = try Subprocess.run([busybox, "--list-full"]) } catch {
+            throw BusyboxRootfsError(description: "cannot run \(busybox) --list-full: \(error.reason)", missingBusybox: false)
+        }
+        return out.stdoutText.split(separator: "\n").map(String.init)
             .filter { !$0.isEmpty && !$0.contains("..") && !$0.hasPrefix("/") }
     }
 

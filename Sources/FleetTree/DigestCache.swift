@@ -1,3 +1,4 @@
+import FleetSystem
 import Foundation
 import Glibc
 
@@ -166,7 +167,7 @@ public struct DigestCache: Sendable {
         return (Int64(magnitude), i + 1)
     }
 
-    /// Writes the cache by rename (a reader never sees half a file).
+    /// Writes the cache atomically (a reader never sees half a file).
     public func save(_ file: String) throws {
         var out = Data()
         out.reserveCapacity(entries.count * 120)
@@ -176,13 +177,8 @@ public struct DigestCache: Sendable {
             out.append(contentsOf: Self.escape(path))
             out.append(10)
         }
-        let temporary = file + ".tmp-\(getpid())"
-        guard FileManager.default.createFile(atPath: temporary, contents: out, attributes: [.posixPermissions: 0o600]) else {
-            throw TreeError(operation: "cannot save digest cache \(file)", TreeProblem(path: file, problem: "cannot write \(temporary)", remedy: "check the disk"))
-        }
-        guard rename(temporary, file) == 0 else {
-            unlink(temporary)
-            throw TreeError(operation: "cannot save digest cache \(file)", TreeProblem(path: file, problem: String(cString: strerror(errno)), remedy: "check the disk"))
+        do { try AtomicFile.replace(file, with: out, mode: 0o600) } catch {
+            throw TreeError(operation: "cannot save digest cache \(file)", TreeProblem(path: file, problem: error.description, remedy: "check the disk"))
         }
     }
 

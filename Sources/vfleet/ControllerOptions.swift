@@ -2,7 +2,6 @@ import ArgumentParser
 import FleetCLI
 import FleetController
 import FleetProtocol
-import FleetTree
 import Foundation
 
 /// Options every controller command shares.
@@ -17,7 +16,7 @@ struct ControllerOptions: ParsableArguments {
     /// when `ssh.persist` is above 0 (starting one for the next command when
     /// none answers).
     func controller(keeper useKeeper: Bool = true) throws -> Controller {
-        CryptoLibrary.skipCleanupAtExit()
+        ProcessSetup.commandLine()
         let path = FleetStore.resolvePath(db)
         let c: Controller
         do { c = try Controller(dbPath: path, knownHosts: knownHosts) } catch { throw CLIError(error) }

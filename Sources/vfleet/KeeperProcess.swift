@@ -1,5 +1,5 @@
 import FleetController
-import FleetKernel
+import FleetSystem
 import Foundation
 
 /// Starts `vfleet connections serve` detached, for the commands that come

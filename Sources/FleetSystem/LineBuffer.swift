@@ -4,22 +4,24 @@ import Foundation
 /// demand. Lines may be megabytes long, so the search for "\n" resumes where
 /// the previous one stopped instead of rescanning, and consumed bytes are
 /// dropped in bulk rather than one line at a time.
-struct LineBuffer {
+public struct LineBuffer: Sendable {
+    public init() {}
+
     private var bytes: [UInt8] = []
     /// First byte not yet handed out.
     private var start = 0
     /// Bytes before this index (from `start`) are known to hold no "\n".
     private var scanned = 0
 
-    var count: Int { bytes.count - start }
-    var isEmpty: Bool { count == 0 }
+    public var count: Int { bytes.count - start }
+    public var isEmpty: Bool { count == 0 }
 
-    mutating func append(_ chunk: [UInt8]) {
+    public mutating func append(_ chunk: [UInt8]) {
         bytes.append(contentsOf: chunk)
     }
 
     /// The next complete line without its "\n", or nil if none is buffered.
-    mutating func takeLine() -> [UInt8]? {
+    public mutating func takeLine() -> [UInt8]? {
         let from = max(scanned, start)
         let newline: Int? = bytes.withUnsafeBufferPointer { buffer in
             guard from < buffer.count, let base = buffer.baseAddress else { return nil }
@@ -36,14 +38,14 @@ struct LineBuffer {
     }
 
     /// Up to `max` buffered bytes.
-    mutating func take(max: Int) -> Data {
+    public mutating func take(max: Int) -> Data {
         let end = start + min(max, count)
         let chunk = Data(bytes[start..<end])
         consume(upTo: end)
         return chunk
     }
 
-    mutating func takeAll() -> [UInt8] {
+    public mutating func takeAll() -> [UInt8] {
         let rest = Array(bytes[start...])
         consume(upTo: bytes.count)
         return rest
