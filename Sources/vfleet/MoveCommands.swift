@@ -48,13 +48,17 @@ struct HostEvacuateCommand: ParsableCommand {
 
     func run() throws {
         let controller = try options.controller()
-        if format == .table && !dryRun {
-            let plan = try fleet { () throws(FleetError) in try controller.evacuate(name, dryRun: true, action: action, allowPartial: allowPartial) }
-            show(plan, title: "plan")
-        }
         let printer = ProgressPrinter()
         let report = try fleet { () throws(FleetError) in
-            try controller.evacuate(name, dryRun: dryRun, maxParallel: maxParallel, action: action, allowPartial: allowPartial, progress: printer.callback())
+            try controller.evacuate(name, dryRun: dryRun, maxParallel: maxParallel, action: action, allowPartial: allowPartial,
+                                    planned: { plan in
+                                        guard format == .table else { return }
+                                        show(plan, title: "plan")
+                                        // Progress goes to unbuffered stderr: in a log
+                                        // or a pipe the plan must reach it first.
+                                        fflush(nil)
+                                    },
+                                    progress: printer.callback())
         }
         if format == .json { return printJSON(report) }
         show(report, title: dryRun ? "plan" : "result")
