@@ -37,13 +37,16 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Yams", package: "Yams"),
         ]),
+        // The test cluster (network namespaces with sshd and the agent) for
+        // `vfleet dev-cluster` and the tests; not part of the controller.
+        .target(name: "FleetDevCluster", dependencies: ["FleetProtocol", "FleetSSH", "FleetSystem"]),
         .target(name: "FleetCLI", dependencies: ["FleetProtocol"]),
         .executableTarget(name: "vfleet-agent", dependencies: [
             "FleetAgent", "FleetCLI", "FleetTree",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "vfleet", dependencies: [
-            "FleetController", "FleetSystem", "FleetTree", "FleetCLI",
+            "FleetController", "FleetDevCluster", "FleetSystem", "FleetTree", "FleetCLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "FleetSystemTests", dependencies: ["FleetSystem"]),
@@ -55,7 +58,7 @@ let package = Package(
         .testTarget(name: "FleetAgentTests", dependencies: ["FleetAgent", "FleetKernel", "FleetTree", "FleetTestSupport"]),
         .testTarget(name: "FleetSSHTests", dependencies: ["FleetSSH"]),
         .testTarget(name: "FleetSchedulerTests", dependencies: ["FleetScheduler"]),
-        .testTarget(name: "FleetControllerTests", dependencies: ["FleetController", "FleetSystem", "FleetTestSupport"]),
+        .testTarget(name: "FleetControllerTests", dependencies: ["FleetController", "FleetDevCluster", "FleetSystem", "FleetTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

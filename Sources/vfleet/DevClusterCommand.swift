@@ -1,6 +1,7 @@
 import ArgumentParser
 import FleetCLI
 import FleetController
+import FleetDevCluster
 import FleetProtocol
 import Foundation
 

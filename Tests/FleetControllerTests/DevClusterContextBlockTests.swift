@@ -1,4 +1,5 @@
 import FleetController
+import FleetDevCluster
 import Testing
 
 /// The test cluster's agents share one kernel: each host's block of context

@@ -1,4 +1,5 @@
 import FleetController
+import FleetDevCluster
 import FleetProtocol
 import FleetSystem
 import Foundation

@@ -111,12 +111,7 @@ public enum DevCluster {
         try write("{\"cgroupParent\": \"\(cgroupParent)\", \"firstContextId\": \(firstContext)}\n", to: stateDir + "/agent.json")
         let address = "\(prefix).\(10 + i)"
         let veth = "vf\(index)h\(i)"
-        try SystemCommand.run(["ip", "netns", "add", ns])
-        try SystemCommand.run(["ip", "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", ns])
-        try SystemCommand.run(["ip", "link", "set", veth, "master", state.bridge, "up"])
-        try SystemCommand.run(["ip", "-n", ns, "addr", "add", "\(address)/24", "dev", "eth0"])
-        try SystemCommand.run(["ip", "-n", ns, "link", "set", "eth0", "up"])
-        try SystemCommand.run(["ip", "-n", ns, "link", "set", "lo", "up"])
+        try plugIn(namespace: ns, veth: veth, address: address, bridge: state.bridge)
         let hostKey = sshDir + "/ssh_host_ed25519_key"
         if !FileManager.default.fileExists(atPath: hostKey) {
             try SystemCommand.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "\(name)@vfleet-dev-cluster", "-f", hostKey])
@@ -125,25 +120,7 @@ public enum DevCluster {
         try write("command=\"\(state.agentBinary) rpc\",no-pty,no-port-forwarding,no-agent-forwarding,no-X11-forwarding,no-user-rc \(pubkey)\n\(adminKey)\n",
                   to: sshDir + "/authorized_keys")
         let pidFile = sshDir + "/sshd.pid"
-        try write("""
-            ListenAddress \(address)
-            Port 22
-            HostKey \(hostKey)
-            AuthorizedKeysFile \(sshDir)/authorized_keys
-            PidFile \(pidFile)
-            PermitRootLogin prohibit-password
-            PasswordAuthentication no
-            KbdInteractiveAuthentication no
-            UsePAM no
-            StrictModes no
-            PrintMotd no
-            AllowTcpForwarding no
-            X11Forwarding no
-            MaxSessions 64
-            MaxStartups 64
-            Subsystem sftp internal-sftp
-
-            """, to: sshDir + "/sshd_config")
+        try write(sshdConfig(address: address, hostKey: hostKey, sshDir: sshDir, pidFile: pidFile), to: sshDir + "/sshd_config")
         try? FileManager.default.removeItem(atPath: pidFile)
         try makeDirectory("/run/sshd")
         try makeDirectory("/var/lib/vfleet")
@@ -174,6 +151,40 @@ public enum DevCluster {
         return DevClusterState.Host(name: name, namespace: ns, address: address, port: 22, stateDirectory: stateDir,
                                     cgroupParent: cgroupParent, firstContextId: firstContext, sshdPid: pid, identityFile: state.identityFile,
                                     knownHostsFile: state.knownHostsFile, loopImage: loopImage)
+    }
+
+    /// A network namespace with a veth on the cluster's bridge at `address`.
+    static func plugIn(namespace ns: String, veth: String, address: String, bridge: String) throws(FleetError) {
+        try SystemCommand.run(["ip", "netns", "add", ns])
+        try SystemCommand.run(["ip", "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", ns])
+        try SystemCommand.run(["ip", "link", "set", veth, "master", bridge, "up"])
+        try SystemCommand.run(["ip", "-n", ns, "addr", "add", "\(address)/24", "dev", "eth0"])
+        try SystemCommand.run(["ip", "-n", ns, "link", "set", "eth0", "up"])
+        try SystemCommand.run(["ip", "-n", ns, "link", "set", "lo", "up"])
+    }
+
+    /// sshd for one test host: keys only, no forwarding, many sessions (the
+    /// tests open one per parallel call).
+    static func sshdConfig(address: String, hostKey: String, sshDir: String, pidFile: String) -> String {
+        """
+        ListenAddress \(address)
+        Port 22
+        HostKey \(hostKey)
+        AuthorizedKeysFile \(sshDir)/authorized_keys
+        PidFile \(pidFile)
+        PermitRootLogin prohibit-password
+        PasswordAuthentication no
+        KbdInteractiveAuthentication no
+        UsePAM no
+        StrictModes no
+        PrintMotd no
+        AllowTcpForwarding no
+        X11Forwarding no
+        MaxSessions 64
+        MaxStartups 64
+        Subsystem sftp internal-sftp
+
+        """
     }
 
     static func waitForSSH(_ host: DevClusterState.Host) throws(FleetError) {
