@@ -4,27 +4,6 @@ import FleetController
 import FleetProtocol
 import Foundation
 
-struct ConfigCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "config",
-        abstract: "Controller settings (placement policy, defaults, timeouts).",
-        discussion: ControllerSettings.keys.map { "  \($0.0): \($0.1)" }.joined(separator: "\n"),
-        subcommands: [ConfigSetCommand.self, ConfigGetCommand.self])
-}
-
-struct ConfigSetCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "set", abstract: "Set a setting, e.g. `vfleet config set placement.policy binpack`.")
-    @OptionGroup var options: ControllerOptions
-    @Argument(help: "Key.") var key: String
-    @Argument(help: "Value.") var value: String
-
-    func run() throws {
-        let controller = try options.controller()
-        try fleet { () throws(FleetError) in try controller.setConfig(key, value) }
-        print("\(key) = \(value)")
-    }
-}
-
 struct ConfigGetCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "get",

@@ -4,10 +4,6 @@ import FleetController
 import FleetProtocol
 import Foundation
 
-struct DatabaseCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "db", abstract: "The controller's database.", subcommands: [DatabaseBackupCommand.self])
-}
-
 struct DatabaseBackupCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backup",

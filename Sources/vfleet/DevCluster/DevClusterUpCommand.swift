@@ -5,13 +5,6 @@ import FleetDevCluster
 import FleetProtocol
 import Foundation
 
-struct DevClusterCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "dev-cluster",
-        abstract: "A multi-host test cluster on this machine: network namespaces, each with its own /var/lib/vfleet and real sshd.",
-        subcommands: [DevClusterUpCommand.self, DevClusterDownCommand.self, DevClusterStatusCommand.self])
-}
-
 struct DevClusterUpCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "up",
@@ -42,29 +35,5 @@ struct DevClusterUpCommand: ParsableCommand {
         print("identity \(state.identityFile)")
         print("known_hosts \(state.knownHostsFile)")
         print("enrol: vfleet host add host1 --address \(state.hosts.first?.address ?? "?") --identity \(state.identityFile) --known-hosts \(state.knownHostsFile) --accept-new-host-key")
-    }
-}
-
-struct DevClusterDownCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "down", abstract: "Stop the test hosts and remove what `up` made.")
-    @Option(help: "The cluster's directory.") var dir: String = "/var/tmp/vfleet-dev-cluster"
-
-    func run() throws {
-        try fleet { () throws(FleetError) in try DevCluster.down(directory: dir) }
-        print("test cluster in \(dir) is down")
-    }
-}
-
-struct DevClusterStatusCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "status", abstract: "Each test host's name, address, port, identity and known_hosts files, and whether its sshd runs.")
-    @Option(help: "The cluster's directory.") var dir: String = "/var/tmp/vfleet-dev-cluster"
-    @Option(help: "Output format: table or json.") var format: OutputFormat = .table
-
-    func run() throws {
-        let hosts = try fleet { () throws(FleetError) in try DevCluster.status(directory: dir) }
-        if format == .json { return printJSON(hosts) }
-        var t = Table(["NAME", "ADDRESS", "SSHD", "NETNS"])
-        for h in hosts { t.add([h.name, "\(h.address):\(h.port)", h.sshdRunning ? "running" : "DOWN", h.namespace]) }
-        print(t.render())
     }
 }

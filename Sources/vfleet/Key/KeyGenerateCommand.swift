@@ -4,10 +4,6 @@ import FleetController
 import FleetProtocol
 import Foundation
 
-struct KeyCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "key", abstract: "The controller's SSH key.", subcommands: [KeyGenerateCommand.self, KeyShowCommand.self])
-}
-
 struct KeyGenerateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "generate", abstract: "Make the controller's ed25519 key (next to the database) and print the authorized_keys line for hosts.")
     @OptionGroup var options: ControllerOptions
@@ -18,17 +14,6 @@ struct KeyGenerateCommand: ParsableCommand {
         let path = controller.settings.identityFile
         if FileManager.default.fileExists(atPath: path) { throw CLIError(.conflict("\(path) exists already (key show prints its line)")) }
         try fleet { () throws(FleetError) in try controller.generateKey() }
-        print(try fleet { () throws(FleetError) in try controller.authorizedKeysLine(agentPath: agent) })
-    }
-}
-
-struct KeyShowCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "show", abstract: "Print the authorized_keys line for hosts (forced command, no pty, no forwarding).")
-    @OptionGroup var options: ControllerOptions
-    @Option(help: "Path of vfleet-agent on the hosts.") var agent: String = "/usr/local/bin/vfleet-agent"
-
-    func run() throws {
-        let controller = try options.controller()
         print(try fleet { () throws(FleetError) in try controller.authorizedKeysLine(agentPath: agent) })
     }
 }
