@@ -6,7 +6,10 @@ import PackageDescription
 // store touches SQLite. FleetSystem is the small OS helpers every layer
 // shares (subprocess, line reader, atomic file write, lock) and depends on
 // nothing of ours; FleetProtocol is pure data shared by both sides;
-// FleetScheduler is a pure function; FleetTree reads and writes file trees.
+// FleetScheduler is a pure function; FleetTree reads, digests, validates and
+// copies file trees, and three modules build on it, one job each:
+// FleetTreeStream (the tree stream a move sends), FleetArchive (tar import)
+// and FleetRootfs (template root file systems: busybox, Debian).
 let package = Package(
     name: "vfleet",
     platforms: [.macOS(.v13)],
@@ -28,12 +31,15 @@ let package = Package(
         .target(name: "FleetSystem", dependencies: ["CFleetSystem"]),
         .target(name: "FleetProtocol"),
         .target(name: "FleetTree", dependencies: ["CLibCrypto", "FleetSystem"]),
+        .target(name: "FleetTreeStream", dependencies: ["FleetTree"]),
+        .target(name: "FleetArchive", dependencies: ["FleetTree"]),
+        .target(name: "FleetRootfs", dependencies: ["FleetSystem", "FleetTree"]),
         .target(name: "FleetKernel", dependencies: ["CFleetShim", "CLibCap", "FleetSystem"]),
-        .target(name: "FleetAgent", dependencies: ["FleetKernel", "FleetProtocol", "FleetSystem", "FleetTree"]),
+        .target(name: "FleetAgent", dependencies: ["FleetArchive", "FleetKernel", "FleetProtocol", "FleetSystem", "FleetTree", "FleetTreeStream"]),
         .target(name: "FleetSSH", dependencies: ["CLibSSH", "FleetSystem"]),
         .target(name: "FleetScheduler", dependencies: ["FleetProtocol"]),
         .target(name: "FleetController", dependencies: [
-            "FleetProtocol", "FleetSSH", "FleetScheduler", "FleetSystem", "FleetTree",
+            "FleetArchive", "FleetProtocol", "FleetRootfs", "FleetSSH", "FleetScheduler", "FleetSystem", "FleetTree", "FleetTreeStream",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Yams", package: "Yams"),
         ]),
@@ -42,20 +48,20 @@ let package = Package(
         .target(name: "FleetDevCluster", dependencies: ["FleetProtocol", "FleetSSH", "FleetSystem"]),
         .target(name: "FleetCLI", dependencies: ["FleetProtocol"]),
         .executableTarget(name: "vfleet-agent", dependencies: [
-            "FleetAgent", "FleetCLI", "FleetTree",
+            "FleetAgent", "FleetCLI", "FleetRootfs", "FleetTree",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "vfleet", dependencies: [
-            "FleetController", "FleetDevCluster", "FleetSystem", "FleetTree", "FleetCLI",
+            "FleetController", "FleetDevCluster", "FleetRootfs", "FleetSystem", "FleetCLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "FleetSystemTests", dependencies: ["FleetSystem"]),
         .testTarget(name: "FleetProtocolTests", dependencies: ["FleetProtocol"]),
-        .testTarget(name: "FleetTreeTests", dependencies: ["FleetTree"]),
+        .testTarget(name: "FleetTreeTests", dependencies: ["FleetArchive", "FleetRootfs", "FleetTree", "FleetTreeStream"]),
         .testTarget(name: "FleetKernelTests", dependencies: ["FleetKernel"]),
         // Fixtures shared by test targets (a Debian tree built once per run).
         .target(name: "FleetTestSupport", path: "Tests/FleetTestSupport"),
-        .testTarget(name: "FleetAgentTests", dependencies: ["FleetAgent", "FleetKernel", "FleetTree", "FleetTestSupport"]),
+        .testTarget(name: "FleetAgentTests", dependencies: ["FleetAgent", "FleetArchive", "FleetKernel", "FleetTree", "FleetTreeStream", "FleetTestSupport"]),
         .testTarget(name: "FleetSSHTests", dependencies: ["FleetSSH"]),
         .testTarget(name: "FleetSchedulerTests", dependencies: ["FleetScheduler"]),
         .testTarget(name: "FleetControllerTests", dependencies: ["FleetController", "FleetDevCluster", "FleetSystem", "FleetTestSupport"]),

@@ -1,5 +1,6 @@
 import FleetKernel
 import FleetProtocol
+import FleetRootfs
 import FleetSystem
 import FleetTree
 import Foundation

@@ -71,7 +71,7 @@ public struct SHA256Hasher: ~Copyable, @unchecked Sendable {
         precondition(ok == 1, "SHA256Hasher: EVP_DigestUpdate failed")
     }
 
-    static func hex(_ bytes: some Sequence<UInt8>) -> String {
+    package static func hex(_ bytes: some Sequence<UInt8>) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var text: [UInt8] = []
         for byte in bytes {

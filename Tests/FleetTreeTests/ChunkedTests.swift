@@ -1,6 +1,7 @@
+import FleetTree
+import FleetTreeStream
 import Foundation
 import Testing
-import FleetTree
 
 @Suite struct ChunkedTests {
     /// Writes `data` in pieces of the given sizes (cycled) through a ChunkedWriter.

@@ -1,7 +1,8 @@
+import FleetTree
+import FleetTreeStream
 import Foundation
 import Glibc
 import Testing
-import FleetTree
 
 /// The digests a tree stream records as it goes (a move's pre-copy), so that
 /// the verification after the stop reads nothing again: every recorded digest

@@ -1,6 +1,7 @@
+import FleetArchive
+import FleetTree
 import Foundation
 import Testing
-import FleetTree
 
 @Suite struct TarImporterTests {
     /// The sample tree plus owners and times that must survive a round trip.

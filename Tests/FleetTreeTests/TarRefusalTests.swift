@@ -1,6 +1,7 @@
+import FleetArchive
+import FleetTree
 import Foundation
 import Testing
-import FleetTree
 
 /// Every archive here breaks one template rule; each must be refused with a
 /// message naming the offending member, leaving the destination empty even

@@ -1,7 +1,8 @@
+import FleetTree
+import FleetTreeStream
 import Foundation
 import Glibc
 import Testing
-import FleetTree
 
 /// Carries the writer's outcome from its thread back to the test.
 private final class WriterOutcome: @unchecked Sendable {

@@ -1,7 +1,8 @@
+import FleetTree
+import FleetTreeStream
 import Foundation
 import Glibc
 import Testing
-import FleetTree
 
 /// Builds tree streams record by record, including ones the writer would
 /// never produce (format documented in Sources/FleetTree/TreeStreamFormat.swift).

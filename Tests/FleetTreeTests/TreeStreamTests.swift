@@ -1,7 +1,8 @@
+import FleetTree
+import FleetTreeStream
 import Foundation
 import Glibc
 import Testing
-import FleetTree
 
 // MARK: - Helpers shared by the tree stream tests
 

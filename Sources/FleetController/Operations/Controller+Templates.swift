@@ -1,4 +1,6 @@
+import FleetArchive
 import FleetProtocol
+import FleetRootfs
 import FleetSSH
 import FleetSystem
 import FleetTree

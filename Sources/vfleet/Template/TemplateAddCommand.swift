@@ -2,7 +2,7 @@ import ArgumentParser
 import FleetCLI
 import FleetController
 import FleetProtocol
-import FleetTree
+import FleetRootfs
 import Foundation
 
 struct TemplateAddCommand: ParsableCommand {

@@ -2,7 +2,6 @@ import ArgumentParser
 import FleetCLI
 import FleetController
 import FleetProtocol
-import FleetTree
 import Foundation
 
 struct TemplateCommand: ParsableCommand {

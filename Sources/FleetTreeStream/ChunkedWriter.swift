@@ -1,3 +1,5 @@
+import FleetTree
+
 /// Frames a byte stream for relaying through a third party (for example the
 /// controller, which forwards bytes between two agents without parsing them):
 ///

@@ -1,3 +1,4 @@
+import FleetTree
 import Glibc
 
 /// One archive member with pax and GNU long-name overrides already applied.

@@ -1,3 +1,4 @@
+import FleetTree
 import Glibc
 
 /// Somewhere bytes are written to, in order: a descriptor, a framing layer,

@@ -1,3 +1,4 @@
+import FleetTree
 import Foundation
 import Glibc
 

@@ -1,3 +1,4 @@
+import FleetTree
 import Glibc
 
 /// Materialises archive members inside the destination directory while

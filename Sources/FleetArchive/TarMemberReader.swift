@@ -1,3 +1,4 @@
+import FleetTree
 import Glibc
 
 /// Turns a tar stream into members: verifies headers, folds pax ('x', 'g')

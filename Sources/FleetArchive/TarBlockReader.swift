@@ -1,3 +1,5 @@
+import FleetTree
+
 /// Buffered reading of a tar stream in 512-byte blocks and member-sized runs.
 ///
 /// One 1 MiB buffer serves headers and file data alike, so extracting a

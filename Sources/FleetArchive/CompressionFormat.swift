@@ -1,3 +1,5 @@
+import FleetTree
+
 /// How a template archive is compressed, recognised by its first bytes
 /// rather than its file name, which is often wrong or missing.
 enum CompressionFormat: Equatable {

@@ -1,3 +1,5 @@
+import FleetTree
+
 /// Checks the paths a tree stream names: relative, '/'-separated raw bytes
 /// with no "", "." or ".." component and no NUL, within the length limits.
 ///

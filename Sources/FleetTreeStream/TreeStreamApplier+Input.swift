@@ -1,3 +1,4 @@
+import FleetTree
 import Glibc
 
 /// Reading the stream's input: exactly the sizes the format announces, with

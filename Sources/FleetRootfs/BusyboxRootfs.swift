@@ -1,4 +1,5 @@
 import FleetSystem
+import FleetTree
 import Foundation
 import Glibc
 

@@ -1,3 +1,5 @@
+import FleetTree
+
 /// The SHA-256 of one file's content taken from the extents a tree stream
 /// sends, holes counted as the zeros they read as: the digest
 /// ``TreeDigester`` computes by reading the file, without reading it again.

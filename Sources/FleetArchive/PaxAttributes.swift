@@ -1,3 +1,4 @@
+import FleetTree
 import Glibc
 
 /// The pax extended-header keywords FleetTree honours. Others (uname, atime,

@@ -1,3 +1,4 @@
+import FleetTree
 import Glibc
 
 /// Receives a tree stream (format on ``TreeStreamFormat``) into a directory,

@@ -1,3 +1,5 @@
+import FleetTree
+
 /// The tree stream format ("VFTS1"), written by ``TreeStreamWriter`` and
 /// applied by ``TreeStreamReader``.
 ///

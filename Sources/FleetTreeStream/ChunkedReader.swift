@@ -1,3 +1,5 @@
+import FleetTree
+
 /// Reads a stream framed by ``ChunkedWriter``, returning only the payload.
 ///
 /// `read` returns 0 once the zero-length end chunk has been read (and from

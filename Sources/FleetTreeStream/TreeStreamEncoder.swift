@@ -1,3 +1,4 @@
+import FleetTree
 import Glibc
 
 /// Writes one tree stream (format on ``TreeStreamFormat``) for

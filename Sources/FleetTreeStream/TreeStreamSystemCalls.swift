@@ -1,3 +1,4 @@
+import FleetTree
 import Glibc
 
 /// System calls the tree stream needs beyond ``Posix``, with the same

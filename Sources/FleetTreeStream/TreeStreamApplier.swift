@@ -1,3 +1,4 @@
+import FleetTree
 import Glibc
 
 /// Applies one tree stream (format on ``TreeStreamFormat``) for

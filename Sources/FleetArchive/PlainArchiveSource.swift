@@ -1,3 +1,5 @@
+import FleetTree
+
 /// An uncompressed tar file read directly.
 final class PlainArchiveSource: ArchiveByteSource {
     private let file: FileDescriptor

@@ -1,3 +1,4 @@
+import FleetTree
 import Glibc
 
 /// Sends a directory tree as a tree stream (format on ``TreeStreamFormat``),

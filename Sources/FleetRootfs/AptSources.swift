@@ -75,4 +75,5 @@ public enum AptSources {
     }
 }
 
+import FleetTree
 import Foundation

@@ -1,3 +1,5 @@
+import FleetTree
+
 /// Decoding of tar's numeric header fields: NUL- or space-terminated octal
 /// text, or GNU base-256 (a leading 0x80 or 0xff byte followed by a big-endian
 /// two's-complement number) for values too large for octal.

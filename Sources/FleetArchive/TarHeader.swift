@@ -1,3 +1,5 @@
+import FleetTree
+
 /// The fields of one 512-byte tar header block (ustar, GNU and v7 layouts),
 /// with the checksum verified and numbers decoded but nothing interpreted yet.
 struct TarHeader {

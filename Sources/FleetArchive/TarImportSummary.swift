@@ -1,3 +1,5 @@
+import FleetTree
+
 /// What ``TarImporter/extract(archive:into:)`` created.
 public struct TarImportSummary: Sendable, Equatable {
     /// Members materialised in the destination (files, links, directories, FIFOs);

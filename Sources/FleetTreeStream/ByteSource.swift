@@ -1,3 +1,4 @@
+import FleetTree
 import Glibc
 
 /// Somewhere bytes are read from, in order. ``TreeStreamReader`` consumes its

@@ -1,3 +1,4 @@
+import FleetTree
 import Glibc
 
 /// Safe extraction of template archives with FleetTree's own tar reader.

@@ -1,3 +1,5 @@
+import FleetTree
+
 /// A stream of uncompressed tar bytes, read in chunks so an archive of any
 /// size never has to fit in memory.
 protocol ArchiveByteSource: AnyObject {

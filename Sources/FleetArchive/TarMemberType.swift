@@ -1,3 +1,5 @@
+import FleetTree
+
 /// The kinds of tar member that can be extracted (metadata headers such as
 /// pax and GNU long names are consumed by the reader and never surface).
 enum TarMemberType: Equatable {
