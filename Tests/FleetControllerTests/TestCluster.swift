@@ -2,6 +2,7 @@ import FleetController
 import FleetDevCluster
 import FleetProtocol
 import FleetSystem
+import FleetTestSupport
 import Foundation
 import Testing
 
@@ -120,4 +121,4 @@ func withCluster<R>(hosts: Int, smallDisks: [Int: UInt64] = [:], _ body: (TestCl
 }
 
 /// Cluster tests bring up namespaces and sshd processes: one at a time.
-@Suite(.serialized) struct ClusterTests {}
+@Suite(.serialized, .tags(.cluster)) struct ClusterTests {}

@@ -1,7 +1,8 @@
 import FleetScheduler
+import FleetTestSupport
 import Testing
 
-@Suite struct RebalanceTests {
+@Suite(.tags(.unit)) struct RebalanceTests {
     typealias F = TestFleet
 
     @Test func anEvenFleetNeedsNoMove() {

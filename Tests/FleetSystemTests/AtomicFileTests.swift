@@ -1,8 +1,9 @@
 import FleetSystem
+import FleetTestSupport
 import Foundation
 import Testing
 
-@Suite struct AtomicFileTests {
+@Suite(.tags(.unit)) struct AtomicFileTests {
     func withDirectory(_ body: (String) throws -> Void) throws {
         let dir = NSTemporaryDirectory() + "fleet-system-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: false)

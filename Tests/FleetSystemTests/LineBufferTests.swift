@@ -1,7 +1,8 @@
 import FleetSystem
+import FleetTestSupport
 import Testing
 
-@Suite struct LineBufferTests {
+@Suite(.tags(.unit)) struct LineBufferTests {
     @Test func linesSplitAcrossChunksComeOutWhole() {
         var b = LineBuffer()
         b.append(Array("ab".utf8))

@@ -1,8 +1,9 @@
 import FleetSystem
+import FleetTestSupport
 import Foundation
 import Testing
 
-@Suite struct LockedTests {
+@Suite(.tags(.unit)) struct LockedTests {
     @Test func concurrentIncrementsAreNotLost() {
         let counter = Locked(0)
         DispatchQueue.concurrentPerform(iterations: 8) { _ in

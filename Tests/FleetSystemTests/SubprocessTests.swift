@@ -1,8 +1,9 @@
 import FleetSystem
+import FleetTestSupport
 import Foundation
 import Testing
 
-@Suite struct SubprocessTests {
+@Suite(.tags(.unit)) struct SubprocessTests {
     /// A program that fills its standard error pipe (64 KiB) before writing
     /// to standard output: a caller that reads standard output to its end
     /// first waits for it forever while it waits for room on standard error.

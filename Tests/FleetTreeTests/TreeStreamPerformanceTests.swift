@@ -1,3 +1,4 @@
+import FleetTestSupport
 import FleetTree
 import FleetTreeStream
 import Foundation
@@ -21,7 +22,7 @@ private final class WriterOutcome: @unchecked Sendable {
     }
 }
 
-@Suite struct TreeStreamPerformanceTests {
+@Suite(.tags(.unit)) struct TreeStreamPerformanceTests {
     /// 5,000 files, 200 MB, in 50 directories; streamed writer thread -> pipe -> reader.
     @Test func twoHundredMegabytesThroughAPipe() throws {
         signal(SIGPIPE, SIG_IGN)

@@ -1,3 +1,4 @@
+import FleetTestSupport
 import FleetTree
 import FleetTreeStream
 import Foundation
@@ -103,7 +104,7 @@ struct CraftedStream {
 
 /// Every stream here breaks a receiver rule. Each must be refused with a
 /// message naming the offending path, and nothing may appear outside the root.
-@Suite struct TreeStreamRefusalTests {
+@Suite(.tags(.unit)) struct TreeStreamRefusalTests {
     /// `build` gets the path of a marker directory outside the root (standing
     /// in for /etc) holding a file "secret".
     private func expectRefusal(

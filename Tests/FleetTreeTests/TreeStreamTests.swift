@@ -1,3 +1,4 @@
+import FleetTestSupport
 import FleetTree
 import FleetTreeStream
 import Foundation
@@ -229,7 +230,7 @@ enum StreamFixture {
 
 // MARK: - Round trips
 
-@Suite struct TreeStreamTests {
+@Suite(.tags(.root)) struct TreeStreamTests {
     @Test func fullStreamReproducesEverything() throws {
         let directory = try StreamTestDirectory.make()
         defer { TestDirectory.remove(directory) }
