@@ -4,8 +4,9 @@ import PackageDescription
 // Layers (see docs/ARCHITECTURE.md): only FleetKernel and CFleetShim make
 // context system calls; only FleetSSH touches libssh; only the controller's
 // store touches SQLite. FleetSystem is the small OS helpers every layer
-// shares (subprocess, line reader, atomic file write, lock) and depends on
-// nothing of ours; FleetProtocol is pure data shared by both sides;
+// shares (subprocess, line reader, atomic file write, lock) and depends only
+// on its own C helpers (CFleetSystem: GNU calls Glibc's module hides, the
+// detached spawn); FleetProtocol is pure data shared by both sides;
 // FleetScheduler is a pure function; FleetTree reads, digests, validates and
 // copies file trees, and three modules build on it, one job each:
 // FleetTreeStream (the tree stream a move sends), FleetArchive (tar import)
