@@ -58,10 +58,10 @@ let package = Package(
         ]),
         .testTarget(name: "FleetSystemTests", dependencies: ["FleetSystem", "FleetTestSupport"]),
         .testTarget(name: "FleetProtocolTests", dependencies: ["FleetProtocol", "FleetTestSupport"]),
-        .testTarget(name: "FleetTreeTests", dependencies: ["FleetArchive", "FleetRootfs", "FleetTree", "FleetTreeStream", "FleetTestSupport"]),
+        .testTarget(name: "FleetTreeTests", dependencies: ["FleetArchive", "FleetRootfs", "FleetSystem", "FleetTree", "FleetTreeStream", "FleetTestSupport"]),
         .testTarget(name: "FleetKernelTests", dependencies: ["FleetKernel", "FleetTestSupport"]),
         // Fixtures shared by test targets (a Debian tree built once per run).
-        .target(name: "FleetTestSupport", path: "Tests/FleetTestSupport"),
+        .target(name: "FleetTestSupport", dependencies: ["FleetSystem"], path: "Tests/FleetTestSupport"),
         .testTarget(name: "FleetAgentTests", dependencies: ["FleetAgent", "FleetArchive", "FleetKernel", "FleetTree", "FleetTreeStream", "FleetTestSupport"]),
         .testTarget(name: "FleetSSHTests", dependencies: ["FleetSSH", "FleetTestSupport"]),
         .testTarget(name: "FleetSchedulerTests", dependencies: ["FleetScheduler", "FleetTestSupport"]),
