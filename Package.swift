@@ -3,8 +3,14 @@ import PackageDescription
 
 // Layers (see docs/ARCHITECTURE.md): only FleetKernel and CFleetShim make
 // context system calls; only FleetSSH touches libssh; only the controller's
-// store touches SQLite. FleetProtocol is pure data shared by both sides;
-// FleetScheduler is a pure function; FleetTree reads and writes file trees.
+// store touches SQLite. FleetSystem is the small OS helpers every layer
+// shares (subprocess, line reader, atomic file write, lock) and depends only
+// on its own C helpers (CFleetSystem: GNU calls Glibc's module hides, the
+// detached spawn); FleetProtocol is pure data shared by both sides;
+// FleetScheduler is a pure function; FleetTree reads, digests, validates and
+// copies file trees, and three modules build on it, one job each:
+// FleetTreeStream (the tree stream a move sends), FleetArchive (tar import)
+// and FleetRootfs (template root file systems: busybox, Debian).
 let package = Package(
     name: "vfleet",
     platforms: [.macOS(.v13)],
@@ -22,35 +28,44 @@ let package = Package(
         .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CLibSSH", pkgConfig: "libssh", providers: [.apt(["libssh-dev"])]),
         .target(name: "CFleetShim"),
+        .target(name: "CFleetSystem"),
+        .target(name: "FleetSystem", dependencies: ["CFleetSystem"]),
         .target(name: "FleetProtocol"),
-        .target(name: "FleetTree", dependencies: ["CLibCrypto"]),
-        .target(name: "FleetKernel", dependencies: ["CFleetShim", "CLibCap"]),
-        .target(name: "FleetAgent", dependencies: ["FleetKernel", "FleetProtocol", "FleetTree"]),
-        .target(name: "FleetSSH", dependencies: ["CLibSSH"]),
+        .target(name: "FleetTree", dependencies: ["CLibCrypto", "FleetSystem"]),
+        .target(name: "FleetTreeStream", dependencies: ["FleetTree"]),
+        .target(name: "FleetArchive", dependencies: ["FleetTree"]),
+        .target(name: "FleetRootfs", dependencies: ["FleetSystem", "FleetTree"]),
+        .target(name: "FleetKernel", dependencies: ["CFleetShim", "CLibCap", "FleetSystem"]),
+        .target(name: "FleetAgent", dependencies: ["FleetArchive", "FleetKernel", "FleetProtocol", "FleetSystem", "FleetTree", "FleetTreeStream"]),
+        .target(name: "FleetSSH", dependencies: ["CLibSSH", "FleetSystem"]),
         .target(name: "FleetScheduler", dependencies: ["FleetProtocol"]),
         .target(name: "FleetController", dependencies: [
-            "FleetProtocol", "FleetSSH", "FleetScheduler", "FleetTree",
+            "FleetArchive", "FleetProtocol", "FleetRootfs", "FleetSSH", "FleetScheduler", "FleetSystem", "FleetTree", "FleetTreeStream",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Yams", package: "Yams"),
         ]),
+        // The test cluster (network namespaces with sshd and the agent) for
+        // `vfleet dev-cluster` and the tests; not part of the controller.
+        .target(name: "FleetDevCluster", dependencies: ["FleetProtocol", "FleetSSH", "FleetSystem"]),
         .target(name: "FleetCLI", dependencies: ["FleetProtocol"]),
         .executableTarget(name: "vfleet-agent", dependencies: [
-            "FleetAgent", "FleetCLI", "FleetTree",
+            "FleetAgent", "FleetCLI", "FleetRootfs", "FleetTree",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "vfleet", dependencies: [
-            "FleetController", "FleetKernel", "FleetTree", "FleetCLI",
+            "FleetController", "FleetDevCluster", "FleetRootfs", "FleetSystem", "FleetCLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .testTarget(name: "FleetProtocolTests", dependencies: ["FleetProtocol"]),
-        .testTarget(name: "FleetTreeTests", dependencies: ["FleetTree"]),
-        .testTarget(name: "FleetKernelTests", dependencies: ["FleetKernel"]),
+        .testTarget(name: "FleetSystemTests", dependencies: ["FleetSystem", "FleetTestSupport"]),
+        .testTarget(name: "FleetProtocolTests", dependencies: ["FleetProtocol", "FleetTestSupport"]),
+        .testTarget(name: "FleetTreeTests", dependencies: ["FleetArchive", "FleetRootfs", "FleetSystem", "FleetTree", "FleetTreeStream", "FleetTestSupport"]),
+        .testTarget(name: "FleetKernelTests", dependencies: ["FleetKernel", "FleetSystem", "FleetTestSupport"]),
         // Fixtures shared by test targets (a Debian tree built once per run).
-        .target(name: "FleetTestSupport", path: "Tests/FleetTestSupport"),
-        .testTarget(name: "FleetAgentTests", dependencies: ["FleetAgent", "FleetKernel", "FleetTree", "FleetTestSupport"]),
-        .testTarget(name: "FleetSSHTests", dependencies: ["FleetSSH"]),
-        .testTarget(name: "FleetSchedulerTests", dependencies: ["FleetScheduler"]),
-        .testTarget(name: "FleetControllerTests", dependencies: ["FleetController", "FleetTestSupport"]),
+        .target(name: "FleetTestSupport", dependencies: ["FleetSystem"], path: "Tests/FleetTestSupport"),
+        .testTarget(name: "FleetAgentTests", dependencies: ["FleetAgent", "FleetArchive", "FleetKernel", "FleetSystem", "FleetTree", "FleetTreeStream", "FleetTestSupport"]),
+        .testTarget(name: "FleetSSHTests", dependencies: ["FleetSSH", "FleetTestSupport"]),
+        .testTarget(name: "FleetSchedulerTests", dependencies: ["FleetScheduler", "FleetTestSupport"]),
+        .testTarget(name: "FleetControllerTests", dependencies: ["FleetController", "FleetDevCluster", "FleetSystem", "FleetTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,6 +1,7 @@
 import FleetKernel
 import FleetProtocol
 import Foundation
+import FleetSystem
 import Glibc
 
 extension Agent {

@@ -1,6 +1,7 @@
 import FleetKernel
 import FleetProtocol
 import FleetTree
+import FleetTreeStream
 import Foundation
 import Glibc
 

@@ -1,5 +1,7 @@
 import FleetKernel
 import FleetProtocol
+import FleetRootfs
+import FleetSystem
 import FleetTree
 import Foundation
 import Glibc

@@ -1,4 +1,5 @@
 import FleetKernel
+import FleetSystem
 import Foundation
 import Glibc
 

@@ -17,9 +17,9 @@ enum DecodedFileCache {
         var nanoseconds: Int
     }
 
-    private struct Entry: @unchecked Sendable {
+    private struct Entry: Sendable {
         var identity: Identity
-        var value: Any
+        var value: any Sendable
     }
 
     private static let entries = Mutex<[String: Entry]>([:])

@@ -1,4 +1,5 @@
 import FleetTree
+import FleetTreeStream
 import Foundation
 import Glibc
 

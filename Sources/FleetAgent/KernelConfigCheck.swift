@@ -1,4 +1,5 @@
 import FleetProtocol
+import FleetSystem
 import Foundation
 import Glibc
 
@@ -90,20 +91,12 @@ public enum KernelConfigCheck {
             throw .notFound("cannot read the kernel configuration \(path)")
         }
         guard data.starts(with: [0x1f, 0x8b]) else { return String(decoding: data, as: UTF8.self) }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["gzip", "-dc", path]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        p.standardInput = FileHandle.nullDevice
-        do { try p.run() } catch {
-            throw .failed("cannot run gzip to read \(path): \(error.localizedDescription) (apt-get install gzip)")
+        let out: SubprocessOutput
+        do { out = try Subprocess.run(["gzip", "-dc", path]) } catch {
+            throw .failed("cannot run gzip to read \(path): \(error.reason) (apt-get install gzip)")
         }
-        let text = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else { throw .failed("cannot decompress the kernel configuration \(path)") }
-        return String(decoding: text, as: UTF8.self)
+        guard out.status == 0 else { throw .failed("cannot decompress the kernel configuration \(path)") }
+        return out.stdoutText
     }
 
     /// What `vfleet-agent check` adds to its live probes: every option

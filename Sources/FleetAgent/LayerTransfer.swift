@@ -1,4 +1,5 @@
 import FleetTree
+import FleetTreeStream
 
 /// What one layer stream (a move's export or import) moved, and how many
 /// file digests the layer's digest cache holds after it: nil when the stream

@@ -1,3 +1,4 @@
+import FleetRootfs
 import FleetTree
 import Foundation
 import Glibc

@@ -1,6 +1,7 @@
 import FleetKernel
 import FleetProtocol
 import FleetTree
+import FleetTreeStream
 import Foundation
 
 /// `vfleet-agent rpc`: one JSON request per line on stdin, one JSON response

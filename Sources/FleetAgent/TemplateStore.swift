@@ -1,5 +1,7 @@
+import FleetArchive
 import FleetKernel
 import FleetProtocol
+import FleetRootfs
 import FleetTree
 import Foundation
 import Glibc

@@ -1,4 +1,5 @@
 import CFleetShim
+import FleetSystem
 import Glibc
 
 /// Reaping and subreaping for the agent's own children.

@@ -1,3 +1,4 @@
+import FleetSystem
 import Glibc
 
 /// One guest's cgroup, present in every hierarchy of the host at the same

@@ -1,4 +1,5 @@
 import CFleetShim
+import FleetSystem
 import Glibc
 
 /// A guest's console: a pseudo-terminal whose slave is the guest's

@@ -1,3 +1,4 @@
+import FleetSystem
 import Foundation
 
 /// Runs the host's iproute2 (and nsenter, arping) for the plumbing of guest
@@ -24,21 +25,12 @@ enum NetworkCommand {
     }
 
     static func capture(_ argv: [String]) -> Output {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: argv[0])
-        p.arguments = Array(argv.dropFirst())
-        let out = Pipe()
-        let err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = FileHandle.nullDevice
-        do { try p.run() } catch {
-            return Output(status: 127, stdout: "", stderr: "cannot run \(argv[0]): \(error.localizedDescription)")
+        let out: SubprocessOutput
+        do { out = try Subprocess.run(argv, timeout: .seconds(60)) } catch {
+            return Output(status: 127, stdout: "", stderr: "cannot run \(argv[0]): \(error.reason)")
         }
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Output(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        let stderr = out.timedOut ? "\(argv[0]) did not finish within 60 s and was killed" : out.stderrText
+        return Output(status: out.status, stdout: out.stdoutText, stderr: stderr)
     }
 
     /// `ip ...` inside the network namespace of `pid`.

@@ -1,3 +1,4 @@
+import FleetSystem
 import Foundation
 
 /// Writes key files with their final permissions from the first byte, so a
@@ -32,23 +33,8 @@ enum KeyFileWriter {
 
     /// Replaces `path` atomically (temp file + rename) with `text`.
     static func replace(_ path: String, mode: mode_t, text: String) throws(SSHError) {
-        let temporary = path + ".tmp-\(getpid())"
-        unlink(temporary)
-        let bytes = Array(text.utf8)
-        // withUnsafeBytes only rethrows untyped errors; carry ours out by value.
-        let writeFailure: SSHError? = bytes.withUnsafeBytes { buffer in
-            do throws(SSHError) {
-                try createExclusive(temporary, mode: mode, bytes: buffer)
-                return nil
-            } catch {
-                return error
-            }
-        }
-        if let writeFailure { throw writeFailure }
-        guard rename(temporary, path) == 0 else {
-            let error = failure("rename into place", path)
-            unlink(temporary)
-            throw error
+        do { try AtomicFile.replace(path, with: text.utf8, mode: mode) } catch {
+            throw SSHError(kind: .invalidArgument, message: "\(error) (check the path and that its directory is writable)")
         }
     }
 

@@ -9,6 +9,8 @@ import Foundation
 /// libssh on the same session at once. Threads waiting for data do not hold
 /// the lock while they wait (see `attemptOrWait`), so a reader blocked on
 /// one channel does not hold up a writer on another.
+/// @unchecked: the session pointer is touched only under `lock` (above),
+/// which the compiler cannot see through a C pointer.
 final class LibSSHConnection: @unchecked Sendable {
     private let lock = TicketLock()
     /// nil once closed; libssh frees every channel with the session, so a

@@ -1,4 +1,5 @@
 import CLibSSH
+import FleetSystem
 import Foundation
 
 /// One command running on the host: its stdin, stdout, stderr and exit status.
@@ -14,6 +15,8 @@ import Foundation
 /// (stdout in full, stderr up to `maximumStderrBuffer`); `write` and
 /// `exitStatus` buffer both, so output never keeps a command from reading
 /// its input or from finishing. deinit closes the channel.
+/// @unchecked: the channel pointer and its buffers are used only under the
+/// session connection's lock (see `LibSSHConnection.perform`).
 public final class SSHChannel: @unchecked Sendable {
     /// Keeps the session (and so the libssh session pointer) alive.
     let session: SSHSession

@@ -15,6 +15,8 @@ import CLibSSH
 ///
 /// Channels keep their session alive; `close()` ends it (and all its
 /// channels) at once, and deinit closes it.
+/// @unchecked: all its libssh state lives in a `LibSSHConnection` and is
+/// used only under that connection's lock.
 public final class SSHSession: @unchecked Sendable {
     public let endpoint: SSHEndpoint
     /// "SHA256:…" of the server's host key, as `ssh-keygen -l` prints it.

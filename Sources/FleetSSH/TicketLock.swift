@@ -6,6 +6,9 @@ import Foundation
 /// while data streams is thousands of times a second; with an ordinary
 /// (unfair) mutex they could keep winning and starve a writer on a sibling
 /// channel. Tickets make every re-lock wait its turn behind the writer.
+/// @unchecked: the two counters are read and written only while
+/// `condition` is locked; a waiting lock needs the condition, which
+/// `Mutex` has not.
 final class TicketLock: @unchecked Sendable {
     private let condition = NSCondition()
     private var nextTicket: UInt64 = 0

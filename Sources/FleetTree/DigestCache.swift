@@ -1,3 +1,4 @@
+import FleetSystem
 import Foundation
 import Glibc
 
@@ -19,7 +20,7 @@ import Glibc
 public struct DigestCache: Sendable {
     public static let racyWindow = 0.1
 
-    struct Identity: Equatable, Sendable {
+    package struct Identity: Equatable, Sendable {
         var device: UInt64
         var inode: UInt64
         var size: Int64
@@ -49,25 +50,25 @@ public struct DigestCache: Sendable {
         }
     }
 
-    struct Entry: Sendable {
+    package struct Entry: Sendable {
         var identity: Identity
         var digest: String
     }
 
     private(set) var entries: [[UInt8]: Entry] = [:]
     /// When the current hashing started (seconds since the epoch).
-    var hashedAt: Double
+    package var hashedAt: Double
 
     public init(hashedAt: Double = Date().timeIntervalSince1970) { self.hashedAt = hashedAt }
 
     public var count: Int { entries.count }
 
-    func digest(for path: [UInt8], status: stat) -> String? {
+    package func digest(for path: [UInt8], status: stat) -> String? {
         guard let e = entries[path], e.identity == Identity(status) else { return nil }
         return e.digest
     }
 
-    mutating func record(_ path: [UInt8], before: stat, after: stat, digest: String) {
+    package mutating func record(_ path: [UInt8], before: stat, after: stat, digest: String) {
         let identity = Identity(before)
         guard identity == Identity(after), Double(identity.ctime) + Double(identity.ctimeNs) / 1e9 < hashedAt - Self.racyWindow else {
             entries[path] = nil
@@ -81,7 +82,7 @@ public struct DigestCache: Sendable {
     /// racy window does not apply: it is for files someone else may still be
     /// writing, and only the writer of a staging area writes there (a later
     /// stream into it replaces a file by a new inode and records it again).
-    mutating func recordWritten(_ path: [UInt8], status: stat, digest: String) {
+    package mutating func recordWritten(_ path: [UInt8], status: stat, digest: String) {
         entries[path] = Entry(identity: Identity(status), digest: digest)
     }
 
@@ -91,7 +92,7 @@ public struct DigestCache: Sendable {
     }
 
     /// Keeps only the entries whose paths are in `paths` (the tree as walked).
-    mutating func retain(_ paths: Set<[UInt8]>) {
+    package mutating func retain(_ paths: Set<[UInt8]>) {
         entries = entries.filter { paths.contains($0.key) }
     }
 
@@ -121,7 +122,7 @@ public struct DigestCache: Sendable {
 
     /// One line: device inode size mtime mtimeNs ctime ctimeNs digest path
     /// (path last: it may hold spaces). nil for a damaged line.
-    static func parseLine(_ line: UnsafeBufferPointer<UInt8>) -> ([UInt8], Entry)? {
+    package static func parseLine(_ line: UnsafeBufferPointer<UInt8>) -> ([UInt8], Entry)? {
         var numbers = (Int64(0), Int64(0), Int64(0), Int64(0), Int64(0), Int64(0), Int64(0))
         var i = 0
         let parsed: Bool = withUnsafeMutableBytes(of: &numbers) { raw in
@@ -166,7 +167,7 @@ public struct DigestCache: Sendable {
         return (Int64(magnitude), i + 1)
     }
 
-    /// Writes the cache by rename (a reader never sees half a file).
+    /// Writes the cache atomically (a reader never sees half a file).
     public func save(_ file: String) throws {
         var out = Data()
         out.reserveCapacity(entries.count * 120)
@@ -176,18 +177,13 @@ public struct DigestCache: Sendable {
             out.append(contentsOf: Self.escape(path))
             out.append(10)
         }
-        let temporary = file + ".tmp-\(getpid())"
-        guard FileManager.default.createFile(atPath: temporary, contents: out, attributes: [.posixPermissions: 0o600]) else {
-            throw TreeError(operation: "cannot save digest cache \(file)", TreeProblem(path: file, problem: "cannot write \(temporary)", remedy: "check the disk"))
-        }
-        guard rename(temporary, file) == 0 else {
-            unlink(temporary)
-            throw TreeError(operation: "cannot save digest cache \(file)", TreeProblem(path: file, problem: String(cString: strerror(errno)), remedy: "check the disk"))
+        do { try AtomicFile.replace(file, with: out, mode: 0o600) } catch {
+            throw TreeError(operation: "cannot save digest cache \(file)", TreeProblem(path: file, problem: error.description, remedy: "check the disk"))
         }
     }
 
     /// Newlines and backslashes escaped, so one entry is one line.
-    static func escape(_ path: [UInt8]) -> [UInt8] {
+    package static func escape(_ path: [UInt8]) -> [UInt8] {
         var out: [UInt8] = []
         for b in path {
             switch b {
@@ -199,7 +195,7 @@ public struct DigestCache: Sendable {
         return out
     }
 
-    static func unescape(_ bytes: [UInt8]) -> [UInt8]? {
+    package static func unescape(_ bytes: [UInt8]) -> [UInt8]? {
         var out: [UInt8] = []
         var i = 0
         while i < bytes.count {

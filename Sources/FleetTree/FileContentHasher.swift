@@ -2,12 +2,12 @@ import Glibc
 
 /// Hashes file contents through one reusable 1 MiB buffer, so digesting a
 /// tree of thousands of files allocates the buffer once, not per file.
-final class FileContentHasher {
-    static let bufferSize = 1 << 20
+package final class FileContentHasher {
+    package static let bufferSize = 1 << 20
 
     private let buffer: UnsafeMutableRawBufferPointer
 
-    init() {
+    package init() {
         buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.bufferSize, alignment: 4096)
     }
 
@@ -16,7 +16,7 @@ final class FileContentHasher {
     }
 
     /// Reads `descriptor` from its current offset to the end.
-    func digest(of descriptor: Int32, displayPath: String) throws -> (digest: String, bytes: UInt64) {
+    package func digest(of descriptor: Int32, displayPath: String) throws -> (digest: String, bytes: UInt64) {
         // Only a hint to read ahead aggressively; failure changes nothing.
         _ = posix_fadvise(descriptor, 0, 0, POSIX_FADV_SEQUENTIAL)
         var hasher = SHA256Hasher()

@@ -3,7 +3,7 @@ import Glibc
 /// Copies regular file data between descriptors with `copy_file_range`
 /// (in-kernel, reflinks on file systems that support it), falling back to
 /// `read`/`write` where the kernel or file system does not support it.
-final class FileDataCopier {
+package final class FileDataCopier {
     private typealias CopyFileRange = @convention(c) (
         Int32, UnsafeMutablePointer<Int64>?, Int32, UnsafeMutablePointer<Int64>?, Int, UInt32
     ) -> Int
@@ -24,7 +24,7 @@ final class FileDataCopier {
     }
 
     /// Copies from the current offset of `source` to its end into `destination`.
-    func copy(from source: Int32, to destination: Int32, displayPath: String) throws {
+    package func copy(from source: Int32, to destination: Int32, displayPath: String) throws {
         if kernelCopyWorks, let copyFileRange = Self.copyFileRange {
             while true {
                 let copied = copyFileRange(source, nil, destination, nil, 1 << 30, 0)

@@ -6,10 +6,10 @@ import Glibc
 /// tying `close` to ownership means no early `throw` can leak one. Code hands
 /// `raw` to calls within the owning binding's scope; that is sound because an
 /// unconsumed noncopyable binding lives until the end of its scope.
-struct FileDescriptor: ~Copyable {
-    let raw: Int32
+package struct FileDescriptor: ~Copyable {
+    package let raw: Int32
 
-    init(adopting raw: Int32) {
+    package init(adopting raw: Int32) {
         self.raw = raw
     }
 
@@ -22,7 +22,7 @@ struct FileDescriptor: ~Copyable {
 
     /// Closes now and reports a failure, for files whose writes must be known
     /// to have reached the file system (NFS and quotas report errors at close).
-    consuming func closeChecked(displayPath: String) throws {
+    package consuming func closeChecked(displayPath: String) throws {
         let descriptor = raw
         discard self
         if Glibc.close(descriptor) != 0 {

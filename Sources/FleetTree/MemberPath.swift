@@ -4,11 +4,11 @@
 /// Works on UTF-8 bytes, split at the byte "/" exactly as the kernel does:
 /// Swift's `Character` view would merge "/" with a following combining mark
 /// into one character, hiding a separator the kernel still honours.
-enum MemberPath {
-    static let separator = UInt8(ascii: "/")
+package enum MemberPath {
+    package static let separator = UInt8(ascii: "/")
 
     /// The components of member `path`; empty for the root ("." or "./").
-    static func components(of path: String) throws -> [[UInt8]] {
+    package static func components(of path: String) throws -> [[UInt8]] {
         if path.utf8.first == separator {
             throw TreeProblem(
                 path: path,
@@ -28,7 +28,7 @@ enum MemberPath {
 
     /// The components of a hard link's target, or a problem saying why the
     /// link would point outside the tree.
-    static func hardLinkTargetComponents(_ target: String, member: String) throws -> [[UInt8]] {
+    package static func hardLinkTargetComponents(_ target: String, member: String) throws -> [[UInt8]] {
         func outside(_ reason: String) -> TreeProblem {
             hardLinkOutsideTree(member: member, target: target, reason: reason)
         }
@@ -38,7 +38,7 @@ enum MemberPath {
         return parts
     }
 
-    static func hardLinkOutsideTree(member: String, target: String, reason: String) -> TreeProblem {
+    package static func hardLinkOutsideTree(member: String, target: String, reason: String) -> TreeProblem {
         TreeProblem(
             path: member,
             problem: "hard link \"\(member)\" points outside the tree: its target \"\(target)\" \(reason)",
@@ -47,11 +47,11 @@ enum MemberPath {
     }
 
     /// Components joined by "/", the key under which a path is tracked.
-    static func joined(_ components: some Sequence<[UInt8]>) -> [UInt8] {
+    package static func joined(_ components: some Sequence<[UInt8]>) -> [UInt8] {
         Array(components.joined(separator: [separator]))
     }
 
-    static func split(_ path: [UInt8]) -> [[UInt8]] {
+    package static func split(_ path: [UInt8]) -> [[UInt8]] {
         path.split(separator: separator, omittingEmptySubsequences: true).map(Array.init)
     }
 

@@ -4,15 +4,15 @@ import Glibc
 /// with the files' own uid and gid: POSIX ACL entries (journald gives its
 /// journal one) and the root id of a user namespace's file capabilities
 /// (what `setcap` inside such a guest writes).
-enum OwnerXattrs {
-    static let aclNames = ["system.posix_acl_access", "system.posix_acl_default"]
-    static let capabilityName = "security.capability"
+package enum OwnerXattrs {
+    package static let aclNames = ["system.posix_acl_access", "system.posix_acl_default"]
+    package static let capabilityName = "security.capability"
 
     /// An ACL's named user and group entries moved to `base` (id k of any
     /// range becomes base + k); nil when it names nobody or is malformed.
     /// Layout: a 4-byte version (2), then 8-byte entries: tag (16 bits),
     /// permissions (16 bits), id (32 bits), little-endian.
-    static func rebasedACL(_ value: [UInt8], to base: UInt32, rangeSize: UInt32) -> [UInt8]? {
+    package static func rebasedACL(_ value: [UInt8], to base: UInt32, rangeSize: UInt32) -> [UInt8]? {
         guard value.count >= 4, (value.count - 4) % 8 == 0, u32(value, 0) == 2 else { return nil }
         var out = value
         var changed = false
@@ -35,7 +35,7 @@ enum OwnerXattrs {
     /// A version 3 file capability (it carries the root id of the user
     /// namespace it is for, at byte 20 of 24) moved to `base`; nil for
     /// version 2 (valid in every namespace) or when nothing changes.
-    static func rebasedCapability(_ value: [UInt8], to base: UInt32, rangeSize: UInt32) -> [UInt8]? {
+    package static func rebasedCapability(_ value: [UInt8], to base: UInt32, rangeSize: UInt32) -> [UInt8]? {
         guard value.count == 24, u32(value, 0) >> 24 == 3 else { return nil }
         let rootid = u32(value, 20)
         let moved = base + rootid % rangeSize
@@ -62,14 +62,14 @@ enum OwnerXattrs {
 
     /// The attribute's value, or nil when the entry has none (or the file
     /// system has no such attributes).
-    static func get(_ path: String, _ name: String) -> [UInt8]? {
+    package static func get(_ path: String, _ name: String) -> [UInt8]? {
         var buffer = [UInt8](repeating: 0, count: 256)
         let n = buffer.withUnsafeMutableBytes { lget(path, name, $0.baseAddress, $0.count) }
         guard n > 0 else { return nil }
         return Array(buffer[0..<n])
     }
 
-    static func set(_ path: String, _ name: String, _ value: [UInt8]) -> Int32 {
+    package static func set(_ path: String, _ name: String, _ value: [UInt8]) -> Int32 {
         value.withUnsafeBytes { lset(path, name, $0.baseAddress, $0.count, 0) } == 0 ? 0 : errno
     }
 }

@@ -5,21 +5,21 @@ import Glibc
 ///
 /// Names are raw bytes because Linux file names need not be UTF-8; strings
 /// are only made for messages.
-enum Posix {
+package enum Posix {
     /// `UTIME_OMIT` from <sys/stat.h>; the Glibc module does not import it.
-    static let timeOmit = (1 << 30) - 2
+    package static let timeOmit = (1 << 30) - 2
 
-    static func describe(errno code: Int32) -> String {
+    package static func describe(errno code: Int32) -> String {
         String(cString: strerror(code))
     }
 
     /// Bytes of a path or name as text for messages (lossy for non-UTF-8 names).
-    static func display(_ bytes: [UInt8]) -> String {
+    package static func display(_ bytes: [UInt8]) -> String {
         String(decoding: bytes, as: UTF8.self)
     }
 
     /// Calls `body` with a NUL-terminated copy of `bytes`.
-    static func withCString<R>(_ bytes: [UInt8], _ body: (UnsafePointer<CChar>) throws -> R) rethrows -> R {
+    package static func withCString<R>(_ bytes: [UInt8], _ body: (UnsafePointer<CChar>) throws -> R) rethrows -> R {
         var terminated = bytes
         terminated.append(0)
         return try terminated.withUnsafeBufferPointer { buffer in
@@ -27,7 +27,7 @@ enum Posix {
         }
     }
 
-    static func kind(ofMode mode: UInt32) -> TreeEntryKind? {
+    package static func kind(ofMode mode: UInt32) -> TreeEntryKind? {
         switch mode & UInt32(S_IFMT) {
         case UInt32(S_IFREG): return .file
         case UInt32(S_IFDIR): return .directory
@@ -42,21 +42,21 @@ enum Posix {
 
     /// Splits a Linux `dev_t` the way glibc's `major()`/`minor()` macros do
     /// (the macros themselves are not importable).
-    static func deviceNumbers(_ rdev: UInt64) -> (major: UInt64, minor: UInt64) {
+    package static func deviceNumbers(_ rdev: UInt64) -> (major: UInt64, minor: UInt64) {
         let major = ((rdev >> 8) & 0xfff) | ((rdev >> 32) & ~UInt64(0xfff))
         let minor = (rdev & 0xff) | ((rdev >> 12) & ~UInt64(0xff))
         return (major, minor)
     }
 
     /// `lstat` of `name` inside `directory`.
-    static func status(at directory: Int32, name: [UInt8], displayPath: String) throws -> stat {
+    package static func status(at directory: Int32, name: [UInt8], displayPath: String) throws -> stat {
         var result = stat()
         let rc = withCString(name) { fstatat(directory, $0, &result, AT_SYMLINK_NOFOLLOW) }
         if rc != 0 { throw TreeProblem.system("lstat", on: displayPath, errno: errno) }
         return result
     }
 
-    static func status(of descriptor: Int32, displayPath: String) throws -> stat {
+    package static func status(of descriptor: Int32, displayPath: String) throws -> stat {
         var result = stat()
         if fstat(descriptor, &result) != 0 {
             throw TreeProblem.system("fstat", on: displayPath, errno: errno)
@@ -66,14 +66,14 @@ enum Posix {
 
     /// Opens a directory by path from the caller (the one place a symlink may
     /// be followed: the root a caller names is theirs to choose).
-    static func openRoot(_ path: String) throws -> FileDescriptor {
+    package static func openRoot(_ path: String) throws -> FileDescriptor {
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if fd < 0 { throw TreeProblem.system("open", on: path, errno: errno) }
         return FileDescriptor(adopting: fd)
     }
 
     /// Opens the subdirectory `name`, refusing to follow a symlink.
-    static func openDirectory(at directory: Int32, name: [UInt8], displayPath: String) throws -> FileDescriptor {
+    package static func openDirectory(at directory: Int32, name: [UInt8], displayPath: String) throws -> FileDescriptor {
         let fd = withCString(name) { openat(directory, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
         if fd < 0 { throw TreeProblem.system("open directory", on: displayPath, errno: errno) }
         return FileDescriptor(adopting: fd)
@@ -81,14 +81,14 @@ enum Posix {
 
     /// Opens the regular file `name` for reading, refusing to follow a symlink
     /// (O_NONBLOCK so that a FIFO swapped in after lstat cannot hang the walk).
-    static func openFileForReading(at directory: Int32, name: [UInt8], displayPath: String) throws -> FileDescriptor {
+    package static func openFileForReading(at directory: Int32, name: [UInt8], displayPath: String) throws -> FileDescriptor {
         let fd = withCString(name) { openat(directory, $0, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC) }
         if fd < 0 { throw TreeProblem.system("open", on: displayPath, errno: errno) }
         return FileDescriptor(adopting: fd)
     }
 
     /// Creates `name` as a new regular file; fails if anything already has that name.
-    static func createFile(at directory: Int32, name: [UInt8], displayPath: String) throws -> FileDescriptor {
+    package static func createFile(at directory: Int32, name: [UInt8], displayPath: String) throws -> FileDescriptor {
         let flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC
         let fd = withCString(name) { openat(directory, $0, flags, mode_t(0o600)) }
         if fd < 0 { throw TreeProblem.system("create file", on: displayPath, errno: errno) }
@@ -96,7 +96,7 @@ enum Posix {
     }
 
     /// Names in a directory, without "." and "..", in the order the file system returns them.
-    static func entryNames(ofDirectory directory: Int32, displayPath: String) throws -> [[UInt8]] {
+    package static func entryNames(ofDirectory directory: Int32, displayPath: String) throws -> [[UInt8]] {
         // fdopendir takes ownership of its descriptor, so give it a duplicate.
         let duplicate = fcntl(directory, F_DUPFD_CLOEXEC, 0)
         if duplicate < 0 { throw TreeProblem.system("dup", on: displayPath, errno: errno) }
@@ -126,7 +126,7 @@ enum Posix {
     }
 
     /// The target of the symlink `name`, exactly as stored.
-    static func readLink(at directory: Int32, name: [UInt8], displayPath: String) throws -> [UInt8] {
+    package static func readLink(at directory: Int32, name: [UInt8], displayPath: String) throws -> [UInt8] {
         var capacity = 256
         while true {
             var buffer = [UInt8](repeating: 0, count: capacity)
@@ -143,7 +143,7 @@ enum Posix {
     }
 
     /// `read` that retries on EINTR; returns 0 at end of file.
-    static func read(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, displayPath: String) throws -> Int {
+    package static func read(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, displayPath: String) throws -> Int {
         while true {
             let count = Glibc.read(descriptor, buffer.baseAddress, buffer.count)
             if count >= 0 { return count }
@@ -153,7 +153,7 @@ enum Posix {
     }
 
     /// Writes all of `buffer`, retrying short writes and EINTR.
-    static func writeAll(_ descriptor: Int32, _ buffer: UnsafeRawBufferPointer, displayPath: String) throws {
+    package static func writeAll(_ descriptor: Int32, _ buffer: UnsafeRawBufferPointer, displayPath: String) throws {
         var offset = 0
         while offset < buffer.count {
             let count = Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
@@ -167,7 +167,7 @@ enum Posix {
 
     /// Sets owner, mode and modification time of an open object, in the order
     /// that keeps setuid/setgid bits (chown clears them, so it goes first).
-    static func applyMetadata(
+    package static func applyMetadata(
         to descriptor: Int32, uid: UInt32?, gid: UInt32?, mode: UInt32, modified: timespec?, displayPath: String
     ) throws {
         if let uid, let gid, fchown(descriptor, uid, gid) != 0 {
@@ -186,7 +186,7 @@ enum Posix {
     }
 
     /// Owner and times of a symlink, without following it (a symlink's mode cannot be set on Linux).
-    static func applySymlinkMetadata(
+    package static func applySymlinkMetadata(
         at directory: Int32, name: [UInt8], uid: UInt32, gid: UInt32, modified: timespec?, displayPath: String
     ) throws {
         try changeOwnerWithoutFollowing(at: directory, name: name, uid: uid, gid: gid, displayPath: displayPath)
@@ -197,7 +197,7 @@ enum Posix {
 
     /// Owner, mode and times of a FIFO, socket or device node (which cannot
     /// be opened without side effects, so they are set by name).
-    static func applyNodeMetadata(
+    package static func applyNodeMetadata(
         at directory: Int32, name: [UInt8], uid: UInt32, gid: UInt32, mode: UInt32, modified: timespec?,
         displayPath: String
     ) throws {

@@ -6,6 +6,8 @@ import Glibc
 /// Non-copyable so the `EVP_MD_CTX` has exactly one owner and is freed
 /// exactly once; `finalizeHex()` consumes the hasher so it cannot be fed
 /// after the digest was taken.
+/// @unchecked: the `EVP_MD_CTX` pointer has one owner (non-copyable), so
+/// sending the hasher moves it to another thread; it is never shared.
 public struct SHA256Hasher: ~Copyable, @unchecked Sendable {
     // @unchecked: the context is only reachable through this unique owner,
     // so handing the owner to another task hands over the context with it.
@@ -69,7 +71,7 @@ public struct SHA256Hasher: ~Copyable, @unchecked Sendable {
         precondition(ok == 1, "SHA256Hasher: EVP_DigestUpdate failed")
     }
 
-    static func hex(_ bytes: some Sequence<UInt8>) -> String {
+    package static func hex(_ bytes: some Sequence<UInt8>) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var text: [UInt8] = []
         for byte in bytes {

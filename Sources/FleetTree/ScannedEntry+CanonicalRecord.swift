@@ -1,6 +1,6 @@
 extension ScannedEntry {
     /// The entry's line in the tree digest; the format is specified on ``TreeDigester``.
-    var canonicalRecord: [UInt8] {
+    package var canonicalRecord: [UInt8] {
         var record = Self.escaped(path)
         record.append(0)
         record += Array(kind.rawValue.utf8)
@@ -27,14 +27,14 @@ extension ScannedEntry {
     }
 
     /// Four octal digits, e.g. "0755" or "4755".
-    static func octal(_ mode: UInt32) -> String {
+    package static func octal(_ mode: UInt32) -> String {
         let digits = String(mode & 0o7777, radix: 8)
         return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
     }
 
     /// Escapes "\" as "\\" and newline as "\n" so that a name containing a
     /// newline cannot be mistaken for the end of a record.
-    static func escaped(_ bytes: [UInt8]) -> [UInt8] {
+    package static func escaped(_ bytes: [UInt8]) -> [UInt8] {
         var result: [UInt8] = []
         result.reserveCapacity(bytes.count)
         for byte in bytes {

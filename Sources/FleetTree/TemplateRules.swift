@@ -1,11 +1,11 @@
 /// The checks every template tree must pass, shared by the archive importer
 /// and the directory validator so both refuse the same things in the same words.
-enum TemplateRules {
+package enum TemplateRules {
     /// Whether `target`, stored in the symlink at `linkPath`, climbs above the
     /// tree root when resolved lexically: a relative target from the link's own
     /// directory, an absolute one from the root (inside the guest, "/" is the
     /// tree root, so `/bin/busybox` stays inside while `/../etc` does not).
-    static func symlinkClimbsAboveRoot(linkPath: [UInt8], target: [UInt8]) -> Bool {
+    package static func symlinkClimbsAboveRoot(linkPath: [UInt8], target: [UInt8]) -> Bool {
         let slash = UInt8(ascii: "/")
         var depth = target.first == slash ? 0 : max(0, components(of: linkPath).count - 1)
         for component in components(of: target) {
@@ -20,7 +20,7 @@ enum TemplateRules {
         return false
     }
 
-    static func symlinkEscapes(path: String, target: String) -> TreeProblem {
+    package static func symlinkEscapes(path: String, target: String) -> TreeProblem {
         TreeProblem(
             path: path,
             problem: "symlink \"\(path)\" -> \"\(target)\" points outside the tree",
@@ -28,7 +28,7 @@ enum TemplateRules {
         )
     }
 
-    static func deviceNode(path: String) -> TreeProblem {
+    package static func deviceNode(path: String) -> TreeProblem {
         TreeProblem(
             path: path,
             problem: "\"\(path)\" is a device node; device nodes are not allowed in a template; /dev is provided by vfleet at start",

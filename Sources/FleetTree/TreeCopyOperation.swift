@@ -2,7 +2,7 @@ import Glibc
 
 /// State of one ``TreeCopier/copy(from:to:)`` call: the destination root and
 /// the hard links seen so far.
-final class TreeCopyOperation {
+package final class TreeCopyOperation {
     /// Identity of a source inode, to recognise further names of a hard link.
     private struct InodeKey: Hashable {
         let device: UInt64
@@ -16,12 +16,12 @@ final class TreeCopyOperation {
     private var firstCopies: [InodeKey: [UInt8]] = [:]
     private let dataCopier = FileDataCopier()
 
-    init(destinationRoot: Int32, identity: stat) {
+    package init(destinationRoot: Int32, identity: stat) {
         self.destinationRoot = destinationRoot
         destinationRootIdentity = InodeKey(device: UInt64(identity.st_dev), inode: UInt64(identity.st_ino))
     }
 
-    func copyContents(of source: Int32, into destination: Int32, path: [UInt8]) throws {
+    package func copyContents(of source: Int32, into destination: Int32, path: [UInt8]) throws {
         let displayDirectory = path.isEmpty ? "." : Posix.display(path)
         for name in try Posix.entryNames(ofDirectory: source, displayPath: displayDirectory) {
             let childPath = path.isEmpty ? name : path + [UInt8(ascii: "/")] + name

@@ -71,7 +71,7 @@ public enum TreeDigester {
         return try scan(root: root, operation: "cannot list tree \(root)", cache: &none, tolerant: false).map(\.treeEntry)
     }
 
-    static func scan(root: String, operation: String, cache: inout DigestCache?, tolerant: Bool) throws -> [ScannedEntry] {
+    package static func scan(root: String, operation: String, cache: inout DigestCache?, tolerant: Bool) throws -> [ScannedEntry] {
         do {
             let rootDirectory = try Posix.openRoot(root)
             let contentHasher = FileContentHasher()

@@ -25,7 +25,7 @@ public struct TreeError: Error, Sendable, Equatable, CustomStringConvertible, Lo
         self.errnoCode = errnoCode
     }
 
-    init(operation: String, _ problem: TreeProblem) {
+    package init(operation: String, _ problem: TreeProblem) {
         self.init(
             operation: operation,
             path: problem.path,

@@ -58,15 +58,15 @@ public struct TreeManifestEntry: Codable, Sendable, Equatable {
 
 /// The exact-bytes text form used for manifest paths and symlink targets
 /// (documented on ``TreeManifestEntry/path``).
-enum ManifestText {
-    static func encode(_ bytes: [UInt8]) -> String {
+package enum ManifestText {
+    package static func encode(_ bytes: [UInt8]) -> String {
         let text = String(decoding: bytes, as: UTF8.self)
         if !bytes.contains(0) && text.utf8.elementsEqual(bytes) { return text }
         return "\u{0}" + SHA256Hasher.hex(bytes)
     }
 
     /// The bytes `text` stands for; nil when it is a malformed escaped form.
-    static func decode(_ text: String) -> [UInt8]? {
+    package static func decode(_ text: String) -> [UInt8]? {
         let utf8 = Array(text.utf8)
         guard utf8.first == 0 else { return utf8 }
         let digits = utf8.dropFirst()

@@ -2,22 +2,22 @@ import Glibc
 
 /// One entry found by ``TreeScanner``: its manifest fields with the path and
 /// link target as exact bytes, plus the inode identity used to find hard links.
-struct ScannedNode {
-    var path: [UInt8]
-    var kind: TreeEntryKind
-    var mode: UInt32
-    var uid: UInt32
-    var gid: UInt32
-    var size: UInt64
-    var modified: timespec
-    var linkTarget: [UInt8]?
-    var deviceNumbers: (major: UInt32, minor: UInt32)?
-    var xattrDigest: String?
-    var device: UInt64
-    var inode: UInt64
-    var linkCount: UInt64
+package struct ScannedNode {
+    package var path: [UInt8]
+    package var kind: TreeEntryKind
+    package var mode: UInt32
+    package var uid: UInt32
+    package var gid: UInt32
+    package var size: UInt64
+    package var modified: timespec
+    package var linkTarget: [UInt8]?
+    package var deviceNumbers: (major: UInt32, minor: UInt32)?
+    package var xattrDigest: String?
+    package var device: UInt64
+    package var inode: UInt64
+    package var linkCount: UInt64
 
-    init(path: [UInt8], kind: TreeEntryKind, status: stat) {
+    package init(path: [UInt8], kind: TreeEntryKind, status: stat) {
         self.path = path
         self.kind = kind
         mode = status.st_mode & 0o7777
@@ -34,7 +34,7 @@ struct ScannedNode {
         linkCount = UInt64(status.st_nlink)
     }
 
-    var manifestEntry: TreeManifestEntry {
+    package var manifestEntry: TreeManifestEntry {
         TreeManifestEntry(
             path: ManifestText.encode(path), kind: kind, mode: mode, uid: uid, gid: gid, size: size,
             mtimeSeconds: Int64(modified.tv_sec), mtimeNanoseconds: Int32(truncatingIfNeeded: modified.tv_nsec),
@@ -48,10 +48,10 @@ struct ScannedNode {
 /// follows a symlink (every step is relative to the parent's descriptor),
 /// leaves sockets out, and skips entries that vanish or change type while it
 /// runs, because the tree may belong to a running guest.
-enum TreeScanner {
+package enum TreeScanner {
     /// Every entry below `root`, sorted by path bytes (so a directory always
     /// comes before its content).
-    static func scan(root: Int32, includeXattrDigests: Bool) throws -> [ScannedNode] {
+    package static func scan(root: Int32, includeXattrDigests: Bool) throws -> [ScannedNode] {
         var nodes: [ScannedNode] = []
         try scanDirectory(root, path: [], includeXattrDigests: includeXattrDigests, into: &nodes)
         nodes.sort { $0.path.lexicographicallyPrecedes($1.path) }
@@ -60,7 +60,7 @@ enum TreeScanner {
 
     /// Whether a failed call means the entry went away or was swapped for
     /// something else while we looked, which a live tree is allowed to do.
-    static func vanished(_ problem: TreeProblem) -> Bool {
+    package static func vanished(_ problem: TreeProblem) -> Bool {
         guard let code = problem.errnoCode else { return false }
         return code == ENOENT || code == ENOTDIR || code == ELOOP
     }

@@ -29,13 +29,13 @@ public enum TreeOwnershipShifter {
         return summary
     }
 
-    static func failure(_ call: String, _ path: String, _ code: Int32) -> TreeError {
+    package static func failure(_ call: String, _ path: String, _ code: Int32) -> TreeError {
         TreeError(operation: "cannot move the owners of \(path) to the guest's id range", path: path,
                   problem: "\(call) failed: \(String(cString: strerror(code)))",
                   remedy: "check the file system is writable and supports chown", errnoCode: code)
     }
 
-    static func rebaseEntry(_ path: String, to base: UInt32, summary: inout Summary) throws(TreeError) {
+    package static func rebaseEntry(_ path: String, to base: UInt32, summary: inout Summary) throws(TreeError) {
         var st = stat()
         guard lstat(path, &st) == 0 else { throw failure("lstat", path, errno) }
         summary.entries += 1

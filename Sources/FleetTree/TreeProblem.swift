@@ -3,23 +3,23 @@ import Glibc
 /// A failure found deep inside a walk or an extraction, before the public
 /// entry point knows how to phrase the operation; it becomes a ``TreeError``
 /// at the API boundary so that internal code need not repeat the context.
-struct TreeProblem: Error, Sendable, CustomStringConvertible {
-    var path: String?
-    var problem: String
-    var remedy: String
-    var errnoCode: Int32?
+package struct TreeProblem: Error, Sendable, CustomStringConvertible {
+    package var path: String?
+    package var problem: String
+    package var remedy: String
+    package var errnoCode: Int32?
 
-    init(path: String?, problem: String, remedy: String, errnoCode: Int32? = nil) {
+    package init(path: String?, problem: String, remedy: String, errnoCode: Int32? = nil) {
         self.path = path
         self.problem = problem
         self.remedy = remedy
         self.errnoCode = errnoCode
     }
 
-    var description: String { "\(problem) (\(remedy))" }
+    package var description: String { "\(problem) (\(remedy))" }
 
     /// A failed system call on `path`, with a remedy chosen from the errno.
-    static func system(_ call: String, on path: String, errno code: Int32) -> TreeProblem {
+    package static func system(_ call: String, on path: String, errno code: Int32) -> TreeProblem {
         TreeProblem(
             path: path,
             problem: "\(call) failed on \"\(path)\": \(Posix.describe(errno: code))",

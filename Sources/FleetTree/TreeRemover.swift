@@ -2,9 +2,9 @@ import Glibc
 
 /// Deletes trees this module created, never following a symlink, so that
 /// cleaning up after a hostile archive cannot delete anything outside it.
-enum TreeRemover {
+package enum TreeRemover {
     /// Removes everything inside `directory`, leaving the directory itself.
-    static func removeContents(of directory: Int32, displayPath: String) throws {
+    package static func removeContents(of directory: Int32, displayPath: String) throws {
         for name in try Posix.entryNames(ofDirectory: directory, displayPath: displayPath) {
             let childPath = displayPath + "/" + Posix.display(name)
             let status = try Posix.status(at: directory, name: name, displayPath: childPath)
@@ -22,7 +22,7 @@ enum TreeRemover {
     }
 
     /// Removes the directory at `path` and everything in it.
-    static func removeTree(at path: String) throws {
+    package static func removeTree(at path: String) throws {
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         if fd < 0 { throw TreeProblem.system("open directory", on: path, errno: errno) }
         let directory = FileDescriptor(adopting: fd)

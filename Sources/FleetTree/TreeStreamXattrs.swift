@@ -1,9 +1,14 @@
 import Glibc
 
 /// One extended attribute, name and value as raw bytes.
-struct ExtendedAttribute: Equatable {
-    var name: [UInt8]
-    var value: [UInt8]
+package struct ExtendedAttribute: Equatable {
+    package var name: [UInt8]
+    package var value: [UInt8]
+
+    package init(name: [UInt8], value: [UInt8]) {
+        self.name = name
+        self.value = value
+    }
 }
 
 /// Reads and writes extended attributes without following symlinks.
@@ -16,8 +21,8 @@ struct ExtendedAttribute: Equatable {
 ///
 /// The calls are looked up at run time because Swift's Glibc module does not
 /// export <sys/xattr.h>.
-enum TreeStreamXattrs {
-    enum Target {
+package enum TreeStreamXattrs {
+    package enum Target {
         case descriptor(Int32)
         case entry(parent: Int32, name: [UInt8])
 
@@ -70,7 +75,7 @@ enum TreeStreamXattrs {
     /// All attributes of `target`, sorted by name; empty where the file
     /// system does not support them. Throws `ENOENT` as a problem when the
     /// entry has vanished, so callers can tell and skip it.
-    static func read(_ target: Target, displayPath: String) throws -> [ExtendedAttribute] {
+    package static func read(_ target: Target, displayPath: String) throws -> [ExtendedAttribute] {
         try checkProc(target, displayPath: displayPath)
         let procPath = target.procPath
         var attributes: [ExtendedAttribute] = []
@@ -83,7 +88,7 @@ enum TreeStreamXattrs {
     }
 
     /// SHA-256 hex over the sorted attributes (format on ``TreeManifestEntry/xattrDigest``); nil when none.
-    static func digest(_ attributes: [ExtendedAttribute]) -> String? {
+    package static func digest(_ attributes: [ExtendedAttribute]) -> String? {
         guard !attributes.isEmpty else { return nil }
         var hasher = SHA256Hasher()
         for attribute in attributes.sorted(by: { $0.name.lexicographicallyPrecedes($1.name) }) {
@@ -99,7 +104,7 @@ enum TreeStreamXattrs {
     /// Makes `target`'s attributes exactly `attributes`: sets each one and
     /// removes any other (new objects may inherit some, e.g. default ACLs).
     /// With `existingMayBeNonEmpty` false the listing is skipped.
-    static func replace(
+    package static func replace(
         on target: Target, with attributes: [ExtendedAttribute], existingMayBeNonEmpty: Bool, displayPath: String
     ) throws {
         try checkProc(target, displayPath: displayPath)

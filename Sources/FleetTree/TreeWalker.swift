@@ -4,11 +4,11 @@ import Glibc
 /// step is an `openat(O_NOFOLLOW | O_DIRECTORY)` or `fstatat(AT_SYMLINK_NOFOLLOW)`
 /// relative to the parent's descriptor, so a link planted in the tree cannot
 /// redirect the walk outside it.
-enum TreeWalker {
+package enum TreeWalker {
     /// Calls `visit` for every entry below the directory `root` (not for the
     /// root itself), a directory before its content. Order among siblings is
     /// whatever the file system returns; callers sort if they need order.
-    static func walk(root: Int32, visit: (WalkedEntry) throws -> Void) throws {
+    package static func walk(root: Int32, visit: (WalkedEntry) throws -> Void) throws {
         try walkDirectory(root, path: [], visit: visit)
     }
 

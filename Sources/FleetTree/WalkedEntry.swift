@@ -2,15 +2,15 @@ import Glibc
 
 /// One object met by ``TreeWalker``, valid only during the visit callback
 /// (the parent descriptor is closed once its directory is done).
-struct WalkedEntry {
+package struct WalkedEntry {
     /// Open descriptor of the directory holding the entry.
-    let parentFD: Int32
+    package let parentFD: Int32
     /// The entry's own name inside that directory.
-    let name: [UInt8]
+    package let name: [UInt8]
     /// Path relative to the walk root, components joined by "/".
-    let path: [UInt8]
+    package let path: [UInt8]
     /// `lstat` of the entry.
-    let status: stat
+    package let status: stat
 
-    var displayPath: String { Posix.display(path) }
+    package var displayPath: String { Posix.display(path) }
 }

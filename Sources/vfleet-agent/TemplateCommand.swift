@@ -1,7 +1,8 @@
 import ArgumentParser
-import FleetCLI
 import FleetAgent
+import FleetCLI
 import FleetProtocol
+import FleetRootfs
 import FleetTree
 import Foundation
 

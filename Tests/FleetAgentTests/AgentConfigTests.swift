@@ -1,11 +1,12 @@
 import FleetAgent
 import FleetProtocol
+import FleetTestSupport
 import Foundation
 import Testing
 
 /// agent.json: keys may be missing, values are checked, and the context ids
 /// an agent hands out start where it says.
-@Suite struct AgentConfigTests {
+@Suite(.tags(.unit)) struct AgentConfigTests {
     func withStateDirectory(_ agentJSON: String?, _ body: (AgentPaths) throws -> Void) throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vfleet-config-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)

@@ -2,6 +2,7 @@ import FleetAgent
 import FleetKernel
 import FleetProtocol
 import Foundation
+import FleetSystem
 import Glibc
 import Testing
 

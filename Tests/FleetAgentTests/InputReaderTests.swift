@@ -1,4 +1,5 @@
 @testable import FleetAgent
+import FleetTestSupport
 import Foundation
 import Glibc
 import Testing
@@ -6,7 +7,7 @@ import Testing
 /// The agent's RPC input carries lines and, after a bulk request, raw bytes;
 /// large reads skip its buffer when nothing is buffered. No byte may be lost
 /// or reordered across the switches between the two ways of reading.
-@Suite struct InputReaderTests {
+@Suite(.tags(.unit)) struct InputReaderTests {
     @Test func linesAndBulkBytesInterleaveWithoutLoss() throws {
         var fds: [Int32] = [0, 0]
         try #require(pipe(&fds) == 0)

@@ -1,12 +1,13 @@
 import FleetAgent
 import FleetProtocol
+import FleetTestSupport
 import Foundation
 import Glibc
 import Testing
 
 /// `vfleet-agent check`'s kernel configuration part (KernelConfigCheck),
 /// `kernel/check` and `kernel/vfleet.config` must say the same thing.
-@Suite struct KernelConfigCheckTests {
+@Suite(.tags(.unit)) struct KernelConfigCheckTests {
     /// The repository's root, from this file's path (Tests/FleetAgentTests/…).
     static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().path

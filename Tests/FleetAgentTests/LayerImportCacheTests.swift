@@ -1,6 +1,7 @@
 import FleetAgent
 import FleetProtocol
 import FleetTree
+import FleetTreeStream
 import Foundation
 import Glibc
 import Testing

@@ -1,4 +1,5 @@
 @testable import FleetAgent
+import FleetRootfs
 import FleetTree
 import Foundation
 import Glibc

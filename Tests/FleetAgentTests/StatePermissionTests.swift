@@ -2,6 +2,7 @@ import FleetAgent
 import FleetKernel
 import FleetProtocol
 import FleetTree
+import FleetTreeStream
 import Foundation
 import Glibc
 import Testing

@@ -5,6 +5,27 @@ import Testing
 
 extension ClusterTests {
     @Suite struct Evacuation {
+        /// `vfleet host evacuate ... >log 2>&1`: the plan (stdout) comes
+        /// before the first progress line (stderr), the result after.
+        @Test func thePlanReachesAPipeBeforeTheFirstMove() throws {
+            try withCluster(hosts: 2) { cluster in
+                let c = try cluster.busyboxController()
+                for i in 1...2 {
+                    var r = Controller.GuestRequest(spec: GuestSpec(name: "order\(i)", template: "busybox", limits: GuestLimits(memoryBytes: 16 << 20)))
+                    r.host = "host1"
+                    _ = try c.createGuest(r)
+                }
+                let run = try cluster.cliMerged(["host", "evacuate", "host1"])
+                #expect(run.status == 0, "\(run.output)")
+                let lines = run.output.split(separator: "\n").map(String.init)
+                let plan = try #require(lines.firstIndex(of: "plan for host host1:"), "\(run.output)")
+                let firstMove = try #require(lines.firstIndex { $0.hasPrefix("order1: ") || $0.hasPrefix("order2: ") }, "\(run.output)")
+                let result = try #require(lines.firstIndex(of: "result for host host1:"), "\(run.output)")
+                #expect(plan < firstMove && firstMove < result, "\(run.output)")
+                #expect(lines[plan + 1].hasPrefix("  move order1 → host2"), "\(run.output)")
+            }
+        }
+
         @Test func evacuateTenOfWhichTwoFitNowhereThenRestore() throws {
             try withCluster(hosts: 3) { cluster in
                 let c = try cluster.controller()

@@ -1,11 +1,12 @@
 import FleetController
 import FleetProtocol
+import FleetTestSupport
 import Foundation
 import Testing
 
 /// `vfleet config get`: the value in force for every setting, and where it
 /// comes from (set in the store, the environment, or the default).
-@Suite struct ConfigCommandTests {
+@Suite(.tags(.unit)) struct ConfigCommandTests {
     func withStore(_ body: (String) throws -> Void) throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vfleet-config-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)

@@ -1,11 +1,12 @@
 import FleetController
 import FleetProtocol
+import FleetTestSupport
 import Foundation
 import Testing
 
 /// The files an operator deploys with (agent/, controller/, ansible/) are
 /// valid for the tools that read them.
-@Suite struct DeploymentFilesTests {
+@Suite(.tags(.unit)) struct DeploymentFilesTests {
     static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().path
 

@@ -1,10 +1,12 @@
 import FleetController
+import FleetDevCluster
+import FleetTestSupport
 import Testing
 
 /// The test cluster's agents share one kernel: each host's block of context
 /// ids (so of host uids) is its own, across the hosts of one cluster and of
 /// the clusters up at the same time.
-@Suite struct DevClusterContextBlockTests {
+@Suite(.tags(.unit)) struct DevClusterContextBlockTests {
     @Test func blocksOfConcurrentClustersAndTheirHostsAreDisjointAndFit() {
         var blocks: [(index: Int, host: Int, range: Range<Int>)] = []
         for index in 1...16 {

@@ -1,8 +1,9 @@
 @testable import FleetController
 import FleetProtocol
+import FleetTestSupport
 import Testing
 
-@Suite struct FleetFileTests {
+@Suite(.tags(.unit)) struct FleetFileTests {
     @Test func parsesGuests() throws {
         let f = try FleetFile.parse("""
         guests:

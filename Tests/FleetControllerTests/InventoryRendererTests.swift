@@ -1,11 +1,12 @@
-import Foundation
 import FleetProtocol
+import FleetTestSupport
+import Foundation
 import Testing
 import Yams
 
 @testable import FleetController
 
-@Suite struct InventoryRendererTests {
+@Suite(.tags(.unit)) struct InventoryRendererTests {
     static let mib: UInt64 = 1 << 20
     static let gib: UInt64 = 1 << 30
     /// An error an agent could send back; must reach HTML only escaped.

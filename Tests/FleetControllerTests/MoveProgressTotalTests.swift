@@ -1,4 +1,5 @@
 @testable import FleetController
+import FleetTestSupport
 import Testing
 
 /// Before a copy the controller may ask the source for the layer's size (a
@@ -6,7 +7,7 @@ import Testing
 /// for a delta, which runs while the guest is down: it did, and for a guest
 /// of 50,000 files it added seconds of downtime. This holds the rule
 /// `MoveRun.copyLayer` follows; the figures are in BENCHMARKS.md.
-@Suite struct MoveProgressTotalTests {
+@Suite(.tags(.unit)) struct MoveProgressTotalTests {
     @Test func theSizeIsAskedForAWholeCopyAndNeverForADelta() {
         #expect(MoveRun.wantsProgressTotal(.whole))
         // A move's delta after its pre-copy, on the same channels.

@@ -1,9 +1,10 @@
 @testable import FleetController
+import FleetTestSupport
 import Foundation
 import Synchronization
 import Testing
 
-@Suite struct ParallelMapTests {
+@Suite(.tags(.unit)) struct ParallelMapTests {
     /// Bodies that block (as libssh calls do) must all run at once, nested
     /// or not. On GCD's pool, four outer bodies waiting for nested blocking
     /// work leave it without threads; it adds about one a second, so this

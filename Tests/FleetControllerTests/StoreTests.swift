@@ -1,10 +1,11 @@
 @testable import FleetController
 import FleetProtocol
+import FleetTestSupport
 import Foundation
 import GRDB
 import Testing
 
-@Suite struct StoreTests {
+@Suite(.tags(.unit)) struct StoreTests {
     static func tempDB() -> String {
         NSTemporaryDirectory() + "vfleet-store-\(UUID().uuidString)/fleet.db"
     }

@@ -1,5 +1,8 @@
 import FleetController
+import FleetDevCluster
 import FleetProtocol
+import FleetSystem
+import FleetTestSupport
 import Foundation
 import Testing
 
@@ -61,20 +64,27 @@ struct TestCluster {
     /// Runs the vfleet built next to the agent, with `env` over this process's
     /// environment (a nil value removes a variable).
     static func vfleet(_ args: [String], env extra: [String: String?] = [:]) throws -> (status: Int32, out: String, err: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: (agentBinary as NSString).deletingLastPathComponent + "/vfleet")
-        p.arguments = args
+        let r = try Subprocess.run([vfleetBinary] + args, environment: environment(extra))
+        return (r.status, r.stdoutText, r.stderrText)
+    }
+
+    /// Runs vfleet with its standard output and error into one pipe, as a
+    /// log sees them (`vfleet ... >log 2>&1`): the order of the lines is the
+    /// order they reached the pipe.
+    func cliMerged(_ args: [String]) throws -> (status: Int32, output: String) {
+        let env = ["VFLEET_IDENTITY": state.identityFile, "VFLEET_SSH_PERSIST": "0"]
+        let r = try Subprocess.run([Self.vfleetBinary] + args + ["--db", dbPath, "--known-hosts", state.knownHostsFile],
+                                   environment: Self.environment(env), mergeStandardError: true)
+        return (r.status, r.stdoutText)
+    }
+
+    static var vfleetBinary: String { (agentBinary as NSString).deletingLastPathComponent + "/vfleet" }
+
+    /// This process's environment with `extra` over it (nil removes a variable).
+    static func environment(_ extra: [String: String?]) -> [String: String] {
         var env = ProcessInfo.processInfo.environment
         for (k, v) in extra { env[k] = v }
-        p.environment = env
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+        return env
     }
 
     /// The hosts whose agent reports `guest` running, asked directly.
@@ -111,4 +121,4 @@ func withCluster<R>(hosts: Int, smallDisks: [Int: UInt64] = [:], _ body: (TestCl
 }
 
 /// Cluster tests bring up namespaces and sshd processes: one at a time.
-@Suite(.serialized) struct ClusterTests {}
+@Suite(.serialized, .tags(.cluster)) struct ClusterTests {}

@@ -1,4 +1,5 @@
 @testable import FleetController
+import FleetTestSupport
 import Foundation
 import Glibc
 import Testing
@@ -7,7 +8,7 @@ import Testing
 /// megabytes long (a layer manifest); a long line arriving in pieces must be
 /// searched once, not from its start after every piece: that rescan made a
 /// move of a 50,000-file guest spend 18 s in this loop.
-@Suite struct UnixSocketTests {
+@Suite(.tags(.unit)) struct UnixSocketTests {
     @Test func aLongLineInSmallPiecesIsSearchedOnceAndArrivesWhole() throws {
         var fds: [Int32] = [0, 0]
         try #require(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0)

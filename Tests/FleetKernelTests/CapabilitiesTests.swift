@@ -1,7 +1,8 @@
 import FleetKernel
+import FleetTestSupport
 import Testing
 
-@Suite struct CapabilitiesTests {
+@Suite(.tags(.unit)) struct CapabilitiesTests {
     @Test func defaultBoundIsVServersSecureSetLessTheTwoEscapes() {
         let set = Capabilities.vserverSecure
         #expect(set.names.count == 13)

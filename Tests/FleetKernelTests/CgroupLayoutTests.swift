@@ -1,7 +1,8 @@
 @testable import FleetKernel
+import FleetTestSupport
 import Testing
 
-@Suite struct CgroupLayoutTests {
+@Suite(.tags(.unit)) struct CgroupLayoutTests {
     static let hybrid = """
     30 24 0:26 / /sys/fs/cgroup ro,nosuid,nodev,noexec shared:4 - tmpfs tmpfs ro,mode=755
     31 30 0:27 / /sys/fs/cgroup/unified rw,nosuid,nodev,noexec,relatime shared:5 - cgroup2 cgroup2 rw,nsdelegate

@@ -1,10 +1,11 @@
 @testable import FleetKernel
+import FleetTestSupport
 import Foundation
 import Testing
 
 /// The v2 code against a cgroup directory tree made in a temporary
 /// directory: the mount point is a parameter, so no real cgroup2 is needed.
-@Suite struct CgroupV2TreeTests {
+@Suite(.tags(.root)) struct CgroupV2TreeTests {
     /// A fake cgroup2 root with the files the kernel would show.
     struct FakeV2: ~Copyable {
         let root: String

@@ -1,4 +1,5 @@
 @testable import FleetKernel
+import FleetSystem
 import Foundation
 import Glibc
 import Testing

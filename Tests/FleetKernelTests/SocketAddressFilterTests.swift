@@ -1,4 +1,5 @@
 import FleetKernel
+import FleetTestSupport
 import Foundation
 import Testing
 
@@ -8,7 +9,7 @@ import Testing
 /// Python probes in both. Every probe runs once without the filter, to show
 /// the environment behaves normally, and once with it, to show the filter
 /// is what changes the outcome.
-@Suite(.serialized) struct SocketAddressFilterTests {
+@Suite(.serialized, .tags(.root)) struct SocketAddressFilterTests {
     static let isRoot = geteuid() == 0
     static let guest = ["10.77.0.2", "10.77.0.3"]
 

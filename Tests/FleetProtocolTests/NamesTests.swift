@@ -1,7 +1,8 @@
 import FleetProtocol
+import FleetTestSupport
 import Testing
 
-@Suite struct NamesTests {
+@Suite(.tags(.unit)) struct NamesTests {
     @Test(arguments: ["web1", "a", "0", "db-2", String(repeating: "a", count: 63)])
     func acceptsValidNames(_ name: String) throws {
         #expect(Names.isValid(name))

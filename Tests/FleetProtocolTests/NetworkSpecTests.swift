@@ -1,8 +1,9 @@
 import FleetProtocol
+import FleetTestSupport
 import Foundation
 import Testing
 
-@Suite struct IPv4Tests {
+@Suite(.tags(.unit)) struct IPv4Tests {
     @Test func parsesStrictDottedQuads() {
         #expect(IPv4Address("10.0.0.5")?.value == 0x0A00_0005)
         #expect(IPv4Address("255.255.255.255")?.value == UInt32.max)
@@ -29,7 +30,7 @@ import Testing
     }
 }
 
-@Suite struct GuestNetworkSpecTests {
+@Suite(.tags(.unit)) struct GuestNetworkSpecTests {
     func spec(_ mode: NetworkMode, _ addresses: [String]? = nil, gateway: String? = nil, bridge: String? = nil) -> GuestSpec {
         GuestSpec(name: "web", template: "base", network: mode, addresses: addresses, gateway: gateway, bridge: bridge)
     }

@@ -1,7 +1,8 @@
 import FleetProtocol
+import FleetTestSupport
 import Testing
 
-@Suite struct ByteSizeTests {
+@Suite(.tags(.unit)) struct ByteSizeTests {
     static let cases: [(String, UInt64)] = [
         ("512", 512), ("4M", 4 << 20), ("256M", 256 << 20), ("256m", 256 << 20), ("1G", 1 << 30),
         ("1.5G", 3 << 29), ("64K", 64 << 10), ("2T", 2 << 40), ("256MiB", 256 << 20), ("256MB", 256 << 20), (" 8M ", 8 << 20),
@@ -25,7 +26,7 @@ import Testing
     }
 }
 
-@Suite struct LimitsTests {
+@Suite(.tags(.unit)) struct LimitsTests {
     @Test func memoryBelowFourMegabytesIsRefused() {
         let limits = GuestLimits(memoryBytes: 3 << 20)
         #expect(throws: FleetError.self) { try limits.validate() }
@@ -50,7 +51,7 @@ import Testing
     }
 }
 
-@Suite struct DurationAndSignalTests {
+@Suite(.tags(.unit)) struct DurationAndSignalTests {
     @Test func durations() {
         #expect(DurationText.seconds("10s") == 10)
         #expect(DurationText.seconds("500ms") == 0.5)
@@ -73,7 +74,7 @@ import Testing
     }
 }
 
-@Suite struct ShellWordsTests {
+@Suite(.tags(.unit)) struct ShellWordsTests {
     @Test func splits() throws {
         #expect(try ShellWords.split("/sbin/init") == ["/sbin/init"])
         #expect(try ShellWords.split("/bin/sh -c 'sleep 100; echo hi'") == ["/bin/sh", "-c", "sleep 100; echo hi"])
@@ -93,7 +94,7 @@ import Testing
     }
 }
 
-@Suite struct GuestSpecTests {
+@Suite(.tags(.unit)) struct GuestSpecTests {
     @Test func validSpec() throws {
         try GuestSpec(name: "web1", template: "busybox", initCommand: ["/sbin/init"]).validate()
     }

@@ -1,8 +1,9 @@
 import FleetProtocol
+import FleetTestSupport
 import Foundation
 import Testing
 
-@Suite struct RPCTests {
+@Suite(.tags(.unit)) struct RPCTests {
     @Test func parsesARequest() throws {
         let r = try RPCRequest.parse(#"{"id":7,"method":"guest.start","params":{"name":"web1"}}"#).get()
         #expect(r.id == .number(7))

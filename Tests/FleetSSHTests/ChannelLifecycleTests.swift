@@ -1,8 +1,9 @@
 import FleetSSH
+import FleetTestSupport
 import Foundation
 import Testing
 
-@Suite struct ChannelLifecycleTests {
+@Suite(.tags(.root)) struct ChannelLifecycleTests {
     @Test func readLineTimesOutOnASleepingCommand() throws {
         try withSSHServer { server in
             let session = try server.connect()

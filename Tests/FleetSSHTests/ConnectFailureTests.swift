@@ -1,8 +1,9 @@
 import FleetSSH
+import FleetTestSupport
 import Foundation
 import Testing
 
-@Suite struct ConnectFailureTests {
+@Suite(.tags(.root)) struct ConnectFailureTests {
     private func endpoint(port: Int, directory: TemporaryDirectory) -> SSHEndpoint {
         SSHEndpoint(
             host: "127.0.0.1", port: port, identityFile: directory.file("id_ed25519"),

@@ -1,8 +1,9 @@
 import FleetSSH
+import FleetTestSupport
 import Foundation
 import Testing
 
-@Suite struct ExecTests {
+@Suite(.tags(.root)) struct ExecTests {
     @Test func echoHelloAndExitStatusZero() throws {
         try withSSHServer { server in
             let session = try server.connect()

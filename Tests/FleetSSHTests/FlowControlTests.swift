@@ -1,10 +1,11 @@
 import FleetSSH
+import FleetTestSupport
 import Foundation
 import Testing
 
 /// SSH stalls a command whose output nobody reads; these make sure waiting
 /// on one stream (or on the exit status) never wedges the other.
-@Suite struct FlowControlTests {
+@Suite(.tags(.root)) struct FlowControlTests {
     @Test func stderrFloodDoesNotStallStdout() throws {
         try withSSHServer { server in
             let session = try server.connect()

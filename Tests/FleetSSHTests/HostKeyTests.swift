@@ -1,8 +1,9 @@
 import FleetSSH
+import FleetTestSupport
 import Foundation
 import Testing
 
-@Suite struct HostKeyTests {
+@Suite(.tags(.root)) struct HostKeyTests {
     @Test func strictRefusesAnUnknownHostAndWritesNothing() throws {
         try withSSHServer { server in
             #expect {

@@ -1,8 +1,9 @@
 import FleetSSH
+import FleetTestSupport
 import Foundation
 import Testing
 
-@Suite struct SSHEndpointTests {
+@Suite(.tags(.unit)) struct SSHEndpointTests {
     @Test func parsesAddressForms() throws {
         #expect(try SSHEndpoint.parseAddress("10.0.0.5") == ("10.0.0.5", 22))
         #expect(try SSHEndpoint.parseAddress("10.0.0.5:2222") == ("10.0.0.5", 2222))

@@ -1,8 +1,9 @@
 import FleetSSH
+import FleetTestSupport
 import Foundation
 import Testing
 
-@Suite struct SSHKeysTests {
+@Suite(.tags(.unit)) struct SSHKeysTests {
     @Test func generatesAnEd25519PairOpenSSHAccepts() throws {
         let directory = try TemporaryDirectory(prefix: "fleetssh-keys")
         defer { directory.remove() }

@@ -1,8 +1,9 @@
 import FleetSSH
+import FleetTestSupport
 import Foundation
 import Testing
 
-@Suite struct SecretHygieneTests {
+@Suite(.tags(.root)) struct SecretHygieneTests {
     /// The base64 body lines of a private key file: what must never leak.
     private func secretLines(of path: String) throws -> [String] {
         try String(contentsOfFile: path, encoding: .utf8)

@@ -1,7 +1,8 @@
 import FleetScheduler
+import FleetTestSupport
 import Testing
 
-@Suite struct AllocationTests {
+@Suite(.tags(.unit)) struct AllocationTests {
     typealias F = TestFleet
 
     @Test func countsPlacedAndNewGuests() {

@@ -1,8 +1,9 @@
 @testable import FleetScheduler
+import FleetTestSupport
 import Testing
 
 /// The blocked sorted list under churn, against a plain sorted array.
-@Suite struct CandidateListTests {
+@Suite(.tags(.unit)) struct CandidateListTests {
     struct TestKey: CandidateKey {
         var freeMemory: UInt64
         var host: Int32

@@ -1,7 +1,8 @@
 import FleetScheduler
+import FleetTestSupport
 import Testing
 
-@Suite struct EvacuationTests {
+@Suite(.tags(.unit)) struct EvacuationTests {
     typealias F = TestFleet
 
     @Test func movesEveryGuestWhenThereIsRoom() {

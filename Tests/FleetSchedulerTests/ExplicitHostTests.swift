@@ -1,8 +1,9 @@
 import FleetScheduler
+import FleetTestSupport
 import Testing
 
 /// place(_:on:), the operator's --host.
-@Suite struct ExplicitHostTests {
+@Suite(.tags(.unit)) struct ExplicitHostTests {
     typealias F = TestFleet
 
     @Test func placesOnTheGivenHost() {

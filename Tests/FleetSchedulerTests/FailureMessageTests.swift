@@ -1,7 +1,8 @@
 import FleetScheduler
+import FleetTestSupport
 import Testing
 
-@Suite struct FailureMessageTests {
+@Suite(.tags(.unit)) struct FailureMessageTests {
     typealias F = TestFleet
 
     @Test func nothingFitsListsEveryHostWithItsReason() {

@@ -1,7 +1,8 @@
 import FleetScheduler
+import FleetTestSupport
 import Testing
 
-@Suite struct PolicyTests {
+@Suite(.tags(.unit)) struct PolicyTests {
     typealias F = TestFleet
 
     @Test func spreadSpreadsEvenly() {

@@ -1,9 +1,10 @@
 import FleetScheduler
+import FleetTestSupport
 import Testing
 
 /// Random fleets: the scheduler's every choice must equal the brute-force
 /// reference's, and the result must pass the independent checker.
-@Suite struct PropertyTests {
+@Suite(.tags(.unit)) struct PropertyTests {
     @Test(arguments: [1, 2, 3] as [UInt64], PlacementPolicy.allCases)
     func matchesReferenceAndKeepsEveryRule(seed: UInt64, policy: PlacementPolicy) {
         check(hosts: RandomFleet.hosts(count: 300, seed: seed), seed: seed, policy: policy)

@@ -1,9 +1,10 @@
 import FleetScheduler
+import FleetTestSupport
 import Testing
 
 /// Each rule on its own: the host is refused, and the reason names the rule
 /// and its numbers.
-@Suite struct RuleTests {
+@Suite(.tags(.unit)) struct RuleTests {
     typealias F = TestFleet
 
     /// The single rejection of placing `guest` on a one-host fleet.

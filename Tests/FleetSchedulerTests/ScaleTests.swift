@@ -1,9 +1,10 @@
 import FleetScheduler
+import FleetTestSupport
 import Testing
 
 /// A fleet of moderate size, to show the indexed path copes (no timing here:
 /// bench/scheduler/run.sh measures speed in a release build).
-@Suite struct ScaleTests {
+@Suite(.tags(.unit)) struct ScaleTests {
     @Test(arguments: PlacementPolicy.allCases)
     func twentyThousandGuestsOnTwoThousandHosts(_ policy: PlacementPolicy) {
         let hosts = (0..<2000).map { i in

@@ -1,7 +1,8 @@
 import FleetScheduler
+import FleetTestSupport
 import Testing
 
-@Suite struct ZeroMemoryTests {
+@Suite(.tags(.unit)) struct ZeroMemoryTests {
     typealias F = TestFleet
 
     @Test func guestsWithoutMemorySpreadByCount() {

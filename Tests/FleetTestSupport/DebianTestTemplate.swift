@@ -1,3 +1,4 @@
+import FleetSystem
 import Foundation
 import Glibc
 import Synchronization
@@ -36,18 +37,13 @@ public enum DebianTestTemplate {
         let agentRoot = runDirectory + "/agent"
         try? FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
         atexit { try? FileManager.default.removeItem(atPath: DebianTestTemplate.runDirectory) }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: agentBinary)
-        p.arguments = ["template", "build", "debian", "deb", "--root", agentRoot, "--include", packages.joined(separator: ","),
-                       "--format", "json"]
-        let err = Pipe()
-        p.standardError = err
-        p.standardOutput = FileHandle.nullDevice
-        do { try p.run() } catch { throw BuildFailure(description: "cannot run \(agentBinary): \(error)") }
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else {
-            throw BuildFailure(description: "vfleet-agent template build debian failed (\(p.terminationStatus)): \(stderr)")
+        let out: SubprocessOutput
+        do {
+            out = try Subprocess.run([agentBinary, "template", "build", "debian", "deb", "--root", agentRoot,
+                                      "--include", packages.joined(separator: ","), "--format", "json"])
+        } catch { throw BuildFailure(description: "\(error)") }
+        guard out.status == 0 else {
+            throw BuildFailure(description: "vfleet-agent template build debian failed (\(out.status)): \(out.stderrText)")
         }
         let rootfs = agentRoot + "/templates/deb/rootfs"
         guard FileManager.default.fileExists(atPath: agentRoot + "/templates/deb/debootstrap.log") else {

@@ -1,8 +1,10 @@
+import FleetTestSupport
+import FleetTree
+import FleetTreeStream
 import Foundation
 import Testing
-import FleetTree
 
-@Suite struct ChunkedTests {
+@Suite(.tags(.unit)) struct ChunkedTests {
     /// Writes `data` in pieces of the given sizes (cycled) through a ChunkedWriter.
     private func frame(_ data: [UInt8], chunkSize: Int, pieces: [Int]) throws -> [UInt8] {
         var writer = ChunkedWriter(MemorySink(), chunkSize: chunkSize)

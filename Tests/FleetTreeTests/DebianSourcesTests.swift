@@ -1,9 +1,11 @@
+import FleetRootfs
+import FleetTestSupport
 import FleetTree
 import Foundation
 import Glibc
 import Testing
 
-@Suite struct DebianSources {
+@Suite(.tags(.unit)) struct DebianSources {
     @Test func deb822TakesTheMainArchiveNotSecurityOrUpdates() {
         let sources = """
             Types: deb
@@ -47,7 +49,7 @@ import Testing
     }
 }
 
-@Suite struct OwnershipShift {
+@Suite(.tags(.root)) struct OwnershipShift {
     static func acl(_ entries: [(UInt16, UInt16, UInt32)]) -> [UInt8] {
         var b: [UInt8] = [2, 0, 0, 0]
         for (tag, perm, id) in entries {

@@ -1,9 +1,10 @@
+import FleetTestSupport
+import FleetTree
 import Foundation
 import Glibc
 import Testing
-import FleetTree
 
-@Suite struct DigestCacheTests {
+@Suite(.tags(.unit)) struct DigestCacheTests {
     /// A tree with a few files, hashed into a cache "a while later" (files
     /// changed well before the hashing are trusted).
     static func tree() throws -> String {

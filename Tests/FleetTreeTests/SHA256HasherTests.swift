@@ -1,8 +1,9 @@
+import FleetTestSupport
+import FleetTree
 import Foundation
 import Testing
-import FleetTree
 
-@Suite struct SHA256HasherTests {
+@Suite(.tags(.unit)) struct SHA256HasherTests {
     @Test func knownVectors() {
         var empty = SHA256Hasher()
         empty.update([UInt8]())

@@ -1,3 +1,4 @@
+import FleetSystem
 import Foundation
 
 /// Runs shell commands (system `tar`, compressors) to build test fixtures.
@@ -5,22 +6,9 @@ enum Shell {
     /// Runs `command` with /bin/sh and returns its stdout; throws on a non-zero exit.
     @discardableResult
     static func run(_ command: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        // Fixtures print little, so reading after exit cannot fill a pipe.
-        let outputData = output.fileHandleForReading.readDataToEndOfFile()
-        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw TestFailure("`\(command)` failed: \(String(decoding: errorData, as: UTF8.self))")
-        }
-        return String(decoding: outputData, as: UTF8.self)
+        let out = try Subprocess.run(["/bin/sh", "-c", command])
+        guard out.status == 0 else { throw TestFailure("`\(command)` failed: \(out.stderrText)") }
+        return out.stdoutText
     }
 
     static let isRoot = geteuid() == 0

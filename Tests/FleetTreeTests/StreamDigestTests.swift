@@ -1,14 +1,16 @@
+import FleetTestSupport
+import FleetTree
+import FleetTreeStream
 import Foundation
 import Glibc
 import Testing
-import FleetTree
 
 /// The digests a tree stream records as it goes (a move's pre-copy), so that
 /// the verification after the stop reads nothing again: every recorded digest
 /// must be the file's real one, recorded with the file's status as it stays
 /// (or the cache would never be used), and a digest taken through the cache
 /// must equal one taken without it, also after a delta changed the tree.
-@Suite struct StreamDigestTests {
+@Suite(.tags(.unit)) struct StreamDigestTests {
     /// One saved cache line: "device inode size mtime mtimeNs ctime ctimeNs digest path".
     struct SavedEntry {
         var inode: UInt64

@@ -1,8 +1,10 @@
+import FleetArchive
+import FleetTestSupport
+import FleetTree
 import Foundation
 import Testing
-import FleetTree
 
-@Suite struct TarImporterTests {
+@Suite(.tags(.root)) struct TarImporterTests {
     /// The sample tree plus owners and times that must survive a round trip.
     private func makeSource(at source: String) throws {
         try TestDirectory.makeDirectory(source)

@@ -1,11 +1,13 @@
+import FleetArchive
+import FleetTestSupport
+import FleetTree
 import Foundation
 import Testing
-import FleetTree
 
 /// Every archive here breaks one template rule; each must be refused with a
 /// message naming the offending member, leaving the destination empty even
 /// though earlier, valid members were already extracted.
-@Suite struct TarRefusalTests {
+@Suite(.tags(.unit)) struct TarRefusalTests {
     /// Writes valid members first so the refusal has something to clean up,
     /// then the members from `build`, extracts, and checks the outcome.
     private func expectRefusal(

@@ -1,8 +1,9 @@
+import FleetTestSupport
+import FleetTree
 import Foundation
 import Testing
-import FleetTree
 
-@Suite struct TreeCopierTests {
+@Suite(.tags(.root)) struct TreeCopierTests {
     @Test func copyHasTheSameDigestAndKeepsLinksTimesAndModes() throws {
         let directory = try TestDirectory.make()
         defer { TestDirectory.remove(directory) }

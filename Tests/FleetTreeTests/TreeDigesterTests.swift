@@ -1,8 +1,9 @@
+import FleetTestSupport
+import FleetTree
 import Foundation
 import Testing
-import FleetTree
 
-@Suite struct TreeDigesterTests {
+@Suite(.tags(.root)) struct TreeDigesterTests {
     /// A small tree with every common kind of entry.
     static func makeSampleTree(at root: String) throws {
         try TestDirectory.makeDirectory(root + "/bin")

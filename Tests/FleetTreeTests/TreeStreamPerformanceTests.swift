@@ -1,7 +1,9 @@
+import FleetTestSupport
+import FleetTree
+import FleetTreeStream
 import Foundation
 import Glibc
 import Testing
-import FleetTree
 
 /// Carries the writer's outcome from its thread back to the test.
 private final class WriterOutcome: @unchecked Sendable {
@@ -20,7 +22,7 @@ private final class WriterOutcome: @unchecked Sendable {
     }
 }
 
-@Suite struct TreeStreamPerformanceTests {
+@Suite(.tags(.unit)) struct TreeStreamPerformanceTests {
     /// 5,000 files, 200 MB, in 50 directories; streamed writer thread -> pipe -> reader.
     @Test func twoHundredMegabytesThroughAPipe() throws {
         signal(SIGPIPE, SIG_IGN)

@@ -1,7 +1,9 @@
+import FleetTestSupport
+import FleetTree
+import FleetTreeStream
 import Foundation
 import Glibc
 import Testing
-import FleetTree
 
 /// Builds tree streams record by record, including ones the writer would
 /// never produce (format documented in Sources/FleetTree/TreeStreamFormat.swift).
@@ -102,7 +104,7 @@ struct CraftedStream {
 
 /// Every stream here breaks a receiver rule. Each must be refused with a
 /// message naming the offending path, and nothing may appear outside the root.
-@Suite struct TreeStreamRefusalTests {
+@Suite(.tags(.unit)) struct TreeStreamRefusalTests {
     /// `build` gets the path of a marker directory outside the root (standing
     /// in for /etc) holding a file "secret".
     private func expectRefusal(

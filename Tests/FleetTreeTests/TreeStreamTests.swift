@@ -1,7 +1,9 @@
+import FleetTestSupport
+import FleetTree
+import FleetTreeStream
 import Foundation
 import Glibc
 import Testing
-import FleetTree
 
 // MARK: - Helpers shared by the tree stream tests
 
@@ -228,7 +230,7 @@ enum StreamFixture {
 
 // MARK: - Round trips
 
-@Suite struct TreeStreamTests {
+@Suite(.tags(.root)) struct TreeStreamTests {
     @Test func fullStreamReproducesEverything() throws {
         let directory = try StreamTestDirectory.make()
         defer { TestDirectory.remove(directory) }

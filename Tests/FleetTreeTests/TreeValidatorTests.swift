@@ -1,8 +1,9 @@
+import FleetTestSupport
+import FleetTree
 import Foundation
 import Testing
-import FleetTree
 
-@Suite struct TreeValidatorTests {
+@Suite(.tags(.unit)) struct TreeValidatorTests {
     @Test func ordinaryTreeIsAccepted() throws {
         let directory = try TestDirectory.make()
         defer { TestDirectory.remove(directory) }

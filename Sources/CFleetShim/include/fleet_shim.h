@@ -122,10 +122,6 @@ int vf_try_wait(pid_t pid, int *status);
 /// pipe2(O_CLOEXEC), which Glibc's Swift module does not export.
 int vf_pipe_cloexec(int fds[2]);
 
-/// Starts `path` with `argv` detached: its own session, stdio on /dev/null,
-/// no other descriptor of ours, not our child (double fork). 0 or -errno.
-int vf_spawn_detached(const char *path, char *const argv[]);
-
 /// Opens a pseudo-terminal pair in raw mode for a guest's console: returns
 /// the master (or -errno), with the slave opened in *slave_fd and its path
 /// (/dev/pts/N) in path. With owner >= 0 the slave is chowned to it (a user

@@ -28,9 +28,12 @@ extension Controller {
 
     /// `vfleet host evacuate H`: no new placements on H; every guest gets a
     /// destination from the scheduler; the plan is computed first and
-    /// carried out only if every guest fits (or --allow-partial).
+    /// carried out only if every guest fits (or --allow-partial). `planned`
+    /// sees the plan before anything changes (not on a dry run: the plan is
+    /// the report then).
     public func evacuate(_ hostName: String, dryRun: Bool, maxParallel: Int = 1, action: EvacuationAction = .migrate,
-                         allowPartial: Bool = false, progress: @escaping @Sendable (MoveProgress) -> Void = { _ in }) throws(FleetError) -> EvacuationReport {
+                         allowPartial: Bool = false, planned: (EvacuationReport) -> Void = { _ in },
+                         progress: @escaping @Sendable (MoveProgress) -> Void = { _ in }) throws(FleetError) -> EvacuationReport {
         let host = try store.host(hostName)
         let guests = try store.placements().filter { $0.host == hostName }.map(\.guest).sorted()
         for g in guests { try assertNoOperation(g) }
@@ -48,6 +51,7 @@ extension Controller {
             }
         }
         if dryRun { return report }
+        planned(report)
         try store.updateHostState(hostName, .evacuating)
         report.hostState = StoredHost.State.evacuating.rawValue
         for i in report.unplaceable.indices {

@@ -1,5 +1,8 @@
+import FleetArchive
 import FleetProtocol
+import FleetRootfs
 import FleetSSH
+import FleetSystem
 import FleetTree
 import Foundation
 import Glibc
@@ -104,15 +107,12 @@ extension Controller {
 /// controller's side only; hosts read them with FleetTree's own importer.
 enum TarWriter {
     static func create(archive: String, from tree: String) throws(FleetError) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/tar")
-        p.arguments = ["--numeric-owner", "--sort=name", "-C", tree, "-cf", archive, "."]
-        let err = Pipe()
-        p.standardError = err
-        do { try p.run() } catch { throw .failed("cannot run tar: \(error.localizedDescription) (apt-get install tar)") }
-        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        if p.terminationStatus != 0 {
+        let out: SubprocessOutput
+        do { out = try Subprocess.run(["/bin/tar", "--numeric-owner", "--sort=name", "-C", tree, "-cf", archive, "."]) } catch {
+            throw .failed("cannot run tar: \(error.reason) (apt-get install tar)")
+        }
+        let message = out.stderrText
+        if out.status != 0 {
             try? FileManager.default.removeItem(atPath: archive)
             throw .failed("cannot archive \(tree): tar: \(message.trimmingCharacters(in: .whitespacesAndNewlines))")
         }

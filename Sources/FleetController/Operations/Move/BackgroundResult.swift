@@ -1,28 +1,27 @@
 import FleetProtocol
 import Foundation
+import Synchronization
 
 /// A call run on a thread of its own while the caller goes on (a move digests
 /// the stopped source while the delta travels); `wait()` gives its result.
-final class BackgroundResult<T: Sendable>: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var result: Result<T, FleetError>?
+final class BackgroundResult<T: Sendable>: Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private let result = Mutex<Result<T, FleetError>?>(nil)
 
     init(_ body: @escaping @Sendable () throws(FleetError) -> T) {
         let thread = Thread { [self] in
             let r: Result<T, FleetError>
             do throws(FleetError) { r = .success(try body()) } catch { r = .failure(error) }
-            condition.lock()
-            result = r
-            condition.broadcast()
-            condition.unlock()
+            result.withLock { $0 = r }
+            done.signal()
         }
         thread.start()
     }
 
     func wait() -> Result<T, FleetError> {
-        condition.lock()
-        defer { condition.unlock() }
-        while result == nil { condition.wait() }
-        return result!
+        done.wait()
+        // Let a later wait() through as well.
+        done.signal()
+        return result.withLock { $0! }
     }
 }

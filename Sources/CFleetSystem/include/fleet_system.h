@@ -1,0 +1,20 @@
+#ifndef FLEET_SYSTEM_H
+#define FLEET_SYSTEM_H
+
+#include <spawn.h>
+
+// Two GNU calls FleetSystem's subprocess runner needs that Swift's
+// Glibc module does not show (they want _GNU_SOURCE).
+
+// pipe2(fds, O_CLOEXEC): no other thread's child inherits the pipe.
+int fleet_pipe_cloexec(int fds[2]);
+
+// posix_spawn_file_actions_addclosefrom_np(actions, from).
+int fleet_spawn_close_from(posix_spawn_file_actions_t *actions, int from);
+
+// Starts argv as a process that belongs to nobody: own session, stdio on
+// /dev/null, no inherited descriptor, not the caller's child (double fork).
+// 0, or -errno.
+int fleet_spawn_detached(const char *path, char *const argv[]);
+
+#endif

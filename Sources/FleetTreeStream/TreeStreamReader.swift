@@ -1,0 +1,48 @@
+import FleetTree
+import Glibc
+
+/// Receives a tree stream (format on ``TreeStreamFormat``) into a directory,
+/// treating the stream as hostile: it can only create, replace and delete
+/// entries inside the root, never through a symlink, never device nodes
+/// other than overlay whiteouts, and every length it announces is bounded.
+public enum TreeStreamReader {
+    /// Applies a stream into the existing directory `root` (creating, replacing and deleting entries), then
+    /// restores directory times. Returns what it applied.
+    ///
+    /// Directories named by the stream get its owner, mode and time after
+    /// everything else; other directories whose content changed get their old
+    /// modification time back, so the result matches the sender's manifest.
+    /// On failure (a refused record, a cut-off stream) what was applied so far
+    /// stays; the tree holds no partial file under a real name and can be
+    /// removed, which is what a caller should do with a failed staging tree.
+    /// The source is never read past the stream's end record.
+    public static func apply<S: ByteSource>(from source: inout S, into root: String) throws -> TreeStreamStats {
+        var none: DigestCache?
+        return try apply(from: &source, into: root, digests: &none)
+    }
+
+    /// The same, also recording in `digests` (when set) the content digest of
+    /// every file it writes, read back from the file once written, with the
+    /// file's final status (see ``DigestCache/recordWritten``). For a
+    /// staging area only this stream writes to.
+    public static func apply<S: ByteSource>(from source: inout S, into root: String, digests: inout DigestCache?) throws -> TreeStreamStats {
+        let operation = "cannot apply tree stream into \(root)"
+        do {
+            let directory = try Posix.openRoot(root)
+            let applier = TreeStreamApplier(source: source, root: directory.raw)
+            applier.digests = digests
+            defer {
+                source = applier.source
+                digests = applier.digests
+            }
+            return try applier.run()
+        } catch let problem as TreeProblem {
+            throw TreeError(operation: operation, problem)
+        } catch let failure as TreeError {
+            // The source's own failure, e.g. a cut-off ChunkedReader.
+            throw TreeError(
+                operation: operation, path: failure.path, problem: "reading the stream failed: \(failure.operation): \(failure.problem)",
+                remedy: failure.remedy, errnoCode: failure.errnoCode)
+        }
+    }
+}

@@ -1,0 +1,55 @@
+import FleetTree
+import Glibc
+
+/// Sends a directory tree as a tree stream (format on ``TreeStreamFormat``),
+/// whole or as a delta against what the receiver already has.
+///
+/// Migration uses it twice on the guest's overlay upper directory: a full
+/// pre-copy while the guest runs, then, with the guest stopped, a delta
+/// against the manifest of what the receiver got. The pre-copy tolerates the
+/// live tree: entries that vanish are skipped, a file that changes while
+/// being read is sent as read (with the metadata seen before reading, so the
+/// delta resends it), and the stream stays well-formed.
+public enum TreeStreamWriter {
+    /// Streams the tree at `root`. With `since` (the receiver's manifest), only entries that differ from it
+    /// (any manifest field), plus deletions of receiver paths absent here, are sent. Never follows symlinks.
+    ///
+    /// Device nodes other than overlay whiteouts (character devices 0:0) are
+    /// an error, since the receiver refuses them; sockets are skipped.
+    /// `sink` sees everything written before a failure; the stream is then
+    /// incomplete and the receiver will fail on it.
+    public static func write<S: ByteSink>(
+        root: String, to sink: inout S, since: [TreeManifestEntry]? = nil
+    ) throws -> TreeStreamStats {
+        var none: DigestCache?
+        return try write(root: root, to: &sink, since: since, digests: &none)
+    }
+
+    /// The same, also recording in `digests` (when set) the content digest of
+    /// every file sent, hashed from the data read for the stream under the
+    /// cache's usual trust rules; a whole-tree stream also drops the entries
+    /// of paths no longer in the tree. A later digest of the tree, once it
+    /// is still, then reads only what changed since.
+    public static func write<S: ByteSink>(
+        root: String, to sink: inout S, since: [TreeManifestEntry]?, digests: inout DigestCache?
+    ) throws -> TreeStreamStats {
+        let operation = "cannot stream tree \(root)"
+        do {
+            let directory = try Posix.openRoot(root)
+            let encoder = TreeStreamEncoder(sink: sink, root: directory.raw)
+            encoder.digests = digests
+            defer {
+                sink = encoder.sink
+                digests = encoder.digests
+            }
+            return try encoder.run(since: since)
+        } catch let problem as TreeProblem {
+            throw TreeError(operation: operation, problem)
+        } catch let failure as TreeError {
+            // The sink's own failure, e.g. the receiver closed the pipe.
+            throw TreeError(
+                operation: operation, path: failure.path, problem: "writing the stream failed: \(failure.operation): \(failure.problem)",
+                remedy: failure.remedy, errnoCode: failure.errnoCode)
+        }
+    }
+}

@@ -1,0 +1,20 @@
+import ArgumentParser
+import FleetCLI
+import FleetController
+import FleetProtocol
+import Foundation
+
+struct DatabaseBackupCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "backup",
+        abstract: "Write a consistent copy of the store to FILE, also while other vfleet commands use it.",
+        discussion: "Restore by stopping the controller's users and copying FILE over the database (see controller/README.md).")
+    @OptionGroup var options: ControllerOptions
+    @Argument(help: "Destination file (must not exist).") var file: String
+
+    func run() throws {
+        let controller = try options.controller()
+        try fleet { () throws(FleetError) in try controller.store.backup(to: file) }
+        print("backed up \(controller.store.path) to \(file)")
+    }
+}

@@ -1,0 +1,39 @@
+import ArgumentParser
+import FleetCLI
+import FleetController
+import FleetDevCluster
+import FleetProtocol
+import Foundation
+
+struct DevClusterUpCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "up",
+        abstract: "Start N test hosts (left un-enrolled: enrol them with `host add`).")
+    @Option(help: "Number of hosts.") var hosts: Int = 3
+    @Option(help: "Directory for the cluster's files.") var dir: String = "/var/tmp/vfleet-dev-cluster"
+    @Option(help: "The vfleet-agent the hosts run (default: the one next to this vfleet).") var agent: String?
+    @Option(name: .customLong("disk-size"),
+            help: ArgumentHelp("Give each host its own disk: a loop-mounted ext4 (with a journal) of this size for its state directory, e.g. 4G. Default: the state directory lives on this machine's file system.",
+                               valueName: "SIZE"))
+    var diskSize: String?
+    @Option(help: "Output format: table or json.") var format: OutputFormat = .table
+
+    func run() throws {
+        var disks: [Int: UInt64] = [:]
+        if let diskSize {
+            guard let size = ByteSize.parse(diskSize) else {
+                throw CLIError(.invalid("--disk-size \(diskSize) is not a size (use a number with K, M, G or T, e.g. 4G)"))
+            }
+            guard size >= 64 << 20 else { throw CLIError(.invalid("--disk-size \(diskSize) is too small: a host's disk needs at least 64M")) }
+            guard (1...50).contains(hosts) else { throw CLIError(.invalid("--hosts must be between 1 and 50")) }
+            for i in 1...hosts { disks[i] = size }
+        }
+        let bin = agent ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("vfleet-agent").path
+        let state = try fleet { () throws(FleetError) in try DevCluster.up(hosts: hosts, directory: dir, agentBinary: bin, smallDisks: disks) }
+        if format == .json { return printJSON(state) }
+        for h in state.hosts { print("\(h.name)  \(h.address):\(h.port)  netns \(h.namespace)") }
+        print("identity \(state.identityFile)")
+        print("known_hosts \(state.knownHostsFile)")
+        print("enrol: vfleet host add host1 --address \(state.hosts.first?.address ?? "?") --identity \(state.identityFile) --known-hosts \(state.knownHostsFile) --accept-new-host-key")
+    }
+}

@@ -1,0 +1,28 @@
+import ArgumentParser
+import FleetCLI
+import FleetController
+import FleetProtocol
+import Foundation
+
+struct RebalanceCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rebalance",
+        abstract: "Even out memory use across hosts with the fewest moves that help most.",
+        discussion: "The score is the standard deviation of each host's allocated memory fraction (0 = even). The plan is printed, then carried out unless --dry-run.")
+    @OptionGroup var options: ControllerOptions
+    @Flag(name: .customLong("dry-run"), help: "Print the plan only.") var dryRun = false
+    @Option(name: .customLong("max-moves"), help: "At most this many moves.") var maxMoves: Int = 10
+    @Option(help: "Output format: table or json.") var format: OutputFormat = .table
+
+    func run() throws {
+        let controller = try options.controller()
+        let printer = ProgressPrinter()
+        let plan = try fleet { () throws(FleetError) in try controller.rebalance(dryRun: dryRun, maxMoves: maxMoves, progress: printer.callback()) }
+        if format == .json { return printJSON(plan) }
+        print(String(format: "score %.4f → %.4f with %d move(s)", plan.scoreBefore, plan.scoreAfter, plan.moves.count))
+        for m in plan.moves {
+            print(String(format: "  move %@ %@ → %@ (score %.4f)", m.guest, m.from, m.to, m.score) + (m.error.map { "\n    failed: \($0)" } ?? ""))
+        }
+        if plan.moves.contains(where: { $0.error != nil }) { throw ExitCode(1) }
+    }
+}

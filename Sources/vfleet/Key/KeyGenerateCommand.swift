@@ -1,0 +1,19 @@
+import ArgumentParser
+import FleetCLI
+import FleetController
+import FleetProtocol
+import Foundation
+
+struct KeyGenerateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "generate", abstract: "Make the controller's ed25519 key (next to the database) and print the authorized_keys line for hosts.")
+    @OptionGroup var options: ControllerOptions
+    @Option(help: "Path of vfleet-agent on the hosts (for the forced command).") var agent: String = "/usr/local/bin/vfleet-agent"
+
+    func run() throws {
+        let controller = try options.controller()
+        let path = controller.settings.identityFile
+        if FileManager.default.fileExists(atPath: path) { throw CLIError(.conflict("\(path) exists already (key show prints its line)")) }
+        try fleet { () throws(FleetError) in try controller.generateKey() }
+        print(try fleet { () throws(FleetError) in try controller.authorizedKeysLine(agentPath: agent) })
+    }
+}

@@ -1,0 +1,23 @@
+import ArgumentParser
+import FleetCLI
+import FleetController
+import FleetProtocol
+import Foundation
+
+struct OpsResumeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "resume",
+        abstract: "Finish or roll back operations a dead controller left in flight (all, or one).")
+    @OptionGroup var options: ControllerOptions
+    @Argument(help: "Operation id (default: every one in flight).") var id: Int64?
+    @Option(help: "Output format: table or json.") var format: OutputFormat = .table
+
+    func run() throws {
+        let controller = try options.controller()
+        let outcomes = try fleet { () throws(FleetError) in try controller.resumeOperations(id) }
+        if format == .json { return printJSON(outcomes) }
+        if outcomes.isEmpty { print("no operation in flight") }
+        for o in outcomes { print("operation \(o.operation) (\(o.guest ?? "-")): \(o.outcome): \(o.detail)") }
+        if outcomes.contains(where: { $0.outcome == "failed" }) { throw ExitCode(1) }
+    }
+}

@@ -1,0 +1,29 @@
+import ArgumentParser
+import FleetCLI
+import FleetController
+import FleetProtocol
+import Foundation
+
+struct OpsShowCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "One operation and each of its steps.")
+    @OptionGroup var options: ControllerOptions
+    @Argument(help: "Operation id.") var id: Int64
+    @Option(help: "Output format: table or json.") var format: OutputFormat = .table
+
+    func run() throws {
+        let controller = try options.controller()
+        let op = try fleet { () throws(FleetError) in try controller.store.operation(id) }
+        let steps = try fleet { () throws(FleetError) in try controller.store.steps(of: id) }
+        if format == .json {
+            struct View: Encodable { var operation: StoredOperation; var steps: [StoredOperationStep] }
+            return printJSON(View(operation: op, steps: steps))
+        }
+        print("operation \(id): \(op.kind) of \(op.guest ?? "-"), \(op.state.rawValue) at step \(op.step), by \(op.owner)")
+        print("params \(op.params)")
+        if let e = op.error { print("error \(e)") }
+        let start = steps.first?.at ?? 0
+        for s in steps {
+            print(String(format: "  +%7.3f s  %-18@ %-8@ %@", s.at - start, s.step, s.state, s.detail ?? ""))
+        }
+    }
+}

@@ -1,0 +1,36 @@
+import ArgumentParser
+import FleetCLI
+import FleetController
+import FleetProtocol
+import Foundation
+
+/// Options every controller command shares.
+struct ControllerOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The controller's database (default: $VFLEET_DB or /var/lib/vfleet-controller/fleet.db).", valueName: "file"))
+    var db: String?
+
+    @Option(name: .customLong("known-hosts"), help: ArgumentHelp("Host keys the controller trusts (default: known_hosts next to the database).", valueName: "file"))
+    var knownHosts: String?
+
+    /// The controller, calling its hosts through the connection keeper
+    /// when `ssh.persist` is above 0 (starting one for the next command when
+    /// none answers).
+    func controller(keeper useKeeper: Bool = true) throws -> Controller {
+        ProcessSetup.commandLine()
+        let path = FleetStore.resolvePath(db)
+        let c: Controller
+        do { c = try Controller(dbPath: path, knownHosts: knownHosts) } catch { throw CLIError(error) }
+        if useKeeper && c.settings.persistSeconds > 0 {
+            let link = KeeperLink(socketPath: ConnectionKeeper.socketPath(database: path, settings: c.settings))
+            if link.isServing {
+                c.keeper.keeper = link
+            } else {
+                let settings = c.settings
+                c.keeper.startKeeper = { KeeperProcess.start(database: path, settings: settings) }
+            }
+        }
+        return c
+    }
+}
+
+extension OutputFormat: ExpressibleByArgument {}
