@@ -1,9 +1,13 @@
 // Network isolation of a guest on the host's own network stack, the way
-// Linux-VServer confined a context to its addresses: six small cgroup BPF
-// programs (cgroup/bind4, connect4, sendmsg4, bind6, connect6, sendmsg6)
-// attached to the guest's cgroup v2 directory. They apply to every socket
-// of every process in that cgroup and its descendants, and cost nothing per
-// packet: they run only at bind(), connect() and unconnected UDP sendmsg().
+// Linux-VServer confined a context to its addresses: seven small cgroup BPF
+// programs (cgroup/bind4, connect4, sendmsg4, bind6, connect6, sendmsg6 and
+// cgroup_skb/ingress) attached to the guest's cgroup v2 directory. They
+// apply to every socket of every process in that cgroup and its
+// descendants. Six run only at bind(), connect() and unconnected UDP
+// sendmsg(); the ingress program runs for each packet a guest's socket
+// receives and drops what is not addressed to the guest (a socket the
+// kernel bound to the wildcard behind the hooks' back: listen() or a UDP
+// send without bind()).
 //
 // The programs are assembled here by hand (no libbpf, no clang) because the
 // only variable part is the address list, which is unrolled into compares
@@ -18,16 +22,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// Also the module's other new headers, for builds that cached the module.
+#include "fleet_landlock.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 /// Most addresses one guest may have.
 #define VF_SOCKFILTER_MAX_ADDRS 16
-/// Programs attached per guest (bind, connect, sendmsg for IPv4 and IPv6).
-#define VF_SOCKFILTER_PROGRAMS 6
+/// Programs attached per guest (bind, connect, sendmsg for IPv4 and IPv6,
+/// and ingress).
+#define VF_SOCKFILTER_PROGRAMS 7
 
-/// Loads the six programs for `addrs` (IPv4, network byte order, 1 to
+/// Loads the seven programs for `addrs` (IPv4, network byte order, 1 to
 /// VF_SOCKFILTER_MAX_ADDRS, addrs[0] is the primary address) and attaches
 /// them to the cgroup v2 directory `cgroup_fd` without BPF_F_ALLOW_OVERRIDE
 /// or BPF_F_ALLOW_MULTI, so that no cgroup below can replace or add to them.
@@ -49,12 +57,12 @@ int vf_sockfilter_attach(int cgroup_fd, const char *path,
 /// CAP_NET_BIND_SERVICE check of the host's namespace for ports below 1024.
 int vf_bind_service_attach(int cgroup_fd, const char *path, char *what, size_t what_cap, char *log, size_t log_cap);
 
-/// Detaches every program attached directly to `cgroup_fd` on the six
+/// Detaches every program attached directly to `cgroup_fd` on the seven
 /// attach types above (whoever attached it). Returns how many it detached.
 int vf_sockfilter_detach(int cgroup_fd, const char *path,
                          char *what, size_t what_cap);
 
-/// How many programs are attached directly to `cgroup_fd` on the six attach
+/// How many programs are attached directly to `cgroup_fd` on the seven attach
 /// types (BPF_PROG_QUERY; inherited programs are not counted).
 int vf_sockfilter_count(int cgroup_fd, const char *path,
                         char *what, size_t what_cap);
