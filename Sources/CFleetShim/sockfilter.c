@@ -515,6 +515,23 @@ int vf_sockfilter_attach(int cgroup_fd, const char *path,
     return attach_hooks(cgroup_fd, path, hooks, VF_SOCKFILTER_PROGRAMS, A, what, what_cap, log, log_cap);
 }
 
+int vf_sockfilter_probe(char *what, size_t what_cap, char *log, size_t log_cap) {
+    if (what && what_cap) what[0] = 0;
+    if (log && log_cap) log[0] = 0;
+    uint32_t example = htonl(0xc0000201u);     // 192.0.2.1: only compiled into the programs
+    vf_addrs A = {&example, 1, 1};
+    for (int i = 0; i < VF_SOCKFILTER_PROGRAMS; i++) {
+        vf_prog local;
+        prog_init(&local);
+        hooks[i].gen(&local, A);
+        if (finish(&local) != 0) return fail(E2BIG, what, what_cap, "assemble cgroup/%s program", hooks[i].name);
+        int fd = load(&hooks[i], &local, log, log_cap);
+        if (fd < 0) return fail(-fd, what, what_cap, "load cgroup/%s program", hooks[i].name);
+        close(fd);
+    }
+    return 0;
+}
+
 // cgroup/bind4 and bind6 of an unfiltered guest: every bind allowed, and
 // ports below 1024 without CAP_NET_BIND_SERVICE in the host's namespace.
 static void gen_bind_service(vf_prog *p, vf_addrs A) {

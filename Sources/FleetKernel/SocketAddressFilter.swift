@@ -159,6 +159,21 @@ public struct SocketAddressFilter: Sendable {
         return count < 0 ? 0 : Int(count)
     }
 
+    /// Whether this kernel loads the filter's programs: nil when it does,
+    /// else what failed (loads and frees them, attaches nothing).
+    public static func kernelRefusal() -> String? {
+        var what = [CChar](repeating: 0, count: 512)
+        var log = [CChar](repeating: 0, count: 16 * 1024)
+        let result = what.withUnsafeMutableBufferPointer { whatBuffer in
+            log.withUnsafeMutableBufferPointer { logBuffer in
+                vf_sockfilter_probe(whatBuffer.baseAddress, whatBuffer.count, logBuffer.baseAddress, logBuffer.count)
+            }
+        }
+        guard result < 0 else { return nil }
+        let hint = verifierHint(text(log), errno: -result)
+        return "\(text(what)): \(String(cString: strerror(-result))) (\(hint))"
+    }
+
     // MARK: - Helpers
 
     private static func openCgroup(_ directory: String) throws(KernelError) -> Int32 {

@@ -52,6 +52,11 @@ int vf_sockfilter_attach(int cgroup_fd, const char *path,
 
 #define VF_SOCKFILTER_BIND_SERVICE 1
 
+/// Whether this kernel loads the seven programs (for `vfleet-agent check`):
+/// each is loaded for an example address and freed at once, nothing is
+/// attached. 0, or -errno with the step in `what` and the verifier's log.
+int vf_sockfilter_probe(char *what, size_t what_cap, char *log, size_t log_cap);
+
 /// For a user namespace guest on the host's network without a filter:
 /// cgroup/bind4 and bind6 programs that allow every bind and waive the
 /// CAP_NET_BIND_SERVICE check of the host's namespace for ports below 1024.
