@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -51,4 +52,14 @@ int vf_landlock_scope_abstract_unix(void) {
     if (rc == 0) return 0;
     errno = err;            // for the shim's error record
     return -err;
+}
+
+// NS_GET_NSTYPE from <linux/nsfs.h> (Linux 4.11), and CLONE_NEWNET.
+#define VF_NS_GET_NSTYPE _IO(0xb7, 0x3)
+#define VF_CLONE_NEWNET 0x40000000
+
+int vf_landlock_scope_entered(const int *ns_fds, int count) {
+    for (int i = 0; i < count; i++)
+        if (syscall(SYS_ioctl, ns_fds[i], VF_NS_GET_NSTYPE) == VF_CLONE_NEWNET) return 1;
+    return vf_landlock_scope_abstract_unix();
 }

@@ -384,7 +384,7 @@ static void vf_guest_child(const vf_guest_config *c, int go_r, int err_w) {
     }
     vf_mark_fds_cloexec();
     vf_drop_bounding(c->keep_caps, c->cap_last, err_w);
-    if (vf_landlock_scope_abstract_unix() < 0) vf_fail(err_w, "confine the guest's abstract unix sockets (Landlock)", NULL);
+    if (!c->new_net && vf_landlock_scope_abstract_unix() < 0) vf_fail(err_w, "confine the guest's abstract unix sockets (Landlock)", NULL);
 
     execve(c->argv[0], (char *const *)c->argv, (char *const *)c->envp);
     vf_fail(err_w, "exec init", c->argv[0]);
@@ -544,7 +544,7 @@ static void vf_exec_grandchild(const vf_exec_config *c, int err_w) {
     if (chdir(c->cwd ? c->cwd : "/") != 0 && chdir("/") != 0) vf_fail(err_w, "chdir", c->cwd);
     vf_mark_fds_cloexec();
     vf_drop_bounding(c->keep_caps, c->cap_last, err_w);
-    if (vf_landlock_scope_abstract_unix() < 0) vf_fail(err_w, "confine the command's abstract unix sockets (Landlock)", NULL);
+    if (vf_landlock_scope_entered(c->ns_fds, c->ns_count) < 0) vf_fail(err_w, "confine the command's abstract unix sockets (Landlock)", NULL);
 
     const char *file = c->argv[0];
     int has_slash = 0;

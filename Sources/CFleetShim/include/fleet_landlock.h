@@ -19,6 +19,15 @@ extern "C" {
 /// changed), -errno when a step failed (errno is set too).
 int vf_landlock_scope_abstract_unix(void);
 
+/// For a command entered into a guest, after it joined the guest's
+/// namespaces (`ns_fds`): vf_landlock_scope_abstract_unix, unless one of
+/// them is a network namespace. A guest with a network namespace of its own
+/// (private, none) has abstract socket names of its own, and neither its
+/// init nor what enters it is scoped: a Landlock domain also forbids ptrace
+/// and /proc/PID/{environ,fd,…} across domains, and the domains of init's
+/// tree and of each entered command are siblings. Returns 1 when not scoped.
+int vf_landlock_scope_entered(const int *ns_fds, int count);
+
 /// The kernel's Landlock ABI version: 0 when Landlock is not built or not
 /// enabled (not in the active LSMs), else 1, 2, … (6 scopes abstract unix
 /// sockets). -errno on an unexpected failure.
