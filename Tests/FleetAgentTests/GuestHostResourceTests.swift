@@ -44,6 +44,43 @@ extension AgentIntegration {
                 #expect(try listener.connectFromHost())
             }
         }
+
+        /// The scope is for guests on the host's network only. A Landlock
+        /// domain also keeps its processes from ptrace and /proc/PID/environ,
+        /// fd, … of processes in other domains, and init's tree and an
+        /// entered command are in sibling domains; a guest with a network
+        /// namespace of its own has abstract socket names of its own and
+        /// keeps that introspection.
+        @Test func onlyGuestsOnTheHostsNetworkAreScoped() throws {
+            try withTestAgent { t in
+                let probe = "cat /proc/1/environ > /dev/null 2>&1 && echo readable || echo denied"
+                try t.makeGuest("own", network: .none)
+                #expect(try t.run("own", probe).stdout == "readable\n")
+                try t.makeGuest("shared", network: .host)
+                #expect(try t.run("shared", probe).stdout == "denied\n")
+            }
+        }
+
+        /// inotify instances are limited per user (fs.inotify.max_user_instances)
+        /// and charged at the host's level to the owner of the guest's user
+        /// namespace: the guest's own host uid, so a guest that takes all of
+        /// its instances leaves host root's alone. (A guest without a user
+        /// namespace is host root to this limit: no kernel mechanism
+        /// separates it, see docs/SECURITY.md.)
+        @Test func aUserNamespaceGuestExhaustingInotifyLeavesHostRootItsOwn() throws {
+            try withTestAgent { t in
+                try t.makeGuest("ino1", userns: true)
+                try Self.install(t, "ino1")
+                // Held for 5 s: the host tries while they are.
+                let r = try t.run("ino1", "vfattack inotify > /tmp/inotify 2>&1 < /dev/null & sleep 1; cat /tmp/inotify")
+                let words = r.stdout.split(separator: " ")
+                try #require(words.count == 5 && words[0] == "made", "\(r.stdout) \(r.stderr)")
+                #expect(words[4] == "EMFILE\n")
+                let fd = inotify_init1(Int32(IN_CLOEXEC))
+                #expect(fd >= 0, "host root cannot create an inotify instance: errno \(errno)")
+                if fd >= 0 { close(fd) }
+            }
+        }
     }
 }
 

@@ -24,6 +24,7 @@
 
 // Also the module's other new headers, for builds that cached the module.
 #include "fleet_landlock.h"
+#include "fleet_nsowner.h"
 
 #ifdef __cplusplus
 extern "C" {
