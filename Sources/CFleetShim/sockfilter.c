@@ -381,6 +381,20 @@ static void gen_ingress(vf_prog *p, vf_addrs A) {
     allow_and_deny_tails_then_deny(p);
 }
 
+// cgroup/sock_create: ICMP datagram ("ping") sockets are refused (EPERM).
+// A ping socket's bind() and unconnected sendmsg() run none of the hooks
+// above (ping_bind checks only that the address is the host's), so one
+// would send echo requests from any address of the host. Hosts allow them
+// to the groups in net.ipv4.ping_group_range (systemd opens it to all);
+// raw ICMP sockets need NET_RAW, which an isolated guest never has.
+static void gen_sock_create(vf_prog *p, vf_addrs A) {
+    (void)A;
+    ldx_w(p, R2, R1, offsetof(struct bpf_sock, protocol));
+    jmp32_imm(p, BPF_JEQ, R2, IPPROTO_ICMP, L_DENY);
+    jmp32_imm(p, BPF_JEQ, R2, IPPROTO_ICMPV6, L_DENY);
+    allow_and_deny_tails(p, 1);
+}
+
 // ---- loading and attaching --------------------------------------------------
 
 typedef struct vf_hook {
@@ -399,6 +413,7 @@ static const vf_hook hooks[VF_SOCKFILTER_PROGRAMS] = {
     {"connect6", "vf_connect6", BPF_CGROUP_INET6_CONNECT, gen_connect6, BPF_PROG_TYPE_CGROUP_SOCK_ADDR},
     {"sendmsg6", "vf_sendmsg6", BPF_CGROUP_UDP6_SENDMSG, gen_sendmsg6, BPF_PROG_TYPE_CGROUP_SOCK_ADDR},
     {"ingress", "vf_ingress", BPF_CGROUP_INET_INGRESS, gen_ingress, BPF_PROG_TYPE_CGROUP_SKB},
+    {"sock_create", "vf_sockcreate", BPF_CGROUP_INET_SOCK_CREATE, gen_sock_create, BPF_PROG_TYPE_CGROUP_SOCK},
 };
 
 static long sys_bpf(int cmd, union bpf_attr *attr) {

@@ -11,7 +11,7 @@ enum NetworkDefenceCheck {
         reqs.append(KernelRequirement(
             name: "cgroup socket hooks", verdict: refusal == nil ? .present : .optional,
             purpose: "isolated guests: binds, connects and UDP sources confined to the guest's addresses; listeners and autobound sockets see only packets for them",
-            detail: refusal ?? "cgroup/bind4, connect4, sendmsg4, bind6, connect6, sendmsg6, cgroup_skb/ingress load",
+            detail: refusal ?? "cgroup/bind4, connect4, sendmsg4, bind6, connect6, sendmsg6, sock_create, cgroup_skb/ingress load",
             fallback: refusal == nil ? nil : "isolated guests do not start (nothing would confine them); use --net private or none"))
         let abi = LandlockScope.abi()
         let scoped = (abi ?? 0) >= LandlockScope.abstractUnixABI

@@ -16,9 +16,12 @@ import Glibc
 ///   send without bind()) receives only packets addressed to the guest,
 ///   and may not connect() (it would leave from the host's address).
 ///
-/// The work is done by seven cgroup BPF programs (see fleet_sockfilter.h):
-/// six run at bind, connect and sendmsg only; the seventh checks the
-/// destination of each packet a guest's socket receives.
+/// - ICMP datagram ("ping") sockets, whose bind and sends no hook sees,
+///   cannot be created (EPERM).
+///
+/// The work is done by eight cgroup BPF programs (see fleet_sockfilter.h):
+/// seven run at socket, bind, connect and sendmsg only; the eighth checks
+/// the destination of each packet a guest's socket receives.
 /// They apply to the cgroup's descendants too and are attached without
 /// override, so a guest cannot replace them in a cgroup of its own.
 public struct SocketAddressFilter: Sendable {
@@ -76,7 +79,7 @@ public struct SocketAddressFilter: Sendable {
         return nil
     }
 
-    /// Loads the seven programs and attaches them to the cgroup v2 directory.
+    /// Loads the eight programs and attaches them to the cgroup v2 directory.
     /// Attaching again replaces this cgroup's programs (a guest's addresses
     /// changed). If any step fails, the programs this call attached are
     /// detached again before the error is thrown.
@@ -132,7 +135,7 @@ public struct SocketAddressFilter: Sendable {
                           step.isEmpty ? directory : "", errno: err, hint: hint)
     }
 
-    /// Detaches every bind, connect, sendmsg and ingress program from the cgroup
+    /// Detaches every program of the filter's eight attach types from the cgroup
     /// directory (used when a guest's networking is reconfigured). A cgroup
     /// without programs is not an error.
     public static func detach(fromCgroup directory: String) throws(KernelError) {
@@ -148,8 +151,8 @@ public struct SocketAddressFilter: Sendable {
         }
     }
 
-    /// How many bind, connect, sendmsg and ingress programs are attached directly to
-    /// the cgroup directory (7 with this filter). 0 when the directory cannot
+    /// How many programs of the filter's eight attach types are attached directly to
+    /// the cgroup directory (8 with this filter). 0 when the directory cannot
     /// be opened or queried, as no program can be attached there either.
     public static func attached(toCgroup directory: String) -> Int {
         let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)

@@ -194,6 +194,23 @@ import Testing
         }
     }
 
+    /// ICMP datagram ("ping") sockets: neither their bind() nor their
+    /// unconnected sends run a cgroup sock_addr hook, so the filter refuses
+    /// to create them. The sandbox's namespace allows them to root's group,
+    /// as systemd's net.ipv4.ping_group_range does for every group.
+    @Test(.enabled(if: isRoot)) func pingSocketsAreRefused() throws {
+        let script = """
+        try:
+            s = socket.socket(AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_ICMP); s.bind(("10.77.0.1", 0)); print("ok " + s.getsockname()[0])
+        except OSError as e: print(err(e))
+        """
+        try Sandbox.with { box in
+            #expect(try box.probeInCgroup(script) == ["ok 10.77.0.1"])
+            try SocketAddressFilter(addresses: Self.guest).attach(toCgroup: box.cgroup)
+            #expect(try box.probeInCgroup(script) == ["err EPERM"])
+        }
+    }
+
     // MARK: - Attaching and detaching
 
     @Test(.enabled(if: isRoot)) func attachedCountsAndDetachRestores() throws {
@@ -201,11 +218,11 @@ import Testing
             #expect(SocketAddressFilter.attached(toCgroup: box.cgroup) == 0)
             let filter = try SocketAddressFilter(addresses: Self.guest)
             try filter.attach(toCgroup: box.cgroup)
-            #expect(SocketAddressFilter.attached(toCgroup: box.cgroup) == 7)
+            #expect(SocketAddressFilter.attached(toCgroup: box.cgroup) == 8)
 
             // Attaching again (new addresses) replaces the programs.
             try SocketAddressFilter(addresses: ["10.77.0.3"]).attach(toCgroup: box.cgroup)
-            #expect(SocketAddressFilter.attached(toCgroup: box.cgroup) == 7)
+            #expect(SocketAddressFilter.attached(toCgroup: box.cgroup) == 8)
             #expect(try box.probeInCgroup(#"print(bind(AF_INET, "0.0.0.0"))"#) == ["ok 10.77.0.3"])
 
             // A cgroup below cannot replace them: they are attached without override.
@@ -319,6 +336,7 @@ private struct Sandbox {
         // nodad: usable at once instead of "tentative" for a second or two.
         try run(ns + ["addr", "add", "fd00::1/64", "dev", "a0", "nodad"])
         for link in ["lo", "a0", "a1"] { try run(ns + ["link", "set", link, "up"]) }
+        try run(["ip", "netns", "exec", namespace, "sysctl", "-q", "-w", "net.ipv4.ping_group_range=0 0"])
         guard mkdir(cgroup, 0o755) == 0 else { throw ProbeFailure("mkdir \(cgroup): errno \(errno)") }
     }
 

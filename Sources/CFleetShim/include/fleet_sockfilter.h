@@ -1,10 +1,11 @@
 // Network isolation of a guest on the host's own network stack, the way
-// Linux-VServer confined a context to its addresses: seven small cgroup BPF
-// programs (cgroup/bind4, connect4, sendmsg4, bind6, connect6, sendmsg6 and
-// cgroup_skb/ingress) attached to the guest's cgroup v2 directory. They
-// apply to every socket of every process in that cgroup and its
-// descendants. Six run only at bind(), connect() and unconnected UDP
-// sendmsg(); the ingress program runs for each packet a guest's socket
+// Linux-VServer confined a context to its addresses: eight small cgroup BPF
+// programs (cgroup/bind4, connect4, sendmsg4, bind6, connect6, sendmsg6,
+// sock_create and cgroup_skb/ingress) attached to the guest's cgroup v2
+// directory. They apply to every socket of every process in that cgroup and
+// its descendants. Seven run only at socket(), bind(), connect() and
+// unconnected UDP sendmsg() (sock_create refuses ICMP "ping" sockets, whose
+// bind and send no hook sees); the ingress program runs for each packet a guest's socket
 // receives and drops what is not addressed to the guest (a socket the
 // kernel bound to the wildcard behind the hooks' back: listen() or a UDP
 // send without bind()).
@@ -33,10 +34,10 @@ extern "C" {
 /// Most addresses one guest may have.
 #define VF_SOCKFILTER_MAX_ADDRS 16
 /// Programs attached per guest (bind, connect, sendmsg for IPv4 and IPv6,
-/// and ingress).
-#define VF_SOCKFILTER_PROGRAMS 7
+/// ingress and sock_create).
+#define VF_SOCKFILTER_PROGRAMS 8
 
-/// Loads the seven programs for `addrs` (IPv4, network byte order, 1 to
+/// Loads the eight programs for `addrs` (IPv4, network byte order, 1 to
 /// VF_SOCKFILTER_MAX_ADDRS, addrs[0] is the primary address) and attaches
 /// them to the cgroup v2 directory `cgroup_fd` without BPF_F_ALLOW_OVERRIDE
 /// or BPF_F_ALLOW_MULTI, so that no cgroup below can replace or add to them.
@@ -53,7 +54,7 @@ int vf_sockfilter_attach(int cgroup_fd, const char *path,
 
 #define VF_SOCKFILTER_BIND_SERVICE 1
 
-/// Whether this kernel loads the seven programs (for `vfleet-agent check`):
+/// Whether this kernel loads the eight programs (for `vfleet-agent check`):
 /// each is loaded for an example address and freed at once, nothing is
 /// attached. 0, or -errno with the step in `what` and the verifier's log.
 int vf_sockfilter_probe(char *what, size_t what_cap, char *log, size_t log_cap);
@@ -63,12 +64,12 @@ int vf_sockfilter_probe(char *what, size_t what_cap, char *log, size_t log_cap);
 /// CAP_NET_BIND_SERVICE check of the host's namespace for ports below 1024.
 int vf_bind_service_attach(int cgroup_fd, const char *path, char *what, size_t what_cap, char *log, size_t log_cap);
 
-/// Detaches every program attached directly to `cgroup_fd` on the seven
+/// Detaches every program attached directly to `cgroup_fd` on the eight
 /// attach types above (whoever attached it). Returns how many it detached.
 int vf_sockfilter_detach(int cgroup_fd, const char *path,
                          char *what, size_t what_cap);
 
-/// How many programs are attached directly to `cgroup_fd` on the seven attach
+/// How many programs are attached directly to `cgroup_fd` on the eight attach
 /// types (BPF_PROG_QUERY; inherited programs are not counted).
 int vf_sockfilter_count(int cgroup_fd, const char *path,
                         char *what, size_t what_cap);
