@@ -391,6 +391,7 @@ static void vf_guest_child(const vf_guest_config *c, int go_r, int err_w) {
     int sr = vf_seccomp_install(c->seccomp);
     if (sr != 0) { errno = -sr; vf_fail(err_w, "install the guest's seccomp filter", NULL); }
     vf_drop_bounding(c->keep_caps, c->cap_last, err_w);
+    if (!c->new_net && vf_landlock_scope_abstract_unix() < 0) vf_fail(err_w, "confine the guest's abstract unix sockets (Landlock)", NULL);
 
     execve(c->argv[0], (char *const *)c->argv, (char *const *)c->envp);
     vf_fail(err_w, "exec init", c->argv[0]);
@@ -610,6 +611,10 @@ static void vf_exec_helper(const vf_exec_config *c, int err_w) {
     for (int i = 0; i < c->cgroup_count; i++) {
         if (write(c->cgroup_fds[i], "0", 1) != 1) vf_fail(err_w, "join the guest's cgroup", NULL);
     }
+    // A guest on the host's network gets its init's Landlock scope for
+    // abstract unix sockets (the namespace fds tell which; still open here,
+    // and CAP_SYS_ADMIN still held).
+    if (vf_landlock_scope_entered(c->ns_fds, c->ns_count) < 0) vf_fail(err_w, "confine the command's abstract unix sockets (Landlock)", NULL);
     // Keep only the command's stdio (0-2) and the error pipe (3).
     int e = fcntl(err_w, F_DUPFD_CLOEXEC, 10);
     if (e < 0) vf_fail(err_w, "keep the error pipe", NULL);

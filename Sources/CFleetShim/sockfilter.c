@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/bpf.h>
+#include <linux/if_ether.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,7 +16,7 @@
 
 // ---- a tiny eBPF assembler -------------------------------------------------
 //
-// Only what the six programs need: 32-bit context loads and stores, stores of
+// Only what the programs need: 32-bit context loads and stores, stores of
 // immediates to the stack, 32-bit compares with forward jumps to labels,
 // helper calls and exit. Jumps name a label; offsets are patched at the end.
 
@@ -72,6 +73,8 @@ static void and32_imm(vf_prog *p, int dst, uint32_t imm) { emit(p, BPF_ALU | BPF
 static void add64_imm(vf_prog *p, int dst, int32_t imm) { emit(p, BPF_ALU64 | BPF_ADD | BPF_K, dst, 0, 0, imm); }
 // dst = *(u32 *)(src + off)
 static void ldx_w(vf_prog *p, int dst, int src, size_t off) { emit(p, BPF_LDX | BPF_MEM | BPF_W, dst, src, (int16_t)off, 0); }
+// dst = *(u64 *)(src + off): a pointer field of the context
+static void ldx_dw(vf_prog *p, int dst, int src, size_t off) { emit(p, BPF_LDX | BPF_MEM | BPF_DW, dst, src, (int16_t)off, 0); }
 // *(u32 *)(dst + off) = src. Context fields are written from a register:
 // verifiers before Linux 6.3 refuse BPF_ST (store immediate) into the
 // context ("BPF_ST stores into R6 ctx is not allowed"); Debian 12 ships 6.1.
@@ -127,6 +130,8 @@ enum { L_ALLOW, L_DENY, L_REWRITE, L_MAPPED, L_BIND, L_SOURCE };
 
 #define CTX_IP4 offsetof(struct bpf_sock_addr, user_ip4)
 #define CTX_SRC4 offsetof(struct bpf_sock_addr, msg_src_ip4)
+#define CTX_SK offsetof(struct bpf_sock_addr, sk)
+#define SK_SRC4 offsetof(struct bpf_sock, src_ip4)
 #define CTX_IP6(word) (offsetof(struct bpf_sock_addr, user_ip6) + (word) * sizeof(uint32_t))
 
 typedef struct vf_addrs {
@@ -165,6 +170,16 @@ static void allow_and_deny_tails_returning(vf_prog *p, int with_deny, int allow)
     }
 }
 
+// Fall-through denies; L_ALLOW and L_DENY both placed.
+static void allow_and_deny_tails_then_deny(vf_prog *p) {
+    place(p, L_DENY);
+    mov64_imm(p, R0, 0);
+    exit_insn(p);
+    place(p, L_ALLOW);
+    mov64_imm(p, R0, 1);
+    exit_insn(p);
+}
+
 static void allow_and_deny_tails(vf_prog *p, int with_deny) {
     allow_and_deny_tails_returning(p, with_deny, 1);
 }
@@ -190,6 +205,20 @@ static void call_bind(vf_prog *p, const void *sa, size_t len) {
     add64_imm(p, R2, base);
     mov64_imm(p, R3, (int32_t)len);
     call(p, BPF_FUNC_bind);
+}
+
+// After call_bind: a socket still bound to the wildcard was bound before,
+// without the bind hook: a UDP socket the kernel autobound when it sent a
+// datagram unconnected (inet_autobind binds a port, no address). bpf_bind
+// cannot rebind it, and connect() would take the route's source, an address
+// of the host's; refuse the connect instead (EPERM). Every socket the guest
+// binds itself went through bind4/bind6 and holds one of its addresses.
+// For IPv6 sockets src_ip4 is the IPv4 part of a v4-mapped bound address,
+// 0 for ::.
+static void deny_if_bound_to_wildcard(vf_prog *p) {
+    ldx_dw(p, R2, R6, CTX_SK);
+    ldx_w(p, R2, R2, SK_SRC4);
+    jmp32_imm(p, BPF_JEQ, R2, 0, L_DENY);
 }
 
 // cgroup/bind4: wildcard or loopback becomes the primary address; one of the
@@ -224,7 +253,8 @@ static void gen_connect4(vf_prog *p, vf_addrs A) {
     sin.sin_port = 0;               // port 0: the kernel picks it at connect()
     sin.sin_addr.s_addr = A.a[0];
     call_bind(p, &sin, sizeof sin);
-    allow_and_deny_tails(p, 0);
+    deny_if_bound_to_wildcard(p);
+    allow_and_deny_tails(p, 1);
 }
 
 // cgroup/sendmsg4 (unconnected UDP/ICMP sends): loopback destinations become
@@ -305,6 +335,7 @@ static void gen_connect6(vf_prog *p, vf_addrs A) {
     uint32_t mapped[4] = {0, 0, mapped_word(), A.a[0]};
     memcpy(&sin6.sin6_addr, mapped, sizeof mapped);
     call_bind(p, &sin6, sizeof sin6);
+    deny_if_bound_to_wildcard(p);
     allow_and_deny_tails(p, 1);
 }
 
@@ -324,6 +355,46 @@ static void gen_sendmsg6(vf_prog *p, vf_addrs A) {
     allow_and_deny_tails(p, 1);
 }
 
+// cgroup_skb/ingress: a packet for one of the guest's sockets passes only
+// when it is IPv4 and addressed to one of the guest's addresses. Sockets the
+// guest binds hold its address, so for them this changes nothing; it stops
+// the sockets the kernel bound to the wildcard without any hook seeing it:
+// a TCP socket that listen()s unbound (inet_autobind at listen) and a UDP
+// socket that sent unconnected (autobind at sendmsg) would otherwise take
+// packets for every address of the host. The one per-packet cost of the
+// filter, paid only by packets a guest's socket receives.
+static void gen_ingress(vf_prog *p, vf_addrs A) {
+    mov64_reg(p, R6, R1);
+    ldx_w(p, R2, R6, offsetof(struct __sk_buff, protocol));
+    jmp32_imm(p, BPF_JNE, R2, htons(ETH_P_IP), L_DENY);     // an isolated guest has no IPv6 address
+    // bpf_skb_load_bytes(skb, 16, fp - 4, 4): the destination address; the
+    // packet starts at its IP header here.
+    mov64_reg(p, R1, R6);
+    mov64_imm(p, R2, 16);
+    mov64_reg(p, R3, R10);
+    add64_imm(p, R3, -4);
+    mov64_imm(p, R4, 4);
+    call(p, BPF_FUNC_skb_load_bytes);
+    jmp32_imm(p, BPF_JNE, R0, 0, L_DENY);
+    emit(p, BPF_LDX | BPF_MEM | BPF_W, R2, R10, -4, 0);
+    jump_if_allowed(p, R2, A, L_ALLOW);
+    allow_and_deny_tails_then_deny(p);
+}
+
+// cgroup/sock_create: ICMP datagram ("ping") sockets are refused (EPERM).
+// A ping socket's bind() and unconnected sendmsg() run none of the hooks
+// above (ping_bind checks only that the address is the host's), so one
+// would send echo requests from any address of the host. Hosts allow them
+// to the groups in net.ipv4.ping_group_range (systemd opens it to all);
+// raw ICMP sockets need NET_RAW, which an isolated guest never has.
+static void gen_sock_create(vf_prog *p, vf_addrs A) {
+    (void)A;
+    ldx_w(p, R2, R1, offsetof(struct bpf_sock, protocol));
+    jmp32_imm(p, BPF_JEQ, R2, IPPROTO_ICMP, L_DENY);
+    jmp32_imm(p, BPF_JEQ, R2, IPPROTO_ICMPV6, L_DENY);
+    allow_and_deny_tails(p, 1);
+}
+
 // ---- loading and attaching --------------------------------------------------
 
 typedef struct vf_hook {
@@ -331,15 +402,18 @@ typedef struct vf_hook {
     const char *prog_name;              // kernel-visible name (≤ 15 chars), for bpftool
     enum bpf_attach_type type;
     void (*gen)(vf_prog *, vf_addrs);
+    enum bpf_prog_type prog_type;
 } vf_hook;
 
 static const vf_hook hooks[VF_SOCKFILTER_PROGRAMS] = {
-    {"bind4", "vf_bind4", BPF_CGROUP_INET4_BIND, gen_bind4},
-    {"connect4", "vf_connect4", BPF_CGROUP_INET4_CONNECT, gen_connect4},
-    {"sendmsg4", "vf_sendmsg4", BPF_CGROUP_UDP4_SENDMSG, gen_sendmsg4},
-    {"bind6", "vf_bind6", BPF_CGROUP_INET6_BIND, gen_bind6},
-    {"connect6", "vf_connect6", BPF_CGROUP_INET6_CONNECT, gen_connect6},
-    {"sendmsg6", "vf_sendmsg6", BPF_CGROUP_UDP6_SENDMSG, gen_sendmsg6},
+    {"bind4", "vf_bind4", BPF_CGROUP_INET4_BIND, gen_bind4, BPF_PROG_TYPE_CGROUP_SOCK_ADDR},
+    {"connect4", "vf_connect4", BPF_CGROUP_INET4_CONNECT, gen_connect4, BPF_PROG_TYPE_CGROUP_SOCK_ADDR},
+    {"sendmsg4", "vf_sendmsg4", BPF_CGROUP_UDP4_SENDMSG, gen_sendmsg4, BPF_PROG_TYPE_CGROUP_SOCK_ADDR},
+    {"bind6", "vf_bind6", BPF_CGROUP_INET6_BIND, gen_bind6, BPF_PROG_TYPE_CGROUP_SOCK_ADDR},
+    {"connect6", "vf_connect6", BPF_CGROUP_INET6_CONNECT, gen_connect6, BPF_PROG_TYPE_CGROUP_SOCK_ADDR},
+    {"sendmsg6", "vf_sendmsg6", BPF_CGROUP_UDP6_SENDMSG, gen_sendmsg6, BPF_PROG_TYPE_CGROUP_SOCK_ADDR},
+    {"ingress", "vf_ingress", BPF_CGROUP_INET_INGRESS, gen_ingress, BPF_PROG_TYPE_CGROUP_SKB},
+    {"sock_create", "vf_sockcreate", BPF_CGROUP_INET_SOCK_CREATE, gen_sock_create, BPF_PROG_TYPE_CGROUP_SOCK},
 };
 
 static long sys_bpf(int cmd, union bpf_attr *attr) {
@@ -366,7 +440,7 @@ static int fail(int err, char *what, size_t cap, const char *fmt, ...) {
 static int load(const vf_hook *h, const vf_prog *p, char *log, size_t log_cap) {
     union bpf_attr attr;
     memset(&attr, 0, sizeof attr);
-    attr.prog_type = BPF_PROG_TYPE_CGROUP_SOCK_ADDR;
+    attr.prog_type = h->prog_type;
     attr.expected_attach_type = h->type;     // required for this program type
     attr.insns = ptr(p->insn);
     attr.insn_cnt = (uint32_t)p->len;
@@ -456,6 +530,23 @@ int vf_sockfilter_attach(int cgroup_fd, const char *path,
     return attach_hooks(cgroup_fd, path, hooks, VF_SOCKFILTER_PROGRAMS, A, what, what_cap, log, log_cap);
 }
 
+int vf_sockfilter_probe(char *what, size_t what_cap, char *log, size_t log_cap) {
+    if (what && what_cap) what[0] = 0;
+    if (log && log_cap) log[0] = 0;
+    uint32_t example = htonl(0xc0000201u);     // 192.0.2.1: only compiled into the programs
+    vf_addrs A = {&example, 1, 1};
+    for (int i = 0; i < VF_SOCKFILTER_PROGRAMS; i++) {
+        vf_prog local;
+        prog_init(&local);
+        hooks[i].gen(&local, A);
+        if (finish(&local) != 0) return fail(E2BIG, what, what_cap, "assemble cgroup/%s program", hooks[i].name);
+        int fd = load(&hooks[i], &local, log, log_cap);
+        if (fd < 0) return fail(-fd, what, what_cap, "load cgroup/%s program", hooks[i].name);
+        close(fd);
+    }
+    return 0;
+}
+
 // cgroup/bind4 and bind6 of an unfiltered guest: every bind allowed, and
 // ports below 1024 without CAP_NET_BIND_SERVICE in the host's namespace.
 static void gen_bind_service(vf_prog *p, vf_addrs A) {
@@ -465,8 +556,8 @@ static void gen_bind_service(vf_prog *p, vf_addrs A) {
 }
 
 static const vf_hook bind_service_hooks[2] = {
-    {"bind4", "vf_bindsvc4", BPF_CGROUP_INET4_BIND, gen_bind_service},
-    {"bind6", "vf_bindsvc6", BPF_CGROUP_INET6_BIND, gen_bind_service},
+    {"bind4", "vf_bindsvc4", BPF_CGROUP_INET4_BIND, gen_bind_service, BPF_PROG_TYPE_CGROUP_SOCK_ADDR},
+    {"bind6", "vf_bindsvc6", BPF_CGROUP_INET6_BIND, gen_bind_service, BPF_PROG_TYPE_CGROUP_SOCK_ADDR},
 };
 
 int vf_bind_service_attach(int cgroup_fd, const char *path, char *what, size_t what_cap, char *log, size_t log_cap) {

@@ -86,6 +86,7 @@ public enum KernelChecker {
         // The build options, from /proc/config.gz or /boot/config-*, with
         // the same verdicts as kernel/check.
         reqs += KernelConfigCheck.hostRequirements()
+        reqs += NetworkDefenceCheck.requirements(layout: layout)
         return KernelCheckReport(kernel: release(), cgroupMode: mode, requirements: reqs)
     }
 

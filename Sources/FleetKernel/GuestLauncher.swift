@@ -65,6 +65,13 @@ public enum GuestLauncher {
 
         var goFD: Int32 = -1
         var errFD: Int32 = -1
+        // A user namespace guest's namespace is owned by its own host uid, so
+        // its per-user limits (inotify, …) are not charged to host root.
+        let owner: UserNamespaceOwner
+        do { owner = try UserNamespaceOwner(becoming: spec.userNamespace?.hostBase) } catch {
+            try? spec.cgroup.remove()
+            throw error
+        }
         let pid: pid_t = spec.rootfs.withCString { rootfs in
             spec.hostname.withCString { hostname in
                 console.slavePath.withCString { consolePath in
@@ -98,6 +105,7 @@ public enum GuestLauncher {
                 }
             }
         }
+        owner.restore()
         guard pid > 0 else {
             let e = KernelError.current("clone the guest's init into new namespaces for", spec.rootfs,
                                         hint: spec.userNamespace == nil ? nil

@@ -11,10 +11,17 @@ import Glibc
 ///   the one the socket is bound to), and loopback destinations mean the
 ///   guest's own primary address;
 /// - IPv6 sockets may use only v4-mapped addresses (dual-stack servers keep
-///   working); real IPv6 destinations and binds fail with EPERM.
+///   working); real IPv6 destinations and binds fail with EPERM;
+/// - a socket the kernel bound to the wildcard itself (listen() or a UDP
+///   send without bind()) receives only packets addressed to the guest,
+///   and may not connect() (it would leave from the host's address).
 ///
-/// The work is done by six cgroup BPF programs (see fleet_sockfilter.h) that
-/// run at bind, connect and sendmsg only, so there is no per-packet cost.
+/// - ICMP datagram ("ping") sockets, whose bind and sends no hook sees,
+///   cannot be created (EPERM).
+///
+/// The work is done by eight cgroup BPF programs (see fleet_sockfilter.h):
+/// seven run at socket, bind, connect and sendmsg only; the eighth checks
+/// the destination of each packet a guest's socket receives.
 /// They apply to the cgroup's descendants too and are attached without
 /// override, so a guest cannot replace them in a cgroup of its own.
 public struct SocketAddressFilter: Sendable {
@@ -72,7 +79,7 @@ public struct SocketAddressFilter: Sendable {
         return nil
     }
 
-    /// Loads the six programs and attaches them to the cgroup v2 directory.
+    /// Loads the eight programs and attaches them to the cgroup v2 directory.
     /// Attaching again replaces this cgroup's programs (a guest's addresses
     /// changed). If any step fails, the programs this call attached are
     /// detached again before the error is thrown.
@@ -128,7 +135,7 @@ public struct SocketAddressFilter: Sendable {
                           step.isEmpty ? directory : "", errno: err, hint: hint)
     }
 
-    /// Detaches every bind, connect and sendmsg program from the cgroup
+    /// Detaches every program of the filter's eight attach types from the cgroup
     /// directory (used when a guest's networking is reconfigured). A cgroup
     /// without programs is not an error.
     public static func detach(fromCgroup directory: String) throws(KernelError) {
@@ -144,8 +151,8 @@ public struct SocketAddressFilter: Sendable {
         }
     }
 
-    /// How many bind, connect and sendmsg programs are attached directly to
-    /// the cgroup directory (6 with this filter). 0 when the directory cannot
+    /// How many programs of the filter's eight attach types are attached directly to
+    /// the cgroup directory (8 with this filter). 0 when the directory cannot
     /// be opened or queried, as no program can be attached there either.
     public static func attached(toCgroup directory: String) -> Int {
         let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
@@ -153,6 +160,21 @@ public struct SocketAddressFilter: Sendable {
         defer { close(fd) }
         let count = vf_sockfilter_count(fd, directory, nil, 0)
         return count < 0 ? 0 : Int(count)
+    }
+
+    /// Whether this kernel loads the filter's programs: nil when it does,
+    /// else what failed (loads and frees them, attaches nothing).
+    public static func kernelRefusal() -> String? {
+        var what = [CChar](repeating: 0, count: 512)
+        var log = [CChar](repeating: 0, count: 16 * 1024)
+        let result = what.withUnsafeMutableBufferPointer { whatBuffer in
+            log.withUnsafeMutableBufferPointer { logBuffer in
+                vf_sockfilter_probe(whatBuffer.baseAddress, whatBuffer.count, logBuffer.baseAddress, logBuffer.count)
+            }
+        }
+        guard result < 0 else { return nil }
+        let hint = verifierHint(text(log), errno: -result)
+        return "\(text(what)): \(String(cString: strerror(-result))) (\(hint))"
     }
 
     // MARK: - Helpers

@@ -10,12 +10,15 @@ public struct KernelRequirement: Codable, Sendable, Equatable {
     public var purpose: String
     /// What was seen, e.g. "hybrid: v1 memory,cpu,…; v2 at /sys/fs/cgroup/unified".
     public var detail: String?
+    /// For a defence the kernel lacks: what the agent does instead.
+    public var fallback: String?
 
-    public init(name: String, verdict: Verdict, purpose: String, detail: String? = nil) {
+    public init(name: String, verdict: Verdict, purpose: String, detail: String? = nil, fallback: String? = nil) {
         self.name = name
         self.verdict = verdict
         self.purpose = purpose
         self.detail = detail
+        self.fallback = fallback
     }
 }
 

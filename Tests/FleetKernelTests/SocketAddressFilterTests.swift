@@ -126,6 +126,92 @@ import Testing
         }
     }
 
+    /// listen() on an unbound socket: the kernel binds it to the wildcard at
+    /// listen(), behind the bind hooks' back. With the filter it may listen,
+    /// but only connections to the guest's addresses reach it.
+    @Test(.enabled(if: isRoot)) func aListenerNeverBoundIsReachableOnlyOnTheGuestsAddresses() throws {
+        func reach(_ port: String) -> String {
+            """
+            for host in ("10.77.0.1", "10.77.0.2"):
+                print(host, tcp_connect(AF_INET, host, \(port)))
+            """
+        }
+        try Sandbox.with { box in
+            let before = try box.unboundListenerInCgroup()
+            #expect(before.address == "0.0.0.0")
+            #expect(try box.probeOutside(reach(before.port)) == [
+                "10.77.0.1 ok 10.77.0.1", "10.77.0.2 ok 10.77.0.1",
+            ])
+        }
+        try Sandbox.with { box in
+            try SocketAddressFilter(addresses: Self.guest).attach(toCgroup: box.cgroup)
+            let after = try box.unboundListenerInCgroup()
+            #expect(after.address == "0.0.0.0")
+            // The host's address: the SYN is dropped, the client times out.
+            #expect(try box.probeOutside(reach(after.port)) == [
+                "10.77.0.1 err timeout", "10.77.0.2 ok 10.77.0.1",
+            ])
+        }
+    }
+
+    /// A UDP socket that sent unconnected was autobound to the wildcard; a
+    /// connect() afterwards would take the route's source, the host's
+    /// address. The filter refuses that connect; a fresh socket connects.
+    @Test(.enabled(if: isRoot)) func aUDPSocketAutoboundBySendingMayNotConnect() throws {
+        let script = """
+        s = socket.socket(AF_INET, socket.SOCK_DGRAM); s.sendto(b"x", ("10.77.0.1", 9))
+        print("sent from " + s.getsockname()[0])
+        try:
+            s.connect(("10.77.0.1", 9)); print("ok " + s.getsockname()[0])
+        except OSError as e: print(err(e))
+        print(udp_connect(AF_INET, "10.77.0.1"))
+        """
+        try Sandbox.with { box in
+            #expect(try box.probeInCgroup(script) == ["sent from 0.0.0.0", "ok 10.77.0.1", "ok 10.77.0.1 -> 10.77.0.1"])
+            try SocketAddressFilter(addresses: Self.guest).attach(toCgroup: box.cgroup)
+            #expect(try box.probeInCgroup(script) == ["sent from 0.0.0.0", "err EPERM", "ok 10.77.0.2 -> 10.77.0.1"])
+        }
+    }
+
+    /// The same autobound UDP socket receives only datagrams addressed to the guest.
+    @Test(.enabled(if: isRoot)) func anAutoboundUDPSocketReceivesOnlyDatagramsForTheGuest() throws {
+        let receive = """
+        s = socket.socket(AF_INET, socket.SOCK_DGRAM); s.sendto(b"x", ("10.77.0.1", 9)); s.settimeout(1)
+        port = s.getsockname()[1]
+        for host in ("10.77.0.1", "10.77.0.2"):
+            socket.socket(AF_INET, socket.SOCK_DGRAM).sendto(host.encode(), (host, port))
+        got = []
+        try:
+            while True: got.append(s.recv(100).decode())
+        except socket.timeout: pass
+        print(" ".join(sorted(got)))
+        """
+        try Sandbox.with { box in
+            // The senders are in the cgroup too: they leave from 10.77.0.2,
+            // which does not matter, only the destination does.
+            #expect(try box.probeInCgroup(receive) == ["10.77.0.1 10.77.0.2"])
+            try SocketAddressFilter(addresses: Self.guest).attach(toCgroup: box.cgroup)
+            #expect(try box.probeInCgroup(receive) == ["10.77.0.2"])
+        }
+    }
+
+    /// ICMP datagram ("ping") sockets: neither their bind() nor their
+    /// unconnected sends run a cgroup sock_addr hook, so the filter refuses
+    /// to create them. The sandbox's namespace allows them to root's group,
+    /// as systemd's net.ipv4.ping_group_range does for every group.
+    @Test(.enabled(if: isRoot)) func pingSocketsAreRefused() throws {
+        let script = """
+        try:
+            s = socket.socket(AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_ICMP); s.bind(("10.77.0.1", 0)); print("ok " + s.getsockname()[0])
+        except OSError as e: print(err(e))
+        """
+        try Sandbox.with { box in
+            #expect(try box.probeInCgroup(script) == ["ok 10.77.0.1"])
+            try SocketAddressFilter(addresses: Self.guest).attach(toCgroup: box.cgroup)
+            #expect(try box.probeInCgroup(script) == ["err EPERM"])
+        }
+    }
+
     // MARK: - Attaching and detaching
 
     @Test(.enabled(if: isRoot)) func attachedCountsAndDetachRestores() throws {
@@ -133,11 +219,11 @@ import Testing
             #expect(SocketAddressFilter.attached(toCgroup: box.cgroup) == 0)
             let filter = try SocketAddressFilter(addresses: Self.guest)
             try filter.attach(toCgroup: box.cgroup)
-            #expect(SocketAddressFilter.attached(toCgroup: box.cgroup) == 6)
+            #expect(SocketAddressFilter.attached(toCgroup: box.cgroup) == 8)
 
             // Attaching again (new addresses) replaces the programs.
             try SocketAddressFilter(addresses: ["10.77.0.3"]).attach(toCgroup: box.cgroup)
-            #expect(SocketAddressFilter.attached(toCgroup: box.cgroup) == 6)
+            #expect(SocketAddressFilter.attached(toCgroup: box.cgroup) == 8)
             #expect(try box.probeInCgroup(#"print(bind(AF_INET, "0.0.0.0"))"#) == ["ok 10.77.0.3"])
 
             // A cgroup below cannot replace them: they are attached without override.
@@ -251,6 +337,7 @@ private struct Sandbox {
         // nodad: usable at once instead of "tentative" for a second or two.
         try run(ns + ["addr", "add", "fd00::1/64", "dev", "a0", "nodad"])
         for link in ["lo", "a0", "a1"] { try run(ns + ["link", "set", link, "up"]) }
+        try run(["ip", "netns", "exec", namespace, "sysctl", "-q", "-w", "net.ipv4.ping_group_range=0 0"])
         guard mkdir(cgroup, 0o755) == 0 else { throw ProbeFailure("mkdir \(cgroup): errno \(errno)") }
     }
 
@@ -296,6 +383,31 @@ private struct Sandbox {
     /// The same in the namespace but outside the cgroup.
     func probeOutside(_ script: String) throws -> [String] {
         try lines(run(["timeout", "20", "nsenter", "--net=" + netnsPath, Python.path, "-c", Python.prelude + script]))
+    }
+
+    /// A TCP socket in the cgroup that listen()s without bind(); its address
+    /// and port. It accepts connections until none came for 6 s, then ends
+    /// by itself: the test runner's signal mask, which children inherit,
+    /// blocks the SIGTERM that would end it otherwise.
+    func unboundListenerInCgroup() throws -> (address: String, port: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", #"echo $$ > "$1" && exec timeout 20 nsenter --net="$2" "$3" -c "$4""#,
+                             "sh", cgroup + "/cgroup.procs", netnsPath, Python.path, Python.prelude + """
+        s = socket.socket(AF_INET, socket.SOCK_STREAM); s.listen(8); s.settimeout(6)
+        print(s.getsockname()[0], s.getsockname()[1], flush=True)
+        try:
+            while True: s.accept()
+        except socket.timeout: pass
+        """]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        started.add(process)
+        let line = try RunningProbe(output: output.fileHandleForReading).line().split(separator: " ")
+        guard line.count == 2 else { throw ProbeFailure("listener printed \(line)") }
+        return (String(line[0]), String(line[1]))
     }
 
     /// A TCP connection from the cgroup to a server on 10.77.0.1 outside it:
@@ -427,9 +539,10 @@ private enum Python {
             s.bind((host, port)); return "ok " + s.getsockname()[0]
         except OSError as e: return err(e)
     def tcp_connect(family, host, port):
-        s = socket.socket(family, socket.SOCK_STREAM); s.settimeout(5)
+        s = socket.socket(family, socket.SOCK_STREAM); s.settimeout(2)
         try:
             s.connect((host, port)); return "ok " + s.getsockname()[0]
+        except socket.timeout: return "err timeout"
         except OSError as e: return err(e)
     def udp_connect(family, host):
         s = socket.socket(family, socket.SOCK_DGRAM)

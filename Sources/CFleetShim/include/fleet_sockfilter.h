@@ -1,9 +1,14 @@
 // Network isolation of a guest on the host's own network stack, the way
-// Linux-VServer confined a context to its addresses: six small cgroup BPF
-// programs (cgroup/bind4, connect4, sendmsg4, bind6, connect6, sendmsg6)
-// attached to the guest's cgroup v2 directory. They apply to every socket
-// of every process in that cgroup and its descendants, and cost nothing per
-// packet: they run only at bind(), connect() and unconnected UDP sendmsg().
+// Linux-VServer confined a context to its addresses: eight small cgroup BPF
+// programs (cgroup/bind4, connect4, sendmsg4, bind6, connect6, sendmsg6,
+// sock_create and cgroup_skb/ingress) attached to the guest's cgroup v2
+// directory. They apply to every socket of every process in that cgroup and
+// its descendants. Seven run only at socket(), bind(), connect() and
+// unconnected UDP sendmsg() (sock_create refuses ICMP "ping" sockets, whose
+// bind and send no hook sees); the ingress program runs for each packet a guest's socket
+// receives and drops what is not addressed to the guest (a socket the
+// kernel bound to the wildcard behind the hooks' back: listen() or a UDP
+// send without bind()).
 //
 // The programs are assembled here by hand (no libbpf, no clang) because the
 // only variable part is the address list, which is unrolled into compares
@@ -18,16 +23,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// Also the module's other new headers, for builds that cached the module.
+#include "fleet_landlock.h"
+#include "fleet_nsowner.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 /// Most addresses one guest may have.
 #define VF_SOCKFILTER_MAX_ADDRS 16
-/// Programs attached per guest (bind, connect, sendmsg for IPv4 and IPv6).
-#define VF_SOCKFILTER_PROGRAMS 6
+/// Programs attached per guest (bind, connect, sendmsg for IPv4 and IPv6,
+/// ingress and sock_create).
+#define VF_SOCKFILTER_PROGRAMS 8
 
-/// Loads the six programs for `addrs` (IPv4, network byte order, 1 to
+/// Loads the eight programs for `addrs` (IPv4, network byte order, 1 to
 /// VF_SOCKFILTER_MAX_ADDRS, addrs[0] is the primary address) and attaches
 /// them to the cgroup v2 directory `cgroup_fd` without BPF_F_ALLOW_OVERRIDE
 /// or BPF_F_ALLOW_MULTI, so that no cgroup below can replace or add to them.
@@ -44,17 +54,22 @@ int vf_sockfilter_attach(int cgroup_fd, const char *path,
 
 #define VF_SOCKFILTER_BIND_SERVICE 1
 
+/// Whether this kernel loads the eight programs (for `vfleet-agent check`):
+/// each is loaded for an example address and freed at once, nothing is
+/// attached. 0, or -errno with the step in `what` and the verifier's log.
+int vf_sockfilter_probe(char *what, size_t what_cap, char *log, size_t log_cap);
+
 /// For a user namespace guest on the host's network without a filter:
 /// cgroup/bind4 and bind6 programs that allow every bind and waive the
 /// CAP_NET_BIND_SERVICE check of the host's namespace for ports below 1024.
 int vf_bind_service_attach(int cgroup_fd, const char *path, char *what, size_t what_cap, char *log, size_t log_cap);
 
-/// Detaches every program attached directly to `cgroup_fd` on the six
+/// Detaches every program attached directly to `cgroup_fd` on the eight
 /// attach types above (whoever attached it). Returns how many it detached.
 int vf_sockfilter_detach(int cgroup_fd, const char *path,
                          char *what, size_t what_cap);
 
-/// How many programs are attached directly to `cgroup_fd` on the six attach
+/// How many programs are attached directly to `cgroup_fd` on the eight attach
 /// types (BPF_PROG_QUERY; inherited programs are not counted).
 int vf_sockfilter_count(int cgroup_fd, const char *path,
                         char *what, size_t what_cap);
