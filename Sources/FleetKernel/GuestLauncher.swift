@@ -167,6 +167,11 @@ enum ChildErrorText {
     static func hint(for e: vf_child_error) -> String? {
         let text = what(e)
         if text.hasPrefix("exec") && e.err == ENOENT { return "the guest's template has no such program; check --init or the command" }
+        if text.hasPrefix("attach the idmapped template") && e.err == EACCES {
+            // The guest's root (an unprivileged host uid) reaches its mount
+            // point by path from inside its user namespace.
+            return "every directory above the agent's state root must be searchable by other users (chmod o+x); or give the guest --no-userns"
+        }
         if text.hasPrefix("mount overlay") { return "is overlayfs available (modprobe overlay) and is the state directory on a file system overlay accepts as upper layer?" }
         return nil
     }

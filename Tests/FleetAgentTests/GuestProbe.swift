@@ -39,9 +39,13 @@ enum GuestProbe {
 }
 
 extension TestAgent {
-    /// A guest with the probe at /probe, started.
-    func makeProbedGuest(_ name: String, userns: Bool, capAdd: [String] = [], allowSyscalls: [String]? = nil) throws {
-        _ = try agent.create(GuestSpec(name: name, template: TestAgent.template, capAdd: capAdd,
+    /// A guest with the probe at /probe, started. Network `none` (the
+    /// product's default without --ip): guests on the host's network are
+    /// also Landlock-scoped, which would block some attacks on its own, and
+    /// each test here attacks one defence at a time.
+    func makeProbedGuest(_ name: String, userns: Bool, capAdd: [String] = [], allowSyscalls: [String]? = nil,
+                         network: NetworkMode = .none) throws {
+        _ = try agent.create(GuestSpec(name: name, template: TestAgent.template, network: network, capAdd: capAdd,
                                        userNamespace: userns, allowSyscalls: allowSyscalls))
         try GuestProbe.install(in: self, guest: name)
         _ = try agent.start(name)

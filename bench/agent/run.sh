@@ -26,6 +26,10 @@ cleanup() {
   for h in /sys/fs/cgroup/*/vfleet-bench; do rmdir "$h" 2>/dev/null || true; done
 }
 trap cleanup EXIT
+# Guests have user namespaces by default: their root reaches its mount point
+# by path as an unprivileged host uid, so the directory above the state root
+# must be searchable (as /var/lib is).
+chmod 711 "$WORK"
 mkdir -p "$ROOT"
 echo '{"cgroupParent":"vfleet-bench"}' > "$ROOT/agent.json"
 

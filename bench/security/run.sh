@@ -27,6 +27,10 @@ cleanup() {
   for h in /sys/fs/cgroup/*/vfleet-bench-sec; do rmdir "$h" 2>/dev/null || true; done
 }
 trap cleanup EXIT
+# A user namespace guest (the default) reaches its root by path as an
+# unprivileged host uid: the directories above the state root must be
+# searchable, as /var/lib is.
+chmod 711 "$WORK"
 mkdir -p "$ROOT"
 echo '{"cgroupParent":"vfleet-bench-sec"}' > "$ROOT/agent.json"
 "$AGENT" template build busybox bb --root "$ROOT" >/dev/null
