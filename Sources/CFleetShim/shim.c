@@ -704,10 +704,6 @@ int vf_try_wait(pid_t pid, int *status) {
     return 1;
 }
 
-int vf_pipe_cloexec(int fds[2]) {
-    return pipe2(fds, O_CLOEXEC);
-}
-
 int vf_pty_open(char *path, size_t path_cap, int *slave_fd, long long owner) {
     int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (m < 0) return -errno;

@@ -1,4 +1,5 @@
 import FleetProtocol
+import FleetTree
 import Foundation
 import Glibc
 

@@ -1,5 +1,6 @@
 import FleetKernel
 import FleetSystem
+import FleetTree
 import Foundation
 import Glibc
 

@@ -8,7 +8,9 @@ import Foundation
 /// is a method here or in an extension (Operations/), so it can be tested
 /// without the command line; moves run in the move engine (Operations/Move).
 public final class Controller: Sendable {
-    public let store: FleetStore
+    /// Internal: the command line reads the desired state through the
+    /// controller's methods (Controller+Records), never the store itself.
+    let store: FleetStore
     public let settings: ControllerSettings
     /// Direct SSH sessions, one per host.
     public let connections: SSHTransport

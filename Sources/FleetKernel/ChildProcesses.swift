@@ -36,9 +36,8 @@ public enum ChildProcesses {
 
     /// A pipe whose ends are closed on exec: (read, write).
     public static func cloexecPipe() throws(KernelError) -> (Int32, Int32) {
-        var fds: [Int32] = [-1, -1]
-        guard vf_pipe_cloexec(&fds) == 0 else { throw .current("create", "a pipe") }
-        return (fds[0], fds[1])
+        guard let pipe = CloexecPipe.make() else { throw .current("create", "a pipe") }
+        return pipe
     }
 
     public static func becomeSubreaper() -> Bool { vf_set_subreaper() == 0 }

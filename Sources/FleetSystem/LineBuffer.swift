@@ -12,6 +12,9 @@ public struct LineBuffer: Sendable {
     private var start = 0
     /// Bytes before this index (from `start`) are known to hold no "\n".
     private var scanned = 0
+    /// Bytes searched for "\n" so far: each once, however many pieces a
+    /// line arrives in (tests hold it to the bytes received).
+    public private(set) var bytesSearched = 0
 
     public var count: Int { bytes.count - start }
     public var isEmpty: Bool { count == 0 }
@@ -28,6 +31,7 @@ public struct LineBuffer: Sendable {
             guard let hit = memchr(base + from, 0x0A, buffer.count - from) else { return nil }
             return base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
         }
+        bytesSearched += (newline.map { $0 + 1 } ?? bytes.count) - from
         guard let newline else {
             scanned = bytes.count
             return nil

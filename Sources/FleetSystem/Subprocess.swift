@@ -37,9 +37,8 @@ public enum Subprocess {
     }
 
     private static func pipe(for program: String) throws(SystemError) -> (read: Int32, write: Int32) {
-        var fds: [Int32] = [-1, -1]
-        guard fleet_pipe_cloexec(&fds) == 0 else { throw SystemError("make a pipe for", program, errno: errno) }
-        return (fds[0], fds[1])
+        guard let pipe = CloexecPipe.make() else { throw SystemError("make a pipe for", program, errno: errno) }
+        return pipe
     }
 
     private static func spawn(_ argv: [String], environment: [String: String]?, stdout: Int32, stderr: Int32) throws(SystemError) -> pid_t {

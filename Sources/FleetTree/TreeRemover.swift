@@ -21,6 +21,22 @@ package enum TreeRemover {
         }
     }
 
+    /// Removes whatever is at `path`: a directory with everything in it,
+    /// anything else (a symlink too) by unlinking it; nothing when there is
+    /// nothing. The agent clears guests' layers, staging and trash with it:
+    /// a guest may plant symlinks anywhere in its layer, and no removal
+    /// follows one (each directory is opened O_NOFOLLOW from its parent's
+    /// descriptor, so swapping a directory for a link mid-walk fails too).
+    package static func remove(_ path: String) throws {
+        var st = stat()
+        guard lstat(path, &st) == 0 else {
+            if errno == ENOENT { return }
+            throw TreeProblem.system("lstat", on: path, errno: errno)
+        }
+        if st.st_mode & S_IFMT == S_IFDIR { return try removeTree(at: path) }
+        if Glibc.unlink(path) != 0 && errno != ENOENT { throw TreeProblem.system("remove", on: path, errno: errno) }
+    }
+
     /// Removes the directory at `path` and everything in it.
     package static func removeTree(at path: String) throws {
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)

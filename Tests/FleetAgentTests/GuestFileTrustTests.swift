@@ -4,6 +4,7 @@ import FleetProtocol
 import Foundation
 import FleetSystem
 import Glibc
+import Synchronization
 import Testing
 
 /// Runs `body` on a thread of its own and waits up to `seconds`; nil when it
@@ -19,11 +20,10 @@ func withDeadline<T: Sendable>(_ seconds: Double, _ body: @escaping @Sendable ()
     return box.get()
 }
 
-final class ResultBox<T: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Result<T, any Error>?
-    func set(_ v: Result<T, any Error>) { lock.withLock { value = v } }
-    func get() -> Result<T, any Error>? { lock.withLock { value } }
+final class ResultBox<T: Sendable>: Sendable {
+    private let value = Mutex<Result<T, any Error>?>(nil)
+    func set(_ v: Result<T, any Error>) { value.withLock { $0 = v } }
+    func get() -> Result<T, any Error>? { value.withLock { $0 } }
 }
 
 extension AgentIntegration {

@@ -1,12 +1,13 @@
 @testable import FleetAgent
 import FleetProtocol
+import FleetTestSupport
 import Testing
 
 /// The agent's dispatcher is built from the typed contract (RPC.methods):
 /// a method the controller can call has a handler here, and a handler
 /// answers only a method of the contract. No root needed: the tables are
 /// read, not run.
-@Suite struct RPCContractTests {
+@Suite(.tags(.unit)) struct RPCContractTests {
     @Test func everyContractMethodHasAHandlerAndEveryHandlerAMethod() {
         let contract = Set(RPC.methods.map { $0.name })
         let line = Set(RPCServer.lineHandlers.keys)

@@ -1,11 +1,12 @@
 @testable import FleetController
 import FleetProtocol
+import FleetTestSupport
 import Testing
 
 /// A call's answer is the line whose id, read as a value, is the request's:
 /// whatever order the keys come in, and never a late answer to an earlier
 /// call (that would pair a request with another's result).
-@Suite struct AgentAnswerTests {
+@Suite(.tags(.unit)) struct AgentAnswerTests {
     @Test(arguments: [#"{"id":7,"result":{}}"#, #"{"result":{},"id":7}"#, #"{"error":{"code":"failed","message":"no"},"id":7}"#,
                       #"{"error":{"message":"no","code":"failed"},"id":7}"#])
     func theAnswerToTheRequestIsTaken(line: String) throws {

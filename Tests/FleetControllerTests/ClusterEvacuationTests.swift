@@ -1,4 +1,4 @@
-import FleetController
+@testable import FleetController
 import FleetProtocol
 import Foundation
 import Testing
@@ -79,6 +79,29 @@ extension ClusterTests {
                     #expect(try c.store.guest("ev\(i)").origin == nil)
                 }
                 #expect(try c.store.host("host1").state == .active)
+            }
+        }
+
+        /// `vfleet rebalance >log 2>&1`: the plan (stdout) comes before the
+        /// first progress line (stderr), as its help promises.
+        @Test func theRebalancePlanReachesAPipeBeforeTheFirstMove() throws {
+            try withCluster(hosts: 2) { cluster in
+                let c = try cluster.busyboxController()
+                for i in 1...4 {
+                    var r = Controller.GuestRequest(spec: GuestSpec(name: "rp\(i)", template: "busybox", limits: GuestLimits(memoryBytes: 512 << 20)))
+                    r.host = "host1"
+                    _ = try c.createGuest(r)
+                }
+                let run = try cluster.cliMerged(["rebalance"])
+                #expect(run.status == 0, "\(run.output)")
+                let lines = run.output.split(separator: "\n").map(String.init)
+                let plan = try #require(lines.firstIndex { $0.hasPrefix("score ") && $0.hasSuffix("with 2 move(s)") }, "\(run.output)")
+                let firstMove = try #require(lines.firstIndex { $0.hasPrefix("rp") }, "\(run.output)")
+                #expect(plan < firstMove, "\(run.output)")
+                #expect(lines[plan + 1].hasPrefix("  move rp") && lines[plan + 2].hasPrefix("  move rp"), "\(run.output)")
+                // Nothing failed, so nothing more is printed after the moves.
+                #expect(!lines.contains { $0.contains("failed") }, "\(run.output)")
+                #expect(try c.guestNames(on: "host2").count == 2)
             }
         }
 

@@ -1,8 +1,9 @@
-import FleetController
+@testable import FleetController
 import FleetProtocol
 import FleetTree
 import Foundation
 import Glibc
+import Synchronization
 import Testing
 
 extension ClusterTests {
@@ -202,14 +203,11 @@ extension ClusterTests {
 }
 
 /// Fires once.
-final class CutSwitch: @unchecked Sendable {
-    private let lock = NSLock()
-    private(set) var fired = false
+final class CutSwitch: Sendable {
+    private let state = Atomic<Bool>(false)
+    var fired: Bool { state.load(ordering: .sequentiallyConsistent) }
+    /// True for the first caller only.
     func fire() -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        if fired { return false }
-        fired = true
-        return true
+        state.compareExchange(expected: false, desired: true, ordering: .sequentiallyConsistent).exchanged
     }
 }

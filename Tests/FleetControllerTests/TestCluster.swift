@@ -1,4 +1,4 @@
-import FleetController
+@testable import FleetController
 import FleetDevCluster
 import FleetProtocol
 import FleetSystem

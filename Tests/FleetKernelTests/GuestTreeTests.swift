@@ -1,5 +1,6 @@
 @testable import FleetKernel
 import FleetSystem
+import FleetTestSupport
 import Foundation
 import Glibc
 import Testing
@@ -7,7 +8,7 @@ import Testing
 /// A guest's tree read from the host: nothing in it may lead the reader out
 /// of it, hang it or swamp it. Each case runs with openat2 and with the
 /// component walk that kernels before 5.6 get.
-@Suite struct GuestTreeTests {
+@Suite(.tags(.root)) struct GuestTreeTests {
     /// A tree under a fresh directory, next to a "host" file outside it.
     func withTree(_ body: (String, String) throws -> Void) throws {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("vfleet-guesttree-\(UUID().uuidString.prefix(8))").path

@@ -1,10 +1,11 @@
 import FleetProtocol
+import FleetTestSupport
 import Foundation
 import Testing
 
 /// The typed contract keeps the wire as it was: names, order, bulk methods,
 /// and answers matched to their request by id whatever the key order.
-@Suite struct RPCContractTests {
+@Suite(.tags(.unit)) struct RPCContractTests {
     @Test func theContractHasTheNamesOfProtocolVersionOne() {
         #expect(RPCMethod.all == ["hello", "check", "template.list", "template.build", "template.import", "template.remove", "template.receive",
                                   "guest.create", "guest.start", "guest.stop", "guest.restart", "guest.destroy", "guest.exec",

@@ -3,22 +3,22 @@ import FleetTree
 import FleetTreeStream
 import Foundation
 import Glibc
+import Synchronization
 import Testing
 
 /// Carries the writer's outcome from its thread back to the test.
-private final class WriterOutcome: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Result<TreeStreamStats, any Error>?
+private final class WriterOutcome: Sendable {
+    private let value = Mutex<Result<TreeStreamStats, any Error>?>(nil)
     private let done = DispatchSemaphore(value: 0)
 
     func finish(_ result: Result<TreeStreamStats, any Error>) {
-        lock.withLock { value = result }
+        value.withLock { $0 = result }
         done.signal()
     }
 
     func wait() throws -> TreeStreamStats {
         done.wait()
-        return try lock.withLock { value! }.get()
+        return try value.withLock { $0! }.get()
     }
 }
 

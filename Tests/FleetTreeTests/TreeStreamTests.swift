@@ -3,6 +3,7 @@ import FleetTree
 import FleetTreeStream
 import Foundation
 import Glibc
+import Synchronization
 import Testing
 
 // MARK: - Helpers shared by the tree stream tests
@@ -494,10 +495,8 @@ enum StreamFixture {
 }
 
 /// Runs `body` over and over on its own thread until stopped.
-final class BackgroundLoop: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stopRequested = false
-    private var count = 0
+final class BackgroundLoop: Sendable {
+    private let state = Mutex<(stopRequested: Bool, count: Int)>((false, 0))
     private let finished = DispatchSemaphore(value: 0)
 
     init(_ body: @escaping @Sendable (Int) -> Void) {
@@ -506,20 +505,20 @@ final class BackgroundLoop: @unchecked Sendable {
             while !shouldStop() {
                 body(iteration)
                 iteration += 1
-                lock.withLock { count = iteration }
+                state.withLock { $0.count = iteration }
             }
             finished.signal()
         }
     }
 
-    var iterations: Int { lock.withLock { count } }
+    var iterations: Int { state.withLock { $0.count } }
 
     func stop() {
-        lock.withLock { stopRequested = true }
+        state.withLock { $0.stopRequested = true }
         finished.wait()
     }
 
     private func shouldStop() -> Bool {
-        lock.withLock { stopRequested }
+        state.withLock { $0.stopRequested }
     }
 }

@@ -119,9 +119,6 @@ int vf_wait_status(pid_t pid);
 /// Non-blocking: 1 if pid has exited (status stored), 0 if running, -1 error.
 int vf_try_wait(pid_t pid, int *status);
 
-/// pipe2(O_CLOEXEC), which Glibc's Swift module does not export.
-int vf_pipe_cloexec(int fds[2]);
-
 /// Opens a pseudo-terminal pair in raw mode for a guest's console: returns
 /// the master (or -errno), with the slave opened in *slave_fd and its path
 /// (/dev/pts/N) in path. With owner >= 0 the slave is chowned to it (a user

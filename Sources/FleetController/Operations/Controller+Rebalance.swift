@@ -31,10 +31,14 @@ extension Controller {
     }
 
     /// `vfleet rebalance`: the plan, carried out move by move unless dry.
-    public func rebalance(dryRun: Bool, maxMoves: Int, progress: @escaping @Sendable (MoveProgress) -> Void = { _ in }) throws(FleetError) -> RebalancePlan {
+    /// `planned` sees the plan before the first move (not on a dry run: the
+    /// plan is the report then).
+    public func rebalance(dryRun: Bool, maxMoves: Int, planned: (RebalancePlan) -> Void = { _ in },
+                          progress: @escaping @Sendable (MoveProgress) -> Void = { _ in }) throws(FleetError) -> RebalancePlan {
         var plan = try planRebalance(maxMoves: maxMoves)
         plan.dryRun = dryRun
         if dryRun { return plan }
+        planned(plan)
         for i in plan.moves.indices {
             do throws(FleetError) {
                 _ = try moveGuest(plan.moves[i].guest, to: plan.moves[i].to, progress: progress)

@@ -1,6 +1,7 @@
 import FleetProtocol
 import Foundation
 import Glibc
+import Synchronization
 
 /// Holds one SSH session per host for the controller's short-lived
 /// commands, like OpenSSH's ControlPersist: a `vfleet` command asks the
@@ -11,16 +12,21 @@ import Glibc
 /// the controller's own identity and known_hosts (strict), and ends after
 /// `ssh.persist` seconds without a call. Bulk transfers (template pushes,
 /// moves) do not go through it: they open their own channels.
-public final class ConnectionKeeper: @unchecked Sendable {
+public final class ConnectionKeeper: Sendable {
     let store: FleetStore
     let settings: ControllerSettings
     let connections: SSHTransport
     let socketPath: String
-    private let lock = NSLock()
-    private var lastCall = Date()
-    private var busy = 0
-    private var calls = 0
-    private var stopping = false
+    private let state = Mutex(Usage())
+
+    /// What the connection threads and the accept loop share.
+    private struct Usage {
+        var lastCall = Date()
+        /// Connections open now.
+        var busy = 0
+        var calls = 0
+        var stopping = false
+    }
 
     public init(databasePath: String, settings: ControllerSettings) throws(FleetError) {
         store = try FleetStore(path: databasePath)
@@ -61,10 +67,8 @@ public final class ConnectionKeeper: @unchecked Sendable {
                 }
                 t.start()
             }
-            lock.lock()
-            let done = stopping || (busy == 0 && Date().timeIntervalSince(lastCall) > settings.persistSeconds)
-            lock.unlock()
-            if done { return }
+            let persist = settings.persistSeconds
+            if state.withLock({ $0.stopping || ($0.busy == 0 && Date().timeIntervalSince($0.lastCall) > persist) }) { return }
         }
     }
 
@@ -72,21 +76,15 @@ public final class ConnectionKeeper: @unchecked Sendable {
     /// count as use (a `status` does not keep the keeper alive, and shows
     /// the real idle time).
     private func begin() {
-        lock.lock()
-        busy += 1
-        lock.unlock()
+        state.withLock { $0.busy += 1 }
     }
 
     private func end() {
-        lock.lock()
-        busy -= 1
-        lock.unlock()
+        state.withLock { $0.busy -= 1 }
     }
 
     private func used() {
-        lock.lock()
-        lastCall = Date()
-        lock.unlock()
+        state.withLock { $0.lastCall = Date() }
     }
 
     private func serve(_ client: UnixSocket) {
@@ -99,9 +97,7 @@ public final class ConnectionKeeper: @unchecked Sendable {
                 _ = client.writeLine(answer(control))
                 continue
             }
-            lock.lock()
-            calls += 1
-            lock.unlock()
+            state.withLock { $0.calls += 1 }
             used()
             let answer = call(request)
             used()
@@ -112,15 +108,12 @@ public final class ConnectionKeeper: @unchecked Sendable {
     private func answer(_ control: String) -> String {
         switch control {
         case "stop":
-            lock.lock()
-            stopping = true
-            lock.unlock()
+            state.withLock { $0.stopping = true }
             return #"{"stopping":true}"#
         default:
-            lock.lock()
+            let (idle, calls) = state.withLock { (Date().timeIntervalSince($0.lastCall), $0.calls) }
             let status = KeeperStatus(pid: getpid(), socket: socketPath, database: store.path, persistSeconds: settings.persistSeconds,
-                                      idleSeconds: Date().timeIntervalSince(lastCall), calls: calls, hosts: connections.connectedHosts())
-            lock.unlock()
+                                      idleSeconds: idle, calls: calls, hosts: connections.connectedHosts())
             let data = (try? JSONEncoder().encode(status)) ?? Data("{}".utf8)
             return String(decoding: data, as: UTF8.self)
         }

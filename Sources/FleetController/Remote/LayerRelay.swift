@@ -1,6 +1,7 @@
 import FleetProtocol
 import FleetSSH
 import Foundation
+import Synchronization
 
 /// Relays a chunked layer stream ([u32 big-endian length][bytes]…, zero
 /// length ends it) from one agent's channel to another's: hosts never talk to
@@ -73,27 +74,21 @@ enum LayerRelay {
 }
 
 /// The writer thread's end: done, and the error if it failed.
-private final class WriteOutcome: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var finished = false
-    private(set) var error: FleetError?
+private final class WriteOutcome: Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private let failure = Mutex<FleetError?>(nil)
+
+    var error: FleetError? { failure.withLock { $0 } }
 
     func set(_ e: FleetError) {
-        condition.lock()
-        error = e
-        condition.unlock()
+        failure.withLock { $0 = e }
     }
 
-    func finish() {
-        condition.lock()
-        finished = true
-        condition.broadcast()
-        condition.unlock()
-    }
+    func finish() { done.signal() }
 
+    /// Returns once the writer ended (also to a second caller).
     func wait() {
-        condition.lock()
-        while !finished { condition.wait() }
-        condition.unlock()
+        done.wait()
+        done.signal()
     }
 }

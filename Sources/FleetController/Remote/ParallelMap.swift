@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Runs `body` for every item on at most `maxParallel` threads of its own
 /// and returns the results in the input's order. Not GCD: these calls block
@@ -7,15 +8,13 @@ import Foundation
 /// wait in one-second steps.
 public func parallelMap<T: Sendable, R: Sendable>(_ items: [T], maxParallel: Int, _ body: @escaping @Sendable (T) -> R) -> [R] {
     if items.count <= 1 || maxParallel <= 1 { return items.map(body) }
-    let results = ResultBox<R>(count: items.count)
-    let next = ResultBox<Int>(count: 1)
-    next.set(0, 0)
+    let work = ParallelWork<R>(count: items.count)
     let workers = min(maxParallel, items.count)
     let done = DispatchSemaphore(value: 0)
     for _ in 0..<workers {
         let thread = Thread {
-            while let i = next.claim(below: items.count) {
-                results.set(i, body(items[i]))
+            while let i = work.claim() {
+                work.set(i, body(items[i]))
             }
             done.signal()
         }
@@ -23,29 +22,32 @@ public func parallelMap<T: Sendable, R: Sendable>(_ items: [T], maxParallel: Int
         thread.start()
     }
     for _ in 0..<workers { done.wait() }
-    return results.values()
+    return work.results()
 }
 
-final class ResultBox<R>: @unchecked Sendable {
-    fileprivate var storage: [R?]
-    fileprivate let lock = NSLock()
-    init(count: Int) { storage = Array(repeating: nil, count: count) }
-    func set(_ i: Int, _ value: R) {
-        lock.lock()
-        storage[i] = value
-        lock.unlock()
+/// The workers' shared state: the next item to take and the results so far.
+private final class ParallelWork<R: Sendable>: Sendable {
+    private let count: Int
+    private let next = Atomic<Int>(0)
+    private let slots: Mutex<[R?]>
+
+    init(count: Int) {
+        self.count = count
+        slots = Mutex(Array(repeating: nil, count: count))
     }
-    func values() -> [R] { storage.map { $0! } }
-}
 
-extension ResultBox where R == Int {
     /// Takes the next index to work on, or nil when all are taken.
-    func claim(below count: Int) -> Int? {
-        lock.lock()
-        defer { lock.unlock() }
-        let i = storage[0]!
-        guard i < count else { return nil }
-        storage[0] = i + 1
-        return i
+    func claim() -> Int? {
+        let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
+        return i < count ? i : nil
+    }
+
+    func set(_ i: Int, _ value: R) {
+        slots.withLock { $0[i] = value }
+    }
+
+    /// Every result, once all workers have ended.
+    func results() -> [R] {
+        slots.withLock { $0.map { $0! } }
     }
 }

@@ -3,6 +3,11 @@ import Foundation
 /// Chunks between the relay's reader (source host) and writer (destination
 /// host), bounded in bytes: the two hops run at once instead of taking
 /// turns, and a slow destination holds the source back, not the memory.
+///
+/// @unchecked: every stored `var` is read and written only while `condition`
+/// is locked (each method takes it first). A `Mutex` would let the compiler
+/// check that, but a bounded queue's two ends must sleep until the other
+/// changes the state, and only a condition variable waits with its lock.
 final class RelayQueue: @unchecked Sendable {
     private let condition = NSCondition()
     private var chunks: [Data] = []

@@ -1,19 +1,21 @@
 import FleetProtocol
 import Foundation
+import FleetSystem
 import Glibc
+import Synchronization
 
 /// A Unix stream socket carrying lines: the controller's processes talk to
 /// their connection keeper over one (a file of mode 0600 next to the store).
-final class UnixSocket: @unchecked Sendable {
+final class UnixSocket: Sendable {
     let fd: Int32
-    /// Received bytes not yet returned as lines.
-    private var buffer: [UInt8] = []
-    /// The first `scanned` bytes of `buffer` hold no "\n": a line of many
-    /// megabytes (a layer manifest) arriving in pieces is searched once,
-    /// not again from its start after every piece.
-    private var scanned = 0
-    /// Bytes searched for "\n" so far (tests hold it to the bytes received).
-    private(set) var bytesSearched = 0
+    /// Received bytes not yet returned as lines. One thread reads a socket
+    /// at a time; the lock is what lets the compiler see that when the
+    /// keeper hands a connection to a thread of its own.
+    private let received = Mutex(LineBuffer())
+
+    /// Bytes searched for "\n" so far (tests hold it to the bytes received:
+    /// a line of many megabytes arriving in pieces is searched once).
+    var bytesSearched: Int { received.withLock { $0.bytesSearched } }
 
     init(fd: Int32) { self.fd = fd }
 
@@ -94,37 +96,22 @@ final class UnixSocket: @unchecked Sendable {
     /// The next line, or nil at end of stream, on error or after `timeout`.
     func readLine(timeout: Double) -> String? {
         let deadline = Date().addingTimeInterval(timeout)
-        var chunk: [UInt8] = []
-        while true {
-            if let i = nextNewline() {
-                let line = String(decoding: buffer[0..<i], as: UTF8.self)
-                buffer.removeSubrange(0...i)
-                scanned = 0
-                return line
+        return received.withLock { buffer -> String? in
+            var chunk: [UInt8] = []
+            while true {
+                if let line = buffer.takeLine() { return String(decoding: line, as: UTF8.self) }
+                let left = deadline.timeIntervalSinceNow
+                guard left > 0 else { return nil }
+                var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                let r = poll(&p, 1, Int32(min(left, 3600) * 1000) + 1)
+                if r < 0 && errno == EINTR { continue }
+                guard r > 0 else { return nil }
+                if chunk.isEmpty { chunk = [UInt8](repeating: 0, count: 65536) }
+                let n = recv(fd, &chunk, chunk.count, 0)
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { return nil }
+                buffer.append(Array(chunk[0..<n]))
             }
-            let left = deadline.timeIntervalSinceNow
-            guard left > 0 else { return nil }
-            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let r = poll(&p, 1, Int32(min(left, 3600) * 1000) + 1)
-            if r < 0 && errno == EINTR { continue }
-            guard r > 0 else { return nil }
-            if chunk.isEmpty { chunk = [UInt8](repeating: 0, count: 65536) }
-            let n = recv(fd, &chunk, chunk.count, 0)
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { return nil }
-            buffer.append(contentsOf: chunk[0..<n])
         }
-    }
-
-    /// Where the first "\n" of the buffer is, searching only what was not searched before.
-    private func nextNewline() -> Int? {
-        let from = scanned
-        let hit: Int? = buffer.withUnsafeBufferPointer { b in
-            guard from < b.count, let base = b.baseAddress, let found = memchr(base + from, 10, b.count - from) else { return nil }
-            return base.distance(to: found.assumingMemoryBound(to: UInt8.self))
-        }
-        bytesSearched += (hit.map { $0 + 1 } ?? buffer.count) - from
-        scanned = hit ?? buffer.count
-        return hit
     }
 }

@@ -12,7 +12,7 @@ struct ConnectionsServeCommand: ParsableCommand {
     func run() throws {
         let c = try options.controller(keeper: false)
         guard c.settings.persistSeconds > 0 else { throw CLIError(.invalid("ssh.persist is 0: no keeper wanted")) }
-        let keeper = try fleet { () throws(FleetError) in try ConnectionKeeper(databasePath: c.store.path, settings: c.settings) }
+        let keeper = try fleet { () throws(FleetError) in try ConnectionKeeper(databasePath: c.databasePath, settings: c.settings) }
         try fleet { () throws(FleetError) in try keeper.serve() }
     }
 }

@@ -11,10 +11,10 @@ struct ConnectionsStatusCommand: ParsableCommand {
 
     func run() throws {
         let c = try options.controller(keeper: false)
-        let link = KeeperLink(socketPath: ConnectionKeeper.socketPath(database: c.store.path, settings: c.settings))
+        let link = KeeperLink(socketPath: c.keeperSocketPath)
         guard let s = link.status() else {
             if format == .json { return print("null") }
-            return print("no connection keeper runs for \(c.store.path) (ssh.persist \(c.settings.persistSeconds)s)")
+            return print("no connection keeper runs for \(c.databasePath) (ssh.persist \(c.settings.persistSeconds)s)")
         }
         if format == .json { return printJSON(s) }
         print("keeper pid \(s.pid), socket \(s.socket)")

@@ -10,7 +10,7 @@ struct ConnectionsStopCommand: ParsableCommand {
 
     func run() throws {
         let c = try options.controller(keeper: false)
-        let link = KeeperLink(socketPath: ConnectionKeeper.socketPath(database: c.store.path, settings: c.settings))
-        print(link.stop() ? "connection keeper stopping" : "no connection keeper runs for \(c.store.path)")
+        let link = KeeperLink(socketPath: c.keeperSocketPath)
+        print(link.stop() ? "connection keeper stopping" : "no connection keeper runs for \(c.databasePath)")
     }
 }

@@ -14,7 +14,7 @@ struct DatabaseBackupCommand: ParsableCommand {
 
     func run() throws {
         let controller = try options.controller()
-        try fleet { () throws(FleetError) in try controller.store.backup(to: file) }
-        print("backed up \(controller.store.path) to \(file)")
+        try fleet { () throws(FleetError) in try controller.backupDatabase(to: file) }
+        print("backed up \(controller.databasePath) to \(file)")
     }
 }

@@ -11,8 +11,8 @@ struct GuestListCommand: ParsableCommand {
 
     func run() throws {
         let controller = try options.controller()
-        let guests = try fleet { () throws(FleetError) in try controller.store.guests() }
-        let placements = Dictionary(uniqueKeysWithValues: try fleet { () throws(FleetError) in try controller.store.placements() }.map { ($0.guest, $0.host) })
+        let guests = try fleet { () throws(FleetError) in try controller.guests() }
+        let placements = try fleet { () throws(FleetError) in try controller.placements() }
         if format == .json {
             struct Row: Encodable { var guest: StoredGuest; var host: String? }
             return printJSON(guests.map { Row(guest: $0, host: placements[$0.name]) })

@@ -11,14 +11,14 @@ struct HostListCommand: ParsableCommand {
 
     func run() throws {
         let controller = try options.controller()
-        let hosts = try fleet { () throws(FleetError) in try controller.store.hosts() }
+        let hosts = try fleet { () throws(FleetError) in try controller.hosts() }
         if format == .json { return printJSON(hosts) }
-        let placements = try fleet { () throws(FleetError) in try controller.store.placements() }
+        let placements = try fleet { () throws(FleetError) in try controller.placements() }
         var t = Table(["NAME", "ADDRESS", "STATE", "CPUS", "MEMORY", "GUESTS", "LABELS"])
         for h in hosts {
             let state = h.cordoned ? "\(h.state.rawValue),cordoned" : h.state.rawValue
             t.add([h.name, "\(h.address):\(h.port)", state, String(h.facts?.cpus ?? 0), ByteSize.format(h.facts?.memoryBytes ?? 0),
-                   String(placements.filter { $0.host == h.name }.count),
+                   String(placements.values.filter { $0 == h.name }.count),
                    h.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")])
         }
         print(t.render())

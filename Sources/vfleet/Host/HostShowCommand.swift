@@ -12,8 +12,8 @@ struct HostShowCommand: ParsableCommand {
 
     func run() throws {
         let controller = try options.controller()
-        let host = try fleet { () throws(FleetError) in try controller.store.host(name) }
-        let guests = try fleet { () throws(FleetError) in try controller.store.placements().filter { $0.host == name }.map(\.guest).sorted() }
+        let host = try fleet { () throws(FleetError) in try controller.host(name) }
+        let guests = try fleet { () throws(FleetError) in try controller.guestNames(on: name) }
         if format == .json {
             struct View: Encodable { var host: StoredHost; var guests: [String] }
             return printJSON(View(host: host, guests: guests))

@@ -11,7 +11,7 @@ struct OpsListCommand: ParsableCommand {
 
     func run() throws {
         let controller = try options.controller()
-        let ops = try fleet { () throws(FleetError) in try controller.store.operations() }
+        let ops = try fleet { () throws(FleetError) in try controller.operations() }
         if format == .json { return printJSON(ops) }
         var t = Table(["ID", "KIND", "GUEST", "STATE", "STEP", "OWNER", "ERROR"])
         for o in ops { t.add([String(o.id ?? 0), o.kind, o.guest ?? "-", o.state.rawValue, o.step, o.owner, o.error ?? ""]) }

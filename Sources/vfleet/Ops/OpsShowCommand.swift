@@ -12,8 +12,7 @@ struct OpsShowCommand: ParsableCommand {
 
     func run() throws {
         let controller = try options.controller()
-        let op = try fleet { () throws(FleetError) in try controller.store.operation(id) }
-        let steps = try fleet { () throws(FleetError) in try controller.store.steps(of: id) }
+        let (op, steps) = try fleet { () throws(FleetError) in try controller.operation(id) }
         if format == .json {
             struct View: Encodable { var operation: StoredOperation; var steps: [StoredOperationStep] }
             return printJSON(View(operation: op, steps: steps))

@@ -21,7 +21,7 @@ struct ControllerOptions: ParsableArguments {
         let c: Controller
         do { c = try Controller(dbPath: path, knownHosts: knownHosts) } catch { throw CLIError(error) }
         if useKeeper && c.settings.persistSeconds > 0 {
-            let link = KeeperLink(socketPath: ConnectionKeeper.socketPath(database: path, settings: c.settings))
+            let link = KeeperLink(socketPath: c.keeperSocketPath)
             if link.isServing {
                 c.keeper.keeper = link
             } else {

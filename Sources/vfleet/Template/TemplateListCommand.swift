@@ -11,7 +11,7 @@ struct TemplateListCommand: ParsableCommand {
 
     func run() throws {
         let controller = try options.controller()
-        let list = try fleet { () throws(FleetError) in try controller.store.templates() }
+        let list = try fleet { () throws(FleetError) in try controller.templates() }
         if format == .json { return printJSON(list) }
         var t = Table(["NAME", "FILES", "SIZE", "DIGEST"])
         for x in list { t.add([x.name, String(x.fileCount), ByteSize.format(x.totalBytes), String(x.digest.prefix(16))]) }

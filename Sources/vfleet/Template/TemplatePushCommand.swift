@@ -21,7 +21,7 @@ struct TemplatePushCommand: ParsableCommand {
     func run() throws {
         let controller = try options.controller()
         let names: [String]
-        if let host { names = [host] } else { names = try fleet { () throws(FleetError) in try controller.store.hosts().map(\.name) } }
+        if let host { names = [host] } else { names = try fleet { () throws(FleetError) in try controller.hosts().map(\.name) } }
         let results = try fleet { () throws(FleetError) in try controller.pushTemplate(name, to: names) }
         var failed = false
         for r in results {

@@ -1,5 +1,6 @@
 @testable import FleetController
 import FleetProtocol
+import FleetTestSupport
 import Foundation
 import Testing
 
@@ -9,7 +10,7 @@ import Testing
 /// product says to, with the guest on exactly one host, running iff it ran
 /// before, never running on two hosts meanwhile, with nothing lost, and the
 /// journal in a terminal state. No root, no network: milliseconds.
-@Suite struct MoveEngineTests {
+@Suite(.tags(.unit)) struct MoveEngineTests {
     struct Fixture {
         let store: FleetStore
         let agents: FakeAgents

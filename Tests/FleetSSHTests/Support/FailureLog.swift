@@ -1,9 +1,9 @@
 import Foundation
+import Synchronization
 
 /// Collects failures from worker threads.
-final class FailureLog: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: [String] = []
-    func add(_ entry: String) { lock.withLock { stored.append(entry) } }
-    var entries: [String] { lock.withLock { stored } }
+final class FailureLog: Sendable {
+    private let stored = Mutex<[String]>([])
+    func add(_ entry: String) { stored.withLock { $0.append(entry) } }
+    var entries: [String] { stored.withLock { $0 } }
 }
