@@ -114,6 +114,30 @@ extension ClusterTests.Migration {
         }
     }
 
+    @Test func preferDestinationFinishesTheMoveAndSaysWhatItThrewAway() throws {
+        try withCluster(hosts: 2) { cluster in
+            let c = try cluster.busyboxController()
+            try Self.makeRunningGuest(c, "pref")
+            let killed = try cluster.cli(["guest", "move", "pref", "--to", "host2"], env: ["VFLEET_TEST_CRASH_AT_STEP": "adopt"])
+            #expect(killed.status == 99, "\(killed.err)")
+            let host1 = try c.store.host("host1")
+            _ = try c.connections.call(RPC.GuestStart(name: "pref"), on: host1)
+            let w = try c.connections.call(RPC.GuestExec(GuestExecParams(name: "pref", argv: ["/bin/sh", "-c", "echo newer > /data/newer"],
+                                                                         stdin: nil, timeoutSeconds: 30)), on: host1)
+            #expect(w.exitCode == 0)
+            // Still running at the source: --prefer destination stops it.
+            let resumed = try cluster.cli(["ops", "resume", "--prefer", "destination"])
+            #expect(resumed.status == 0, "\(resumed.out) \(resumed.err)")
+            #expect(resumed.out.contains("done") && resumed.out.contains("threw away guest pref's changes at host1"), "\(resumed.out)")
+            let fresh = try cluster.controller()
+            #expect(try cluster.runningOn(fresh, "pref") == ["host2"])
+            #expect(try fresh.store.placement(of: "pref")?.host == "host2")
+            #expect(try cluster.agentGuests(fresh, "host1").isEmpty)
+            #expect(!FileManager.default.fileExists(atPath: cluster.upper("host2", "pref") + "/data/newer"))
+            #expect(FileManager.default.fileExists(atPath: cluster.upper("host2", "pref") + "/data/note"))
+        }
+    }
+
     @Test func aRollbackThatCannotReachTheDestinationIsPendingUntilResumed() throws {
         try withCluster(hosts: 2) { cluster in
             let c = try cluster.busyboxController()

@@ -173,7 +173,7 @@ final class MoveRun {
             return  // destroyed already (an earlier cleanup whose answer was lost)
         }
         if let change {
-            let note = "kept guest \(guest.name) at \(source.name): \(change); its copy at \(destination.name) is the live one (compare them, then `vfleet-agent` destroy it there)"
+            let note = "kept guest \(guest.name) at \(source.name): \(change); its copy at \(destination.name) is the live one (compare the two, then destroy the old one with `vfleet-agent destroy \(guest.name)` on \(source.name))"
             result.keptSource = true
             result.notes = (result.notes ?? []) + [note]
             try journal.noteStep(id, step.rawValue, state: "kept", detail: note)
