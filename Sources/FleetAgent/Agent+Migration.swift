@@ -55,7 +55,6 @@ extension Agent {
             throw .conflict("guest \(name) already exists on this host (destroy it there first, e.g. an old --keep-source copy)")
         }
         try paths.ensure()
-        unlink(verifiedNote(name))
         do {
             // Private like a guest's directory: the staged layer holds the
             // guest's setuid files (StatePermissions). An older staging area
@@ -82,6 +81,12 @@ extension Agent {
             let cacheFile = digestCacheFile(name, staging: true)
             var written: DigestCache? = DigestCache()
             let stats = try TreeStreamReader.apply(from: &source, into: stagingUpper(name), digests: &written)
+            // On disk before the source copy may ever go, and written back
+            // now (the pre-copy runs while the guest does) rather than by an
+            // fsync during the downtime. Before the digest cache is saved: a
+            // crash must not leave a cache that vouches for data the disk
+            // never got.
+            FileSystemSync.sync(containing: stagingUpper(name))
             var cached = written?.count ?? 0
             if stats.entries > 0 || stats.deleted > 0, let written {
                 var all = DigestCache.load(cacheFile)
@@ -89,10 +94,6 @@ extension Agent {
                 try? all.save(cacheFile)
                 cached = all.count
             }
-            // On disk before the source copy may ever go, and written back
-            // now (the pre-copy runs while the guest does) rather than by an
-            // fsync during the downtime.
-            FileSystemSync.sync(containing: stagingUpper(name))
             return LayerTransfer(stats: stats, cachedDigests: cached)
         } catch {
             discardStaging(name)
@@ -120,10 +121,6 @@ extension Agent {
         let digest: TreeDigest
         do { digest = try TreeDigester.digest(root: dir, cache: &cache) } catch { throw .failed("cannot digest guest \(name)'s layer: \(error)") }
         try? cache?.save(file)
-        // Remember what the staging area was verified as: only this agent
-        // writes it, and every import removes the note first, so adopt can
-        // trust it instead of hashing the whole layer again during downtime.
-        if fromStaging { try? AtomicFile.write(Data(digest.digest.utf8), to: verifiedNote(name)) }
         return digest
     }
 
@@ -139,10 +136,15 @@ extension Agent {
         return LayerPrehash(cachedFiles: cache.count)
     }
 
-    func verifiedNote(_ name: String) -> String { staging(name) + "/verified-digest" }
-
     /// Turns a verified staging area into the guest `spec` (not started).
     /// Idempotent: a guest already adopted with the same digest is fine.
+    ///
+    /// The staged layer is digested again here, whatever an earlier
+    /// verification found: a resumed move may adopt hours after it, and
+    /// nothing but the tree itself says what it holds now. The digest cache
+    /// keeps this cheap (only files whose device, inode, size, mtime or
+    /// ctime, to the nanosecond, changed are read), and a flipped byte
+    /// changes ctime even when size and mtime are put back.
     public func adopt(_ spec: GuestSpec, expectedDigest: String) throws(FleetError) -> GuestStatus {
         try spec.validate()
         let name = spec.name
@@ -150,13 +152,7 @@ extension Agent {
         // lock, which covers only the name, the context id and the rename.
         // Only this move writes the staging area meanwhile.
         let adopted = guests.exists(name)
-        let digest: String
-        if adopted {
-            digest = try layerDigest(name, staging: false).digest
-        } else {
-            let noted = (try? String(contentsOfFile: verifiedNote(name), encoding: .utf8)) ?? ""
-            digest = noted == expectedDigest ? expectedDigest : try layerDigest(name, staging: true).digest
-        }
+        let digest = try layerDigest(name, staging: !adopted).digest
         let lock = try lock()
         defer { withExtendedLifetime(lock) {} }
         if guests.exists(name) {
@@ -171,7 +167,6 @@ extension Agent {
         guard digest == expectedDigest else {
             throw .failed("cannot adopt guest \(name): its staged layer has digest \(digest.prefix(12)), expected \(expectedDigest.prefix(12))")
         }
-        unlink(verifiedNote(name))
         let record = GuestRecord(spec: spec, contextId: try GuestRecord.nextContextId(for: name, in: guests.all(), from: config.firstContextId),
                                  templateDigest: template.digest, createdAt: Date().timeIntervalSince1970)
         let s = staging(name)

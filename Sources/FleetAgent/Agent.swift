@@ -92,11 +92,14 @@ public final class Agent: Sendable {
     public func start(_ name: String) throws(FleetError) -> StartOutcome {
         let lock = try guestLock(name)
         defer { withExtendedLifetime(lock) {} }
-        let record = try guests.load(name)
+        var record = try guests.load(name)
         let cg = cgroup(of: name)
         if let pid = initPid(of: name) {
             throw .conflict("guest \(name) is already running (init pid \(pid))")
         }
+        // On disk before anything runs: a move in flight must see this start.
+        record.generation = (record.generation ?? 0) + 1
+        try guests.save(record)
         if cg.exists {
             // Left over from a guest that ended on its own: empty, so safe to remove.
             do { try cg.remove() } catch { throw .failed("cannot start guest \(name): stale cgroup: \(error)") }
@@ -261,7 +264,8 @@ public final class Agent: Sendable {
             uptimeSeconds: pid.flatMap(ProcessFacts.uptimeSeconds),
             limits: record.spec.limits, autostart: record.spec.autostart, network: record.spec.network,
             addresses: record.spec.addresses, capabilities: caps,
-            hostIDs: userNamespace(of: record).map { "\($0.hostBase)-\($0.hostBase + $0.count - 1)" })
+            hostIDs: userNamespace(of: record).map { "\($0.hostBase)-\($0.hostBase + $0.count - 1)" },
+            generation: record.generation ?? 0)
     }
 
     // MARK: capabilities

@@ -8,6 +8,10 @@ public struct GuestRecord: Codable, Sendable, Equatable {
     /// The template's digest when the guest was made: its lower layer must not change under it.
     public var templateDigest: String
     public var createdAt: Double
+    /// How many times the guest was started here (a start that fails
+    /// counts too: it may have run something). A move refuses to put its
+    /// copy live when this changed since its stop. nil in older records: 0.
+    public var generation: Int?
 
     public init(spec: GuestSpec, contextId: Int, templateDigest: String, createdAt: Double) {
         self.spec = spec

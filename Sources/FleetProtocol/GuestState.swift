@@ -29,12 +29,17 @@ public struct GuestStatus: Codable, Sendable, Equatable {
     public var hostIDs: String?
     /// In the answer to stop only: how it went.
     public var stop: StopReport?
+    /// Bumped (durably, in the agent's guest record) by every start: a
+    /// move compares it with the value at its stop to tell whether the
+    /// source ran since. nil from agents that do not count.
+    public var generation: Int?
 
     public init(name: String, template: String, state: GuestState, contextId: Int, initPid: Int? = nil, processes: Int = 0,
                 memoryBytes: UInt64? = nil, cpuSeconds: Double? = nil, uptimeSeconds: Double? = nil,
                 limits: GuestLimits, autostart: Bool, network: NetworkMode, addresses: [String]? = nil, capabilities: [String],
-                hostIDs: String? = nil) {
+                hostIDs: String? = nil, generation: Int? = nil) {
         self.hostIDs = hostIDs
+        self.generation = generation
         self.name = name
         self.template = template
         self.state = state

@@ -37,6 +37,44 @@ import Testing
         try store.removeHost("h1")
     }
 
+    /// A store made before v4 (an operation rolled back, one in flight)
+    /// gains the reason column; a rollback_pending operation still holds its
+    /// guest, in the unique index too.
+    @Test func v4KeepsOldOperationsAndARollbackPendingOneHoldsItsGuest() throws {
+        let path = Self.tempDB()
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try FleetStore.migrator.migrate(queue, upTo: "v3: address pools and addresses")
+            try queue.write { db in
+                for (guest, state) in [("old", "rolled_back"), ("busy", "running")] {
+                    try db.execute(sql: "INSERT INTO operations (kind, guest, host, params, state, step, owner, createdAt, updatedAt) VALUES ('move', ?, 'h1', '{}', ?, 'adopt', '1@x', 1, 1)",
+                                   arguments: [guest, state])
+                }
+            }
+        }
+        let store = try FleetStore(path: path)
+        let ops = try store.operations()
+        #expect(ops.map(\.guest) == ["busy", "old"] && ops.allSatisfy { $0.reason == nil })
+        let busy = try #require(ops.first)
+        try store.finishOperation(busy.id!, state: .rollbackPending, error: "rollback not finished: host h2 unreachable", reason: "failed at adopt: x")
+        #expect(try store.inFlight().map(\.id) == [busy.id])
+        #expect(try store.operationInFlight(guest: "busy")?.state == .rollbackPending)
+        #expect(throws: FleetError.self) { _ = try store.beginOperation(kind: "move", guest: "busy", host: "h1", params: "{}", firstStep: "begin") }
+        // Bypassing the check, the index still refuses a second one.
+        #expect(throws: (any Error).self) {
+            try store.write { db in
+                try db.execute(sql: "INSERT INTO operations (kind, guest, host, params, state, step, owner, createdAt, updatedAt) VALUES ('move', 'busy', 'h1', '{}', 'running', 'begin', '1@x', 1, 1)")
+            }
+        }
+        // Finished later: the reason stays, the error goes.
+        try store.finishOperation(busy.id!, state: .rolledBack)
+        let done = try store.operation(busy.id!)
+        #expect(done.state == .rolledBack && done.reason == "failed at adopt: x" && done.error == nil)
+        #expect(try store.inFlight().isEmpty)
+    }
+
     @Test func duplicatesAndUnknownsAreClearErrors() throws {
         let store = try FleetStore(inMemory: ())
         try store.insertHost(Self.host("h1"))

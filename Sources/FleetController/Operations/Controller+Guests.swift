@@ -164,6 +164,9 @@ extension Controller {
     }
 
     public func execGuest(_ name: String, argv: [String], stdin: String? = nil, timeout: Double = 60) throws(FleetError) -> GuestExecResult {
+        // A move in flight may have stopped the guest for its copy: a write
+        // now would be lost, or would make the move roll back.
+        try assertNoOperation(name)
         let host = try hostOf(name)
         return try agents.call(RPC.GuestExec(GuestExecParams(name: name, argv: argv, stdin: stdin, timeoutSeconds: timeout)), on: host, timeout: timeout + settings.callTimeout)
     }

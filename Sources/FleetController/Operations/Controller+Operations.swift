@@ -6,19 +6,22 @@ extension Controller {
     public struct ResumeOutcome: Codable, Sendable {
         public var operation: Int64
         public var guest: String?
-        /// done, rolled_back, skipped, failed.
+        /// done, rolled_back, rollback_pending, skipped, failed.
         public var outcome: String
         public var detail: String
     }
 
-    /// `vfleet ops resume [ID]`: finishes or rolls back operations left in
-    /// flight by a controller that died. An operation whose owner still runs
-    /// on this machine is left to it.
-    public func resumeOperations(_ id: Int64?) throws(FleetError) -> [ResumeOutcome] {
+    /// `vfleet ops resume [ID] [--prefer destination]`: finishes or rolls
+    /// back operations left in flight by a controller that died, and
+    /// finishes pending rollbacks. An operation whose owner still runs on
+    /// this machine is left to it. A move whose source ran or changed since
+    /// its stop rolls back, unless `preferDestination` (then the source's
+    /// changes are thrown away, and the outcome says which).
+    public func resumeOperations(_ id: Int64?, preferDestination: Bool = false) throws(FleetError) -> [ResumeOutcome] {
         let ops: [StoredOperation]
         if let id {
             let op = try store.operation(id)
-            guard op.state == .running else {
+            guard op.state.inFlight else {
                 throw .conflict("operation \(id) is not in flight (it is \(op.state.rawValue))")
             }
             ops = [op]
@@ -32,7 +35,7 @@ extension Controller {
                                               detail: "still being run by \(op.owner)"))
                 continue
             }
-            outcomes.append(moveEngine.resume(op))
+            outcomes.append(moveEngine.resume(op, preferDestination: preferDestination))
         }
         return outcomes
     }
@@ -47,7 +50,16 @@ extension Controller {
     /// Refuses to act on a guest another operation is moving.
     func assertNoOperation(_ guest: String) throws(FleetError) {
         if let op = try store.operationInFlight(guest: guest) {
-            throw .conflict("guest \(guest) has operation \(op.id ?? 0) (\(op.kind), step \(op.step)) in flight, run by \(op.owner); wait, or `vfleet ops resume \(op.id ?? 0)` if that controller died")
+            throw .conflict(Self.inFlightMessage(guest, op))
         }
+    }
+
+    /// What refuses an action on a guest with an operation in flight.
+    static func inFlightMessage(_ guest: String, _ op: StoredOperation) -> String {
+        let id = op.id ?? 0
+        if op.state == .rollbackPending {
+            return "guest \(guest) has operation \(id) (\(op.kind)) waiting to finish its rollback (\(op.error ?? "a host did not answer")); finish it with `vfleet ops resume \(id)`"
+        }
+        return "guest \(guest) has operation \(id) (\(op.kind), step \(op.step)) in flight, run by \(op.owner); wait, or `vfleet ops resume \(id)` if that controller died"
     }
 }

@@ -6,6 +6,8 @@ extension Controller {
     public struct ReconcileAction: Codable, Sendable, Equatable {
         public enum Kind: String, Codable, Sendable {
             case start, stop, create, reportUnknown = "report-unknown", unreachable, failed
+            /// An operation in flight holds the guest (a move stopped it): left alone.
+            case refused
         }
         public var kind: Kind
         public var guest: String?
@@ -22,6 +24,9 @@ extension Controller {
         let hosts = try store.hosts()
         let guests = try store.guests()
         let placements = Dictionary(uniqueKeysWithValues: try store.placements().map { ($0.guest, $0.host) })
+        // A guest a move has stopped must not be started behind its back:
+        // its copy elsewhere would go live without the writes.
+        let held = Dictionary(try store.inFlight().compactMap { op in op.guest.map { ($0, op) } }, uniquingKeysWith: { a, _ in a })
         let observations = observe(hosts)
         let results = parallelMap(observations, maxParallel: settings.maxParallelHosts) { [self] o -> [ReconcileAction] in
             let host = o.host
@@ -42,6 +47,11 @@ extension Controller {
                     action = ReconcileAction(kind: .create, guest: g.name, host: host.name, detail: "missing on its host", done: false)
                 }
                 guard var a = action else { continue }
+                if let op = held[g.name] {
+                    actions.append(ReconcileAction(kind: .refused, guest: g.name, host: host.name,
+                                                   detail: "\(a.detail); would \(a.kind.rawValue), refused: \(Self.inFlightMessage(g.name, op))", done: false))
+                    continue
+                }
                 if !dryRun {
                     do throws(FleetError) {
                         switch a.kind {

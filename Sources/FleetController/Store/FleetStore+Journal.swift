@@ -14,7 +14,7 @@ extension FleetStore {
         let now = Date().timeIntervalSince1970
         do {
             return try pool.write { db in
-                if let guest, let running = try StoredOperation.filter(Column("guest") == guest && Column("state") == "running").fetchOne(db) {
+                if let guest, let running = try StoredOperation.filter(Column("guest") == guest && StoredOperation.State.inFlightStates.contains(Column("state"))).fetchOne(db) {
                     throw FleetError.conflict("guest \(guest) has operation \(running.id ?? 0) (\(running.kind), step \(running.step)) in flight, started by \(running.owner); wait for it, or finish it with `vfleet ops resume \(running.id ?? 0)`")
                 }
                 var op = StoredOperation(kind: kind, guest: guest, host: host, params: params, step: firstStep, owner: Self.owner,
@@ -51,11 +51,15 @@ extension FleetStore {
         }
     }
 
-    public func finishOperation(_ id: Int64, state: StoredOperation.State, error: String? = nil) throws(FleetError) {
+    /// Ends an operation (or, with rollback_pending, leaves it for `ops
+    /// resume`). A nil reason keeps the one stored before.
+    public func finishOperation(_ id: Int64, state: StoredOperation.State, error: String? = nil, reason: String? = nil) throws(FleetError) {
         let now = Date().timeIntervalSince1970
         try write { db in
-            try db.execute(sql: "UPDATE operations SET state = ?, error = ?, updatedAt = ? WHERE id = ?", arguments: [state.rawValue, error, now, id])
-            var row = StoredOperationStep(operation: id, step: "end", state: state.rawValue, detail: error, at: now)
+            try db.execute(sql: "UPDATE operations SET state = ?, error = ?, reason = COALESCE(?, reason), updatedAt = ? WHERE id = ?",
+                           arguments: [state.rawValue, error, reason, now, id])
+            var row = StoredOperationStep(operation: id, step: state.inFlight ? "rollback" : "end", state: state.rawValue,
+                                          detail: [reason, error].compactMap { $0 }.joined(separator: "; "), at: now)
             try row.insert(db)
         }
     }
@@ -75,11 +79,11 @@ extension FleetStore {
     }
 
     public func inFlight() throws(FleetError) -> [StoredOperation] {
-        try read { db in try StoredOperation.filter(Column("state") == "running").order(Column("id")).fetchAll(db) }
+        try read { db in try StoredOperation.filter(StoredOperation.State.inFlightStates.contains(Column("state"))).order(Column("id")).fetchAll(db) }
     }
 
     public func operationInFlight(guest: String) throws(FleetError) -> StoredOperation? {
-        try read { db in try StoredOperation.filter(Column("guest") == guest && Column("state") == "running").fetchOne(db) }
+        try read { db in try StoredOperation.filter(Column("guest") == guest && StoredOperation.State.inFlightStates.contains(Column("state"))).fetchOne(db) }
     }
 
     public func setOrigin(_ guest: String, _ origin: String?) throws(FleetError) {

@@ -147,6 +147,15 @@ public final class FleetStore: Sendable {
                 t.column("allocatedAt", .double).notNull()
             }
         }
+        m.registerMigration("v4: an operation's reason, and rollbacks left pending") { db in
+            // Why an operation was rolled back (or is being): the failure
+            // that decided it, shown by `ops list` and `ops show`.
+            try db.alter(table: "operations") { t in t.add(column: "reason", .text) }
+            // A rollback that could not reach a host is still in flight: no
+            // other operation may start on its guest until `ops resume`.
+            try db.execute(sql: "DROP INDEX operations_one_in_flight")
+            try db.execute(sql: "CREATE UNIQUE INDEX operations_one_in_flight ON operations(guest) WHERE state IN ('running', 'rollback_pending') AND guest IS NOT NULL")
+        }
         return m
     }
 

@@ -8,6 +8,14 @@ public struct StoredOperation: Codable, Sendable, Equatable, FetchableRecord, Mu
 
     public enum State: String, Codable, Sendable {
         case running, done, failed, rolledBack = "rolled_back"
+        /// The move failed and is being undone, but a host could not be
+        /// reached: `ops resume` finishes the rollback.
+        case rollbackPending = "rollback_pending"
+
+        /// Whether the operation still holds its guest (running or
+        /// rollback_pending): `ops resume` has work left.
+        public var inFlight: Bool { self == .running || self == .rollbackPending }
+        static let inFlightStates = [running.rawValue, rollbackPending.rawValue]
     }
 
     public var id: Int64?
@@ -20,13 +28,16 @@ public struct StoredOperation: Codable, Sendable, Equatable, FetchableRecord, Mu
     /// The last step begun.
     public var step: String
     public var error: String?
+    /// Why the operation was rolled back, or is being (rollback_pending):
+    /// the failure or the refusal that decided it.
+    public var reason: String?
     /// "pid@hostname" of the controller process working on it.
     public var owner: String
     public var createdAt: Double
     public var updatedAt: Double
 
     public init(id: Int64? = nil, kind: String, guest: String?, host: String?, params: String, state: State = .running,
-                step: String, error: String? = nil, owner: String, createdAt: Double, updatedAt: Double) {
+                step: String, error: String? = nil, reason: String? = nil, owner: String, createdAt: Double, updatedAt: Double) {
         self.id = id
         self.kind = kind
         self.guest = guest
@@ -35,6 +46,7 @@ public struct StoredOperation: Codable, Sendable, Equatable, FetchableRecord, Mu
         self.state = state
         self.step = step
         self.error = error
+        self.reason = reason
         self.owner = owner
         self.createdAt = createdAt
         self.updatedAt = updatedAt

@@ -13,8 +13,8 @@ struct OpsListCommand: ParsableCommand {
         let controller = try options.controller()
         let ops = try fleet { () throws(FleetError) in try controller.operations() }
         if format == .json { return printJSON(ops) }
-        var t = Table(["ID", "KIND", "GUEST", "STATE", "STEP", "OWNER", "ERROR"])
-        for o in ops { t.add([String(o.id ?? 0), o.kind, o.guest ?? "-", o.state.rawValue, o.step, o.owner, o.error ?? ""]) }
+        var t = Table(["ID", "KIND", "GUEST", "STATE", "STEP", "OWNER", "REASON", "ERROR"])
+        for o in ops { t.add([String(o.id ?? 0), o.kind, o.guest ?? "-", o.state.rawValue, o.step, o.owner, o.reason ?? "", o.error ?? ""]) }
         print(t.render())
     }
 }

@@ -19,6 +19,7 @@ struct OpsShowCommand: ParsableCommand {
         }
         print("operation \(id): \(op.kind) of \(op.guest ?? "-"), \(op.state.rawValue) at step \(op.step), by \(op.owner)")
         print("params \(op.params)")
+        if let r = op.reason { print("reason \(r)") }
         if let e = op.error { print("error \(e)") }
         let start = steps.first?.at ?? 0
         for s in steps {

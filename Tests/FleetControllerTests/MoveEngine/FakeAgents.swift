@@ -12,6 +12,8 @@ final class FakeAgents: AgentTransport {
     struct Guest: Equatable {
         var running: Bool
         var layer: [String: String]
+        /// Bumped by every start, as the real agent's guest record is.
+        var generation = 0
     }
 
     struct Host {
@@ -56,6 +58,13 @@ final class FakeAgents: AgentTransport {
         var writes = 0
         /// Moments the guest ran on two hosts at once.
         var violations: [String] = []
+        /// Hosts whose agent does not answer (a failed handshake).
+        var unreachable: Set<String> = []
+        /// Made unreachable when the journal's rollback row is written.
+        var unreachableInRollback: String?
+        /// Run when the journal's row of this step is written, before the
+        /// step: a change from outside at that moment.
+        var onStep: (step: String, change: @Sendable (inout State) -> Void)?
     }
 
     let state = Mutex(State())
@@ -108,6 +117,11 @@ final class FakeAgents: AgentTransport {
         state.withLock { s in
             s.step = step
             s.callsInStep = 0
+            if step == "rollback", let h = s.unreachableInRollback { s.unreachable.insert(h) }
+            if let hook = s.onStep, hook.step == step {
+                s.onStep = nil
+                hook.change(&s)
+            }
             if let f = s.fault, !s.fired, f.kind == .death, f.label == nil, f.call == -1, f.step.rawValue == step {
                 s.fired = true
                 s.dead = true
@@ -122,7 +136,9 @@ final class FakeAgents: AgentTransport {
     func call<M: AgentMethod>(_ method: M, on host: StoredHost, timeout: Double?) throws(FleetError) -> M.Result {
         let h = host.name
         let result: any Sendable = try perform("\(M.name) on \(h)") { s throws(FleetError) -> any Sendable in
-            guard var agent = s.hosts[h] else { throw FleetError(.unreachable, "host \(h) is unreachable") }
+            guard var agent = s.hosts[h], !s.unreachable.contains(h) else {
+                throw FleetError(.unreachable, "host \(h): ssh handshake failed: connection refused (injected)")
+            }
             defer { s.hosts[h] = agent }
             return try Self.answer(method, on: h, agent: &agent, state: &s)
         }
@@ -158,6 +174,7 @@ final class FakeAgents: AgentTransport {
             guard var g = agent.guests[m.params.name] else { throw FleetError.notFound("no guest \(m.params.name) on \(h)") }
             guard !g.running else { throw FleetError.conflict("guest \(m.params.name) runs already on \(h)") }
             g.running = true
+            g.generation += 1
             agent.guests[m.params.name] = g
             return GuestOperationResult(guest: status(m.params.name, g))
         case let m as RPC.GuestDestroy:
@@ -186,7 +203,8 @@ final class FakeAgents: AgentTransport {
             }
             guard agent.templates.contains(m.params.spec.template) else { throw FleetError.notFound("no template \(m.params.spec.template) on \(h)") }
             guard let staged = agent.staging[name] else { throw FleetError.notFound("nothing staged for guest \(name) on \(h)") }
-            guard digest(staged) == m.params.digest else { throw FleetError.failed("staged layer of \(name) has another digest") }
+            // The real agent digests the staged tree again here (Agent.adopt).
+            guard digest(staged) == m.params.digest else { throw FleetError.failed("cannot adopt guest \(name): its staged layer has another digest") }
             agent.guests[name] = Guest(running: false, layer: staged)
             agent.staging[name] = nil
             return GuestOperationResult(guest: status(name, agent.guests[name]!))
@@ -201,11 +219,48 @@ final class FakeAgents: AgentTransport {
 
     static func status(_ name: String, _ g: Guest) -> FleetProtocol.GuestStatus {
         FleetProtocol.GuestStatus(name: name, template: "busybox", state: g.running ? .running : .stopped, contextId: 100,
-                                  limits: GuestLimits(), autostart: false, network: .host, capabilities: [])
+                                  limits: GuestLimits(), autostart: false, network: .host, capabilities: [], generation: g.generation)
     }
 }
 
+/// What someone outside the move does to the hosts while its controller is
+/// dead (or between two of its steps).
 extension FakeAgents.State {
+    /// One byte of a staged file changed (whatever its size and mtime say).
+    mutating func corruptStaging(_ guest: String, on host: String = "host2") {
+        guard var staged = hosts[host]?.staging[guest], let file = staged.keys.sorted().first else { return }
+        staged[file] = staged[file]! + "!"
+        hosts[host]?.staging[guest] = staged
+    }
+
+    /// The source started (by hand, or by a reconcile that did not look).
+    mutating func startSource(_ guest: String, on host: String = "host1") {
+        guard var g = hosts[host]?.guests[guest] else { return }
+        if !g.running { g.generation += 1 }
+        g.running = true
+        hosts[host]?.guests[guest] = g
+    }
+
+    /// The source started, took a write and stopped again.
+    mutating func runSource(_ guest: String, on host: String = "host1") {
+        guard var g = hosts[host]?.guests[guest] else { return }
+        let wasRunning = g.running
+        if !g.running { g.generation += 1 }
+        writes += 1
+        g.layer["data/outside"] = "\(writes)"
+        g.running = wasRunning
+        hosts[host]?.guests[guest] = g
+        latestLayer = g.layer
+    }
+
+    /// The source's layer edited on the host, without a start.
+    mutating func editSource(_ guest: String, on host: String = "host1") {
+        guard var g = hosts[host]?.guests[guest] else { return }
+        g.layer["data/a"] = (g.layer["data/a"] ?? "") + "+"
+        hosts[host]?.guests[guest] = g
+        latestLayer = g.layer
+    }
+
     mutating func checkOneRunning(_ after: String) {
         let running = hosts.filter { $0.value.guests.values.contains(where: \.running) }.map(\.key).sorted()
         if running.count > 1 { violations.append("runs on \(running) after \(after)") }
@@ -231,6 +286,7 @@ final class FakeLayerCopy: LayerCopy {
         let whole = exportedWhole.withLock { $0 }
         let (src, dst) = (source, destination)
         let bytes = try agents.perform("guest.export \(guest) \(src) -> \(dst)") { s throws(FleetError) -> UInt64 in
+            if let h = [src, dst].first(where: s.unreachable.contains) { throw FleetError(.unreachable, "host \(h): ssh handshake failed (injected)") }
             guard var g = s.hosts[src]?.guests[guest] else { throw FleetError.notFound("no guest \(guest) on \(src)") }
             if base == .lastExport && !whole {
                 throw FleetError.invalid("guest.export: no full export of guest \(guest) on this channel to compare with (send \"since\")")

@@ -26,7 +26,9 @@ struct FakeJournal: MoveJournal {
         try agents.perform("placement of \(guest)") { _ throws(FleetError) in try store.switchPlacement(of: guest, to: host, origin: origin) }
     }
 
-    func finish(_ id: Int64, _ state: StoredOperation.State, error: String?) throws(FleetError) { try alive().finish(id, state, error: error) }
+    func finish(_ id: Int64, _ state: StoredOperation.State, error: String?, reason: String?) throws(FleetError) {
+        try alive().finish(id, state, error: error, reason: reason)
+    }
 
     private func alive() throws(FleetError) -> StoreJournal {
         if agents.isDead { throw FleetError(.failed, "the controller is dead") }

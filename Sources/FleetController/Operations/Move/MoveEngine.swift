@@ -24,7 +24,7 @@ struct MoveEngine: Sendable {
     }
 
     /// Runs the move's steps from `first` to the end.
-    func drive(_ id: Int64, _ params: MoveParams, from first: MoveStep,
+    func drive(_ id: Int64, _ params: MoveParams, from first: MoveStep, preferDestination: Bool = false,
                progress: @escaping @Sendable (MoveProgress) -> Void) throws(FleetError) -> MoveResult {
         var current = first
         var run: MoveRun?
@@ -34,6 +34,7 @@ struct MoveEngine: Sendable {
             let r = MoveRun(id: id, params: params, guest: guest, template: { [store] () throws(FleetError) in try store.template(guest.template) },
                             source: try store.host(params.source), destination: try store.host(params.destination),
                             transport: transport, journal: journal, callTimeout: callTimeout, progress: progress)
+            r.preferDestination = preferDestination
             run = r
             for step in MoveStep.allCases.drop(while: { $0 != first }) {
                 current = step
@@ -44,7 +45,7 @@ struct MoveEngine: Sendable {
                 try journal.noteStep(id, step.rawValue, state: "done", detail: nil)
                 progress(MoveProgress(guest: params.guest, step: step.rawValue, bytes: 0, totalBytes: nil, seconds: Date().timeIntervalSince(r.began)))
             }
-            try journal.finish(id, .done, error: nil)
+            try journal.finish(id, .done, error: nil, reason: nil)
             r.result.seconds = Date().timeIntervalSince(r.began)
             return r.result
         } catch {
@@ -56,12 +57,13 @@ struct MoveEngine: Sendable {
             case .rollBack:
                 run?.finish()
                 run = nil
+                let reason = "failed at \(current.rawValue): \(error.message)"
                 do {
-                    try rollback(id, params)
+                    try rollback(id, params, reason: reason)
                 } catch let rollbackError {
-                    throw FleetError(error.code, "move of guest \(params.guest) failed at \(current.rawValue): \(error.message); rolling back failed too: \(rollbackError.message) (the operation stays in flight: `vfleet ops resume \(id)`)")
+                    throw FleetError(error.code, "move of guest \(params.guest) \(reason); rolling back failed too: \(rollbackError.message) (operation \(id) is rollback_pending: finish it with `vfleet ops resume \(id)` once the hosts answer)")
                 }
-                throw FleetError(error.code, "move of guest \(params.guest) to \(params.destination) failed at \(current.rawValue): \(error.message); rolled back: the guest is at \(params.source)\(params.wasRunning ? " and runs" : "")")
+                throw FleetError(error.code, "move of guest \(params.guest) to \(params.destination) \(reason); rolled back: the guest is at \(params.source)\(params.wasRunning ? " and runs" : "")")
             }
         }
     }
@@ -69,31 +71,50 @@ struct MoveEngine: Sendable {
     /// Undoes a move that did not reach the placement switch: the
     /// destination's copy (staged or adopted) goes, the source runs again if
     /// it ran. The source copy was never touched, so nothing is lost.
-    func rollback(_ id: Int64, _ params: MoveParams) throws(FleetError) {
+    ///
+    /// A host that cannot be reached leaves the operation rollback_pending
+    /// (with the reason and what failed): it still holds its guest, and
+    /// `ops resume` finishes the rollback. `reason` nil keeps the stored one.
+    func rollback(_ id: Int64, _ params: MoveParams, reason: String?) throws(FleetError) {
         try journal.beginStep(id, "rollback")
-        let source = try store.host(params.source)
-        let destination = try store.host(params.destination)
-        if (try? transport.call(RPC.GuestStatus(name: params.guest), on: destination)) != nil {
-            // Adopted there: it must stop before the source may start. The
-            // source copy is intact (cleanup-source comes after placement).
-            _ = try transport.call(RPC.GuestDestroy(name: params.guest, force: true), on: destination)
-        }
-        _ = try transport.call(RPC.GuestDiscardStaging(name: params.guest), on: destination)
-        if params.wasRunning {
-            let st = try transport.call(RPC.GuestStatus(name: params.guest), on: source)
-            if st.state != .running {
-                _ = try transport.call(RPC.GuestStart(name: params.guest), on: source)
+        do throws(FleetError) {
+            let source = try store.host(params.source)
+            let destination = try store.host(params.destination)
+            // Only "no such guest" means nothing was adopted there: an
+            // unreachable destination is not taken for an empty one.
+            var adopted = true
+            do {
+                _ = try transport.call(RPC.GuestStatus(name: params.guest), on: destination)
+            } catch where error.code == .notFound {
+                adopted = false
             }
+            if adopted {
+                // Adopted there: it must stop before the source may start. The
+                // source copy is intact (cleanup-source comes after placement).
+                _ = try transport.call(RPC.GuestDestroy(name: params.guest, force: true), on: destination)
+            }
+            _ = try transport.call(RPC.GuestDiscardStaging(name: params.guest), on: destination)
+            if params.wasRunning {
+                let st = try transport.call(RPC.GuestStatus(name: params.guest), on: source)
+                if st.state != .running {
+                    _ = try transport.call(RPC.GuestStart(name: params.guest), on: source)
+                }
+            }
+        } catch {
+            try? journal.finish(id, .rollbackPending, error: "rollback not finished: \(error.message)", reason: reason)
+            throw error
         }
-        try journal.finish(id, .rolledBack, error: nil)
+        try journal.finish(id, .rolledBack, error: nil, reason: reason)
     }
 
-    /// Finishes or rolls back a move whose controller died, from where its
-    /// journal says it was.
-    func resume(_ op: StoredOperation) -> Controller.ResumeOutcome {
+    /// Finishes or rolls back a move whose controller died (or whose
+    /// rollback is pending), from where its journal says it was.
+    /// `preferDestination`: a source that ran or changed since the stop is
+    /// stopped and its changes thrown away instead of the move rolling back.
+    func resume(_ op: StoredOperation, preferDestination: Bool = false) -> Controller.ResumeOutcome {
         let id = op.id!
         guard op.kind == "move", let params = MoveParams(json: op.params) else {
-            try? journal.finish(id, .failed, error: "unknown operation kind \(op.kind)")
+            try? journal.finish(id, .failed, error: "unknown operation kind \(op.kind)", reason: nil)
             return .init(operation: id, guest: op.guest, outcome: "failed", detail: "unknown operation kind \(op.kind)")
         }
         guard let point = MoveJournalPoint(op.step) else {
@@ -101,23 +122,30 @@ struct MoveEngine: Sendable {
         }
         let restart: MoveStep
         switch point {
+        case _ where op.state == .rollbackPending, .rollback:
+            do throws(FleetError) {
+                try rollback(id, params, reason: nil)
+                return .init(operation: id, guest: params.guest, outcome: "rolled_back",
+                             detail: "rolled back\(op.reason.map { " (\($0))" } ?? ""): the guest is at \(params.source)")
+            } catch {
+                return .init(operation: id, guest: params.guest, outcome: StoredOperation.State.rollbackPending.rawValue,
+                             detail: "rolling back still fails: \(error.message) (run `vfleet ops resume \(id)` again once the hosts answer)")
+            }
         case .begin: restart = .template
         case .step(let step): restart = step.resumePoint
-        case .rollback:
-            do throws(FleetError) {
-                try rollback(id, params)
-                return .init(operation: id, guest: params.guest, outcome: "rolled_back", detail: "rolled back: the guest is at \(params.source)")
-            } catch {
-                return .init(operation: id, guest: params.guest, outcome: "failed", detail: error.message)
-            }
         }
         do throws(FleetError) {
-            let r = try drive(id, params, from: restart) { _ in }
+            let r = try drive(id, params, from: restart, preferDestination: preferDestination) { _ in }
+            let notes = (r.notes ?? []).map { "; \($0)" }.joined()
             return .init(operation: id, guest: params.guest, outcome: "done",
-                         detail: "finished from step \(restart.rawValue): the guest is at \(r.destination)")
+                         detail: "finished from step \(restart.rawValue): the guest is at \(r.destination)\(notes)")
         } catch {
             let state = (try? store.operation(id).state) ?? .running
-            return .init(operation: id, guest: params.guest, outcome: state == .rolledBack ? "rolled_back" : "failed", detail: error.message)
+            let outcome = switch state {
+            case .rolledBack, .rollbackPending: state.rawValue
+            default: "failed"
+            }
+            return .init(operation: id, guest: params.guest, outcome: outcome, detail: error.message)
         }
     }
 }

@@ -12,7 +12,9 @@ protocol MoveJournal: Sendable {
     func noteStep(_ id: Int64, _ step: String, state: String, detail: String?) throws(FleetError)
     func updateParams(_ id: Int64, _ params: MoveParams) throws(FleetError)
     func switchPlacement(of guest: String, to host: String, origin: String?) throws(FleetError)
-    func finish(_ id: Int64, _ state: StoredOperation.State, error: String?) throws(FleetError)
+    /// Ends the operation, or leaves it rollback_pending; `reason` (kept
+    /// when nil) says why it was rolled back.
+    func finish(_ id: Int64, _ state: StoredOperation.State, error: String?, reason: String?) throws(FleetError)
 }
 
 /// The journal in the controller's store (tables `operations` and
@@ -39,8 +41,8 @@ struct StoreJournal: MoveJournal {
         if let origin { try store.setOrigin(guest, origin) }
     }
 
-    func finish(_ id: Int64, _ state: StoredOperation.State, error: String?) throws(FleetError) {
-        try store.finishOperation(id, state: state, error: error)
+    func finish(_ id: Int64, _ state: StoredOperation.State, error: String?, reason: String?) throws(FleetError) {
+        try store.finishOperation(id, state: state, error: error, reason: reason)
     }
 }
 

@@ -22,6 +22,9 @@ public struct MoveResult: Codable, Sendable {
     public var downtimeSeconds: Double?
     public var seconds: Double
     public var keptSource: Bool
+    /// What the move chose to throw away or keep on its way (`ops resume
+    /// --prefer destination`, a source that ran again after the switch).
+    public var notes: [String]?
 }
 
 /// A move's parameters, kept in the journal so that `ops resume` can finish it.
@@ -35,4 +38,11 @@ struct MoveParams: Codable, Sendable {
     /// Set once the source's layer digest after stop is known.
     var digest: String?
     var origin: String?
+    /// The source's start count (GuestStatus.generation) once it is
+    /// stopped: a later step that finds another one knows the source ran
+    /// since, and its copy at the destination is out of date.
+    var sourceGeneration: Int?
+    /// Set by `ops resume --prefer destination` once it has thrown away
+    /// the source's changes since the stop: later steps do not refuse again.
+    var sourceChangesDiscarded: Bool?
 }

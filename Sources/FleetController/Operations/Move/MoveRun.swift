@@ -21,12 +21,20 @@ final class MoveRun {
     var result: MoveResult
     /// The current step, for progress lines.
     var step: MoveStep = .template
+    /// `ops resume --prefer destination`: a source that changed since the
+    /// stop is stopped and its changes thrown away (said in result.notes)
+    /// instead of the move rolling back.
+    var preferDestination = false
 
     private var copy: (any LayerCopy)?
     /// The pre-copy went over `copy`: the source's agent remembers what it sent.
     private var precopied = false
     private var stoppedAt: Date?
     private var sourceDigest: BackgroundResult<LayerDigest>?
+    /// This run digested the source after stopping it (verify): the later
+    /// steps' checks then need only its status, not another tree walk
+    /// during the downtime.
+    private var digestedSourceHere = false
 
     /// Layers from this size on are hashed during the pre-copy.
     static let prehashThreshold: UInt64 = 32 << 20
@@ -80,10 +88,17 @@ final class MoveRun {
 
     func stopSource() throws(FleetError) {
         stoppedAt = Date()
-        let st = try transport.call(RPC.GuestStatus(name: guest.name), on: source)
+        var st = try transport.call(RPC.GuestStatus(name: guest.name), on: source)
         if st.state == .running {
-            _ = try transport.call(RPC.GuestStop(name: guest.name, timeoutSeconds: 10), on: source, timeout: 10 + callTimeout)
+            st = try transport.call(RPC.GuestStop(name: guest.name, timeoutSeconds: 10), on: source, timeout: 10 + callTimeout).guest ?? st
+            if st.generation == nil || st.state == .running { st = try transport.call(RPC.GuestStatus(name: guest.name), on: source) }
         }
+        // The source's identity at the stop: the copy verified later is of
+        // this state, and only of this one.
+        params.sourceGeneration = st.generation
+        params.digest = nil
+        params.sourceChangesDiscarded = nil
+        try journal.updateParams(id, params)
     }
 
     func sendDelta() throws(FleetError) {
@@ -112,6 +127,7 @@ final class MoveRun {
         }
         let here = try digests[0].get()
         let there = try digests[1].get()
+        digestedSourceHere = true
         guard here.digest == there.digest else {
             throw FleetError.failed("verification failed: guest \(guest.name)'s layer has digest \(here.digest.prefix(12)) at \(source.name) but \(there.digest.prefix(12)) at \(destination.name) (\(here.fileCount) vs \(there.fileCount) entries)")
         }
@@ -121,19 +137,19 @@ final class MoveRun {
     }
 
     func adopt() throws(FleetError) {
-        var digest = params.digest ?? ""
-        if digest.isEmpty {
-            digest = try transport.call(RPC.GuestDigest(name: guest.name, staging: false), on: source).digest
+        guard let digest = params.digest else {
+            throw FleetError.failed("guest \(guest.name)'s move has no verified digest of the source in its journal; not adopting an unverified copy")
         }
+        try requireSourceUnchanged(before: "adopting", digest: !digestedSourceHere)
+        // The destination digests the staged tree again and adopts it only
+        // if it is still the source's layer as verified (Agent.adopt).
         _ = try transport.call(RPC.GuestAdopt(spec: guest.spec, digest: digest), on: destination, timeout: callTimeout + 600)
     }
 
     func startDestination() throws(FleetError) {
-        // Invariant 1: never on two hosts at once.
-        let st = try transport.call(RPC.GuestStatus(name: guest.name), on: source)
-        if st.state == .running {
-            throw FleetError.conflict("guest \(guest.name) runs at \(source.name) again; not starting it at \(destination.name)")
-        }
+        // Invariant 1: never on two hosts at once; and never the copy of a
+        // source that ran or changed since.
+        try requireSourceUnchanged(before: "starting", digest: !digestedSourceHere)
         if params.wasRunning {
             let dst = try transport.call(RPC.GuestStatus(name: guest.name), on: destination)
             if dst.state != .running {
@@ -149,9 +165,64 @@ final class MoveRun {
 
     func cleanupSource() throws(FleetError) {
         guard !params.keepSource else { return }
+        // The guest is live at the destination. A source that ran since the
+        // stop (by hand, at the agent) holds writes the live copy lacks:
+        // it is kept for the operator rather than destroyed unseen.
+        let change: String?
+        do { change = try sourceChange(digest: true) } catch where error.code == .notFound {
+            return  // destroyed already (an earlier cleanup whose answer was lost)
+        }
+        if let change {
+            let note = "kept guest \(guest.name) at \(source.name): \(change); its copy at \(destination.name) is the live one (compare the two, then destroy the old one with `vfleet-agent destroy \(guest.name)` on \(source.name))"
+            result.keptSource = true
+            result.notes = (result.notes ?? []) + [note]
+            try journal.noteStep(id, step.rawValue, state: "kept", detail: note)
+            return
+        }
         do {
             _ = try transport.call(RPC.GuestDestroy(name: guest.name, force: false), on: source)
         } catch where error.code == .notFound {}
+    }
+
+    // MARK: the source's identity since the stop
+
+    /// How the source differs from what the move stopped, or nil: running,
+    /// started since (its generation), or (with `digest`) its layer changed
+    /// without a start, e.g. edited on the host.
+    func sourceChange(digest: Bool) throws(FleetError) -> String? {
+        let st = try transport.call(RPC.GuestStatus(name: guest.name), on: source)
+        if st.state == .running { return "guest \(guest.name) runs at \(source.name) again since the move stopped it" }
+        if params.sourceChangesDiscarded == true { return nil }
+        if let was = params.sourceGeneration, let now = st.generation, now != was {
+            return "guest \(guest.name) was started at \(source.name) since the move stopped it (start count \(was) then, \(now) now)"
+        }
+        if digest, let was = params.digest {
+            let now = try transport.call(RPC.GuestDigest(name: guest.name, staging: false), on: source, timeout: callTimeout + 600).digest
+            if now != was {
+                return "guest \(guest.name)'s layer at \(source.name) changed since the move stopped it (digest \(was.prefix(12)) then, \(now.prefix(12)) now)"
+            }
+        }
+        return nil
+    }
+
+    /// Refuses to go on with the copy made at the stop when the source ran
+    /// or changed since: the move rolls back and the source's newer state
+    /// stays. With `preferDestination` (asked for by the operator) the
+    /// source is stopped and its changes are thrown away, which is said.
+    func requireSourceUnchanged(before action: String, digest: Bool) throws(FleetError) {
+        guard let change = try sourceChange(digest: digest) else { return }
+        guard preferDestination else {
+            throw FleetError.conflict("source changed: \(change); not \(action) the older copy at \(destination.name) (`vfleet ops resume --prefer destination` would throw the source's changes away)")
+        }
+        let st = try transport.call(RPC.GuestStatus(name: guest.name), on: source)
+        if st.state == .running {
+            _ = try transport.call(RPC.GuestStop(name: guest.name, timeoutSeconds: 10), on: source, timeout: 10 + callTimeout)
+        }
+        let note = "threw away guest \(guest.name)'s changes at \(source.name) since the move stopped it (\(change)): --prefer destination"
+        result.notes = (result.notes ?? []) + [note]
+        params.sourceChangesDiscarded = true
+        try journal.noteStep(id, step.rawValue, state: "discarded", detail: note)
+        try journal.updateParams(id, params)
     }
 
     /// Streams the guest's layer (or its delta) from source to destination

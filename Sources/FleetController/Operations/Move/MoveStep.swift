@@ -38,10 +38,15 @@ enum MoveStep: String, CaseIterable, Sendable {
         // The pre-copy's channels died with its controller: copy again.
         case .template, .precopy: .template
         // The delta is sent against the destination's manifest; stopping a
-        // stopped guest does nothing.
-        case .stopSource, .delta: .stopSource
-        // Each of these checks the agents' state before it acts.
-        case .verify, .adopt, .startDestination, .placement, .cleanupSource: self
+        // stopped guest does nothing. A verification the controller did not
+        // finish has no digest in the journal to hold the source to: the
+        // source may have run since, so its state at the stop is taken
+        // again (stop, generation, delta) and nothing it wrote is lost.
+        case .stopSource, .delta, .verify: .stopSource
+        // Each of these checks the agents' state before it acts, and
+        // refuses (rolls back) when the source ran or changed since the
+        // stop (MoveRun.requireSourceUnchanged).
+        case .adopt, .startDestination, .placement, .cleanupSource: self
         }
     }
 
