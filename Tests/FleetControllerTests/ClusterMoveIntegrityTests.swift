@@ -1,4 +1,4 @@
-import FleetController
+@testable import FleetController
 import FleetProtocol
 import Foundation
 import Glibc
