@@ -53,16 +53,6 @@ public enum KernelChecker {
             reqs.append(KernelRequirement(name: "cgroups", verdict: .missing, purpose: "one cgroup per guest: accounting, limits, kill-all",
                                           detail: "no cgroup or cgroup2 file system mounted"))
         }
-        // User namespace guests (systemd's default): namespaces allowed, and
-        // the template shared through an idmapped mount (Linux 5.12).
-        let maxUserNS = SysFile.readIfPresent("/proc/sys/user/max_user_namespaces").flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 0
-        reqs.append(KernelRequirement(name: "user namespaces allowed", verdict: maxUserNS > 0 ? .present : .optional,
-                                      purpose: "--userns guests (systemd's default)",
-                                      detail: maxUserNS > 0 ? "user.max_user_namespaces = \(maxUserNS)" : "sysctl user.max_user_namespaces=15000"))
-        let idmap = kernelAtLeast(5, 12)
-        reqs.append(KernelRequirement(name: "idmapped mounts", verdict: idmap ? .present : .optional,
-                                      purpose: "--userns guests share the template unchanged (no chown of it)",
-                                      detail: idmap ? "Linux 5.12 or later" : nil))
         let filesystems = SysFile.readIfPresent("/proc/filesystems") ?? ""
         let overlay = filesystems.contains("\toverlay\n") || SysFile.exists("/sys/module/overlay")
         reqs.append(KernelRequirement(name: "overlayfs", verdict: overlay ? .present : .missing,
@@ -86,6 +76,7 @@ public enum KernelChecker {
         // The build options, from /proc/config.gz or /boot/config-*, with
         // the same verdicts as kernel/check.
         reqs += KernelConfigCheck.hostRequirements()
+        reqs += GuestDefenceCheck.requirements()
         reqs += NetworkDefenceCheck.requirements(layout: layout)
         return KernelCheckReport(kernel: release(), cgroupMode: mode, requirements: reqs)
     }
