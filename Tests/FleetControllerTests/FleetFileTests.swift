@@ -33,6 +33,26 @@ import Testing
         #expect(f.guests[1].request.desiredState == .running)
     }
 
+    /// The seccomp rules a guest gets back travel to its host with its spec.
+    @Test func allowSyscallIsAListOfRuleNames() throws {
+        let f = try FleetFile.parse("""
+        guests:
+          - name: web1
+            template: busybox
+            allow-syscall: [keyctl, userns]
+          - name: web2
+            template: busybox
+        """)
+        #expect(f.guests[0].request.spec.allowSyscalls == ["keyctl", "userns"])
+        #expect(f.guests[1].request.spec.allowSyscalls == nil)
+        #expect(throws: FleetError.self) {
+            _ = try FleetFile.parse("guests:\n  - name: web1\n    template: busybox\n    allow-syscall: keyctl\n")
+        }
+        #expect(throws: FleetError.self) {
+            _ = try FleetFile.parse("guests:\n  - name: web1\n    template: busybox\n    allow-syscall: [\"not a name\"]\n")
+        }
+    }
+
     @Test func malformedYAMLNamesLineAndColumn() {
         do throws(FleetError) {
             _ = try FleetFile.parse("guests:\n  - name: web1\n    template: [unclosed\n")

@@ -25,7 +25,8 @@ public struct FleetFile: Sendable, Equatable {
 
     static let guestKeys: Set<String> = ["name", "template", "memory", "cpus", "cpu-weight", "pids", "io-weight", "disk", "host",
                                          "group", "require", "state", "hostname", "init", "autostart", "net", "ip", "pool",
-                                         "gateway", "bridge", "cap-add", "cap-drop", "init-style", "userns"]
+                                         "gateway", "bridge", "cap-add", "cap-drop", "init-style", "userns",
+                                         "allow-syscall"]
 
     /// Parses YAML text; every error names the line and column.
     public static func parse(_ text: String, file: String = "fleet.yaml") throws(FleetError) -> FleetFile {
@@ -120,6 +121,10 @@ public struct FleetFile: Sendable, Equatable {
                 guard let seq = v.sequence else { throw f.fail(key, "must be a list of capability names") }
                 spec[keyPath: path] = seq.compactMap { $0.string }
             }
+        }
+        if let v = f.values["allow-syscall"] {
+            guard let seq = v.sequence else { throw f.fail("allow-syscall", "must be a list of rule names of the seccomp filter, e.g. [keyctl]") }
+            spec.allowSyscalls = seq.compactMap { $0.string }
         }
         return spec
     }

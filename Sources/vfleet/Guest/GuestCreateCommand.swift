@@ -24,8 +24,12 @@ struct GuestCreateCommand: ParsableCommand {
     @Option(name: .customLong("init"), help: "Init command line (default: the template's /sbin/init).") var initCommand: String?
     @Option(name: .customLong("init-style"), help: "plain, sysv or systemd: how init is told to stop (default: detected from the template).")
     var initStyle: InitStyle?
-    @Flag(inversion: .prefixedNo, help: "A user namespace of its own (guest root is an unprivileged host user). Default: on for systemd guests.")
+    @Flag(inversion: .prefixedNo, help: "A user namespace of its own (guest root is an unprivileged host user). Default: on for every guest.")
     var userns: Bool?
+    @Option(name: .customLong("allow-syscall"), help: ArgumentHelp(
+        "Give back a system call the default seccomp filter refuses (repeatable; userns allows nesting, all turns the filter off; see docs/SECURITY.md).",
+        valueName: "NAME"))
+    var allowSyscalls: [String] = []
     @Option(help: ArgumentHelp(
         "Network: isolated (the host's stack, confined to the guest's addresses), private (its own namespace on a veth into --bridge), none (loopback only) or host (unrestricted). Default: isolated with an address from a pool serving the chosen host when there is one (or with --ip/--pool), else none.",
         valueName: "MODE"))
@@ -53,6 +57,7 @@ struct GuestCreateCommand: ParsableCommand {
                              addresses: addresses.isEmpty ? nil : addresses, gateway: gateway, bridge: bridge)
         spec.initStyle = initStyle
         spec.userNamespace = userns
+        spec.allowSyscalls = allowSyscalls.isEmpty ? nil : allowSyscalls
         if let initCommand { spec.initCommand = try fleet { () throws(FleetError) in try ShellWords.split(initCommand) } }
         var r = Controller.GuestRequest(spec: spec)
         if let disk {
