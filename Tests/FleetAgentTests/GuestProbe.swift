@@ -1,36 +1,15 @@
 import FleetAgent
 import FleetProtocol
+import FleetTestSupport
 import Foundation
 import Testing
 
-/// The attack program of the escape tests (Tests/probes/guest-probe.c),
-/// built once per test run as a static binary so that it runs in any guest.
+/// The escape tests' attack program (FleetTestSupport's GuestAttackProgram)
+/// in a guest's own layer.
 enum GuestProbe {
-    static let binary: Result<String, ProbeBuildError> = build()
-
-    struct ProbeBuildError: Error, CustomStringConvertible {
-        let description: String
-    }
-
-    private static func build() -> Result<String, ProbeBuildError> {
-        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("probes/guest-probe.c").path
-        let out = "/var/tmp/vfleet-probe-\(getpid())"
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["cc", "-static", "-O1", "-o", out, source]
-        let err = Pipe()
-        p.standardError = err
-        do { try p.run() } catch { return .failure(ProbeBuildError(description: "cannot run cc: \(error) (scripts/install-deps installs gcc and libc6-dev)")) }
-        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else { return .failure(ProbeBuildError(description: "cc \(source) failed: \(text)")) }
-        return .success(out)
-    }
-
     /// Copies the probe to /probe in a created (not yet started) guest's own layer.
     static func install(in t: TestAgent, guest: String) throws {
-        let path = try binary.get()
+        let path = try GuestAttackProgram.binary()
         let target = t.agent.paths.guestUpper(guest) + "/probe"
         try? FileManager.default.removeItem(atPath: target)
         try FileManager.default.copyItem(atPath: path, toPath: target)

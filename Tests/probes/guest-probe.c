@@ -1,8 +1,17 @@
-// Attacks run from inside a guest by the isolation tests (static binary,
-// copied into a guest's own layer). Each subcommand prints what it got;
-// the tests decide. Nothing here is part of vfleet.
+// Attacks run from inside a guest by the isolation tests: one static binary
+// (FleetTestSupport's GuestAttackProgram builds it), copied into a guest's
+// own layer or handed in as base64. Each subcommand prints what it got; the
+// tests decide. Nothing here is part of vfleet.
+//
+//   shocker | ptrace-watch S | syscalls NR... | userns | keyring
+//   listen | udp HOST PORT | unix NAME | inotify
 #define _GNU_SOURCE
 #include <errno.h>
+#include <sys/un.h>
+#include <sys/socket.h>
+#include <sys/inotify.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -126,14 +135,74 @@ static int keyring(void) {
     return 0;
 }
 
+static const char *name(int e) {
+    switch (e) {
+    case EPERM: return "EPERM"; case EACCES: return "EACCES"; case ECONNREFUSED: return "ECONNREFUSED";
+    case EMFILE: return "EMFILE"; case ENOENT: return "ENOENT"; case EINVAL: return "EINVAL";
+    case ENETUNREACH: return "ENETUNREACH"; case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
+    default: { static char b[16]; snprintf(b, sizeof b, "E%d", e); return b; }
+    }
+}
+
+// Network and per-user table attacks (isolated guests, inotify).
+static int network(int argc, char **argv) {
+    setvbuf(stdout, NULL, _IONBF, 0);
+    if (argc >= 2 && !strcmp(argv[1], "listen")) {
+        int s = socket(AF_INET, SOCK_STREAM, 0);
+        if (listen(s, 8) != 0) { printf("listen err %s\n", name(errno)); return 1; }
+        struct sockaddr_in a; socklen_t l = sizeof a;
+        getsockname(s, (struct sockaddr *)&a, &l);
+        printf("listening %s %d\n", inet_ntoa(a.sin_addr), ntohs(a.sin_port));
+        alarm(20);
+        for (;;) { int c = accept(s, NULL, NULL); if (c >= 0) { printf("accepted\n"); close(c); } }
+    }
+    if (argc >= 4 && !strcmp(argv[1], "udp")) {
+        struct sockaddr_in to; memset(&to, 0, sizeof to);
+        to.sin_family = AF_INET; to.sin_port = htons((unsigned short)atoi(argv[3]));
+        inet_pton(AF_INET, argv[2], &to.sin_addr);
+        int s = socket(AF_INET, SOCK_DGRAM, 0);
+        if (sendto(s, "x", 1, 0, (struct sockaddr *)&to, sizeof to) != 1) printf("send err %s\n", name(errno));
+        else printf("sent\n");
+        if (connect(s, (struct sockaddr *)&to, sizeof to) != 0) { printf("connect err %s\n", name(errno)); return 0; }
+        struct sockaddr_in a; socklen_t l = sizeof a;
+        getsockname(s, (struct sockaddr *)&a, &l);
+        printf("connect ok %s\n", inet_ntoa(a.sin_addr));
+        send(s, "y", 1, 0);
+        return 0;
+    }
+    if (argc >= 3 && !strcmp(argv[1], "unix")) {
+        struct sockaddr_un a; memset(&a, 0, sizeof a);
+        a.sun_family = AF_UNIX;
+        size_t n = strlen(argv[2]);
+        if (n > sizeof a.sun_path - 1) n = sizeof a.sun_path - 1;
+        memcpy(a.sun_path + 1, argv[2], n);
+        int s = socket(AF_UNIX, SOCK_STREAM, 0);
+        if (connect(s, (struct sockaddr *)&a, (socklen_t)(sizeof(sa_family_t) + 1 + n)) != 0) printf("err %s\n", name(errno));
+        else printf("connected\n");
+        return 0;
+    }
+    if (argc >= 2 && !strcmp(argv[1], "inotify")) {
+        int made = 0;
+        for (;;) {
+            if (inotify_init1(IN_CLOEXEC) < 0) { printf("made %d then err %s\n", made, name(errno)); break; }
+            if (++made >= 100000) { printf("made %d\n", made); break; }
+        }
+        sleep(5);
+        return 0;
+    }
+        return -1;
+}
+
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
-    if (argc < 2) { fprintf(stderr, "usage: probe shocker|ptrace-watch S|syscalls NR...|userns|keyring\n"); return 2; }
+    if (argc < 2) { fprintf(stderr, "usage: probe shocker|ptrace-watch S|syscalls NR...|userns|keyring|listen|udp HOST PORT|unix NAME|inotify\n"); return 2; }
     if (!strcmp(argv[1], "shocker")) return shocker();
     if (!strcmp(argv[1], "ptrace-watch")) return ptrace_watch(argc > 2 ? atoi(argv[2]) : 5);
     if (!strcmp(argv[1], "syscalls")) return syscalls(argc - 2, argv + 2);
     if (!strcmp(argv[1], "userns")) return userns();
     if (!strcmp(argv[1], "keyring")) return keyring();
+    int r = network(argc, argv);
+    if (r >= 0) return r;
     fprintf(stderr, "unknown probe %s\n", argv[1]);
     return 2;
 }
