@@ -107,11 +107,12 @@ public final class Agent: Sendable {
         if initStyle(of: spec) == .systemd { argv += SystemdInContext.commandLine }
         let caps = try capabilities(for: spec)
         let userNS = userNamespace(of: record)
+        let layer = try layerDirectories(of: record)
         try prepareOwnership(record, userNamespace: userNS)
         let net = try prepareNetwork(record)
         var boot = GuestBootSpec(
             rootfs: paths.guestRootfs(name),
-            overlay: OverlayLayers(lower: paths.templateRootfs(spec.template), upper: paths.guestUpper(name), work: paths.guestWork(name)),
+            overlay: OverlayLayers(lower: paths.templateRootfs(spec.template), upper: layer.upper, work: layer.work),
             hostname: spec.hostname ?? name,
             consoleLog: paths.guestConsoleLog(name),
             privateNetwork: net.newNamespace,
@@ -200,6 +201,7 @@ public final class Agent: Sendable {
         }
         // Only once nothing of the guest runs: its addresses go last.
         releaseNetwork(name)
+        if record.spec.limits.diskBytes != nil { unmountIdleLayerDisk(name) }
         ConsoleLoggerRecord.waitAndRemove(paths.guestConsoleLogger(name))
         return StopReport(request: request?.description ?? "none (no init)", clean: request != nil && left == 0,
                           seconds: seconds, killed: left)
@@ -223,6 +225,7 @@ public final class Agent: Sendable {
             try? cgroup(of: name).remove()
         }
         releaseNetwork(name)
+        if record.spec.limits.diskBytes != nil { unmountLayerDisk(name) }
         try guests.remove(name)
     }
 
