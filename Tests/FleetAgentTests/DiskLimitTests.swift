@@ -62,6 +62,11 @@ extension AgentIntegration {
                 try t.makeGuest("dk", limits: GuestLimits(diskBytes: Self.limit), userns: userns)
                 let dir = t.agent.paths.guest("dk")
                 let before = Self.allocated(dir)
+                // Nothing on the guest's disk is a device or setuid for the host.
+                let options = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8).split(separator: "\n")
+                    .first { $0.split(separator: " ").count > 5 && $0.split(separator: " ")[4] == t.agent.paths.guestDiskMount("dk") }
+                    .map { String($0.split(separator: " ")[5]) } ?? ""
+                #expect(options.contains("nodev") && options.contains("nosuid"), "\(options)")
                 // The attack: write 40M into a 16M disk.
                 let fill = try t.run("dk", "dd if=/dev/zero of=/fill bs=1M count=40 2>&1; echo rc=$?")
                 #expect(fill.stdout.contains("No space left on device"), "\(fill.stdout)")
