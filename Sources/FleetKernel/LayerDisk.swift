@@ -38,6 +38,33 @@ public enum LayerDisk {
     /// loop device it makes is freed by the kernel at the last unmount.
     public static func mount(image: String, at mountPoint: String) throws(KernelError) {
         try run(["mount", "-t", "ext4", "-o", "loop,nodev,nosuid", image, mountPoint], "mount disk image", image)
+        if let device = device(at: mountPoint) { setDirectIO(device) }
+    }
+
+    /// The loop device reads and writes the image with O_DIRECT: without it
+    /// every block sits in the page cache twice (the guest's file system's
+    /// and the image file's), and a 256M write with fsync ran at 40% of
+    /// the speed it has on the state file system; with it, at the same.
+    /// Best effort: a state file system without O_DIRECT (tmpfs) keeps the
+    /// cached mode, which is only slower.
+    static func setDirectIO(_ device: String) {
+        let fd = open(device, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        _ = ioctl(fd, 0x4C08 /* LOOP_SET_DIRECT_IO */, 1)
+        close(fd)
+    }
+
+    /// The device mounted at `mountPoint` (e.g. /dev/loop3), from mountinfo.
+    static func device(at mountPoint: String) -> String? {
+        guard let text = try? SysFile.read("/proc/self/mountinfo") else { return nil }
+        var found: String?
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            guard fields.count > 4, CgroupLayout.unescape(String(fields[4])) == mountPoint,
+                  let dash = fields.firstIndex(of: "-"), dash + 2 < fields.count else { continue }
+            found = CgroupLayout.unescape(String(fields[dash + 2]))   // the last one mounted there is on top
+        }
+        return found?.hasPrefix("/dev/loop") == true ? found : nil
     }
 
     /// Detaches the mount at once (lazily: a host process still inside

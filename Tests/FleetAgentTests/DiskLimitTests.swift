@@ -67,6 +67,12 @@ extension AgentIntegration {
                     .first { $0.split(separator: " ").count > 5 && $0.split(separator: " ")[4] == t.agent.paths.guestDiskMount("dk") }
                     .map { String($0.split(separator: " ")[5]) } ?? ""
                 #expect(options.contains("nodev") && options.contains("nosuid"), "\(options)")
+                // The loop device does direct I/O (else every block is cached twice).
+                let loops = Self.loopDevices(under: t.root)
+                #expect(loops.count == 1)
+                for loop in loops {
+                    #expect((try? String(contentsOfFile: "/sys/block/\(loop)/loop/dio", encoding: .utf8))?.hasPrefix("1") == true)
+                }
                 // The attack: write 40M into a 16M disk.
                 let fill = try t.run("dk", "dd if=/dev/zero of=/fill bs=1M count=40 2>&1; echo rc=$?")
                 #expect(fill.stdout.contains("No space left on device"), "\(fill.stdout)")
