@@ -130,6 +130,7 @@ public final class Agent: Sendable {
         let booted: GuestLauncher.Booted
         do { booted = try GuestLauncher.boot(boot) } catch {
             releaseNetwork(name)
+            if spec.limits.diskBytes != nil { unmountIdleLayerDisk(name) }
             throw .failed("cannot start guest \(name): \(error)")
         }
         announceNetwork(name)
@@ -158,6 +159,7 @@ public final class Agent: Sendable {
         let cg = cgroup(of: name)
         guard cg.exists else {
             releaseNetwork(name)
+            if record.spec.limits.diskBytes != nil { unmountIdleLayerDisk(name) }
             return nil
         }
         let started = Monotonic.now

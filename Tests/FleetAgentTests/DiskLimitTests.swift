@@ -169,6 +169,15 @@ extension AgentIntegration {
             }
         }
 
+        @Test func aStartThatFailsLeavesNoMount() throws {
+            try withTestAgent { t in
+                try t.makeGuest("bad", limits: GuestLimits(diskBytes: Self.limit), initCommand: ["/no/such/init"], start: false)
+                #expect(throws: FleetError.self) { _ = try t.agent.start("bad") }
+                #expect(Self.mounts(under: t.root).isEmpty)
+                #expect(eventually { Self.loopDevices(under: t.root).isEmpty })
+            }
+        }
+
         @Test func aDiskBelowTheMinimumIsRefusedBeforeAnythingIsMade() throws {
             try withTestAgent { t in
                 #expect(throws: FleetError.self) {
