@@ -13,9 +13,13 @@ public enum LayerDisk {
     public static let minimumBytes: UInt64 = 16 << 20
 
     /// Makes the image: sparse (it takes on the host only what the guest
-    /// writes, plus about 1.3M of metadata), with a journal (a host crash
+    /// writes, plus under 1M of metadata), with a journal (a host crash
     /// leaves a layer that mounts without an fsck the agent does not run),
     /// no blocks reserved for root (the guest's root is the only user).
+    /// Neither the journal nor the inode tables are zeroed, by mkfs or
+    /// later by the kernel (noinit_itable at mount): in a new sparse file
+    /// they are holes, which read as zeros. Zeroing them took 33M of the
+    /// host's disk and 30 ms more for a 1G image, before the guest wrote a byte.
     public static func make(image: String, bytes: UInt64) throws(KernelError) {
         let fd = open(image, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else { throw KernelError.current("create disk image", image) }
@@ -24,7 +28,7 @@ public enum LayerDisk {
         close(fd)
         guard sized else { unlink(image); throw KernelError("size disk image", image, errno: err) }
         do {
-            try run(["mkfs.ext4", "-q", "-F", "-m", "0", "-L", "vfleet-layer", image], "make a file system on", image,
+            try run(["mkfs.ext4", "-q", "-F", "-m", "0", "-L", "vfleet-layer", "-E", "lazy_itable_init=1,lazy_journal_init=1,nodiscard", image], "make a file system on", image,
                     hint: "is e2fsprogs installed? see scripts/install-deps")
         } catch {
             unlink(image)
@@ -37,7 +41,7 @@ public enum LayerDisk {
     /// still hold it), so one image never has two superblocks at once; a
     /// loop device it makes is freed by the kernel at the last unmount.
     public static func mount(image: String, at mountPoint: String) throws(KernelError) {
-        try run(["mount", "-t", "ext4", "-o", "loop,nodev,nosuid", image, mountPoint], "mount disk image", image)
+        try run(["mount", "-t", "ext4", "-o", "loop,nodev,nosuid,noinit_itable", image, mountPoint], "mount disk image", image)
         if let device = device(at: mountPoint) { setDirectIO(device) }
     }
 
