@@ -23,26 +23,22 @@ struct GuestLayerDisk {
     var exists: Bool { access(image, F_OK) == 0 }
     var isMounted: Bool { LayerDisk.isMounted(mountPoint) }
 
-    /// Makes the image and, in it, an empty upper/ (the guest's "/": 0755)
-    /// and work/ (0700). The image's root lets only search through: the
-    /// directory above it says who may pass (StatePermissions).
+    /// Makes the image with an empty upper/ (the guest's "/": 0755) and
+    /// work/ (0700) in it, copied in by mkfs from a skeleton next to it.
     func make(bytes: UInt64) throws(FleetError) {
+        let skeleton = directory + "/.layer-skeleton"
+        defer { try? TreeRemover.remove(skeleton) }
         do {
             if mkdir(mountPoint, StatePermissions.privateDirectory) != 0 && errno != EEXIST {
                 throw KernelError.current("create directory", mountPoint)
             }
-            try LayerDisk.make(image: image, bytes: bytes)
+            try? TreeRemover.remove(skeleton)
+            try StatePermissions.makeDirectory(skeleton)
+            try StatePermissions.makeDirectory(skeleton + "/upper", mode: 0o755)
+            try StatePermissions.makeDirectory(skeleton + "/work")
+            try LayerDisk.make(image: image, bytes: bytes, contents: skeleton)
         } catch {
             throw .failed("cannot make the disk of \(what): \(error)")
-        }
-        try mount()
-        do {
-            guard chmod(mountPoint, StatePermissions.searchableDirectory) == 0 else { throw KernelError.current("set the mode of", mountPoint) }
-            try StatePermissions.makeDirectory(upper, mode: 0o755)
-            try StatePermissions.makeDirectory(work)
-        } catch {
-            unmount()
-            throw .failed("cannot prepare the disk of \(what): \(error)")
         }
     }
 
@@ -57,6 +53,8 @@ struct GuestLayerDisk {
         do { try LayerDisk.mount(image: image, at: mountPoint) } catch {
             throw .failed("cannot mount the disk of \(what): \(error)")
         }
+        // Search only: the directory above says who may pass (StatePermissions).
+        StatePermissions.set(mountPoint, mode: StatePermissions.searchableDirectory)
     }
 
     /// Best effort: a lazy unmount only fails when nothing is mounted.

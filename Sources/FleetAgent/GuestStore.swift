@@ -50,11 +50,9 @@ public struct GuestStore: Sendable {
             // Made now, mounted when needed (start, export): see GuestLayerDisk.
             let disk = GuestLayerDisk(directory: paths.guest(name), what: "guest \(name)", lockFile: paths.guestDiskLockFile(name))
             do { try disk.make(bytes: bytes) } catch {
-                disk.unmount()
                 try? TreeRemover.remove(paths.guest(name))
                 throw error
             }
-            disk.unmount()
         }
         do {
             try save(record)

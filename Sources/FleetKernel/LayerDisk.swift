@@ -20,7 +20,9 @@ public enum LayerDisk {
     /// later by the kernel (noinit_itable at mount): in a new sparse file
     /// they are holes, which read as zeros. Zeroing them took 33M of the
     /// host's disk and 30 ms more for a 1G image, before the guest wrote a byte.
-    public static func make(image: String, bytes: UInt64) throws(KernelError) {
+    /// `contents`: a directory whose tree the new file system starts with
+    /// (mkfs copies it: no mount needed to fill it).
+    public static func make(image: String, bytes: UInt64, contents: String) throws(KernelError) {
         let fd = open(image, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else { throw KernelError.current("create disk image", image) }
         let sized = ftruncate(fd, off_t(bytes)) == 0
@@ -28,7 +30,7 @@ public enum LayerDisk {
         close(fd)
         guard sized else { unlink(image); throw KernelError("size disk image", image, errno: err) }
         do {
-            try run(["mkfs.ext4", "-q", "-F", "-m", "0", "-L", "vfleet-layer", "-E", "lazy_itable_init=1,lazy_journal_init=1,nodiscard", image], "make a file system on", image,
+            try run(["mkfs.ext4", "-q", "-F", "-m", "0", "-L", "vfleet-layer", "-E", "lazy_itable_init=1,lazy_journal_init=1,nodiscard", "-d", contents, image], "make a file system on", image,
                     hint: "is e2fsprogs installed? see scripts/install-deps")
         } catch {
             unlink(image)

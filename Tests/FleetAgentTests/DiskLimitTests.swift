@@ -67,6 +67,10 @@ extension AgentIntegration {
                     .first { $0.split(separator: " ").count > 5 && $0.split(separator: " ")[4] == t.agent.paths.guestDiskMount("dk") }
                     .map { String($0.split(separator: " ")[5]) } ?? ""
                 #expect(options.contains("nodev") && options.contains("nosuid"), "\(options)")
+                // The disk's root lets only search through; mkfs's skeleton is gone.
+                var root = stat()
+                #expect(stat(t.agent.paths.guestDiskMount("dk"), &root) == 0 && root.st_mode & 0o7777 == 0o711)
+                #expect(!FileManager.default.fileExists(atPath: dir + "/.layer-skeleton"))
                 // The loop device does direct I/O (else every block is cached twice).
                 let loops = Self.loopDevices(under: t.root)
                 #expect(loops.count == 1)
