@@ -54,6 +54,7 @@ extension Agent {
             throw .failed("guest \(name) ended but cannot be cleared: \(error)")
         }
         ConsoleLoggerRecord.waitAndRemove(paths.guestConsoleLogger(name))
+        if (try? guests.load(name))?.spec.limits.diskBytes != nil { unmountIdleLayerDisk(name) }
         return status
     }
 }

@@ -16,7 +16,7 @@ extension Agent {
 
     func layer(_ name: String, staging fromStaging: Bool) throws(FleetError) -> String {
         try Names.validate(name, kind: "guest")
-        let dir = fromStaging ? stagingUpper(name) : paths.guestUpper(name)
+        let dir = try diskLayer(name, staging: fromStaging) ?? (fromStaging ? stagingUpper(name) : paths.guestUpper(name))
         guard FileManager.default.fileExists(atPath: dir) else {
             throw .notFound(fromStaging ? "no incoming copy of guest \(name) on this host" : "unknown guest \(name)")
         }
@@ -30,7 +30,9 @@ extension Agent {
     /// dirty page cache made the stop take seconds: downtime).
     public func exportLayer<S: ByteSink>(_ name: String, since: [TreeManifestEntry]?, to sink: inout S) throws(FleetError) -> LayerTransfer {
         _ = try guests.load(name)
-        let dir = try layer(name, staging: false)
+        let reading = try readLayer(name, staging: false)
+        defer { reading.end() }
+        let dir = reading.directory
         let stats: TreeStreamStats
         // A whole copy hashes what it reads into the layer's digest cache,
         // so the digest after the stop reads only what changed since.
@@ -64,7 +66,7 @@ extension Agent {
             }
             StatePermissions.set(staging(name), mode: StatePermissions.privateDirectory)
             // The staged upper/ becomes the guest's "/": the stream sets its mode.
-            if mkdir(stagingUpper(name), 0o755) != 0 && errno != EEXIST {
+            if !stagedLayerDisk(name).exists, mkdir(stagingUpper(name), 0o755) != 0 && errno != EEXIST {
                 throw KernelError.current("create directory", stagingUpper(name))
             }
         } catch {
@@ -80,13 +82,14 @@ extension Agent {
             // the downtime for nothing.
             let cacheFile = digestCacheFile(name, staging: true)
             var written: DigestCache? = DigestCache()
-            let stats = try TreeStreamReader.apply(from: &source, into: stagingUpper(name), digests: &written)
+            let into = try diskLayer(name, staging: true) ?? stagingUpper(name)
+            let stats = try TreeStreamReader.apply(from: &source, into: into, digests: &written)
             // On disk before the source copy may ever go, and written back
             // now (the pre-copy runs while the guest does) rather than by an
             // fsync during the downtime. Before the digest cache is saved: a
             // crash must not leave a cache that vouches for data the disk
             // never got.
-            FileSystemSync.sync(containing: stagingUpper(name))
+            FileSystemSync.sync(containing: into)
             var cached = written?.count ?? 0
             if stats.entries > 0 || stats.deleted > 0, let written {
                 var all = DigestCache.load(cacheFile)
@@ -96,15 +99,19 @@ extension Agent {
             }
             return LayerTransfer(stats: stats, cachedDigests: cached)
         } catch {
+            let disk = stagedLayerDisk(name).exists ? diskLimitText(name) : nil
             discardStaging(name)
             let text = "\(error)"
             let full = text.contains("No space left") || text.contains("ENOSPC") || text.contains("Disk quota")
-            throw .failed("cannot receive guest \(name): \(text)\(full ? " (the destination's disk is full)" : ""); nothing was kept")
+            let why = disk.map { " (the guest's layer does not fit its disk limit of \($0): raise --disk)" } ?? " (the destination's disk is full)"
+            throw .failed("cannot receive guest \(name): \(text)\(full ? why : ""); nothing was kept")
         }
     }
 
     public func layerManifest(_ name: String, staging fromStaging: Bool) throws(FleetError) -> [TreeManifestEntry] {
-        let dir = try layer(name, staging: fromStaging)
+        let reading = try readLayer(name, staging: fromStaging)
+        defer { reading.end() }
+        let dir = reading.directory
         do { return try TreeManifest.build(root: dir) } catch { throw .failed("cannot list guest \(name)'s layer: \(error)") }
     }
 
@@ -115,7 +122,9 @@ extension Agent {
     }
 
     public func layerDigest(_ name: String, staging fromStaging: Bool) throws(FleetError) -> TreeDigest {
-        let dir = try layer(name, staging: fromStaging)
+        let reading = try readLayer(name, staging: fromStaging)
+        defer { reading.end() }
+        let dir = reading.directory
         let file = digestCacheFile(name, staging: fromStaging)
         var cache: DigestCache? = DigestCache.load(file)
         let digest: TreeDigest
@@ -128,7 +137,9 @@ extension Agent {
     /// (a move's pre-copy): the digest after the stop then reads only what
     /// changed. Best effort: files that change meanwhile are simply left out.
     public func prehashLayer(_ name: String, staging fromStaging: Bool) throws(FleetError) -> LayerPrehash {
-        let dir = try layer(name, staging: fromStaging)
+        let reading = try readLayer(name, staging: fromStaging)
+        defer { reading.end() }
+        let dir = reading.directory
         let file = digestCacheFile(name, staging: fromStaging)
         var cache = DigestCache.load(file)
         do { try TreeDigester.prehash(root: dir, cache: &cache) } catch { throw .failed("cannot hash guest \(name)'s layer: \(error)") }
@@ -167,6 +178,7 @@ extension Agent {
         guard digest == expectedDigest else {
             throw .failed("cannot adopt guest \(name): its staged layer has digest \(digest.prefix(12)), expected \(expectedDigest.prefix(12))")
         }
+        try settleStagedDisk(spec)
         let record = GuestRecord(spec: spec, contextId: try GuestRecord.nextContextId(for: name, in: guests.all(), from: config.firstContextId),
                                  templateDigest: template.digest, createdAt: Date().timeIntervalSince1970)
         let s = staging(name)
@@ -188,6 +200,7 @@ extension Agent {
 
     public func discardStaging(_ name: String) {
         guard Names.isValid(name) else { return }
+        stagedLayerDisk(name).unmount()
         try? TreeRemover.remove(staging(name))
     }
 }

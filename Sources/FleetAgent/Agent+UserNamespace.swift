@@ -35,7 +35,7 @@ extension Agent {
     func prepareOwnership(_ record: GuestRecord, userNamespace userNS: UserNamespace?) throws(FleetError) {
         let name = record.spec.name
         let newBase = userNS?.hostBase ?? 0
-        let upper = paths.guestUpper(name), work = paths.guestWork(name)
+        let (upper, work) = try layerDirectories(of: record)
         var st = stat()
         guard lstat(upper, &st) == 0 else { throw .failed("cannot start guest \(name): its layer \(upper) is missing (\(String(cString: strerror(errno))))") }
         if st.st_uid != newBase || st.st_gid != newBase {

@@ -110,11 +110,12 @@ public final class Agent: Sendable {
         if initStyle(of: spec) == .systemd { argv += SystemdInContext.commandLine }
         let caps = try capabilities(for: spec)
         let userNS = userNamespace(of: record)
+        let layer = try layerDirectories(of: record)
         try prepareOwnership(record, userNamespace: userNS)
         let net = try prepareNetwork(record)
         var boot = GuestBootSpec(
             rootfs: paths.guestRootfs(name),
-            overlay: OverlayLayers(lower: paths.templateRootfs(spec.template), upper: paths.guestUpper(name), work: paths.guestWork(name)),
+            overlay: OverlayLayers(lower: paths.templateRootfs(spec.template), upper: layer.upper, work: layer.work),
             hostname: spec.hostname ?? name,
             consoleLog: paths.guestConsoleLog(name),
             privateNetwork: net.newNamespace,
@@ -132,6 +133,7 @@ public final class Agent: Sendable {
         let booted: GuestLauncher.Booted
         do { booted = try GuestLauncher.boot(boot) } catch {
             releaseNetwork(name)
+            if spec.limits.diskBytes != nil { unmountIdleLayerDisk(name) }
             throw .failed("cannot start guest \(name): \(error)")
         }
         announceNetwork(name)
@@ -160,6 +162,7 @@ public final class Agent: Sendable {
         let cg = cgroup(of: name)
         guard cg.exists else {
             releaseNetwork(name)
+            if record.spec.limits.diskBytes != nil { unmountIdleLayerDisk(name) }
             return nil
         }
         let started = Monotonic.now
@@ -203,6 +206,7 @@ public final class Agent: Sendable {
         }
         // Only once nothing of the guest runs: its addresses go last.
         releaseNetwork(name)
+        if record.spec.limits.diskBytes != nil { unmountIdleLayerDisk(name) }
         ConsoleLoggerRecord.waitAndRemove(paths.guestConsoleLogger(name))
         return StopReport(request: request?.description ?? "none (no init)", clean: request != nil && left == 0,
                           seconds: seconds, killed: left)
@@ -226,6 +230,7 @@ public final class Agent: Sendable {
             try? cgroup(of: name).remove()
         }
         releaseNetwork(name)
+        if record.spec.limits.diskBytes != nil { unmountLayerDisk(name) }
         try guests.remove(name)
     }
 

@@ -40,6 +40,12 @@ public struct AgentPaths: Sendable {
     /// The guest's own changes: the overlay's upper layer.
     public func guestUpper(_ name: String) -> String { guest(name) + "/upper" }
     public func guestWork(_ name: String) -> String { guest(name) + "/work" }
+    /// A guest with --disk: its layer's file system image, and where it is
+    /// mounted (upper/ and work/ then live in it, see Agent.layerDirectories).
+    public func guestDiskImage(_ name: String) -> String { guest(name) + "/disk.img" }
+    public func guestDiskMount(_ name: String) -> String { guest(name) + "/layer" }
+    func guestDiskLockFile(_ name: String) -> String { locks + "/disk-" + name + ".lock" }
+    func guestDiskReadersFile(_ name: String) -> String { locks + "/disk-" + name + ".readers" }
     /// Mount point of the guest's root, used inside its own mount namespace only.
     public func guestRootfs(_ name: String) -> String { guest(name) + "/rootfs" }
     public func guestConsoleLog(_ name: String) -> String { guest(name) + "/console.log" }

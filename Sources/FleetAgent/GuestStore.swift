@@ -36,14 +36,24 @@ public struct GuestStore: Sendable {
         let name = record.spec.name
         do {
             try StatePermissions.makeDirectory(paths.guest(name))
-            // upper/ is the guest's "/": its mode is what the guest sees.
-            // Its parent keeps it from the host's other users.
-            try StatePermissions.makeDirectory(paths.guestUpper(name), mode: 0o755)
-            try StatePermissions.makeDirectory(paths.guestWork(name))
+            if record.spec.limits.diskBytes == nil {
+                // upper/ is the guest's "/": its mode is what the guest sees.
+                // Its parent keeps it from the host's other users.
+                try StatePermissions.makeDirectory(paths.guestUpper(name), mode: 0o755)
+                try StatePermissions.makeDirectory(paths.guestWork(name))
+            }
             try StatePermissions.makeDirectory(paths.guestRootfs(name))
         } catch {
             if error.errno != EEXIST { try? TreeRemover.remove(paths.guest(name)) }
             throw .failed("cannot create guest \(name): \(error)")
+        }
+        if let bytes = record.spec.limits.diskBytes {
+            // Made now, mounted when needed (start, export): see GuestLayerDisk.
+            let disk = GuestLayerDisk(directory: paths.guest(name), what: "guest \(name)", lockFile: paths.guestDiskLockFile(name))
+            do { try disk.make(bytes: bytes) } catch {
+                try? TreeRemover.remove(paths.guest(name))
+                throw error
+            }
         }
         do {
             try save(record)

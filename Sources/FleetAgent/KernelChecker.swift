@@ -58,6 +58,16 @@ public enum KernelChecker {
         reqs.append(KernelRequirement(name: "overlayfs", verdict: overlay ? .present : .missing,
                                       purpose: "guest roots: the template read-only below, the guest's changes above",
                                       detail: overlay ? nil : "modprobe overlay"))
+        // --disk: a loop-mounted ext4 image per guest, on any state file
+        // system (project quotas would need it mounted with prjquota).
+        let loop = SysFile.exists("/dev/loop-control")
+        let ext4 = filesystems.contains("\text4\n") || SysFile.exists("/sys/module/ext4")
+        let mkfs = [String]([ "/usr/sbin/mkfs.ext4", "/sbin/mkfs.ext4"]).contains { (path: String) in access(path, X_OK) == 0 }
+        reqs.append(KernelRequirement(name: "disk limits (loop devices, ext4, mkfs.ext4)", verdict: loop && ext4 && mkfs ? .present : .optional,
+                                      purpose: "--disk: a guest's layer on a file system of its own (a write past it fails inside the guest)",
+                                      detail: loop && ext4 && mkfs ? "a sparse ext4 image per guest, loop-mounted with direct I/O; project quotas are not used"
+                                          : [loop ? nil : "modprobe loop", ext4 ? nil : "modprobe ext4", mkfs ? nil : "apt-get install e2fsprogs"]
+                                              .compactMap { $0 }.joined(separator: "; ")))
         for (fs, purpose) in [("devpts", "/dev/pts inside guests"), ("tmpfs", "/dev and /dev/shm inside guests"), ("proc", "/proc inside guests"), ("sysfs", "read-only /sys inside guests")] {
             reqs.append(KernelRequirement(name: "file system: \(fs)", verdict: filesystems.contains("\t\(fs)\n") ? .present : .missing, purpose: purpose))
         }

@@ -238,6 +238,10 @@ public final class RPCServer {
         handle(RPC.GuestAdopt.self) { s, p throws(FleetError) in
             GuestOperationResult(guest: try s.agent.adopt(p.spec, expectedDigest: p.digest))
         },
+        handle(RPC.GuestStage.self) { s, p throws(FleetError) in
+            try s.agent.stageLayerDisk(p.name, bytes: p.diskBytes)
+            return EmptyResult()
+        },
         handle(RPC.GuestDiscardStaging.self) { s, p throws(FleetError) in
             try Names.validate(p.name, kind: "guest")
             s.agent.discardStaging(p.name)

@@ -6,8 +6,14 @@ public struct GuestLimits: Codable, Sendable, Equatable {
     public var cpuWeight: Int?
     public var pids: Int?
     public var ioWeight: Int?
+    /// The size of the guest's writable layer (--disk): a file system of
+    /// its own, so a write past it fails inside the guest. nil: no limit
+    /// (the layer lives on the host's state file system).
+    public var diskBytes: UInt64?
 
-    public init(memoryBytes: UInt64? = nil, cpuMillis: Int? = nil, cpuWeight: Int? = nil, pids: Int? = nil, ioWeight: Int? = nil) {
+    public init(memoryBytes: UInt64? = nil, cpuMillis: Int? = nil, cpuWeight: Int? = nil, pids: Int? = nil, ioWeight: Int? = nil,
+                diskBytes: UInt64? = nil) {
+        self.diskBytes = diskBytes
         self.memoryBytes = memoryBytes
         self.cpuMillis = cpuMillis
         self.cpuWeight = cpuWeight
@@ -16,6 +22,9 @@ public struct GuestLimits: Codable, Sendable, Equatable {
     }
 
     public static let minimumMemory: UInt64 = 4 << 20
+    /// ext4's metadata and journal take about 2M of a layer's disk.
+    public static let minimumDisk: UInt64 = 16 << 20
+    public static let maximumDisk: UInt64 = 1 << 50
 
     /// Parses "--cpus 1.5" into thousandths.
     public static func parseCPUs(_ text: String) -> Int? {
@@ -38,6 +47,9 @@ public struct GuestLimits: Codable, Sendable, Equatable {
         }
         if let w = ioWeight, !(1...10000).contains(w) {
             throw .invalid("io weight \(w) is out of range (1 to 10000, default 100)")
+        }
+        if let d = diskBytes, d < Self.minimumDisk || d > Self.maximumDisk {
+            throw .invalid("disk limit \(ByteSize.format(d)) is out of range (16M to 1P; raise --disk)")
         }
     }
 }

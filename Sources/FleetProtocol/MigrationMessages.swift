@@ -30,6 +30,17 @@ public struct GuestImportParams: RPCParams, Equatable {
     public init(name: String) { self.name = name }
 }
 
+/// guest.stage: the size of the staging area's disk (the guest's --disk).
+public struct GuestStageParams: RPCParams, Equatable {
+    public static let fields: Set<String> = ["name", "diskBytes"]
+    public var name: String
+    public var diskBytes: UInt64
+    public init(name: String, diskBytes: UInt64) {
+        self.name = name
+        self.diskBytes = diskBytes
+    }
+}
+
 /// guest.manifest and guest.digest: of the guest's layer, or of its staging area.
 public struct GuestLayerParams: RPCParams, Equatable {
     public static let fields: Set<String> = ["name", "staging", "summary"]

@@ -171,6 +171,7 @@ public enum RPCMethod {
     public static let guestDigest = RPC.GuestDigest.name
     public static let guestPrehash = RPC.GuestPrehash.name
     public static let guestAdopt = RPC.GuestAdopt.name
+    public static let guestStage = RPC.GuestStage.name
     public static let guestDiscardStaging = RPC.GuestDiscardStaging.name
 
     public static let all = RPC.methods.map { $0.name }

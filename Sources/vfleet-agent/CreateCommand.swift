@@ -23,6 +23,7 @@ struct CreateCommand: ParsableCommand {
     @Option(name: .customLong("cpu-weight"), help: "Relative CPU weight, 1-10000 (default 100).") var cpuWeight: Int?
     @Option(help: "Maximum number of processes and threads.") var pids: Int?
     @Option(name: .customLong("io-weight"), help: "Relative I/O weight, 1-10000 (needs io/BFQ support).") var ioWeight: Int?
+    @Option(help: "Size of the guest's writable layer, e.g. 2G (at least 16M): a file system of its own; a write past it fails inside the guest.") var disk: String?
     @Option(help: "Hostname inside (default: the guest's name).") var hostname: String?
     @Option(name: .customLong("init"), help: "Init command line (absolute path first; default: the template's /sbin/init).") var initCommand: String?
     @Option(name: .customLong("init-style"), help: "plain, sysv or systemd: how init is told to stop (default: detected).") var initStyle: InitStyle?
@@ -67,6 +68,10 @@ struct CreateCommand: ParsableCommand {
         if let cpus {
             guard let millis = GuestLimits.parseCPUs(cpus) else { throw .invalid("cannot read cpu limit \"\(cpus)\" (use e.g. 0.5 or 2)") }
             limits.cpuMillis = millis
+        }
+        if let disk {
+            guard let bytes = ByteSize.parse(disk) else { throw .invalid("cannot read disk limit \"\(disk)\" (use e.g. 512M or 2G)") }
+            limits.diskBytes = bytes
         }
         var signal: Int32?
         if let stopSignal {

@@ -47,6 +47,7 @@ struct StatusCommand: ParsableCommand {
             ("cpu weight", l.cpuWeight.map(String.init) ?? "default"),
             ("pids limit", l.pids.map(String.init) ?? "none"),
             ("io weight", l.ioWeight.map(String.init) ?? "default"),
+            ("disk limit", l.diskBytes.map(ByteSize.format) ?? "none"),
             ("network", s.network.rawValue + ((s.addresses ?? []).isEmpty ? "" : " " + (s.addresses ?? []).joined(separator: ", "))), ("autostart", s.autostart ? "yes" : "no"),
             ("capabilities", s.capabilities.joined(separator: " ")),
             ("user ids", s.hostIDs.map { "0-65535 are host ids \($0)" } ?? "the host's (no user namespace)"),

@@ -92,6 +92,9 @@ extension TestAgent {
             }
             rmdir(parent)
         }
+        // A guest's --disk left mounted by a failed test: detached, so its
+        // loop device goes too (mount(8) made it autoclear).
+        for point in LayerDisk.mountPoints().reversed() where point.hasPrefix(root + "/") { umount2(point, Int32(MNT_DETACH)) }
         // destroy hands trees to a detached `rm -rf`, which may still be at
         // work here: removing the same tree at once can fail half-way.
         for _ in 0..<100 where FileManager.default.fileExists(atPath: root) {

@@ -26,6 +26,7 @@ import Testing
         #expect(w.spec.limits.cpuMillis == 500)
         #expect(w.spec.limits.pids == 100)
         #expect(w.diskBytes == 2 << 30)
+        #expect(w.spec.limits.diskBytes == 2 << 30)
         #expect(w.group == "web")
         #expect(w.requires == ["zone": "eu"])
         #expect(w.desiredState == .stopped)

@@ -134,6 +134,7 @@ public struct FleetFile: Sendable, Equatable {
         if let d = try f.text("disk") {
             guard let b = ByteSize.parse(d) else { throw f.fail("disk", "cannot read \"\(d)\" (use e.g. 2G)") }
             r.diskBytes = b
+            r.spec.limits.diskBytes = b
         }
         r.host = try f.text("host")
         r.group = try f.text("group")

@@ -51,6 +51,16 @@ extension RPC {
         public init(spec: GuestSpec, digest: String) { params = GuestAdoptParams(spec: spec, digest: digest) }
     }
 
+    /// A guest made with --disk: its staging area gets a disk of that size
+    /// before the first guest.import, so the layer arrives inside its limit
+    /// (one that does not fit is refused there, before anything changes).
+    public struct GuestStage: AgentMethod {
+        public static let name = "guest.stage"
+        public typealias Result = EmptyResult
+        public var params: GuestStageParams
+        public init(name: String, diskBytes: UInt64) { params = GuestStageParams(name: name, diskBytes: diskBytes) }
+    }
+
     public struct GuestDiscardStaging: AgentMethod {
         public static let name = "guest.discard-staging"
         public typealias Result = EmptyResult

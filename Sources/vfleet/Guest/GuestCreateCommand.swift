@@ -16,7 +16,7 @@ struct GuestCreateCommand: ParsableCommand {
     @Option(help: "Memory limit, e.g. 256M (also what the scheduler reserves).") var memory: String?
     @Option(help: "CPU limit in CPUs, e.g. 0.5.") var cpus: String?
     @Option(help: "Process limit.") var pids: Int?
-    @Option(help: "Disk the scheduler reserves, e.g. 2G.") var disk: String?
+    @Option(help: "Size of the guest's writable layer, e.g. 2G: a file system of its own on the host (a write past it fails inside the guest), and what the scheduler reserves.") var disk: String?
     @Option(help: "Put it on this host.") var host: String?
     @Option(help: "Anti-affinity group: two guests of one group never share a host.") var group: String?
     @Option(name: .customLong("require"), help: "Host label KEY=VALUE the host must have (repeatable).") var requires: [String] = []
@@ -63,6 +63,7 @@ struct GuestCreateCommand: ParsableCommand {
         if let disk {
             guard let b = ByteSize.parse(disk) else { throw CLIError(.invalid("cannot read --disk \"\(disk)\" (use e.g. 2G)")) }
             r.diskBytes = b
+            r.spec.limits.diskBytes = b
         }
         r.host = host
         r.group = group

@@ -70,6 +70,8 @@ final class MoveRun {
 
     func precopy() throws(FleetError) {
         _ = try transport.call(RPC.GuestDiscardStaging(name: guest.name), on: destination)
+        // --disk: the layer arrives on a disk of its size (refused there if it does not fit).
+        if let bytes = guest.spec.limits.diskBytes { _ = try transport.call(RPC.GuestStage(name: guest.name, diskBytes: bytes), on: destination) }
         let copied = try copyLayer(base: .whole)
         result.precopyBytes = copied.bytes
         precopied = true
