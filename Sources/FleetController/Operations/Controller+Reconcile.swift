@@ -54,11 +54,15 @@ extension Controller {
                 }
                 if !dryRun {
                     do throws(FleetError) {
-                        switch a.kind {
-                        case .start: _ = try agents.call(RPC.GuestStart(name: g.name), on: host)
-                        case .stop: _ = try agents.call(RPC.GuestStop(name: g.name), on: host)
-                        case .create: _ = try realize(g, on: host)
-                        default: break
+                        try recorder.record("guest.\(a.kind.rawValue)", command: "fleet.reconcile", guest: g.name,
+                                            host: host.name) { (note: inout EventNote) throws(FleetError) in
+                            note.detail = a.detail
+                            switch a.kind {
+                            case .start: _ = try agents.call(RPC.GuestStart(name: g.name), on: host)
+                            case .stop: _ = try agents.call(RPC.GuestStop(name: g.name), on: host)
+                            case .create: _ = try realize(g, on: host)
+                            default: break
+                            }
                         }
                         a.done = true
                     } catch {
