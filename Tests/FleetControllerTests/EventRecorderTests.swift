@@ -67,6 +67,60 @@ import Testing
         #expect(try c.events(EventFilter(guest: "g2")).isEmpty)
     }
 
+    /// The two fake hosts with room for the fixture's guest, so that the
+    /// scheduler lets the controller move it.
+    static func movable(_ f: MoveEngineTests.Fixture, reason: String) throws -> Controller {
+        for name in ["host1", "host2"] {
+            var h = try f.store.host(name)
+            h.facts = HostFacts(hostname: name, kernel: "6.1", cgroupMode: "v2", cpus: 4, memoryBytes: 8 << 30, freeDiskBytes: 100 << 30,
+                                templates: [], guests: [])
+            try f.store.updateHost(h)
+        }
+        return Controller(store: f.store, settings: ControllerSettings(knownHostsFile: "/k", identityFile: "/i"), transport: f.agents,
+                          reason: reason, identity: alice)
+    }
+
+    @Test func aMoveRecordsItsOperationAndAFailedOneItsError() throws {
+        let f = try MoveEngineTests.Fixture(running: true)
+        let c = try Self.movable(f, reason: "drain host1")
+        let moved = try c.moveGuest("g1", to: "host2")
+        // Back to host1, which stops answering: the move fails, and so does
+        // its rollback (left pending for `ops resume`).
+        f.agents.state.withLock { _ = $0.unreachable.insert("host1") }
+        let error = #expect(throws: FleetError.self) { _ = try c.moveGuest("g1", to: "host1") }
+        let events = try c.events(EventFilter(guest: "g1"))
+        #expect(events.map(\.action) == ["guest.move", "guest.move"])
+        guard events.count == 2 else { return }
+        #expect(events[0].outcome == .ok && events[0].operation == moved.operation && events[0].host == "host1" && events[0].toHost == "host2")
+        #expect(events[0].reason == "drain host1" && events[0].user == "alice" && events[0].machine == "ctl1")
+        let back = try #require(try c.operations().first)
+        #expect(back.state == .rollbackPending)
+        #expect(events[1].outcome == .failed && events[1].operation == back.id && events[1].host == "host2" && events[1].toHost == "host1")
+        #expect(events[1].error == error?.message)
+
+        // Once host1 answers, `ops resume` finishes the rollback: its event says rolled_back.
+        f.agents.state.withLock { $0.unreachable = [] }
+        let resumed = try Self.movable(f, reason: "host1 is back").resumeOperations(nil)
+        #expect(resumed.map(\.outcome) == ["rolled_back"])
+        let last = try #require(try c.events(EventFilter(operation: back.id)).last)
+        #expect(last.action == "ops.resume" && last.outcome == .rolledBack && last.reason == "host1 is back")
+    }
+
+    @Test func anEvacuationRecordsItselfAndEachMoveAsPartOfIt() throws {
+        let f = try MoveEngineTests.Fixture(running: true)
+        let c = try Self.movable(f, reason: "maintenance")
+        let report = try c.evacuate("host1", dryRun: false)
+        #expect(report.hostState == "evacuated")
+        let events = try c.events(EventFilter())
+        #expect(events.map(\.action) == ["guest.move", "host.evacuate"])
+        #expect(events.map(\.command) == ["host.evacuate", nil])
+        #expect(events.allSatisfy { $0.reason == "maintenance" && $0.outcome == .ok })
+        #expect(events.last?.detail == "1 moved, 0 stopped in place; host evacuated")
+        // A dry run changes nothing and writes nothing.
+        _ = try c.evacuate("host2", dryRun: true, allowPartial: true)
+        #expect(try c.events(EventFilter()).count == 2)
+    }
+
     @Test func retentionDropsOnlyEventsOlderThanTheSetting() throws {
         let store = try FleetStore()
         let now = Date().timeIntervalSince1970
