@@ -42,7 +42,7 @@ import Testing
 
     @Test func aReasonIsOneLineOfText() throws {
         for bad in ["", "  ", "two\nlines", String(repeating: "x", count: 1001)] {
-            #expect(throws: FleetError.self, "\(bad.prefix(10))") { _ = try Controller(dbPath: ":memory:", reason: bad) }
+            #expect(throws: FleetError.self, "\(bad.prefix(10))") { _ = try EventRecorder.validate(reason: bad) }
         }
         #expect(try EventRecorder.validate(reason: " why ") == "why")
     }
