@@ -157,3 +157,22 @@ import Testing
         }
     }
 }
+
+extension EventsCommandTests {
+    /// Every command that changes the fleet takes --reason (ChangeOptions);
+    /// reads do not.
+    @Test func everyChangingCommandTakesAReason() throws {
+        let changing = [["host", "add"], ["host", "remove"], ["host", "cordon"], ["host", "uncordon"], ["host", "evacuate"], ["host", "restore"],
+                        ["guest", "create"], ["guest", "start"], ["guest", "stop"], ["guest", "restart"], ["guest", "move"], ["guest", "destroy"],
+                        ["apply"], ["reconcile"], ["rebalance"], ["config", "set"], ["template", "add"], ["template", "push"],
+                        ["ops", "resume"], ["net", "pool", "add"], ["net", "pool", "remove"]]
+        for command in changing {
+            let help = try TestCluster.vfleet(command + ["--help"])
+            #expect(help.out.contains("--reason <text>"), "vfleet \(command.joined(separator: " ")) has no --reason")
+        }
+        for command in [["events"], ["guest", "show"], ["inventory"], ["ops", "list"]] {
+            let help = try TestCluster.vfleet(command + ["--help"])
+            #expect(help.status == 0 && !help.out.contains("--reason <text>"), "vfleet \(command.joined(separator: " ")) takes --reason")
+        }
+    }
+}

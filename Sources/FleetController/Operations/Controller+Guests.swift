@@ -209,17 +209,22 @@ extension Controller {
         /// nil when the host could not be asked.
         public var actual: GuestStatus?
         public var error: String?
+        /// The guest's last events, oldest first (`vfleet events --guest NAME` lists them all).
+        public var recentEvents: [StoredEvent] = []
     }
 
     /// `vfleet guest show`: the desired guest and what its host reports.
     public func showGuest(_ name: String) throws(FleetError) -> GuestView {
         let guest = try store.guest(name)
-        guard let p = try store.placement(of: name) else { return GuestView(guest: guest, host: nil, actual: nil, error: "not placed") }
+        let recent = try store.events(EventFilter(guest: name, limit: 5))
+        guard let p = try store.placement(of: name) else {
+            return GuestView(guest: guest, host: nil, actual: nil, error: "not placed", recentEvents: recent)
+        }
         do {
             let status = try agents.call(RPC.GuestStatus(name: name), on: try store.host(p.host))
-            return GuestView(guest: guest, host: p.host, actual: status, error: nil)
+            return GuestView(guest: guest, host: p.host, actual: status, error: nil, recentEvents: recent)
         } catch {
-            return GuestView(guest: guest, host: p.host, actual: nil, error: error.message)
+            return GuestView(guest: guest, host: p.host, actual: nil, error: error.message, recentEvents: recent)
         }
     }
 }

@@ -13,11 +13,7 @@ struct GuestShowCommand: ParsableCommand {
     func run() throws {
         let controller = try options.controller()
         let v = try fleet { () throws(FleetError) in try controller.showGuest(name) }
-        if format == .json {
-            let recent = try fleet { () throws(FleetError) in try controller.events(EventFilter(guest: name, limit: 5)) }
-            struct View: Encodable { var guest: Controller.GuestView; var recentEvents: [StoredEvent] }
-            return printJSON(View(guest: v, recentEvents: recent))
-        }
+        if format == .json { return printJSON(v) }
         let g = v.guest
         let rows: [(String, String)] = [
             ("name", g.name), ("host", v.host ?? "-"), ("template", g.template), ("desired", g.desiredState.rawValue),
@@ -32,7 +28,6 @@ struct GuestShowCommand: ParsableCommand {
             ("user ids", v.actual.map { $0.hostIDs.map { "host \($0)" } ?? "the host's (no user namespace)" } ?? "-"),
         ]
         for (k, val) in rows { print(k.padding(toLength: 10, withPad: " ", startingAt: 0) + val) }
-        let recent = try fleet { () throws(FleetError) in try controller.events(EventFilter(guest: name, limit: 5)) }
-        for l in EventLines.pointer("vfleet events --guest \(name)", recent) { print(l) }
+        for l in EventLines.pointer("vfleet events --guest \(name)", v.recentEvents) { print(l) }
     }
 }
