@@ -25,7 +25,7 @@ extension Controller {
                    progress: @escaping @Sendable (MoveProgress) -> Void) throws(FleetError) -> MoveResult {
         try recorder.record("guest.move", command: command, guest: name, host: (try? store.placement(of: name))??.host,
                             toHost: destination) { (note: inout EventNote) throws(FleetError) in
-            let (params, _) = try planMove(name, to: destination, keepSource: keepSource, origin: origin)
+            let params = try planMove(name, to: destination, keepSource: keepSource, origin: origin)
             note.host = params.source
             note.toHost = params.destination
             do throws(FleetError) {
@@ -39,7 +39,7 @@ extension Controller {
 
     /// The move's parameters: the destination given (checked) or the
     /// scheduler's, and whether the guest runs now.
-    func planMove(_ name: String, to destination: String?, keepSource: Bool, origin: String?) throws(FleetError) -> (MoveParams, StoredGuest) {
+    func planMove(_ name: String, to destination: String?, keepSource: Bool, origin: String?) throws(FleetError) -> MoveParams {
         let guest = try store.guest(name)
         let source = try hostOf(name)
         let target: String
@@ -63,7 +63,7 @@ extension Controller {
         let status = try agents.call(RPC.GuestStatus(name: name), on: source)
         let params = MoveParams(guest: name, source: source.name, destination: target, keepSource: keepSource,
                                 wasRunning: status.state == .running, digest: nil, origin: origin)
-        return (params, guest)
+        return params
     }
 
     /// The scheduler's choice for a guest leaving `excluding`.
