@@ -46,6 +46,17 @@ extension ClusterTests {
                 let opShow = try cluster.cli(["ops", "show", String(moved.operation)])
                 #expect(opShow.out.contains("events    vfleet events --operation \(moved.operation)"), "\(opShow.out)")
                 #expect(opShow.out.contains("reason: drain host1"), "\(opShow.out)")
+
+                // Stopped behind the controller's back, started again by
+                // reconcile: its start is an event that names the command.
+                let controller = try cluster.controller()
+                _ = try controller.connections.call(RPC.GuestStop(name: "ev1", timeoutSeconds: 5), on: try controller.host("host2"))
+                let reconcile = try cluster.cli(["reconcile", "--reason", "nightly"])
+                #expect(reconcile.status == 0, "\(reconcile.err)")
+                let after = try controller.events(EventFilter(afterId: events.last?.id))
+                #expect(after.map(\.action) == ["guest.start", "fleet.reconcile"], "\(after.map(\.action))")
+                #expect(after.first?.command == "fleet.reconcile" && after.first?.guest == "ev1" && after.first?.host == "host2")
+                #expect(after.allSatisfy { $0.reason == "nightly" && $0.outcome == .ok })
             }
         }
     }
