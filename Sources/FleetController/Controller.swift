@@ -19,10 +19,14 @@ public final class Controller: Sendable {
     public let keeper: KeeperTransport
     /// What operations call agents through.
     public let agents: any AgentTransport
+    /// Writes the event of every change (Events/).
+    let recorder: EventRecorder
 
     /// Opens the store at `dbPath`; the known_hosts file and the default
-    /// identity live next to it unless given.
-    public init(dbPath: String, knownHosts: String? = nil, identity: String? = nil) throws(FleetError) {
+    /// identity live next to it unless given. `reason` is the operator's
+    /// `--reason`, kept with the event of every change this controller makes.
+    public init(dbPath: String, knownHosts: String? = nil, identity: String? = nil, reason: String? = nil) throws(FleetError) {
+        let reason = try EventRecorder.validate(reason: reason)
         store = try FleetStore(path: dbPath)
         let dir = store.dataDirectory
         var s = ControllerSettings(knownHostsFile: knownHosts ?? Self.env("VFLEET_KNOWN_HOSTS") ?? dir + "/known_hosts",
@@ -33,12 +37,15 @@ public final class Controller: Sendable {
         connections = SSHTransport(settings: s)
         keeper = KeeperTransport(direct: connections)
         agents = keeper
+        recorder = EventRecorder(store: store, identity: .current(), reason: reason, retention: s.eventRetentionSeconds)
     }
 
     /// A controller over a given store and transport (the move engine's
     /// unit tests use an in-memory store and a fake of the agents).
-    public init(store: FleetStore, settings: ControllerSettings, transport: any AgentTransport) {
+    public init(store: FleetStore, settings: ControllerSettings, transport: any AgentTransport, reason: String? = nil,
+                identity: OperatorIdentity = .current()) {
         self.store = store
+        recorder = EventRecorder(store: store, identity: identity, reason: reason, retention: settings.eventRetentionSeconds)
         self.settings = settings
         connections = SSHTransport(settings: settings)
         keeper = KeeperTransport(direct: connections)
@@ -55,9 +62,12 @@ public final class Controller: Sendable {
     // MARK: config
 
     public func setConfig(_ key: String, _ value: String) throws(FleetError) {
-        var check = settings
-        try check.set(key, value)
-        try store.setSetting(key, value)
+        try recorder.record("config.set") { (note: inout EventNote) throws(FleetError) in
+            note.detail = "\(key) = \(value)"
+            var check = settings
+            try check.set(key, value)
+            try store.setSetting(key, value)
+        }
     }
 
     public func config() throws(FleetError) -> [String: String] { try store.settings() }

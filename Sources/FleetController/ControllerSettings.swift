@@ -16,6 +16,8 @@ public struct ControllerSettings: Sendable, Equatable {
     /// How long the connection keeper holds the hosts' SSH sessions after
     /// the last call (OpenSSH's ControlPersist); 0: every command connects.
     public var persistSeconds: Double = 60
+    /// How long events are kept; 0 keeps them all.
+    public var eventRetentionSeconds: Double = 90 * 86_400
     public var knownHostsFile: String
     public var identityFile: String
 
@@ -30,6 +32,7 @@ public struct ControllerSettings: Sendable, Equatable {
         SettingDescription(key: "hosts.parallel", meaning: "hosts asked at once", defaultValue: "16"),
         SettingDescription(key: "ssh.persist", meaning: "keep hosts' SSH sessions open this long after the last command, 0 to connect every time (VFLEET_SSH_PERSIST overrides)",
                            defaultValue: "60s"),
+        SettingDescription(key: "events.retention", meaning: "how long the audit trail keeps an event, 0 to keep every one", defaultValue: "90d"),
     ]
 
     /// Key and help line ("meaning (default X)") of every setting.
@@ -71,6 +74,9 @@ public struct ControllerSettings: Sendable, Equatable {
         case "ssh.persist":
             guard let s = DurationText.seconds(value), s >= 0, s <= 86_400 else { throw bad("a duration from 0 to 24h") }
             persistSeconds = s
+        case "events.retention":
+            guard let s = DurationText.seconds(value) else { throw bad("a duration (e.g. 90d, 12h; 0 keeps every event)") }
+            eventRetentionSeconds = s
         case "hosts.parallel":
             guard let n = Int(value), n >= 1, n <= 256 else { throw bad("a number from 1 to 256") }
             maxParallelHosts = n

@@ -57,6 +57,7 @@ import Testing
         #expect(DurationText.seconds("500ms") == 0.5)
         #expect(DurationText.seconds("2m") == 120)
         #expect(DurationText.seconds("1h") == 3600)
+        #expect(DurationText.seconds("90d") == 7_776_000)
         #expect(DurationText.seconds("7") == 7)
         #expect(DurationText.seconds("soon") == nil)
         #expect(DurationText.seconds("-1s") == nil)

@@ -73,24 +73,34 @@ extension Controller {
     public func apply(_ file: FleetFile, plan steps: [ApplyStep]) -> [ApplyStep] {
         let requests = Dictionary(uniqueKeysWithValues: file.guests.map { ($0.request.spec.name, $0.request) })
         var done: [ApplyStep] = []
-        for var step in steps {
-            do throws(FleetError) {
-                switch step.action {
-                case .create:
-                    guard var r = requests[step.guest] else { continue }
-                    r.host = step.host
-                    _ = try createGuest(r)
-                case .start:
-                    _ = try startGuest(step.guest)
-                case .stop:
-                    _ = try stopGuest(step.guest)
-                case .unchanged, .differs, .impossible:
-                    break
+        // The body never throws: a failing step is in its line of the result.
+        try? recorder.record("fleet.apply") { (note: inout EventNote) throws(FleetError) in
+            for var step in steps {
+                do throws(FleetError) {
+                    switch step.action {
+                    case .create:
+                        guard var r = requests[step.guest] else { continue }
+                        r.host = step.host
+                        _ = try createGuest(r, within: "fleet.apply")
+                    case .start:
+                        _ = try startGuest(step.guest, within: "fleet.apply")
+                    case .stop:
+                        _ = try stopGuest(step.guest, within: "fleet.apply")
+                    case .unchanged, .differs, .impossible:
+                        break
+                    }
+                } catch {
+                    step.error = error.message
                 }
-            } catch {
-                step.error = error.message
+                done.append(step)
             }
-            done.append(step)
+            let changes = done.filter { [.create, .start, .stop].contains($0.action) }
+            let failed = done.filter { $0.error != nil }.count
+            note.detail = "\(changes.count) change(s) of \(done.count) guest(s) in the file"
+            if failed > 0 {
+                note.outcome = .failed
+                note.error = "\(failed) of \(done.count) steps failed (see the guests' events)"
+            }
         }
         return done
     }

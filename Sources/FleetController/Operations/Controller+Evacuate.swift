@@ -34,6 +34,22 @@ extension Controller {
     public func evacuate(_ hostName: String, dryRun: Bool, maxParallel: Int = 1, action: EvacuationAction = .migrate,
                          allowPartial: Bool = false, planned: (EvacuationReport) -> Void = { _ in },
                          progress: @escaping @Sendable (MoveProgress) -> Void = { _ in }) throws(FleetError) -> EvacuationReport {
+        try recorder.record("host.evacuate", host: hostName, when: !dryRun) { (note: inout EventNote) throws(FleetError) in
+            let report = try evacuateHost(hostName, dryRun: dryRun, maxParallel: maxParallel, action: action, allowPartial: allowPartial,
+                                          planned: planned, progress: progress)
+            let failed = report.moves.filter { $0.error != nil }.count
+            let stopped = report.unplaceable.filter(\.stopped).count
+            note.detail = "\(report.moves.count - failed) moved, \(stopped) stopped in place; host \(report.hostState)"
+            if failed > 0 || report.unplaceable.contains(where: { !$0.stopped }) {
+                note.outcome = .failed
+                note.error = "\(failed) of \(report.moves.count) moves failed, \(report.unplaceable.count - stopped) guest(s) left running (see the guests' events)"
+            }
+            return report
+        }
+    }
+
+    func evacuateHost(_ hostName: String, dryRun: Bool, maxParallel: Int, action: EvacuationAction, allowPartial: Bool,
+                      planned: (EvacuationReport) -> Void, progress: @escaping @Sendable (MoveProgress) -> Void) throws(FleetError) -> EvacuationReport {
         let host = try store.host(hostName)
         let guests = try store.placements().filter { $0.host == hostName }.map(\.guest).sorted()
         for g in guests { try assertNoOperation(g) }
@@ -56,7 +72,7 @@ extension Controller {
         report.hostState = StoredHost.State.evacuating.rawValue
         for i in report.unplaceable.indices {
             do throws(FleetError) {
-                _ = try stopGuest(report.unplaceable[i].guest)
+                _ = try stopGuest(report.unplaceable[i].guest, within: "host.evacuate")
                 report.unplaceable[i].stopped = true
             } catch {
                 report.unplaceable[i].stopped = false
@@ -67,7 +83,7 @@ extension Controller {
         let done = parallelMap(moves, maxParallel: max(1, maxParallel)) { [self] m -> EvacuationReport.Move in
             var out = m
             do throws(FleetError) {
-                let r = try moveGuest(m.guest, to: m.destination, origin: hostName, progress: progress)
+                let r = try moveGuest(m.guest, to: m.destination, origin: hostName, within: "host.evacuate", progress: progress)
                 out.downtimeSeconds = r.downtimeSeconds
             } catch {
                 out.error = error.message
@@ -95,6 +111,20 @@ extension Controller {
     /// origin is H move back (a guest that no longer fits there stays, with the reason).
     public func restore(_ hostName: String, dryRun: Bool, maxParallel: Int = 1,
                         progress: @escaping @Sendable (MoveProgress) -> Void = { _ in }) throws(FleetError) -> RestoreReport {
+        try recorder.record("host.restore", host: hostName, when: !dryRun) { (note: inout EventNote) throws(FleetError) in
+            let report = try restoreHost(hostName, dryRun: dryRun, maxParallel: maxParallel, progress: progress)
+            let failed = report.moves.filter { $0.error != nil }.count
+            note.detail = "\(report.moves.count - failed) of \(report.moves.count) guests back"
+            if failed > 0 {
+                note.outcome = .failed
+                note.error = "\(failed) of \(report.moves.count) moves back failed (see the guests' events)"
+            }
+            return report
+        }
+    }
+
+    func restoreHost(_ hostName: String, dryRun: Bool, maxParallel: Int,
+                     progress: @escaping @Sendable (MoveProgress) -> Void) throws(FleetError) -> RestoreReport {
         _ = try store.host(hostName)
         let returning = try store.guests().filter { $0.origin == hostName }.map(\.name).sorted()
         var report = RestoreReport(host: hostName, dryRun: dryRun,
@@ -109,7 +139,7 @@ extension Controller {
                     try store.setOrigin(m.guest, nil)
                     return out
                 }
-                let r = try moveGuest(m.guest, to: hostName, progress: progress)
+                let r = try moveGuest(m.guest, to: hostName, within: "host.restore", progress: progress)
                 try store.setOrigin(m.guest, nil)
                 out.downtimeSeconds = r.downtimeSeconds
             } catch {

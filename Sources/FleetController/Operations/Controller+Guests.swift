@@ -95,13 +95,22 @@ extension Controller {
     /// (unless the desired state is stopped). A failure at the host removes
     /// the record again: the store never claims a guest no host has.
     public func createGuest(_ r: GuestRequest) throws(FleetError) -> (StoredGuest, StoredHost, GuestStatus?) {
-        let (guest, host) = try place(r)
-        do {
-            let status = try realize(guest, on: host)
-            return (guest, host, status)
-        } catch {
-            try? store.deleteGuest(guest.name)
-            throw error
+        try createGuest(r, within: nil)
+    }
+
+    /// `within`: the command this creation is part of (apply), for its event.
+    func createGuest(_ r: GuestRequest, within command: String?) throws(FleetError) -> (StoredGuest, StoredHost, GuestStatus?) {
+        try recorder.record("guest.create", command: command, guest: r.spec.name, host: r.host,
+                            template: r.spec.template) { (note: inout EventNote) throws(FleetError) in
+            let (guest, host) = try place(r)
+            note.host = host.name
+            do throws(FleetError) {
+                let status = try realize(guest, on: host)
+                return (guest, host, status)
+            } catch {
+                try? store.deleteGuest(guest.name)
+                throw error
+            }
         }
     }
 
@@ -122,26 +131,46 @@ extension Controller {
     }
 
     public func startGuest(_ name: String) throws(FleetError) -> GuestOperationResult {
-        try assertNoOperation(name)
-        let host = try hostOf(name)
-        try store.setDesiredState(name, .running)
-        let status = try agents.call(RPC.GuestStatus(name: name), on: host)
-        if status.state == .running { return GuestOperationResult(guest: status) }
-        return try agents.call(RPC.GuestStart(name: name), on: host)
+        try startGuest(name, within: nil)
+    }
+
+    func startGuest(_ name: String, within command: String?) throws(FleetError) -> GuestOperationResult {
+        try recorder.record("guest.start", command: command, guest: name) { (note: inout EventNote) throws(FleetError) in
+            try assertNoOperation(name)
+            let host = try hostOf(name)
+            note.host = host.name
+            try store.setDesiredState(name, .running)
+            let status = try agents.call(RPC.GuestStatus(name: name), on: host)
+            if status.state == .running {
+                note.detail = "running already"
+                return GuestOperationResult(guest: status)
+            }
+            return try agents.call(RPC.GuestStart(name: name), on: host)
+        }
     }
 
     public func stopGuest(_ name: String, timeout: Double = 10) throws(FleetError) -> GuestOperationResult {
-        try assertNoOperation(name)
-        let host = try hostOf(name)
-        try store.setDesiredState(name, .stopped)
-        return try agents.call(RPC.GuestStop(name: name, timeoutSeconds: timeout), on: host, timeout: timeout + settings.callTimeout)
+        try stopGuest(name, timeout: timeout, within: nil)
+    }
+
+    func stopGuest(_ name: String, timeout: Double = 10, within command: String?) throws(FleetError) -> GuestOperationResult {
+        try recorder.record("guest.stop", command: command, guest: name) { (note: inout EventNote) throws(FleetError) in
+            try assertNoOperation(name)
+            let host = try hostOf(name)
+            note.host = host.name
+            try store.setDesiredState(name, .stopped)
+            return try agents.call(RPC.GuestStop(name: name, timeoutSeconds: timeout), on: host, timeout: timeout + settings.callTimeout)
+        }
     }
 
     public func restartGuest(_ name: String, timeout: Double = 10) throws(FleetError) -> GuestOperationResult {
-        try assertNoOperation(name)
-        let host = try hostOf(name)
-        try store.setDesiredState(name, .running)
-        return try agents.call(RPC.GuestRestart(name: name, timeoutSeconds: timeout), on: host, timeout: timeout + settings.callTimeout)
+        try recorder.record("guest.restart", guest: name) { (note: inout EventNote) throws(FleetError) in
+            try assertNoOperation(name)
+            let host = try hostOf(name)
+            note.host = host.name
+            try store.setDesiredState(name, .running)
+            return try agents.call(RPC.GuestRestart(name: name, timeoutSeconds: timeout), on: host, timeout: timeout + settings.callTimeout)
+        }
     }
 
     /// Destroys the guest at its host, then forgets it. A host that no
@@ -149,18 +178,21 @@ extension Controller {
     /// `forget` (then the guest is only dropped from the store, and the
     /// host's copy shows up as unknown in the inventory).
     public func destroyGuest(_ name: String, force: Bool, forget: Bool = false) throws(FleetError) {
-        try assertNoOperation(name)
-        let host = try hostOf(name)
-        do {
-            _ = try agents.call(RPC.GuestDestroy(name: name, force: force), on: host)
-        } catch {
-            switch error.code {
-            case .notFound: break
-            case .unreachable where forget: break
-            default: throw error
+        try recorder.record("guest.destroy", guest: name) { (note: inout EventNote) throws(FleetError) in
+            try assertNoOperation(name)
+            let host = try hostOf(name)
+            note.host = host.name
+            do throws(FleetError) {
+                _ = try agents.call(RPC.GuestDestroy(name: name, force: force), on: host)
+            } catch {
+                switch error.code {
+                case .notFound: note.detail = "gone from its host already"
+                case .unreachable where forget: note.detail = "forgotten: host \(host.name) unreachable (\(error.message))"
+                default: throw error
+                }
             }
+            try store.deleteGuest(name)
         }
-        try store.deleteGuest(name)
     }
 
     public func execGuest(_ name: String, argv: [String], stdin: String? = nil, timeout: Double = 60) throws(FleetError) -> GuestExecResult {
@@ -177,17 +209,22 @@ extension Controller {
         /// nil when the host could not be asked.
         public var actual: GuestStatus?
         public var error: String?
+        /// The guest's last events, oldest first (`vfleet events --guest NAME` lists them all).
+        public var recentEvents: [StoredEvent] = []
     }
 
     /// `vfleet guest show`: the desired guest and what its host reports.
     public func showGuest(_ name: String) throws(FleetError) -> GuestView {
         let guest = try store.guest(name)
-        guard let p = try store.placement(of: name) else { return GuestView(guest: guest, host: nil, actual: nil, error: "not placed") }
+        let recent = try store.events(EventFilter(guest: name, limit: 5))
+        guard let p = try store.placement(of: name) else {
+            return GuestView(guest: guest, host: nil, actual: nil, error: "not placed", recentEvents: recent)
+        }
         do {
             let status = try agents.call(RPC.GuestStatus(name: name), on: try store.host(p.host))
-            return GuestView(guest: guest, host: p.host, actual: status, error: nil)
+            return GuestView(guest: guest, host: p.host, actual: status, error: nil, recentEvents: recent)
         } catch {
-            return GuestView(guest: guest, host: p.host, actual: nil, error: error.message)
+            return GuestView(guest: guest, host: p.host, actual: nil, error: error.message, recentEvents: recent)
         }
     }
 }

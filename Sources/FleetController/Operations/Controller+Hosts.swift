@@ -20,6 +20,13 @@ extension Controller {
 
     /// `vfleet host add`: connect, check the host key, hello, record facts.
     public func addHost(_ r: HostRequest) throws(FleetError) -> StoredHost {
+        try recorder.record("host.add", host: r.name) { (note: inout EventNote) throws(FleetError) in
+            note.detail = "address \(r.address), user \(r.user)"
+            return try enrol(r)
+        }
+    }
+
+    func enrol(_ r: HostRequest) throws(FleetError) -> StoredHost {
         try Names.validate(r.name, kind: "host")
         if (try? store.host(r.name)) != nil { throw .conflict("host \(r.name) is enrolled already (host show \(r.name))") }
         let (address, port): (String, Int)
@@ -58,14 +65,18 @@ extension Controller {
     }
 
     public func removeHost(_ name: String) throws(FleetError) {
-        _ = try store.host(name)
-        try store.removeHost(name)
+        try recorder.record("host.remove", host: name) { (_: inout EventNote) throws(FleetError) in
+            _ = try store.host(name)
+            try store.removeHost(name)
+        }
     }
 
     public func setCordoned(_ name: String, _ cordoned: Bool) throws(FleetError) -> StoredHost {
-        var host = try store.host(name)
-        host.cordoned = cordoned
-        try store.updateHost(host)
-        return host
+        try recorder.record(cordoned ? "host.cordon" : "host.uncordon", host: name) { (_: inout EventNote) throws(FleetError) in
+            var host = try store.host(name)
+            host.cordoned = cordoned
+            try store.updateHost(host)
+            return host
+        }
     }
 }

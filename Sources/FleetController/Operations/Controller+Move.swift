@@ -16,6 +16,30 @@ extension Controller {
     /// `vfleet guest move NAME [--to H] [--keep-source]`.
     public func moveGuest(_ name: String, to destination: String?, keepSource: Bool = false,
                           origin: String? = nil, progress: @escaping @Sendable (MoveProgress) -> Void = { _ in }) throws(FleetError) -> MoveResult {
+        try moveGuest(name, to: destination, keepSource: keepSource, origin: origin, within: nil, progress: progress)
+    }
+
+    /// `within`: the command this move is part of (evacuate, restore,
+    /// rebalance), for its event.
+    func moveGuest(_ name: String, to destination: String?, keepSource: Bool = false, origin: String? = nil, within command: String?,
+                   progress: @escaping @Sendable (MoveProgress) -> Void) throws(FleetError) -> MoveResult {
+        try recorder.record("guest.move", command: command, guest: name, host: (try? store.placement(of: name))??.host,
+                            toHost: destination) { (note: inout EventNote) throws(FleetError) in
+            let params = try planMove(name, to: destination, keepSource: keepSource, origin: origin)
+            note.host = params.source
+            note.toHost = params.destination
+            do throws(FleetError) {
+                return try moveEngine.start(params, begun: { note.operation = $0 }, progress: progress)
+            } catch {
+                if let id = note.operation, (try? store.operation(id))?.state == .rolledBack { note.outcome = .rolledBack }
+                throw error
+            }
+        }
+    }
+
+    /// The move's parameters: the destination given (checked) or the
+    /// scheduler's, and whether the guest runs now.
+    func planMove(_ name: String, to destination: String?, keepSource: Bool, origin: String?) throws(FleetError) -> MoveParams {
         let guest = try store.guest(name)
         let source = try hostOf(name)
         let target: String
@@ -39,7 +63,7 @@ extension Controller {
         let status = try agents.call(RPC.GuestStatus(name: name), on: source)
         let params = MoveParams(guest: name, source: source.name, destination: target, keepSource: keepSource,
                                 wasRunning: status.state == .running, digest: nil, origin: origin)
-        return try moveEngine.start(params, progress: progress)
+        return params
     }
 
     /// The scheduler's choice for a guest leaving `excluding`.

@@ -22,6 +22,13 @@ extension Controller {
 
     /// `vfleet net pool add NAME CIDR [--hosts H,...] [--gateway G]`.
     public func addPool(_ name: String, cidr text: String, hosts: [String], gateway: String?) throws(FleetError) -> StoredAddressPool {
+        try recorder.record("net.pool.add") { (note: inout EventNote) throws(FleetError) in
+            note.detail = "pool \(name) \(text)\(hosts.isEmpty ? "" : " for " + hosts.joined(separator: ","))\(gateway.map { " gateway \($0)" } ?? "")"
+            return try insertPool(name, cidr: text, hosts: hosts, gateway: gateway)
+        }
+    }
+
+    func insertPool(_ name: String, cidr text: String, hosts: [String], gateway: String?) throws(FleetError) -> StoredAddressPool {
         try Names.validate(name, kind: "address pool")
         guard let cidr = IPv4CIDR(text), cidr.address == cidr.network else {
             let hint = IPv4CIDR(text).map { " (did you mean \($0.network)/\($0.prefix)?)" } ?? " (use NETWORK/PREFIX, e.g. 10.40.0.0/24)"
@@ -43,7 +50,10 @@ extension Controller {
     }
 
     public func removePool(_ name: String) throws(FleetError) {
-        try store.removePool(name)
+        try recorder.record("net.pool.remove") { (note: inout EventNote) throws(FleetError) in
+            note.detail = "pool \(name)"
+            try store.removePool(name)
+        }
     }
 
     public func poolViews() throws(FleetError) -> [PoolView] {

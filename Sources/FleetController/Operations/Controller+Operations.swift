@@ -35,9 +35,29 @@ extension Controller {
                                               detail: "still being run by \(op.owner)"))
                 continue
             }
-            outcomes.append(moveEngine.resume(op, preferDestination: preferDestination))
+            outcomes.append(recordedResume(op, preferDestination: preferDestination))
         }
         return outcomes
+    }
+
+    /// Resumes one operation and records its event (with the operation's
+    /// id, and its outcome: done, rolled back, or failed/still pending).
+    func recordedResume(_ op: StoredOperation, preferDestination: Bool) -> ResumeOutcome {
+        let params = MoveParams(json: op.params)
+        var outcome = ResumeOutcome(operation: op.id!, guest: op.guest, outcome: "failed", detail: "")
+        // The body never throws: the outcome is the result.
+        try? recorder.record("ops.resume", guest: op.guest, host: params?.source ?? op.host,
+                             toHost: params?.destination) { (note: inout EventNote) throws(FleetError) in
+            note.operation = op.id
+            outcome = moveEngine.resume(op, preferDestination: preferDestination)
+            note.detail = "\(op.kind) from step \(op.step)\(preferDestination ? ", prefer destination" : ""): \(outcome.outcome)"
+            switch outcome.outcome {
+            case "done": note.detail! += ": " + outcome.detail
+            case StoredOperation.State.rolledBack.rawValue: note.outcome = .rolledBack; note.error = outcome.detail
+            default: note.outcome = .failed; note.error = outcome.detail
+            }
+        }
+        return outcome
     }
 
     /// The pid of an owner "PID@HOST" if it is this machine and alive.

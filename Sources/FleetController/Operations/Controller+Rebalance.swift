@@ -35,17 +35,25 @@ extension Controller {
     /// plan is the report then).
     public func rebalance(dryRun: Bool, maxMoves: Int, planned: (RebalancePlan) -> Void = { _ in },
                           progress: @escaping @Sendable (MoveProgress) -> Void = { _ in }) throws(FleetError) -> RebalancePlan {
-        var plan = try planRebalance(maxMoves: maxMoves)
-        plan.dryRun = dryRun
-        if dryRun { return plan }
-        planned(plan)
-        for i in plan.moves.indices {
-            do throws(FleetError) {
-                _ = try moveGuest(plan.moves[i].guest, to: plan.moves[i].to, progress: progress)
-            } catch {
-                plan.moves[i].error = error.message
+        try recorder.record("fleet.rebalance", when: !dryRun) { (note: inout EventNote) throws(FleetError) in
+            var plan = try planRebalance(maxMoves: maxMoves)
+            plan.dryRun = dryRun
+            if dryRun { return plan }
+            planned(plan)
+            for i in plan.moves.indices {
+                do throws(FleetError) {
+                    _ = try moveGuest(plan.moves[i].guest, to: plan.moves[i].to, within: "fleet.rebalance", progress: progress)
+                } catch {
+                    plan.moves[i].error = error.message
+                }
             }
+            let failed = plan.moves.filter { $0.error != nil }.count
+            note.detail = "\(plan.moves.count - failed) moves, score \(String(format: "%.3f", plan.scoreBefore)) → \(String(format: "%.3f", plan.scoreAfter))"
+            if failed > 0 {
+                note.outcome = .failed
+                note.error = "\(failed) of \(plan.moves.count) moves failed (see the guests' events)"
+            }
+            return plan
         }
-        return plan
     }
 }

@@ -21,6 +21,20 @@ extension Controller {
     /// fixes what is safe to fix: start, stop, create a missing guest. A guest
     /// a host runs that the controller does not know is reported, never touched.
     public func reconcile(dryRun: Bool) throws(FleetError) -> [ReconcileAction] {
+        try recorder.record("fleet.reconcile", when: !dryRun) { (note: inout EventNote) throws(FleetError) in
+            let actions = try reconcileHosts(dryRun: dryRun)
+            let failed = actions.filter { $0.kind == .failed }.count
+            note.detail = "\(actions.filter(\.done).count) fixed, \(actions.filter { $0.kind == .reportUnknown }.count) unknown reported, "
+                + "\(actions.filter { $0.kind == .unreachable }.count) host(s) unreachable"
+            if failed > 0 {
+                note.outcome = .failed
+                note.error = "\(failed) action(s) failed (see the guests' events)"
+            }
+            return actions
+        }
+    }
+
+    func reconcileHosts(dryRun: Bool) throws(FleetError) -> [ReconcileAction] {
         let hosts = try store.hosts()
         let guests = try store.guests()
         let placements = Dictionary(uniqueKeysWithValues: try store.placements().map { ($0.guest, $0.host) })
@@ -54,11 +68,15 @@ extension Controller {
                 }
                 if !dryRun {
                     do throws(FleetError) {
-                        switch a.kind {
-                        case .start: _ = try agents.call(RPC.GuestStart(name: g.name), on: host)
-                        case .stop: _ = try agents.call(RPC.GuestStop(name: g.name), on: host)
-                        case .create: _ = try realize(g, on: host)
-                        default: break
+                        try recorder.record("guest.\(a.kind.rawValue)", command: "fleet.reconcile", guest: g.name,
+                                            host: host.name) { (note: inout EventNote) throws(FleetError) in
+                            note.detail = a.detail
+                            switch a.kind {
+                            case .start: _ = try agents.call(RPC.GuestStart(name: g.name), on: host)
+                            case .stop: _ = try agents.call(RPC.GuestStop(name: g.name), on: host)
+                            case .create: _ = try realize(g, on: host)
+                            default: break
+                            }
                         }
                         a.done = true
                     } catch {

@@ -17,6 +17,14 @@ extension Controller {
     /// The tree is validated and digested; the archive kept is made from the
     /// validated tree, so what hosts receive is what was checked.
     public func addTemplate(name: String, path: String?, busybox: Bool = false, debian: DebianBuildOptions? = nil) throws(FleetError) -> StoredTemplate {
+        try recorder.record("template.add", template: name) { (note: inout EventNote) throws(FleetError) in
+            let t = try importTemplate(name: name, path: path, busybox: busybox, debian: debian)
+            note.detail = "digest \(t.digest.prefix(16)), \(t.fileCount) files, from \(debian != nil ? "debootstrap" : busybox ? "busybox" : path ?? "-")"
+            return t
+        }
+    }
+
+    func importTemplate(name: String, path: String?, busybox: Bool, debian: DebianBuildOptions?) throws(FleetError) -> StoredTemplate {
         try Names.validate(name, kind: "template")
         if (try? store.template(name)) != nil { throw .conflict("template \(name) exists already") }
         let fm = FileManager.default
@@ -86,7 +94,11 @@ extension Controller {
         return parallelMap(hosts, maxParallel: settings.maxParallelHosts) { [self] host in
             let started = Date()
             do throws(FleetError) {
-                let sent = try ensureTemplate(template, on: host)
+                let sent = try recorder.record("template.push", host: host.name, template: name) { (note: inout EventNote) throws(FleetError) in
+                    let sent = try ensureTemplate(template, on: host)
+                    note.detail = sent ? "sent \(ByteSize.format(template.archiveBytes))" : "the host had it already"
+                    return sent
+                }
                 return PushResult(host: host.name, sent: sent, bytes: sent ? template.archiveBytes : 0,
                                   seconds: Date().timeIntervalSince(started), error: nil)
             } catch {

@@ -6,7 +6,7 @@ import Foundation
 
 struct ConfigSetCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "set", abstract: "Set a setting, e.g. `vfleet config set placement.policy binpack`.")
-    @OptionGroup var options: ControllerOptions
+    @OptionGroup var options: ChangeOptions
     @Argument(help: "Key.") var key: String
     @Argument(help: "Value.") var value: String
 

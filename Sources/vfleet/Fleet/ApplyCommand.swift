@@ -20,7 +20,7 @@ struct ApplyCommand: ParsableCommand {
         New guests are placed and created; a changed desired state is applied; other differences are reported, not changed in place. Guests not in the file are left alone.
         """)
 
-    @OptionGroup var options: ControllerOptions
+    @OptionGroup var options: ChangeOptions
     @Option(name: .shortAndLong, help: "The YAML file.") var file: String
     @Flag(name: .customLong("dry-run"), help: "Show the plan only.") var dryRun = false
     @Option(help: "Output format: table or json.") var format: OutputFormat = .table

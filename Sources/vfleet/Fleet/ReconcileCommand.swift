@@ -10,7 +10,7 @@ struct ReconcileCommand: ParsableCommand {
         abstract: "Compare desired with actual on every host and fix what is safe: start, stop, create a missing guest.",
         discussion: "A guest a host runs that the controller does not know is reported, never deleted. An unreachable host is reported and skipped.")
 
-    @OptionGroup var options: ControllerOptions
+    @OptionGroup var options: ChangeOptions
     @Flag(name: .customLong("dry-run"), help: "Report only.") var dryRun = false
     @Option(help: "Output format: table or json.") var format: OutputFormat = .table
 

@@ -10,7 +10,7 @@ struct GuestCreateCommand: ParsableCommand {
         abstract: "Record a guest, place it (on --host or by the scheduler), create and start it there.",
         discussion: "Placement respects capacity (memory, cpu, disk plus the host's reservation), cordons, --require labels and --group anti-affinity. When nothing fits, the error says for each host why not.")
 
-    @OptionGroup var options: ControllerOptions
+    @OptionGroup var options: ChangeOptions
     @Argument(help: "Guest name.") var name: String
     @Option(help: "Template.") var template: String
     @Option(help: "Memory limit, e.g. 256M (also what the scheduler reserves).") var memory: String?

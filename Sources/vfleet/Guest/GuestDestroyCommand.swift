@@ -9,7 +9,7 @@ struct GuestDestroyCommand: ParsableCommand {
         commandName: "destroy",
         abstract: "Destroy a guest on its host and forget it.",
         discussion: "Refused while it runs unless --force. With --forget, an unreachable host is skipped and the guest only leaves the store (its copy there then shows as unknown).")
-    @OptionGroup var options: ControllerOptions
+    @OptionGroup var options: ChangeOptions
     @Argument(help: "Guest name.") var name: String
     @Flag(help: "Kill it first if it runs.") var force = false
     @Flag(help: "Forget it even if its host cannot be reached.") var forget = false

@@ -14,7 +14,7 @@ struct GuestMoveCommand: ParsableCommand {
         it, stopped, as a backup). The template is pushed first if the destination lacks it. Every step is \
         journaled: if anything dies, `vfleet ops resume` finishes or rolls back.
         """)
-    @OptionGroup var options: ControllerOptions
+    @OptionGroup var options: ChangeOptions
     @Argument(help: "Guest name.") var name: String
     @Option(help: "Destination host.") var to: String?
     @Flag(name: .customLong("keep-source"), help: "Keep the source copy, stopped.") var keepSource = false

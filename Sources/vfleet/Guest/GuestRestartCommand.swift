@@ -6,7 +6,7 @@ import Foundation
 
 struct GuestRestartCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "restart", abstract: "Stop and start a guest.")
-    @OptionGroup var options: ControllerOptions
+    @OptionGroup var options: ChangeOptions
     @Argument(help: "Guest name.") var name: String
     @Option(help: "Stop timeout, e.g. 10s.") var timeout: String = "10s"
 

@@ -28,5 +28,6 @@ struct GuestShowCommand: ParsableCommand {
             ("user ids", v.actual.map { $0.hostIDs.map { "host \($0)" } ?? "the host's (no user namespace)" } ?? "-"),
         ]
         for (k, val) in rows { print(k.padding(toLength: 10, withPad: " ", startingAt: 0) + val) }
+        for l in EventLines.pointer("vfleet events --guest \(name)", v.recentEvents) { print(l) }
     }
 }

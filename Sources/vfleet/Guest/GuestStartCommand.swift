@@ -6,7 +6,7 @@ import Foundation
 
 struct GuestStartCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "start", abstract: "Start a guest (and record it as desired running).")
-    @OptionGroup var options: ControllerOptions
+    @OptionGroup var options: ChangeOptions
     @Argument(help: "Guest name.") var name: String
 
     func run() throws {

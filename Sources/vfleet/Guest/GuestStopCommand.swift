@@ -6,7 +6,7 @@ import Foundation
 
 struct GuestStopCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "stop", abstract: "Stop a guest (and record it as desired stopped).")
-    @OptionGroup var options: ControllerOptions
+    @OptionGroup var options: ChangeOptions
     @Argument(help: "Guest name.") var name: String
     @Option(help: "Stop timeout, e.g. 10s.") var timeout: String = "10s"
 

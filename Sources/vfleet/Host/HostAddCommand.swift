@@ -10,7 +10,7 @@ struct HostAddCommand: ParsableCommand {
         abstract: "Enrol a host: connect by SSH, check its host key, say hello to its agent, record its facts.",
         discussion: "An unknown host key is refused unless --accept-new-host-key; a changed key is always refused.")
 
-    @OptionGroup var options: ControllerOptions
+    @OptionGroup var options: ChangeOptions
     @Argument(help: "Host name ([a-z0-9][a-z0-9-]{0,62}).") var name: String
     @Option(help: "ADDR or ADDR:PORT of its sshd.") var address: String
     @Option(help: "SSH user.") var user: String = "root"

@@ -6,7 +6,7 @@ import Foundation
 
 struct HostCordonCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "cordon", abstract: "No new placements on a host; its guests stay.")
-    @OptionGroup var options: ControllerOptions
+    @OptionGroup var options: ChangeOptions
     @Argument(help: "Host name.") var name: String
 
     func run() throws {

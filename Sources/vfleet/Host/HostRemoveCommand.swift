@@ -6,7 +6,7 @@ import Foundation
 
 struct HostRemoveCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "remove", abstract: "Forget a host (refused while guests are placed there).")
-    @OptionGroup var options: ControllerOptions
+    @OptionGroup var options: ChangeOptions
     @Argument(help: "Host name.") var name: String
 
     func run() throws {

@@ -8,7 +8,7 @@ struct HostRestoreCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "restore",
         abstract: "Take placements on a host again and move back the guests an evacuation moved off it.")
-    @OptionGroup var options: ControllerOptions
+    @OptionGroup var options: ChangeOptions
     @Argument(help: "Host name.") var name: String
     @Flag(name: .customLong("dry-run"), help: "Print the plan only.") var dryRun = false
     @Option(name: .customLong("max-parallel"), help: "Moves at once.") var maxParallel: Int = 1

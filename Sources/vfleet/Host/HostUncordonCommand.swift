@@ -6,7 +6,7 @@ import Foundation
 
 struct HostUncordonCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "uncordon", abstract: "Let a host take placements again.")
-    @OptionGroup var options: ControllerOptions
+    @OptionGroup var options: ChangeOptions
     @Argument(help: "Host name.") var name: String
 
     func run() throws {

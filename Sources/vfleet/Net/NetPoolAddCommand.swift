@@ -8,7 +8,7 @@ struct NetPoolAddCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "add", abstract: "Add a pool of addresses for guests.",
         discussion: "Every address of the network but its network and broadcast addresses, the gateway and the enrolled hosts' own addresses may be given. Pools may not overlap.")
-    @OptionGroup var options: ControllerOptions
+    @OptionGroup var options: ChangeOptions
     @Argument(help: "Pool name.") var name: String
     @Argument(help: ArgumentHelp("The network, e.g. 10.40.0.0/24.", valueName: "CIDR")) var cidr: String
     @Option(help: ArgumentHelp("Only guests on these hosts take its addresses (comma-separated; default: every host). Hosts where the network is routed.", valueName: "H1,H2")) var hosts: String?

@@ -6,7 +6,7 @@ import Foundation
 
 struct NetPoolRemoveCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "remove", abstract: "Remove a pool none of whose addresses is given.")
-    @OptionGroup var options: ControllerOptions
+    @OptionGroup var options: ChangeOptions
     @Argument(help: "Pool name.") var name: String
 
     func run() throws {

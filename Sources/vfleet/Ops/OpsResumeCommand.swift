@@ -8,7 +8,7 @@ struct OpsResumeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "resume",
         abstract: "Finish or roll back operations a dead controller left in flight (all, or one).")
-    @OptionGroup var options: ControllerOptions
+    @OptionGroup var options: ChangeOptions
     @Argument(help: "Operation id (default: every one in flight).") var id: Int64?
     @Option(help: "Output format: table or json.") var format: OutputFormat = .table
     @Option(help: ArgumentHelp("Which copy wins when a move's source ran or changed since the move stopped it: source (roll back, keep its changes) or destination (throw them away and finish the move; the output says what went).",

@@ -14,8 +14,9 @@ struct OpsShowCommand: ParsableCommand {
         let controller = try options.controller()
         let (op, steps) = try fleet { () throws(FleetError) in try controller.operation(id) }
         if format == .json {
-            struct View: Encodable { var operation: StoredOperation; var steps: [StoredOperationStep] }
-            return printJSON(View(operation: op, steps: steps))
+            let events = try fleet { () throws(FleetError) in try controller.events(EventFilter(operation: id)) }
+            struct View: Encodable { var operation: StoredOperation; var steps: [StoredOperationStep]; var events: [StoredEvent] }
+            return printJSON(View(operation: op, steps: steps, events: events))
         }
         print("operation \(id): \(op.kind) of \(op.guest ?? "-"), \(op.state.rawValue) at step \(op.step), by \(op.owner)")
         print("params \(op.params)")
@@ -25,5 +26,7 @@ struct OpsShowCommand: ParsableCommand {
         for s in steps {
             print(String(format: "  +%7.3f s  %-18@ %-8@ %@", s.at - start, s.step, s.state, s.detail ?? ""))
         }
+        let events = try fleet { () throws(FleetError) in try controller.events(EventFilter(operation: id, limit: 5)) }
+        for l in EventLines.pointer("vfleet events --operation \(id)", events) { print(l) }
     }
 }

@@ -14,12 +14,12 @@ struct ControllerOptions: ParsableArguments {
 
     /// The controller, calling its hosts through the connection keeper
     /// when `ssh.persist` is above 0 (starting one for the next command when
-    /// none answers).
-    func controller(keeper useKeeper: Bool = true) throws -> Controller {
+    /// none answers). `reason`: the `--reason` of a change (ChangeOptions).
+    func controller(keeper useKeeper: Bool = true, reason: String? = nil) throws -> Controller {
         ProcessSetup.commandLine()
         let path = FleetStore.resolvePath(db)
         let c: Controller
-        do { c = try Controller(dbPath: path, knownHosts: knownHosts) } catch { throw CLIError(error) }
+        do { c = try Controller(dbPath: path, knownHosts: knownHosts, reason: reason) } catch { throw CLIError(error) }
         if useKeeper && c.settings.persistSeconds > 0 {
             let link = KeeperLink(socketPath: c.keeperSocketPath)
             if link.isServing {

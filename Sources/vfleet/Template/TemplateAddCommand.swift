@@ -11,7 +11,7 @@ struct TemplateAddCommand: ParsableCommand {
         abstract: "Store a template (a directory or tar archive, --busybox or --debian) and its digest.",
         discussion: "The tree is validated like the agent's import (no '..', devices, escaping links) and digested; hosts get it on first use or with `template push`.")
 
-    @OptionGroup var options: ControllerOptions
+    @OptionGroup var options: ChangeOptions
     @Argument(help: "Template name.") var name: String
     @Argument(help: "A directory or tar archive (omit with --busybox).") var path: String?
     @Flag(help: "Build a small template from Debian's busybox-static.") var busybox = false

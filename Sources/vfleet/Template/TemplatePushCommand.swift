@@ -9,7 +9,7 @@ struct TemplatePushCommand: ParsableCommand {
         commandName: "push",
         abstract: "Copy a template to hosts that lack its digest (streamed over SSH, verified there).")
 
-    @OptionGroup var options: ControllerOptions
+    @OptionGroup var options: ChangeOptions
     @Argument(help: "Template name.") var name: String
     @Option(help: "One host.") var host: String?
     @Flag(help: "Every enrolled host.") var all = false

@@ -18,8 +18,11 @@ struct MoveEngine: Sendable {
     var exitAtStep: String? = ProcessInfo.processInfo.environment["VFLEET_TEST_CRASH_AT_STEP"]
 
     /// Journals a new move and runs it.
-    func start(_ params: MoveParams, progress: @escaping @Sendable (MoveProgress) -> Void) throws(FleetError) -> MoveResult {
+    /// `begun` learns the operation's id before the first step.
+    func start(_ params: MoveParams, begun: (Int64) -> Void = { _ in },
+               progress: @escaping @Sendable (MoveProgress) -> Void) throws(FleetError) -> MoveResult {
         let id = try journal.begin(params)
+        begun(id)
         return try drive(id, params, from: .template, progress: progress)
     }
 
