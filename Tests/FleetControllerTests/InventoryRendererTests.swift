@@ -231,6 +231,23 @@ import Yams
         #expect(page.contains("<span class=\"count\" id=\"hosts-count\">3</span>"))
     }
 
+    @Test func htmlEscapesTextFromTheModel() {
+        let page = InventoryRenderer.html(Self.sample)
+        // The page's own script is the one script element: the hostile error is
+        // in the hosts table, the heat map's tooltip and the unreachable list, escaped each time.
+        #expect(page.components(separatedBy: "<script").count == 2)
+        #expect(page.components(separatedBy: "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; gave up").count - 1 == 3)
+        #expect(InventoryRenderer.escaped("a\"b'c<d>e&f\u{0}g") == "a&quot;b&#39;c&lt;d&gt;e&amp;f\u{FFFD}g")
+    }
+
+    @Test func htmlMarksDriftedAndUnreachableRows() {
+        let page = InventoryRenderer.html(Self.sample)
+        #expect(page.contains("<tr class=\"drifted\"><td>web-2<td>"))
+        #expect(page.contains("<tr><td>web-1<td>"))
+        #expect(page.contains("<tr class=\"unreachable\"><td>h3<td>UNREACHABLE"))
+        #expect(page.contains("<tr class=\"cordoned\"><td>h2<td>reachable,cordoned"))
+    }
+
     @Test func htmlHandlesAnEmptyFleet() {
         let page = InventoryRenderer.html(InventoryReport(generatedAt: 0, hosts: [], guests: []))
         #expect(!page.contains("<div class=\"cells\">"))

@@ -32,7 +32,7 @@ extension InventoryRenderer {
         page += count("Guests", r.summary.guests, facts: t.guestStates.map { "\($0.count) \(escaped($0.state))" })
         let drifted = r.summary.driftedGuests
         page += count("Drift", drifted, facts: [drifted == 0 ? "every guest as desired"
-            : "guests whose host differs from the store · <a href=\"#guests\" data-show=\"guests-only\">show them</a>"],
+            : "guests whose actual state differs from the desired · <a href=\"#guests\" data-show=\"guests-only\">show them</a>"],
             className: drifted == 0 ? "card" : "card warn")
         page += "</section>\n"
         if !t.unreachable.isEmpty {
