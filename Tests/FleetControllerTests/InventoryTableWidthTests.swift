@@ -105,6 +105,9 @@ import Testing
             let json = try TestCluster.vfleet(["inventory", "--format", "json", "--columns", "host.name", "--db", dir + "/fleet.db"])
             #expect(json.status != 0)
             #expect(json.err.contains("--columns picks the columns of --format table"), "\(json.err)")
+            let narrow = try TestCluster.vfleet(["inventory", "--width", "20", "--db", dir + "/fleet.db"])
+            #expect(narrow.status != 0)
+            #expect(narrow.err.contains("--width 20 is too narrow (at least 40, or 0 for no limit)"), "\(narrow.err)")
             let help = try TestCluster.vfleet(["inventory", "--help"])
             for name in InventoryColumns.allNames { #expect(help.out.contains("\n\(name): "), "\(name) not in --help") }
             #expect(help.out.contains("\nguest.uptime: time since it started (default)\n"))
