@@ -100,8 +100,9 @@ extension InventoryRenderer {
         guard scaled < 9.0e15 else { return String(format: "%.0f", value) }
         let units = Int64(scaled)
         let whole = units / Int64(scale)
-        var fraction = String(units % Int64(scale))
-        fraction = String(repeating: "0", count: places - fraction.count) + fraction
+        // places 0: no fraction at all (units % 1 would still print one "0").
+        var fraction = places > 0 ? String(units % Int64(scale)) : ""
+        fraction = String(repeating: "0", count: max(0, places - fraction.count)) + fraction
         while fraction.last == "0" { fraction.removeLast() }
         let sign = value < 0 && units != 0 ? "-" : ""
         return fraction.isEmpty ? "\(sign)\(whole)" : "\(sign)\(whole).\(fraction)"
@@ -113,7 +114,7 @@ extension InventoryRenderer {
         return Date(timeIntervalSince1970: secondsSince1970).ISO8601Format()
     }
 
-    private static func counted(_ n: Int, _ noun: String) -> String {
+    static func counted(_ n: Int, _ noun: String) -> String {
         "\(n) \(noun)\(n == 1 ? "" : "s")"
     }
 
