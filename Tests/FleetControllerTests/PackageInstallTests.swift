@@ -94,7 +94,7 @@ import Testing
         #expect(!read("verify.out").contains("vfleet-agent.service:"), "systemd-analyze verify warns:\n\(read("verify.out"))")
         #expect(lines.contains("unit-enabled"), "the package enables vfleet-agent.service (its stop action only runs for an active unit)")
 
-        #expect(lines.contains("purge-status=0"), read("purge.out"))
+        #expect(lines.contains("purge-status=0"), "\(read("purge.out"))")
         #expect(!r.out.contains("state-purged: vfleet installed") && !r.out.contains("state-purged: vfleet-agent installed"))
         #expect(!r.out.contains("left: "), "dpkg --purge left files behind:\n\(r.out)")
         #expect(lines.contains("kept: /var/lib/vfleet"))
