@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// scripts/package's two .deb files, installed, used and purged in a scratch
-/// system (ScratchSystem: overlays on /usr, /etc and /var in a mount
+/// system (ScratchSystem: overlays on /usr, /etc, /var/lib, /var/cache and /var/log in a mount
 /// namespace of the test's own), so that the machine's dpkg database and
 /// its /usr are never written.
 @Suite(.tags(.root), .serialized) struct PackageInstallTests {
@@ -29,14 +29,18 @@ import Testing
                      "./usr/share/doc/vfleet-agent/examples/authorized_keys.example", "./usr/share/man/man8/vfleet-agent.rpc.8.gz"] {
             #expect(agentFiles.contains(" \(path)\n"), "vfleet-agent lacks \(path)")
         }
-        // Every library the installed binaries load belongs to a package
-        // that the .deb names in Depends: no `apt-get -f install` needed.
+        // Every library the installed binaries link (their NEEDED entries;
+        // what those load in turn, their own packages declare) belongs to a
+        // package that the .deb names in Depends: no `apt-get -f install` needed.
         let scratch = try Self.scratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let r = try ScratchSystem.run("""
             dpkg --force-depends --unpack "$VFLEET_DEB" "$AGENT_DEB" >/dev/null || exit 10
             for b in /usr/bin/vfleet /usr/bin/vfleet-agent; do
-                ldd "$b" | awk -v b="$b" '$3 ~ /^\\// { print b, $3 } $1 ~ /^\\// { print b, $1 }'
+                for so in $(readelf -d "$b" | sed -n 's/.*(NEEDED).*\\[\\(.*\\)\\]/\\1/p'); do
+                    path=$(ldd "$b" | awk -v so="$so" '$1 == so { print $3; exit } substr($1, length($1) - length(so)) == "/" so { print $1; exit }')
+                    echo "$b ${path:-not-found:$so}"
+                done
             done
             """, in: scratch, env: ["VFLEET_DEB": debs.vfleet, "AGENT_DEB": debs.agent])
         try #require(r.status == 0, "unpack: \(r.out)\(r.err)")
