@@ -8,23 +8,29 @@ extension ClusterTests {
     /// key, enrols the hosts; a second run changes nothing; then the fleet
     /// places and runs a guest on every host.
     ///
-    /// The test hosts share this machine's file system except /var/lib/vfleet
-    /// (each host's own, bound in its own mount namespace), so every path the
-    /// roles write on a host is moved below /var/lib/vfleet, and the
-    /// controller's files go to the test's directory: nothing is written to
-    /// /usr/local/bin, /etc or /root/.ssh of this machine.
+    /// The roles install scripts/package's .deb files (built once per test
+    /// run). The test hosts share this machine's file system except
+    /// /var/lib/vfleet (each host's own, bound in its own mount namespace), so
+    /// before the play each host's namespace gets ScratchSystem's overlays on
+    /// /usr, /etc, /var/lib, /var/cache and /var/log, and the play itself (the
+    /// controller, which runs locally) runs in a scratch namespace too: the
+    /// packages install for real, with their dependencies checked against
+    /// the real dpkg database, and nothing is written to this machine's /usr,
+    /// /etc, dpkg database or /root/.ssh. The controller's files go to the
+    /// test's directory.
     @Suite struct Ansible {
         static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().path
 
-        @Test(.timeLimit(.minutes(3)))
+        // The package build (a release build) is part of the time.
+        @Test(.timeLimit(.minutes(30)))
         func sitePlaybookInstallsAndEnrolsTheTestHosts() throws {
             let playbook = try #require(DeployShell.which("ansible-playbook"), "ansible-playbook missing (scripts/install-deps installs ansible-core)")
+            let debs = try BuiltPackages.debs()
             let agentBinary = TestCluster.agentBinary
             let vfleetBinary = (agentBinary as NSString).deletingLastPathComponent + "/vfleet"
             try #require(FileManager.default.isExecutableFile(atPath: vfleetBinary), "vfleet not built next to \(agentBinary)")
-            let realAgent = "/usr/local/bin/vfleet-agent"
-            let realAgentBefore = try? FileManager.default.attributesOfItem(atPath: realAgent)[.modificationDate] as? Date
+            let realStatusBefore = try Data(contentsOf: URL(fileURLWithPath: "/var/lib/dpkg/status"))
 
             try withCluster(hosts: 2) { cluster in
                 let work = cluster.directory + "/ansible"
@@ -34,8 +40,14 @@ extension ClusterTests {
                     try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
                 }
                 let inventory = work + "/inventory.yml"
-                try Self.writeInventory(inventory, cluster: cluster, work: work, controllerDir: controllerDir,
-                                        agentBinary: agentBinary, vfleetBinary: vfleetBinary)
+                try Self.writeInventory(inventory, cluster: cluster, work: work, controllerDir: controllerDir, debs: debs)
+                // Each host's own scratch system; its /var/lib/vfleet stays its state directory.
+                for h in cluster.state.hosts {
+                    try ScratchSystem.enter(pid: h.sshdPid, directory: Self.hostScratch(work, h.name),
+                                            after: "mkdir -p /var/lib/vfleet\nmount --bind '\(h.stateDirectory)' /var/lib/vfleet\n")
+                }
+                let controllerScratch = work + "/scratch-controller"
+                try FileManager.default.createDirectory(atPath: controllerScratch, withIntermediateDirectories: true)
                 let env = [
                     // Ansible's own connection to the hosts (as root, with the
                     // cluster's admin key): the test hosts are brand new, so
@@ -53,8 +65,12 @@ extension ClusterTests {
                     "ANSIBLE_FORKS": "5",
                 ]
                 let argv = [playbook, "-i", inventory, Self.repo + "/ansible/site.yml"]
+                // The play, in the controller's scratch system (it installs vfleet locally).
+                let play = { (argv: [String]) throws -> (status: Int32, out: String, err: String) in
+                    try ScratchSystem.run("exec " + argv.map(Self.shellQuoted).joined(separator: " "), in: controllerScratch, env: env, cwd: work)
+                }
 
-                let first = try DeployShell.run(argv, env: env, cwd: work)
+                let first = try play(argv)
                 try first.out.write(toFile: work + "/run1.log", atomically: true, encoding: .utf8)
                 try #require(first.status == 0, "first run failed:\n\(first.out.suffix(6000))\n\(first.err.suffix(2000))")
                 let recap1 = Self.recap(first.out)
@@ -62,7 +78,7 @@ extension ClusterTests {
                 #expect(recap1.values.allSatisfy { $0["failed"] == 0 && $0["unreachable"] == 0 })
                 #expect(cluster.state.hosts.allSatisfy { (recap1[$0.name]?["changed"] ?? 0) > 0 })
 
-                let second = try DeployShell.run(argv, env: env, cwd: work)
+                let second = try play(argv)
                 try second.out.write(toFile: work + "/run2.log", atomically: true, encoding: .utf8)
                 try #require(second.status == 0, "second run failed:\n\(second.out.suffix(6000))\n\(second.err.suffix(2000))")
                 let recap2 = Self.recap(second.out)
@@ -76,22 +92,28 @@ extension ClusterTests {
                 let vfleet = { (args: [String]) throws -> (status: Int32, out: String, err: String) in
                     try DeployShell.run([vfleetBinary] + args + ["--db", db], cwd: work)
                 }
-                let keyLine = try vfleet(["key", "show", "--agent", "/var/lib/vfleet/bin/vfleet-agent"])
+                let keyLine = try vfleet(["key", "show", "--agent", "/usr/bin/vfleet-agent"])
                 #expect(keyLine.status == 0, "\(keyLine.err)")
                 for h in cluster.state.hosts {
                     let keys = try String(contentsOfFile: Self.authorizedKeys(cluster, h.name), encoding: .utf8)
                     #expect(keys.split(separator: "\n").filter { $0 == keyLine.out.trimmingCharacters(in: .newlines) }.count == 1,
                             "\(h.name)'s authorized_keys lacks the controller's line: \(keys)")
-                    #expect(FileManager.default.isExecutableFile(atPath: h.stateDirectory + "/bin/vfleet-agent"))
-                    #expect(FileManager.default.isExecutableFile(atPath: h.stateDirectory + "/lib/check"))
-                    let unit = try String(contentsOfFile: h.stateDirectory + "/systemd/vfleet-agent.service", encoding: .utf8)
-                    #expect(unit.contains("ExecStart=/var/lib/vfleet/bin/vfleet-agent boot\n"))
-                    #expect(unit.contains("ExecStop=/var/lib/vfleet/bin/vfleet-agent shutdown --timeout 30s\n"))
+                    // The package's files, in the host's own /usr and dpkg database.
+                    let usr = ScratchSystem.upper(Self.hostScratch(work, h.name), "usr")
+                    #expect(FileManager.default.isExecutableFile(atPath: usr + "/bin/vfleet-agent"))
+                    #expect(FileManager.default.isExecutableFile(atPath: usr + "/lib/vfleet-agent/check"))
+                    let unit = try String(contentsOfFile: usr + "/lib/systemd/system/vfleet-agent.service", encoding: .utf8)
+                    #expect(unit.contains("ExecStart=/usr/bin/vfleet-agent boot\n"))
+                    #expect(unit.contains("ExecStop=/usr/bin/vfleet-agent shutdown --timeout 30s\n"))
+                    let status = try String(contentsOfFile: ScratchSystem.upper(Self.hostScratch(work, h.name), "var/lib") + "/dpkg/status", encoding: .utf8)
+                    #expect(status.contains("Package: vfleet-agent\nStatus: install ok installed\n"), "\(h.name): vfleet-agent not installed")
                     let config = try String(contentsOfFile: h.stateDirectory + "/agent.json", encoding: .utf8)
                     #expect(config.contains("\"cgroupParent\": \"\(h.cgroupParent)\""))
                     #expect(config.contains("\"firstContextId\": \(try #require(h.firstContextId))"), "\(config)")
                 }
                 #expect(FileManager.default.fileExists(atPath: controllerDir + "/id_ed25519"))
+                let controllerStatus = try String(contentsOfFile: ScratchSystem.upper(controllerScratch, "var/lib") + "/dpkg/status", encoding: .utf8)
+                #expect(controllerStatus.contains("Package: vfleet\nStatus: install ok installed\n"), "the controller's vfleet is not installed")
                 #expect(try String(contentsOfFile: controllerDir + "/known_hosts", encoding: .utf8)
                     .split(separator: "\n").filter { !$0.isEmpty }.count >= cluster.state.hosts.count)
 
@@ -127,14 +149,21 @@ extension ClusterTests {
                 try (try String(contentsOfFile: Self.repo + "/kernel/vfleet.config", encoding: .utf8)
                     + "\n# required: a test of the play's kernel gate\nCONFIG_VFLEET_TEST_MISSING=y\n")
                     .write(toFile: strict + "/vfleet.config", atomically: true, encoding: .utf8)
-                let gated = try DeployShell.run(argv + ["--limit", "ops,host1", "-e", "vfleet_kernel_check_src=\(strict)"], env: env, cwd: work)
+                let gated = try play(argv + ["--limit", "ops,host1", "-e", "vfleet_kernel_fragment_src=\(strict)/vfleet.config"])
                 #expect(gated.status != 0, "the play must fail on a missing kernel option: \(gated.out.suffix(3000))")
                 #expect(gated.out.contains("fatal: [host1]"))
                 #expect(gated.out.contains("lacks what vfleet guests need: CONFIG_VFLEET_TEST_MISSING"), "\(gated.out.suffix(3000))")
             }
-            let realAgentAfter = try? FileManager.default.attributesOfItem(atPath: realAgent)[.modificationDate] as? Date
-            #expect(realAgentBefore == realAgentAfter, "the test must never write \(realAgent)")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: "/var/lib/dpkg/status")) == realStatusBefore,
+                    "the test must never change this machine's dpkg database")
+            for path in ["/usr/bin/vfleet-agent", "/usr/bin/vfleet", "/etc/default/vfleet-agent"] {
+                #expect(!FileManager.default.fileExists(atPath: path), "the test must never write \(path)")
+            }
         }
+
+        static func hostScratch(_ work: String, _ host: String) -> String { work + "/scratch-\(host)" }
+
+        static func shellQuoted(_ word: String) -> String { "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'" }
 
         static func authorizedKeys(_ cluster: TestCluster, _ host: String) -> String {
             cluster.state.directory + "/hosts/\(host)/ssh/authorized_keys"
@@ -144,7 +173,7 @@ extension ClusterTests {
         /// runs locally with its files in the test's directory; each test host
         /// gets its paths below its own /var/lib/vfleet.
         static func writeInventory(_ path: String, cluster: TestCluster, work: String, controllerDir: String,
-                                   agentBinary: String, vfleetBinary: String) throws {
+                                   debs: BuiltPackages.Debs) throws {
             var agents: [String: Any] = [:]
             for h in cluster.state.hosts {
                 agents[h.name] = [
@@ -165,8 +194,7 @@ extension ClusterTests {
                             "hosts": [
                                 "ops": [
                                     "ansible_connection": "local",
-                                    "vfleet_controller_binary_src": vfleetBinary,
-                                    "vfleet_controller_path": work + "/bin/vfleet",
+                                    "vfleet_controller_deb_src": debs.vfleet,
                                     "vfleet_controller_dir": controllerDir,
                                 ],
                             ],
@@ -182,10 +210,7 @@ extension ClusterTests {
                                 // through the shell at once instead of failing sftp and scp first.
                                 "ansible_ssh_transfer_method": "piped",
                                 "ansible_pipelining": true,
-                                "vfleet_agent_binary_src": agentBinary,
-                                "vfleet_agent_path": "/var/lib/vfleet/bin/vfleet-agent",
-                                "vfleet_kernel_check_dir": "/var/lib/vfleet/lib",
-                                "vfleet_systemd_dir": "/var/lib/vfleet/systemd",
+                                "vfleet_agent_deb_src": debs.agent,
                                 "vfleet_manage_service": false,
                             ] as [String: Any],
                         ],
