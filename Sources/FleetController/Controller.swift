@@ -19,6 +19,8 @@ public final class Controller: Sendable {
     public let keeper: KeeperTransport
     /// What operations call agents through.
     public let agents: any AgentTransport
+    /// How moves started from here send layers (`--transport`).
+    public let moveTransport = MoveTransportChoice()
 
     /// Opens the store at `dbPath`; the known_hosts file and the default
     /// identity live next to it unless given.
