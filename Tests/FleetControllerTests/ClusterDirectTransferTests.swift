@@ -97,6 +97,50 @@ extension ClusterTests {
             }
         }
 
+        @Test func aDestinationWithNoFreeTransferPortRelaysInAutoAndFailsClearlyInDirect() throws {
+            try withCluster(hosts: 2) { cluster in
+                let c = try cluster.busyboxController()
+                let destination = cluster.state.hosts[1]
+                // One transfer port, held by another program in the destination's network namespace.
+                let config = destination.stateDirectory + "/agent.json"
+                var json = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: config))) as? [String: Any])
+                json["transferPorts"] = "7441-7441"
+                try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: config))
+                let holder = try Process.run(URL(fileURLWithPath: "/usr/bin/nsenter"), arguments: [
+                    "--net=/run/netns/\(destination.namespace)", "python3", "-c",
+                    "import socket,time; s=socket.socket(); s.bind(('0.0.0.0', 7441)); s.listen(); time.sleep(120)"])
+                defer {
+                    kill(holder.processIdentifier, SIGKILL)
+                    holder.waitUntilExit()
+                }
+                usleep(500_000)
+                var r = Controller.GuestRequest(spec: GuestSpec(name: "np", template: "busybox"))
+                r.host = "host1"
+                _ = try c.createGuest(r)
+                _ = try c.execGuest("np", argv: ["/bin/sh", "-c", "head -c 2000000 /dev/urandom > /blob"], timeout: 60)
+
+                c.moveTransport.mode = .direct
+                do throws(FleetError) {
+                    _ = try c.moveGuest("np", to: "host2")
+                    Issue.record("a direct move went through with no free transfer port")
+                } catch {
+                    #expect(error.message.contains("no free transfer port in 7441-7441"), "\(error.message)")
+                    #expect(error.message.contains("rolled back"), "\(error.message)")
+                }
+                #expect(try cluster.runningOn(c, "np") == ["host1"])
+                #expect(!cluster.stagingExists("host2", "np"))
+
+                c.moveTransport.mode = .auto
+                let result = try c.moveGuest("np", to: "host2")
+                let transports = result.transports ?? []
+                #expect(transports.count == 2 && transports.allSatisfy { $0.contains("relay (direct failed:") && $0.contains("no free transfer port") },
+                        "\(transports)")
+                #expect(try cluster.runningOn(c, "np") == ["host2"])
+                let steps = try c.store.steps(of: result.operation)
+                #expect(steps.contains { $0.state == "transport" && ($0.detail ?? "").hasPrefix("relay (direct failed:") })
+            }
+        }
+
         static func descendants(of pid: Int32) -> [Int32] {
             var out: [Int32] = []
             var queue = [pid]
