@@ -135,3 +135,20 @@ extension AgentIntegration {
         }
     }
 }
+
+@Suite struct TransferPortsConfig {
+    @Test func aRangeThatIsNotLowToHighIsRefusedWhenTheConfigIsRead() throws {
+        let root = "/var/tmp/vfleet-test-ports-\(UUID().uuidString.prefix(8).lowercased())"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        for bad in ["7479-7440", "7440", "0-10", "7440-70000", "a-b"] {
+            try Data("{\"transferPorts\": \"\(bad)\"}".utf8).write(to: URL(fileURLWithPath: root + "/agent.json"))
+            #expect(throws: FleetError.self) { _ = try AgentConfig.load(paths: AgentPaths(root: root)) }
+        }
+        try Data("{\"transferPorts\": \"9000-9001\"}".utf8).write(to: URL(fileURLWithPath: root + "/agent.json"))
+        #expect(try AgentConfig.load(paths: AgentPaths(root: root)).transferPortRange() == 9000...9001)
+        // Left out: the documented default.
+        try Data("{}".utf8).write(to: URL(fileURLWithPath: root + "/agent.json"))
+        #expect(try AgentConfig.load(paths: AgentPaths(root: root)).transferPortRange() == 7440...7479)
+    }
+}
