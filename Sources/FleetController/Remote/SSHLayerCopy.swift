@@ -4,9 +4,10 @@ import Foundation
 /// A move's two bulk channels over SSH: guest.export on the source's,
 /// guest.import on the destination's, the chunked stream relayed between
 /// them through this controller (LayerRelay), or, with `direct`, only the
-/// authorization of a transfer straight from host to host (DirectLayerCopy). Opened once per move and
-/// reused: after the stop, the delta must not pay for new SSH channels and
-/// agent processes, and the source's agent remembers what it sent.
+/// authorization of a transfer straight from host to host (DirectLayerCopy).
+/// Opened once per move and reused: after the stop, the delta must not pay
+/// for new SSH channels and agent processes, and the source's agent
+/// remembers what it sent.
 final class SSHLayerCopy: LayerCopy {
     private let source: AgentChannel
     private let destination: AgentChannel
