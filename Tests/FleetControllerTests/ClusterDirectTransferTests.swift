@@ -50,6 +50,15 @@ extension ClusterTests {
                 let result = try c.moveGuest("rm1", to: "host2")
                 #expect(LayerRelay.relayedBytes.load(ordering: .relaxed) - relayedBefore >= 3_000_000)
                 #expect(result.transports?.first == "precopy: relay")
+                // The command line: --transport, the move's line, and `ops show`.
+                let moved = try cluster.cli(["guest", "move", "rm1", "--to", "host1", "--transport", "direct"])
+                #expect(moved.status == 0, "\(moved.err)")
+                #expect(moved.out.contains("precopy: direct, delta: direct"), "\(moved.out)")
+                let op = try #require(try c.store.operations().compactMap(\.id).max())
+                let shown = try cluster.cli(["ops", "show", "\(op)"])
+                #expect(shown.out.components(separatedBy: "\n").filter { $0.contains(" transport direct") }.count == 2, "\(shown.out)")
+                let refused = try cluster.cli(["guest", "move", "rm1", "--to", "host2", "--transport", "sideways"])
+                #expect(refused.status != 0)
             }
         }
 
