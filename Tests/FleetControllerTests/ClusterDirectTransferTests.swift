@@ -62,7 +62,7 @@ extension ClusterTests {
             }
         }
 
-        @Test func theSourceAgentKilledMidStreamRollsBackWithTheGuestRunningAtTheSource() throws {
+        @Test(arguments: [0, 1]) func anAgentKilledMidStreamRollsBackWithTheGuestRunningAtTheSource(killed host: Int) throws {
             try withCluster(hosts: 2) { cluster in
                 let c = try cluster.busyboxController()
                 c.moveTransport.mode = .direct
@@ -73,17 +73,17 @@ extension ClusterTests {
                 _ = try c.stopGuest("kd", timeout: 5)
                 let original = try Migration.layerDigest(cluster.upper("host1", "kd"))
                 _ = try c.startGuest("kd")
-                let source = cluster.state.hosts[0]
+                let victim = cluster.state.hosts[host]
                 let staging = cluster.state.hosts[1].stateDirectory + "/guests/.incoming-kd/upper"
                 let killed = CutSwitch()
-                // Once files arrive at the destination, the source's agent
-                // that sends them (the one holding a socket: its stdin and
-                // stdout are pipes to sshd) is killed.
+                // Once files arrive at the destination, the agent that sends
+                // them (host 0) or receives them (host 1) is killed: the one
+                // holding a socket (its stdin and stdout are pipes to sshd).
                 let killer = Thread {
                     for _ in 0..<3000 {
                         let arrived = ((try? FileManager.default.contentsOfDirectory(atPath: staging)) ?? []).filter { $0.hasPrefix("f") }.count
                         if arrived >= 3, killed.fire() {
-                            for pid in Self.descendants(of: source.sshdPid) where Self.isAgent(pid) && Self.holdsSocket(pid) { kill(pid, SIGKILL) }
+                            for pid in Self.descendants(of: victim.sshdPid) where Self.isAgent(pid) && Self.holdsSocket(pid) { kill(pid, SIGKILL) }
                             return
                         }
                         usleep(2000)
@@ -92,7 +92,7 @@ extension ClusterTests {
                 killer.start()
                 do throws(FleetError) {
                     _ = try c.moveGuest("kd", to: "host2")
-                    Issue.record("the move survived its source agent's death")
+                    Issue.record("the move survived the death of host\(host + 1)'s agent")
                 } catch {
                     #expect(error.message.contains("rolled back"), "\(error.message)")
                 }
