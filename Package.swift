@@ -29,6 +29,9 @@ let package = Package(
         .systemLibrary(name: "CLibSSH", pkgConfig: "libssh", providers: [.apt(["libssh-dev"])]),
         .target(name: "CFleetShim"),
         .target(name: "CFleetSystem"),
+        // TLS 1.3 with pinned ephemeral certificates for direct transfers
+        // between agents (docs/ARCHITECTURE.md, direct transfers).
+        .target(name: "CFleetTLS", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
         .target(name: "FleetSystem", dependencies: ["CFleetSystem"]),
         .target(name: "FleetProtocol"),
         .target(name: "FleetTree", dependencies: ["CLibCrypto", "FleetSystem"]),
@@ -36,7 +39,7 @@ let package = Package(
         .target(name: "FleetArchive", dependencies: ["FleetTree"]),
         .target(name: "FleetRootfs", dependencies: ["FleetSystem", "FleetTree"]),
         .target(name: "FleetKernel", dependencies: ["CFleetShim", "CLibCap", "FleetSystem"]),
-        .target(name: "FleetAgent", dependencies: ["FleetArchive", "FleetKernel", "FleetProtocol", "FleetSystem", "FleetTree", "FleetTreeStream"]),
+        .target(name: "FleetAgent", dependencies: ["CFleetTLS", "FleetArchive", "FleetKernel", "FleetProtocol", "FleetSystem", "FleetTree", "FleetTreeStream"]),
         .target(name: "FleetSSH", dependencies: ["CLibSSH", "FleetSystem"]),
         .target(name: "FleetScheduler", dependencies: ["FleetProtocol"]),
         .target(name: "FleetController", dependencies: [

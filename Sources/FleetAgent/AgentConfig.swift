@@ -23,9 +23,14 @@ public struct AgentConfig: Codable, Sendable, Equatable {
     /// The longest RPC request line the agent reads; a longer one is
     /// answered with an error and dropped as it streams (docs/PROTOCOL.md).
     public var maxRequestLineBytes: Int
+    /// The ports a direct transfer's destination listens on, "LOW-HIGH"
+    /// (docs/ARCHITECTURE.md, direct transfers): one per concurrent
+    /// incoming transfer; a fixed range so that firewalls can allow it.
+    public var transferPorts: String = AgentConfig.defaultTransferPorts
 
     public static let defaults = (pids: 4096, consoleLogBytes: 1 << 20, consoleLogFiles: 2)
     public static let defaultMaxRequestLineBytes = 4 << 20
+    public static let defaultTransferPorts = "7440-7479"
 
     public init(cgroupParent: String = "vfleet", firstContextId: Int = GuestRecord.defaultFirstContextId,
                 defaultPids: Int = AgentConfig.defaults.pids, consoleLogBytes: Int = AgentConfig.defaults.consoleLogBytes,
@@ -40,7 +45,7 @@ public struct AgentConfig: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case cgroupParent, firstContextId, defaultPids, consoleLogBytes, consoleLogFiles, maxRequestLineBytes
+        case cgroupParent, firstContextId, defaultPids, consoleLogBytes, consoleLogFiles, maxRequestLineBytes, transferPorts
     }
 
     /// Every key may be left out: agent.json files written before a key
@@ -53,6 +58,7 @@ public struct AgentConfig: Codable, Sendable, Equatable {
                   consoleLogBytes: try c.decodeIfPresent(Int.self, forKey: .consoleLogBytes) ?? Self.defaults.consoleLogBytes,
                   consoleLogFiles: try c.decodeIfPresent(Int.self, forKey: .consoleLogFiles) ?? Self.defaults.consoleLogFiles,
                   maxRequestLineBytes: try c.decodeIfPresent(Int.self, forKey: .maxRequestLineBytes) ?? Self.defaultMaxRequestLineBytes)
+        transferPorts = try c.decodeIfPresent(String.self, forKey: .transferPorts) ?? Self.defaultTransferPorts
     }
 
     public static let fileName = "agent.json"
@@ -85,7 +91,17 @@ public struct AgentConfig: Codable, Sendable, Equatable {
         guard (64 << 10...1 << 30).contains(config.maxRequestLineBytes) else {
             throw .invalid("\(file): maxRequestLineBytes \(config.maxRequestLineBytes) is outside 65536-1073741824 (the default is \(defaultMaxRequestLineBytes))")
         }
+        do { _ = try config.transferPortRange() } catch { throw .invalid("\(file): \(error.message)") }
         return config
+    }
+
+    /// `transferPorts` as a range of ports.
+    public func transferPortRange() throws(FleetError) -> ClosedRange<Int> {
+        let parts = transferPorts.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 2, let low = Int(parts[0]), let high = Int(parts[1]), 1 <= low, low <= high, high <= 65535 else {
+            throw .invalid("transferPorts \"\(transferPorts)\" is not LOW-HIGH with 1 <= LOW <= HIGH <= 65535 (the default is \(Self.defaultTransferPorts))")
+        }
+        return low...high
     }
 
     public func save(paths: AgentPaths) throws(FleetError) {

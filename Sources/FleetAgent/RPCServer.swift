@@ -13,7 +13,9 @@ public final class RPCServer {
     /// Per guest, the layer's manifest as it was just before this channel's
     /// last full export: what the receiver got (or older). A change made
     /// while the export ran shows as a difference, so the delta sends it.
-    private var exported: [String: [TreeManifestEntry]] = [:]
+    var exported: [String: [TreeManifestEntry]] = [:]
+    /// This channel's direct transfers: keys made, listeners open.
+    var transfers = TransferTable()
     private let reaper = ChildReaper()
 
     public init(agent: Agent) {
@@ -247,7 +249,7 @@ public final class RPCServer {
             s.agent.discardStaging(p.name)
             return EmptyResult()
         },
-    ])
+    ]).merging(transferHandlers) { line, _ in line }
 
     /// The methods with a raw stream after the request or the response
     /// line: each reads or writes its stream itself, and says whether the
@@ -258,7 +260,7 @@ public final class RPCServer {
         RPC.GuestImport.name: { s, r, input in s.importGuest(r, input: input) },
     ]
 
-    private static func handle<M: AgentMethod>(_ method: M.Type, _ body: @escaping @Sendable (RPCServer, M.Params) throws(FleetError) -> M.Result)
+    static func handle<M: AgentMethod>(_ method: M.Type, _ body: @escaping @Sendable (RPCServer, M.Params) throws(FleetError) -> M.Result)
         -> (String, LineHandler) {
         (M.name, { s, r throws(FleetError) in EncodedResult(try body(s, try M.Params.decode(r.params, method: r.method))) })
     }

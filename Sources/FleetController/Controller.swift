@@ -21,6 +21,8 @@ public final class Controller: Sendable {
     public let agents: any AgentTransport
     /// Writes the event of every change (Events/).
     let recorder: EventRecorder
+    /// How moves started from here send layers (`--transport`).
+    public let moveTransport = MoveTransportChoice()
 
     /// Opens the store at `dbPath`; the known_hosts file and the default
     /// identity live next to it unless given. `reason` is the operator's

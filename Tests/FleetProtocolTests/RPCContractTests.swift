@@ -10,7 +10,8 @@ import Testing
         #expect(RPCMethod.all == ["hello", "check", "template.list", "template.build", "template.import", "template.remove", "template.receive",
                                   "guest.create", "guest.start", "guest.stop", "guest.restart", "guest.destroy", "guest.exec",
                                   "guest.list", "guest.status", "guest.export", "guest.import", "guest.manifest", "guest.digest", "guest.prehash",
-                                  "guest.adopt", "guest.stage", "guest.discard-staging"])
+                                  "guest.adopt", "guest.stage", "guest.discard-staging",
+                                  "transfer.key", "transfer.listen", "transfer.send", "transfer.wait"])
         #expect(Set(RPCMethod.all).count == RPCMethod.all.count)
         #expect(RPC.method(named: "guest.start") is RPC.GuestStart.Type)
         #expect(RPC.method(named: "guest.teleport") == nil)

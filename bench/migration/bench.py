@@ -81,6 +81,7 @@ try:
         print(f"== 1. move a guest layer of {files} entries, {size/1e6:.0f} MB between two test hosts ({a.runs} runs)")
         vf_times, vf_bytes, rs_times, rs_bytes, tar_times, tar_bytes, tar_sync_times = [], [], [], [], [], [], []
         hop_times, relay_times = [], []
+        vf_cpu, relay_move_times, relay_move_bytes, relay_cpu = [], [], [], []
         current = "host1"
         for run in range(a.runs):
             # The peers copy the same tree from the source host to the destination
@@ -110,10 +111,22 @@ try:
             tar_sync_times.append(time.perf_counter() - t0)
             sh(remove_target)
             sh("sync")
-            w0 = wire(dst); t0 = time.perf_counter()
-            vf("guest", "move", "big", "--to", dst, "--format", "json")
+            w0 = wire(dst); t0 = time.perf_counter(); c0 = os.times()
+            r = json.loads(vf("guest", "move", "big", "--to", dst, "--transport", "direct", "--format", "json").stdout)
             vf_times.append(time.perf_counter() - t0); vf_bytes.append(wire(dst) - w0)
-            current = dst
+            c1 = os.times()
+            # The vfleet process's CPU (the controller; the connection keeper
+            # only holds sessions, the layer channels are the command's own).
+            vf_cpu.append(c1.children_user + c1.children_system - c0.children_user - c0.children_system)
+            assert all(t.endswith("direct") for t in r.get("transports", [])), r.get("transports")
+            # Back through the controller's relay (issue 4's path), the same
+            # tree between the same two hosts, the other way.
+            sh("sync")
+            w0 = wire(src); t0 = time.perf_counter(); c0 = os.times()
+            vf("guest", "move", "big", "--to", src, "--transport", "relay", "--format", "json")
+            relay_move_times.append(time.perf_counter() - t0); relay_move_bytes.append(wire(src) - w0)
+            c1 = os.times()
+            relay_cpu.append(c1.children_user + c1.children_system - c0.children_user - c0.children_system)
             # The transport alone, no files: the same number of bytes of zeros
             # over one ssh hop (as tar's), and relayed through the machine the
             # controller runs on by two OpenSSH clients (as a move's path is).
@@ -126,15 +139,17 @@ try:
             relay_times.append(time.perf_counter() - t0)
         results["move_200MB"] = {
             "entries": files, "bytes": size,
-            "vfleet_move_s": vf_times, "vfleet_wire_bytes": vf_bytes,
+            "vfleet_move_s": vf_times, "vfleet_wire_bytes": vf_bytes, "vfleet_cpu_s": vf_cpu,
+            "vfleet_relay_move_s": relay_move_times, "vfleet_relay_wire_bytes": relay_move_bytes, "vfleet_relay_cpu_s": relay_cpu,
             "rsync_s": rs_times, "rsync_wire_bytes": rs_bytes,
             "tar_ssh_s": tar_times, "tar_ssh_wire_bytes": tar_bytes,
             "tar_ssh_sync_s": tar_sync_times,
             "zeros_one_ssh_hop_s": hop_times, "zeros_ssh_relay_two_hops_s": relay_times,
         }
-        for name, ts, bs in [("vfleet guest move", vf_times, vf_bytes), ("rsync -aHAX over ssh", rs_times, rs_bytes),
+        for name, ts, bs in [("vfleet move, direct", vf_times, vf_bytes), ("vfleet move, relay", relay_move_times, relay_move_bytes), ("rsync -aHAX over ssh", rs_times, rs_bytes),
                              ("tar | ssh tar", tar_times, tar_bytes), ("tar | ssh tar + sync -f", tar_sync_times, tar_bytes)]:
             print(f"  {name:24} median {med(ts):6.2f} s  wire {med(bs)/1e6:7.1f} MB  (ratio to vfleet {med(ts)/med(vf_times):.2f})")
+        print(f"  vfleet process CPU       direct {med(vf_cpu):.2f} s, relay {med(relay_cpu):.2f} s")
         for name, ts in [("zeros, one ssh hop", hop_times), ("zeros, ssh | ssh relay", relay_times)]:
             print(f"  {name:24} median {med(ts):6.2f} s  (transport only, {size/1e6:.0f} MB; ratio to vfleet {med(ts)/med(vf_times):.2f})")
         vf("guest", "destroy", "big", "--force")

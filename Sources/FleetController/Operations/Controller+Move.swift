@@ -61,8 +61,9 @@ extension Controller {
             target = try chooseDestination(for: guest, excluding: source.name)
         }
         let status = try agents.call(RPC.GuestStatus(name: name), on: source)
-        let params = MoveParams(guest: name, source: source.name, destination: target, keepSource: keepSource,
+        var params = MoveParams(guest: name, source: source.name, destination: target, keepSource: keepSource,
                                 wasRunning: status.state == .running, digest: nil, origin: origin)
+        params.transport = moveTransport.mode.rawValue
         return params
     }
 

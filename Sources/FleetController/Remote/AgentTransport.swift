@@ -21,12 +21,32 @@ public protocol AgentTransport: Sendable {
     /// Opens the pair of bulk streams one move copies a guest's layer over
     /// (source export, destination import); kept for the whole move.
     func openLayerCopy(from source: StoredHost, to destination: StoredHost) throws(FleetError) -> any LayerCopy
+
+    /// The same, with the transport the layer takes: straight from the
+    /// source's agent to the destination's, through this controller, or
+    /// direct with the relay when direct cannot connect.
+    func openLayerCopy(from source: StoredHost, to destination: StoredHost, mode: LayerTransportMode) throws(FleetError) -> any LayerCopy
 }
 
 extension AgentTransport {
+    /// Transports without direct transfers relay whatever is asked.
+    public func openLayerCopy(from source: StoredHost, to destination: StoredHost, mode: LayerTransportMode) throws(FleetError) -> any LayerCopy {
+        try openLayerCopy(from: source, to: destination)
+    }
+
     public func call<M: AgentMethod>(_ method: M, on host: StoredHost) throws(FleetError) -> M.Result {
         try call(method, on: host, timeout: nil)
     }
+}
+
+/// How a move's layer travels (`--transport`; docs/ARCHITECTURE.md, direct transfers).
+public enum LayerTransportMode: String, Sendable, CaseIterable {
+    /// Source agent to destination agent, TLS with pinned per-transfer keys.
+    case direct
+    /// Through this controller's two SSH channels.
+    case relay
+    /// Direct, and the relay when the source cannot reach the destination.
+    case auto
 }
 
 /// What a layer copy sends: the whole layer, what differs from a manifest
@@ -42,10 +62,13 @@ public struct LayerCopyStats: Sendable, Equatable {
     public var bytes: UInt64
     /// Both ends hashed what they carried into their digest caches.
     public var hashed: Bool
+    /// How the bytes went: "direct", "relay", or "relay (direct failed: …)".
+    public var transport: String
 
-    public init(bytes: UInt64, hashed: Bool) {
+    public init(bytes: UInt64, hashed: Bool, transport: String = "relay") {
         self.bytes = bytes
         self.hashed = hashed
+        self.transport = transport
     }
 }
 

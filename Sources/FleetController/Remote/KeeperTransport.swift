@@ -81,4 +81,8 @@ public final class KeeperTransport: AgentTransport {
     public func openLayerCopy(from source: StoredHost, to destination: StoredHost) throws(FleetError) -> any LayerCopy {
         try direct.openLayerCopy(from: source, to: destination)
     }
+
+    public func openLayerCopy(from source: StoredHost, to destination: StoredHost, mode: LayerTransportMode) throws(FleetError) -> any LayerCopy {
+        try direct.openLayerCopy(from: source, to: destination, mode: mode)
+    }
 }

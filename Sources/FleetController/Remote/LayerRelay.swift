@@ -11,6 +11,10 @@ import Synchronization
 /// bounded queue between them, so that neither hop waits for the other.
 enum LayerRelay {
     static let queueBytes = 8 << 20
+    /// File data relayed by this process since it started: a direct
+    /// transfer adds nothing (the tests check that none of a guest's bytes
+    /// passed through the controller).
+    static let relayedBytes = Atomic<UInt64>(0)
 
     static func relay(from source: SSHChannel, to destination: SSHChannel, sourceHost: String, destinationHost: String,
                       timeout: Double, progress: (UInt64) -> Void) throws(FleetError) -> UInt64 {
@@ -60,6 +64,7 @@ enum LayerRelay {
             if remaining > 0 {
                 remaining -= data.count
                 total += UInt64(data.count)
+                relayedBytes.add(UInt64(data.count), ordering: .relaxed)
                 progress(total)
                 continue
             }

@@ -3,21 +3,39 @@ import Foundation
 
 /// A move's two bulk channels over SSH: guest.export on the source's,
 /// guest.import on the destination's, the chunked stream relayed between
-/// them through this controller (LayerRelay). Opened once per move and
-/// reused: after the stop, the delta must not pay for new SSH channels and
-/// agent processes, and the source's agent remembers what it sent.
+/// them through this controller (LayerRelay), or, with `direct`, only the
+/// authorization of a transfer straight from host to host (DirectLayerCopy).
+/// Opened once per move and reused: after the stop, the delta must not pay
+/// for new SSH channels and agent processes, and the source's agent
+/// remembers what it sent.
 final class SSHLayerCopy: LayerCopy {
     private let source: AgentChannel
     private let destination: AgentChannel
     private let timeout: Double
+    /// Set unless the move relays: the layer goes host to host.
+    private let direct: DirectLayerCopy?
 
-    init(source: AgentChannel, destination: AgentChannel, timeout: Double) {
+    init(source: AgentChannel, destination: AgentChannel, timeout: Double, direct: DirectLayerCopy? = nil) {
         self.source = source
         self.destination = destination
         self.timeout = timeout
+        self.direct = direct
     }
 
     func copy(_ guest: String, base: LayerBase, progress: (UInt64) -> Void) throws(FleetError) -> LayerCopyStats {
+        guard let direct else { return try relay(guest, base: base, progress: progress) }
+        switch try direct.copy(guest, base: base, source: source, destination: destination, timeout: timeout) {
+        case .copied(let stats):
+            progress(stats.bytes)
+            return stats
+        case .unreachable(let why):
+            var stats = try relay(guest, base: base, progress: progress)
+            stats.transport = "relay (direct failed: \(why))"
+            return stats
+        }
+    }
+
+    private func relay(_ guest: String, base: LayerBase, progress: (UInt64) -> Void) throws(FleetError) -> LayerCopyStats {
         let export: RPC.GuestExport = switch base {
         case .whole: RPC.GuestExport(name: guest)
         case .manifest(let manifest): RPC.GuestExport(name: guest, since: manifest)

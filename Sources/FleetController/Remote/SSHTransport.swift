@@ -135,13 +135,19 @@ public final class SSHTransport: AgentTransport {
     }
 
     public func openLayerCopy(from source: StoredHost, to destination: StoredHost) throws(FleetError) -> any LayerCopy {
+        try openLayerCopy(from: source, to: destination, mode: .relay)
+    }
+
+    public func openLayerCopy(from source: StoredHost, to destination: StoredHost, mode: LayerTransportMode) throws(FleetError) -> any LayerCopy {
         // Each end may need a new SSH session: the two handshakes overlap.
         let opened = parallelMap([source, destination], maxParallel: 2) { [self] host -> Result<AgentChannel, FleetError> in
             do throws(FleetError) { return .success(try client(for: host).openBulkChannel()) } catch { return .failure(error) }
         }
         switch (opened[0], opened[1]) {
         case (.success(let out), .success(let into)):
-            return SSHLayerCopy(source: out, destination: into, timeout: settings.callTimeout)
+            return SSHLayerCopy(source: out, destination: into, timeout: settings.callTimeout,
+                                direct: mode == .relay ? nil : DirectLayerCopy(sourceAddress: source.address, destinationAddress: destination.address,
+                                                                               fallback: mode == .auto))
         case (.failure(let e), let other), (let other, .failure(let e)):
             if case .success(let ch) = other { ch.close() }
             throw e

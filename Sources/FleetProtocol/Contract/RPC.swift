@@ -7,6 +7,7 @@ public enum RPC {
         GuestCreate.self, GuestStart.self, GuestStop.self, GuestRestart.self, GuestDestroy.self, GuestExec.self,
         GuestList.self, GuestStatus.self, GuestExport.self, GuestImport.self, GuestManifest.self, GuestDigest.self, GuestPrehash.self,
         GuestAdopt.self, GuestStage.self, GuestDiscardStaging.self,
+        TransferKeyMethod.self, TransferListen.self, TransferSend.self, TransferWait.self,
     ]
 
     public static func method(named name: String) -> (any AgentMethod.Type)? {

@@ -10,12 +10,14 @@ struct RebalanceCommand: ParsableCommand {
         abstract: "Even out memory use across hosts with the fewest moves that help most.",
         discussion: "The score is the standard deviation of each host's allocated memory fraction (0 = even). The plan is printed, then carried out unless --dry-run; a move that failed is printed again with its error.")
     @OptionGroup var options: ChangeOptions
+    @OptionGroup var moveTransport: MoveTransportOption
     @Flag(name: .customLong("dry-run"), help: "Print the plan only.") var dryRun = false
     @Option(name: .customLong("max-moves"), help: "At most this many moves.") var maxMoves: Int = 10
     @Option(help: "Output format: table or json.") var format: OutputFormat = .table
 
     func run() throws {
         let controller = try options.controller()
+        moveTransport.apply(to: controller)
         let printer = ProgressPrinter()
         let plan = try fleet { () throws(FleetError) in
             try controller.rebalance(dryRun: dryRun, maxMoves: maxMoves,

@@ -15,6 +15,7 @@ struct GuestMoveCommand: ParsableCommand {
         journaled: if anything dies, `vfleet ops resume` finishes or rolls back.
         """)
     @OptionGroup var options: ChangeOptions
+    @OptionGroup var moveTransport: MoveTransportOption
     @Argument(help: "Guest name.") var name: String
     @Option(help: "Destination host.") var to: String?
     @Flag(name: .customLong("keep-source"), help: "Keep the source copy, stopped.") var keepSource = false
@@ -22,6 +23,7 @@ struct GuestMoveCommand: ParsableCommand {
 
     func run() throws {
         let controller = try options.controller()
+        moveTransport.apply(to: controller)
         let printer = ProgressPrinter()
         let r = try fleet { () throws(FleetError) in try controller.moveGuest(name, to: to, keepSource: keepSource, progress: printer.callback()) }
         if format == .json { return printJSON(r) }
@@ -29,6 +31,7 @@ struct GuestMoveCommand: ParsableCommand {
         line += ": \(ByteSize.format(r.precopyBytes)) pre-copied, \(ByteSize.format(r.deltaBytes)) after stop"
         if let d = r.downtimeSeconds { line += ", down \(String(format: "%.2f", d)) s" }
         if r.templateSent { line += ", template sent" }
+        if let t = r.transports, !t.isEmpty { line += "; " + t.joined(separator: ", ") }
         print(line)
     }
 }

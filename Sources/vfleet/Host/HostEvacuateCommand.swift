@@ -10,6 +10,7 @@ struct HostEvacuateCommand: ParsableCommand {
         abstract: "Move every guest off a host for maintenance; the host ends evacuated.",
         discussion: "The plan (each guest's destination, or why it fits nowhere) is printed first. Without --allow-partial nothing starts when a guest fits nowhere; with it, such guests are stopped in place. `host restore` brings the guests back.")
     @OptionGroup var options: ChangeOptions
+    @OptionGroup var moveTransport: MoveTransportOption
     @Argument(help: "Host name.") var name: String
     @Flag(name: .customLong("dry-run"), help: "Print the plan only.") var dryRun = false
     @Option(name: .customLong("max-parallel"), help: "Moves at once.") var maxParallel: Int = 1
@@ -19,6 +20,7 @@ struct HostEvacuateCommand: ParsableCommand {
 
     func run() throws {
         let controller = try options.controller()
+        moveTransport.apply(to: controller)
         let printer = ProgressPrinter()
         let report = try fleet { () throws(FleetError) in
             try controller.evacuate(name, dryRun: dryRun, maxParallel: maxParallel, action: action, allowPartial: allowPartial,

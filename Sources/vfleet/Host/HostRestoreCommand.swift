@@ -9,6 +9,7 @@ struct HostRestoreCommand: ParsableCommand {
         commandName: "restore",
         abstract: "Take placements on a host again and move back the guests an evacuation moved off it.")
     @OptionGroup var options: ChangeOptions
+    @OptionGroup var moveTransport: MoveTransportOption
     @Argument(help: "Host name.") var name: String
     @Flag(name: .customLong("dry-run"), help: "Print the plan only.") var dryRun = false
     @Option(name: .customLong("max-parallel"), help: "Moves at once.") var maxParallel: Int = 1
@@ -16,6 +17,7 @@ struct HostRestoreCommand: ParsableCommand {
 
     func run() throws {
         let controller = try options.controller()
+        moveTransport.apply(to: controller)
         let printer = ProgressPrinter()
         let r = try fleet { () throws(FleetError) in try controller.restore(name, dryRun: dryRun, maxParallel: maxParallel, progress: printer.callback()) }
         if format == .json { return printJSON(r) }

@@ -25,6 +25,8 @@ public struct MoveResult: Codable, Sendable {
     /// What the move chose to throw away or keep on its way (`ops resume
     /// --prefer destination`, a source that ran again after the switch).
     public var notes: [String]?
+    /// How each copy went, "precopy: direct", "delta: relay (direct failed: …)".
+    public var transports: [String]?
 }
 
 /// A move's parameters, kept in the journal so that `ops resume` can finish it.
@@ -45,4 +47,7 @@ struct MoveParams: Codable, Sendable {
     /// Set by `ops resume --prefer destination` once it has thrown away
     /// the source's changes since the stop: later steps do not refuse again.
     var sourceChangesDiscarded: Bool?
+    /// `--transport`: direct, relay or auto (nil: a move journaled before
+    /// direct transfers, which relayed).
+    var transport: String?
 }

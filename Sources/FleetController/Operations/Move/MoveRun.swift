@@ -232,7 +232,8 @@ final class MoveRun {
     private func copyLayer(base: LayerBase) throws(FleetError) -> LayerCopyStats {
         let pair: any LayerCopy
         if let copy { pair = copy } else {
-            pair = try transport.openLayerCopy(from: source, to: destination)
+            let mode = params.transport.flatMap(LayerTransportMode.init(rawValue:)) ?? .relay
+            pair = try transport.openLayerCopy(from: source, to: destination, mode: mode)
             copy = pair
         }
         let started = Date()
@@ -242,9 +243,13 @@ final class MoveRun {
             ? (try? transport.call(RPC.GuestManifest(name: guest.name, staging: false, summary: true), on: source))?.totalBytes
             : nil
         let (name, step, progress) = (guest.name, step.rawValue, progress)
-        return try pair.copy(name, base: base) { n in
+        let copied = try pair.copy(name, base: base) { n in
             progress(MoveProgress(guest: name, step: step, bytes: n, totalBytes: total, seconds: Date().timeIntervalSince(started)))
         }
+        // `ops show` says which transport each copy step took.
+        result.transports = (result.transports ?? []) + ["\(step): \(copied.transport)"]
+        try journal.noteStep(id, step, state: "transport", detail: copied.transport)
+        return copied
     }
 
     /// Whether a copy asks the source for its size first (a tree walk

@@ -1,0 +1,61 @@
+import FleetProtocol
+import FleetTree
+import Foundation
+
+/// A channel's direct transfers: the source's key per transfer, the
+/// destination's listener per transfer. They live as long as the agent
+/// process serving the move's bulk channel, and no longer.
+struct TransferTable {
+    var keys: [String: TransferIdentity] = [:]
+    var listeners: [String: TransferListener] = [:]
+}
+
+extension RPCServer {
+    static let transferHandlers: [String: LineHandler] = Dictionary(uniqueKeysWithValues: [
+        handle(RPC.TransferKeyMethod.self) { s, p throws(FleetError) in
+            guard TransferIdentity.validTransferId(p.transfer) else { throw .invalid("transfer.key: transfer id must be 32 lowercase hex digits") }
+            let identity = try TransferIdentity()
+            s.transfers.keys[p.transfer] = identity
+            return TransferKey(fingerprint: identity.hex)
+        },
+        handle(RPC.TransferListen.self) { s, p throws(FleetError) in
+            guard s.transfers.listeners[p.transfer] == nil else { throw .conflict("transfer.listen: transfer \(p.transfer) is already listening") }
+            let listener = try s.agent.listenForLayer(p)
+            s.transfers.listeners[p.transfer] = listener
+            return TransferListening(port: listener.port, fingerprint: listener.identity.hex)
+        },
+        handle(RPC.TransferSend.self) { s, p throws(FleetError) in
+            // One key, one transfer: it is gone whatever happens.
+            guard let identity = s.transfers.keys.removeValue(forKey: p.transfer) else {
+                throw .notFound("transfer.send: no key for transfer \(p.transfer) on this channel (send transfer.key first)")
+            }
+            return LayerStreamStats(try s.sendTransfer(p, identity: identity))
+        },
+        handle(RPC.TransferWait.self) { s, p throws(FleetError) in
+            guard let listener = s.transfers.listeners.removeValue(forKey: p.transfer) else {
+                throw .notFound("transfer.wait: no listener for transfer \(p.transfer) on this channel")
+            }
+            return LayerStreamStats(try listener.wait(cancel: p.cancel ?? false).get())
+        },
+    ])
+
+    /// transfer.send with guest.export's notion of `since` and
+    /// `sinceExported` (this channel's last full export).
+    private func sendTransfer(_ p: TransferSendParams, identity: TransferIdentity) throws(FleetError) -> LayerTransfer {
+        var since: [TreeManifestEntry]?
+        if let text = p.since {
+            do { since = try JSONDecoder().decode([TreeManifestEntry].self, from: Data(text.utf8)) } catch {
+                throw .invalid("transfer.send: \"since\" is not a layer manifest: \(error)")
+            }
+        } else if p.sinceExported == true {
+            guard let earlier = exported[p.name] else {
+                throw .invalid("transfer.send: no full export of guest \(p.name) on this channel to compare with (send \"since\")")
+            }
+            since = earlier
+        }
+        let before = since == nil ? try agent.layerManifest(p.name, staging: false) : nil
+        let sent = try agent.sendLayer(p, identity: identity, since: since)
+        if let before { exported[p.name] = before }
+        return sent
+    }
+}

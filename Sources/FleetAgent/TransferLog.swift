@@ -1,0 +1,17 @@
+import Foundation
+
+/// STATE/transfer.log: what the destination's listener accepted and refused
+/// (the address, the transfer id, why), one line each, appended.
+struct TransferLog: Sendable {
+    let file: String
+
+    func write(_ line: String) {
+        let stamp = ISO8601DateFormatter().string(from: Date())
+        let text = "\(stamp) \(line)\n"
+        FileHandle.standardError.write(Data(("vfleet-agent: " + line + "\n").utf8))
+        let fd = open(file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return }
+        _ = text.withCString { Glibc.write(fd, $0, strlen($0)) }
+        close(fd)
+    }
+}
