@@ -64,7 +64,7 @@ let package = Package(
         .testTarget(name: "FleetTreeTests", dependencies: ["FleetArchive", "FleetRootfs", "FleetSystem", "FleetTree", "FleetTreeStream", "FleetTestSupport"]),
         .testTarget(name: "FleetKernelTests", dependencies: ["FleetKernel", "FleetSystem", "FleetTestSupport"]),
         // Fixtures shared by test targets (a Debian tree built once per run).
-        .target(name: "FleetTestSupport", dependencies: ["FleetSystem"], path: "Tests/FleetTestSupport"),
+        .target(name: "FleetTestSupport", dependencies: ["FleetSystem", "FleetTreeStream"], path: "Tests/FleetTestSupport"),
         .testTarget(name: "FleetAgentTests", dependencies: ["FleetAgent", "FleetArchive", "FleetKernel", "FleetSystem", "FleetTree", "FleetTreeStream", "FleetTestSupport"]),
         .testTarget(name: "FleetSSHTests", dependencies: ["FleetSSH", "FleetTestSupport"]),
         .testTarget(name: "FleetSchedulerTests", dependencies: ["FleetScheduler", "FleetTestSupport"]),

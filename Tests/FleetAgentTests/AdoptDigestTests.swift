@@ -3,20 +3,8 @@ import FleetProtocol
 import FleetTreeStream
 import Foundation
 import Glibc
+import FleetTestSupport
 import Testing
-
-/// An export's stream, kept in memory and read back by an import.
-private struct MemoryStream: ByteSink, ByteSource {
-    var bytes: [UInt8] = []
-    var offset = 0
-    mutating func write(_ buffer: UnsafeRawBufferPointer) throws { bytes.append(contentsOf: buffer.assumingMemoryBound(to: UInt8.self)) }
-    mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        let count = min(buffer.count, bytes.count - offset)
-        bytes.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress! + offset, byteCount: count) }
-        offset += count
-        return count
-    }
-}
 
 extension AgentIntegration {
     /// Adopt digests the staged layer again, whatever a verification found
@@ -49,8 +37,9 @@ extension AgentIntegration {
                 try FileManager.default.createDirectory(atPath: upper + "/data", withIntermediateDirectories: true)
                 for i in 0..<20 { try Data(repeating: UInt8(i), count: 4096).write(to: URL(fileURLWithPath: upper + "/data/f\(i)")) }
                 defer { t.agent.discardStaging("mv") }
-                var stream = MemoryStream()
-                _ = try t.agent.exportLayer("src", since: nil, to: &stream)
+                var sink = MemorySink()
+                _ = try t.agent.exportLayer("src", since: nil, to: &sink)
+                var stream = MemorySource(sink.bytes)
                 _ = try t.agent.importLayer("mv", from: &stream)
                 let source = try t.agent.layerDigest("src", staging: false).digest
                 // The move's verification: equal, and the staged digests cached.

@@ -3,23 +3,8 @@ import FleetKernel
 import FleetProtocol
 import FleetTreeStream
 import Foundation
+import FleetTestSupport
 import Testing
-
-private struct MemorySink: ByteSink {
-    var bytes: [UInt8] = []
-    mutating func write(_ buffer: UnsafeRawBufferPointer) throws { bytes.append(contentsOf: buffer.assumingMemoryBound(to: UInt8.self)) }
-}
-
-private struct MemorySource: ByteSource {
-    let bytes: [UInt8]
-    var offset = 0
-    mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        let count = min(buffer.count, bytes.count - offset)
-        bytes.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress! + offset, byteCount: count) }
-        offset += count
-        return count
-    }
-}
 
 extension AgentIntegration {
     /// --disk: a guest that writes without end is refused by the kernel
@@ -131,7 +116,7 @@ extension AgentIntegration {
                 var sink = MemorySink()
                 _ = try t.agent.exportLayer("src", since: nil, to: &sink)
                 try t.agent.stageLayerDisk("dst", bytes: Self.limit)
-                var source = MemorySource(bytes: sink.bytes)
+                var source = MemorySource(sink.bytes)
                 _ = try t.agent.importLayer("dst", from: &source)
                 let digest = try t.agent.layerDigest("src", staging: false)
                 #expect(try t.agent.layerDigest("dst", staging: true) == digest)
@@ -160,7 +145,7 @@ extension AgentIntegration {
                 var sink = MemorySink()
                 _ = try t.agent.exportLayer("big", since: nil, to: &sink)
                 try t.agent.stageLayerDisk("dst", bytes: Self.limit)
-                var source = MemorySource(bytes: sink.bytes)
+                var source = MemorySource(sink.bytes)
                 do {
                     _ = try t.agent.importLayer("dst", from: &source)
                     Issue.record("a 24M layer was received into a 16M disk")

@@ -4,24 +4,8 @@ import FleetTree
 import FleetTreeStream
 import Foundation
 import Glibc
+import FleetTestSupport
 import Testing
-
-/// Bytes kept in memory, both ways: an export's stream fed to an import.
-private struct BytesSink: ByteSink {
-    var bytes: [UInt8] = []
-    mutating func write(_ buffer: UnsafeRawBufferPointer) throws { bytes.append(contentsOf: buffer.assumingMemoryBound(to: UInt8.self)) }
-}
-
-private struct BytesSource: ByteSource {
-    let bytes: [UInt8]
-    var offset = 0
-    mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        let count = min(buffer.count, bytes.count - offset)
-        bytes.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress! + offset, byteCount: count) }
-        offset += count
-        return count
-    }
-}
 
 extension AgentIntegration {
     /// The receiving side of a move keeps the digests of what it wrote; a
@@ -29,9 +13,9 @@ extension AgentIntegration {
     /// leaves the digest cache file alone instead of reading and rewriting it.
     @Suite struct LayerImportCache {
         func transfer(_ t: TestAgent, since: [TreeManifestEntry]?) throws -> LayerTransfer {
-            var sink = BytesSink()
+            var sink = MemorySink()
             _ = try t.agent.exportLayer("src", since: since, to: &sink)
-            var source = BytesSource(bytes: sink.bytes)
+            var source = MemorySource(sink.bytes)
             return try t.agent.importLayer("dst", from: &source)
         }
 

@@ -5,23 +5,8 @@ import FleetTree
 import FleetTreeStream
 import Foundation
 import Glibc
+import FleetTestSupport
 import Testing
-
-private struct BytesSink: ByteSink {
-    var bytes: [UInt8] = []
-    mutating func write(_ buffer: UnsafeRawBufferPointer) throws { bytes.append(contentsOf: buffer.assumingMemoryBound(to: UInt8.self)) }
-}
-
-private struct BytesSource: ByteSource {
-    let bytes: [UInt8]
-    var offset = 0
-    mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        let count = min(buffer.count, bytes.count - offset)
-        bytes.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress! + offset, byteCount: count) }
-        offset += count
-        return count
-    }
-}
 
 extension AgentIntegration {
     /// The host's other users cannot reach what guests made: a setuid-root
@@ -67,9 +52,9 @@ extension AgentIntegration {
                 try #require(control.output == "0\n", "the probe does not show euid 0 even when reachable: \(control.output)")
 
                 // A move's staging area holds the same layer.
-                var sink = BytesSink()
+                var sink = MemorySink()
                 _ = try t.agent.exportLayer("su1", since: nil, to: &sink)
-                var source = BytesSource(bytes: sink.bytes)
+                var source = MemorySource(sink.bytes)
                 _ = try t.agent.importLayer("su2", from: &source)
                 let staged = t.root + "/guests/.incoming-su2/upper/probe-id"
                 var st = stat()
@@ -99,9 +84,9 @@ extension AgentIntegration {
             try withTestAgent { t in
                 try t.makeGuest("old1", userns: false, start: false)
                 try t.makeGuest("oldns", userns: true, start: false)
-                var sink = BytesSink()
+                var sink = MemorySink()
                 _ = try t.agent.exportLayer("old1", since: nil, to: &sink)
-                var source = BytesSource(bytes: sink.bytes)
+                var source = MemorySource(sink.bytes)
                 _ = try t.agent.importLayer("old2", from: &source)
                 let loose = [t.root, t.root + "/guests", t.root + "/templates", t.root + "/templates/bb", t.root + "/guests/old1",
                              t.root + "/guests/old1/work", t.root + "/guests/old1/rootfs", t.root + "/guests/oldns",

@@ -8,37 +8,6 @@ import Testing
 
 // MARK: - Helpers shared by the tree stream tests
 
-/// Collects a stream in memory.
-struct MemorySink: ByteSink {
-    var bytes: [UInt8] = []
-
-    mutating func write(_ buffer: UnsafeRawBufferPointer) throws {
-        bytes.append(contentsOf: buffer.assumingMemoryBound(to: UInt8.self))
-    }
-}
-
-/// Replays bytes, at most `maximumRead` per call, so readers meet short reads.
-struct MemorySource: ByteSource {
-    let bytes: [UInt8]
-    var offset = 0
-    var maximumRead: Int
-
-    init(_ bytes: [UInt8], maximumRead: Int = .max) {
-        self.bytes = bytes
-        self.maximumRead = maximumRead
-    }
-
-    mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        let count = min(buffer.count, bytes.count - offset, maximumRead)
-        guard count > 0 else { return 0 }
-        bytes.withUnsafeBytes { source in
-            buffer.baseAddress!.copyMemory(from: source.baseAddress! + offset, byteCount: count)
-        }
-        offset += count
-        return count
-    }
-}
-
 /// Test directories under /var/tmp: trusted.* xattrs and whiteouts need a real
 /// file system (ext4 here), which /tmp need not be.
 enum StreamTestDirectory {
