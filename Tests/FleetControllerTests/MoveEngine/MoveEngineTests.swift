@@ -2,6 +2,7 @@
 import FleetProtocol
 import FleetTestSupport
 import Foundation
+import Synchronization
 import Testing
 
 /// The move engine against two fake agents and an in-memory store: for
@@ -84,6 +85,21 @@ import Testing
         // The steps' journal rows, in order, each begun and done.
         let begun = try f.store.steps(of: result.operation).filter { $0.state == "begun" }.map(\.step)
         #expect(begun == ["begin"] + MoveStep.allCases.map(\.rawValue))
+    }
+
+    /// Progress says each step is done once: a copy with nothing to
+    /// report (an empty layer here; a direct copy until its end) does not
+    /// say it too (the demo printed "precopy done" twice per guest).
+    @Test func eachStepIsReportedDoneOnce() throws {
+        let f = try Fixture(running: false)
+        f.agents.state.withLock { s in
+            s.hosts["host1"]?.guests["g1"]?.layer = [:]
+            s.latestLayer = [:]
+        }
+        let seen = Mutex<[String]>([])
+        _ = try f.engine.start(f.params) { p in if p.bytes == 0 { seen.withLock { $0.append(p.step) } } }
+        let done = seen.withLock { $0 }
+        #expect(done == MoveStep.allCases.map(\.rawValue), "\(done)")
     }
 
     /// How many agent calls each step makes in a move without faults.

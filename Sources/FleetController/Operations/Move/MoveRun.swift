@@ -244,6 +244,10 @@ final class MoveRun {
             : nil
         let (name, step, progress) = (guest.name, step.rawValue, progress)
         let copied = try pair.copy(name, base: base) { n in
+            // Zero bytes is how the engine says a step is done: a copy with
+            // nothing to report yet (a direct one reports at its end, an
+            // empty delta never) must not print the step twice.
+            guard n > 0 else { return }
             progress(MoveProgress(guest: name, step: step, bytes: n, totalBytes: total, seconds: Date().timeIntervalSince(started)))
         }
         // `ops show` says which transport each copy step took.
