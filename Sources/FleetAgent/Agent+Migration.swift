@@ -34,18 +34,19 @@ extension Agent {
         defer { reading.end() }
         let dir = reading.directory
         let stats: TreeStreamStats
+        var scanned: [TreeManifestEntry] = []
         // A whole copy hashes what it reads into the layer's digest cache,
         // so the digest after the stop reads only what changed since.
         let cacheFile = digestCacheFile(name, staging: false)
         var digests: DigestCache? = since == nil ? DigestCache.load(cacheFile) : nil
-        do { stats = try TreeStreamWriter.write(root: dir, to: &sink, since: since, digests: &digests) } catch {
+        do { stats = try TreeStreamWriter.write(root: dir, to: &sink, since: since, digests: &digests, scanned: &scanned) } catch {
             throw .failed("cannot export guest \(name): \(error)")
         }
         if since == nil {
             try? digests?.save(cacheFile)
             FileSystemSync.sync(containing: dir)
         }
-        return LayerTransfer(stats: stats, cachedDigests: digests?.count)
+        return LayerTransfer(stats: stats, cachedDigests: digests?.count, scanned: scanned)
     }
 
     /// Applies a stream into the staging area of `name`. A guest of that name

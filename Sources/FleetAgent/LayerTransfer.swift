@@ -7,4 +7,6 @@ import FleetTreeStream
 public struct LayerTransfer: Sendable {
     public var stats: TreeStreamStats
     public var cachedDigests: Int?
+    /// A whole export's scan (see ``TreeStreamWriter``); empty for a delta.
+    public var scanned: [TreeManifestEntry] = []
 }

@@ -55,7 +55,7 @@ extension RPCServer {
         }
         let before = since == nil ? try agent.layerManifest(p.name, staging: false) : nil
         let sent = try agent.sendLayer(p, identity: identity, since: since)
-        if let before { exported[p.name] = before }
+        if let before { exported[p.name] = TreeManifest.received(before: before, scanned: sent.scanned) }
         return sent
     }
 }

@@ -70,7 +70,7 @@ public final class RPCServer {
             }
             let before = since == nil ? try agent.layerManifest(p.name, staging: false) : nil
             let sent = try agent.exportLayer(p.name, since: since, to: &sink)
-            if let before { exported[p.name] = before }
+            if let before { exported[p.name] = TreeManifest.received(before: before, scanned: sent.scanned) }
             do { try sink.finish() } catch { return (RPCResponse(id: r.id, error: .failed("guest.export: cannot write the stream: \(error)")).line(), false) }
             return (try RPCResultLine(id: r.id, result: try encode(LayerStreamStats(sent))).line(), true)
         } catch {

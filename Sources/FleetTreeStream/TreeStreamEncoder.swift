@@ -24,6 +24,10 @@ final class TreeStreamEncoder<Sink: ByteSink> {
     /// When set, the content digest of every file sent goes here, taken from
     /// the data as it is read for the stream (no second read of the tree).
     var digests: DigestCache?
+    /// A whole-tree stream's scan as manifest entries (without xattr
+    /// digests): every path the stream can carry, with the metadata seen
+    /// before its content was read. Empty for a delta.
+    private(set) var scanned: [TreeManifestEntry] = []
 
     /// Room an extent read should have at least before the buffer is flushed.
     private static var minimumReadRoom: Int { 64 << 10 }
@@ -49,6 +53,7 @@ final class TreeStreamEncoder<Sink: ByteSink> {
             (selected, deletions) = try Self.plan(nodes: nodes, receiver: since)
         } else {
             digests?.retain(Set(nodes.map(\.path)))
+            scanned = nodes.map(\.manifestEntry)
         }
         try append(TreeStreamFormat.magic)
         for path in deletions {

@@ -33,6 +33,18 @@ public enum TreeStreamWriter {
     public static func write<S: ByteSink>(
         root: String, to sink: inout S, since: [TreeManifestEntry]?, digests: inout DigestCache?
     ) throws -> TreeStreamStats {
+        var scanned: [TreeManifestEntry] = []
+        return try write(root: root, to: &sink, since: since, digests: &digests, scanned: &scanned)
+    }
+
+    /// The same, also returning in `scanned` what a whole-tree stream found
+    /// to send (see ``TreeStreamEncoder/scanned``): a path created after the
+    /// caller listed the tree but before the stream's own scan travels too,
+    /// and the next delta must know it, to delete it if it goes.
+    public static func write<S: ByteSink>(
+        root: String, to sink: inout S, since: [TreeManifestEntry]?, digests: inout DigestCache?,
+        scanned: inout [TreeManifestEntry]
+    ) throws -> TreeStreamStats {
         let operation = "cannot stream tree \(root)"
         do {
             let directory = try Posix.openRoot(root)
@@ -41,6 +53,7 @@ public enum TreeStreamWriter {
             defer {
                 sink = encoder.sink
                 digests = encoder.digests
+                scanned = encoder.scanned
             }
             return try encoder.run(since: since)
         } catch let problem as TreeProblem {

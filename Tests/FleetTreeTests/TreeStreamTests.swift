@@ -411,6 +411,53 @@ enum StreamFixture {
         try StreamFixture.expectSameTrees(source, destination)
     }
 
+    /// The migration's race (seen in CI): the sender lists its tree, a file
+    /// appears, the whole stream carries it, the file goes, and the delta
+    /// against the list made before the stream never deletes it at the
+    /// receiver. The receiver's manifest must include what the stream's
+    /// own scan found.
+    @Test func aFileCreatedAfterTheListingAndGoneBeforeTheDeltaIsDeleted() throws {
+        let directory = try StreamTestDirectory.make()
+        defer { TestDirectory.remove(directory) }
+        let source = directory + "/source"
+        let destination = directory + "/destination"
+        try TestDirectory.makeDirectory(source)
+        try TestDirectory.makeDirectory(destination)
+        try TestDirectory.makeDirectory(source + "/data")
+        try TestDirectory.writeFile(source + "/data/kept", [1, 2, 3])
+        let before = try TreeManifest.build(root: source)
+        try TestDirectory.writeFile(source + "/data/new1", [4])
+        try TestDirectory.makeDirectory(source + "/data/newdir")
+        try TestDirectory.writeFile(source + "/data/newdir/f", [5])
+
+        var sink = MemorySink()
+        var digests: DigestCache?
+        var scanned: [TreeManifestEntry] = []
+        _ = try TreeStreamWriter.write(root: source, to: &sink, since: nil, digests: &digests, scanned: &scanned)
+        var input = MemorySource(sink.bytes)
+        _ = try TreeStreamReader.apply(from: &input, into: destination)
+        #expect(Set(scanned.map(\.path)) == Set(["data", "data/kept", "data/new1", "data/newdir", "data/newdir/f"]))
+
+        unlink(source + "/data/new1")
+        unlink(source + "/data/newdir/f")
+        rmdir(source + "/data/newdir")
+        let received = TreeManifest.received(before: before, scanned: scanned)
+        let delta = try StreamFixture.transfer(from: source, to: destination, since: received)
+        #expect(delta.deleted == 2)
+        try StreamFixture.expectSameTrees(source, destination)
+    }
+
+    @Test func theReceivedManifestKeepsTheOlderMetadataOfAListedPath() throws {
+        func entry(_ path: String, size: UInt64) -> TreeManifestEntry {
+            TreeManifestEntry(path: path, kind: .file, mode: 0o644, uid: 0, gid: 0, size: size,
+                              mtimeSeconds: 1, mtimeNanoseconds: 0, linkTarget: nil,
+                              deviceMajor: nil, deviceMinor: nil, xattrDigest: nil)
+        }
+        let received = TreeManifest.received(before: [entry("a", size: 1), entry("gone", size: 2)],
+                                             scanned: [entry("a", size: 9), entry("b", size: 3)])
+        #expect(received == [entry("a", size: 1), entry("gone", size: 2), entry("b", size: 3)])
+    }
+
     @Test func replacedFilesAreNeverWrittenInPlace() throws {
         // A receiver file that shares its inode with something outside the
         // root must not let the stream change that outside file.
