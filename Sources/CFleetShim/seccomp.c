@@ -39,6 +39,7 @@ typedef struct vf_rule {
     const char *name;
     long nr;       // -1: the user namespace rule
     int err;
+    int host_users_only;  // see vf_seccomp_rule
 } vf_rule;
 
 // Numbers from the kernel's own headers (asm/unistd.h): libc's SYS_ list
@@ -155,6 +156,16 @@ static const vf_rule vf_rules[] = {
 #ifdef __NR_mount_setattr
     { "mount_setattr", __NR_mount_setattr, ENOSYS },
 #endif
+    // inotify instances and watches are counted per (user namespace, uid):
+    // without a user namespace a guest's root draws on host root's 128
+    // instances, and no cgroup counts them. ENOSYS: tail, systemd's tools
+    // and file watchers fall back to polling.
+#ifdef __NR_inotify_init
+    { "inotify_init", __NR_inotify_init, ENOSYS, 1 },
+#endif
+#ifdef __NR_inotify_init1
+    { "inotify_init1", __NR_inotify_init1, ENOSYS, 1 },
+#endif
     { VF_SECCOMP_NEWUSER, -1, EPERM },
 };
 
@@ -162,11 +173,12 @@ static const vf_rule vf_rules[] = {
 
 int vf_seccomp_rule_count(void) { return VF_RULES; }
 
-int vf_seccomp_rule(int i, const char **name, long *nr, int *err) {
+int vf_seccomp_rule(int i, const char **name, long *nr, int *err, int *host_users_only) {
     if (i < 0 || i >= VF_RULES) return -EINVAL;
     if (name) *name = vf_rules[i].name;
     if (nr) *nr = vf_rules[i].nr;
     if (err) *err = vf_rules[i].err;
+    if (host_users_only) *host_users_only = vf_rules[i].host_users_only;
     return 0;
 }
 

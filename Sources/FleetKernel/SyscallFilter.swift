@@ -13,16 +13,19 @@ public struct SyscallFilter: Sendable, Equatable {
     public static let unconfined = "all"
 
     /// Builds the default filter less `allowed`; nil when `allowed` holds
-    /// "all". An unknown name is an error that lists the known ones.
-    public static func make(allowing allowed: [String]) throws(KernelError) -> SyscallFilter? {
+    /// "all". An unknown name is an error that lists the known ones. A
+    /// guest with a user namespace of its own keeps the calls whose rules
+    /// guard only host root's per-user tables (``Rule/hostUsersOnly``).
+    public static func make(allowing allowed: [String], userNamespace: Bool) throws(KernelError) -> SyscallFilter? {
         if allowed.contains(unconfined) { return nil }
-        return try SyscallFilter(allowing: allowed)
+        return try SyscallFilter(allowing: allowed, userNamespace: userNamespace)
     }
 
-    init(allowing allowed: [String]) throws(KernelError) {
+    init(allowing allowed: [String], userNamespace: Bool) throws(KernelError) {
         var built = vf_seccomp_filter()
         var unknown = [CChar](repeating: 0, count: 64)
-        let list = CStringArray(allowed)
+        let implied = userNamespace ? Self.rules.filter(\.hostUsersOnly).map(\.name) : []
+        let list = CStringArray(allowed + implied)
         let r = list.withPointer { vf_seccomp_build(&built, $0, &unknown, unknown.count) }
         guard r == 0 else {
             let name = String(decoding: unknown.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
@@ -41,6 +44,9 @@ public struct SyscallFilter: Sendable, Equatable {
         public let number: Int?
         /// What the guest gets instead: EPERM, or ENOSYS where a libc falls back.
         public let errno: Int32
+        /// Only for a guest in the host's user namespace: the call draws on
+        /// a per-user kernel table shared with host root (inotify).
+        public let hostUsersOnly: Bool
     }
 
     /// The default deny list.
@@ -49,8 +55,9 @@ public struct SyscallFilter: Sendable, Equatable {
             var name: UnsafePointer<CChar>?
             var nr = 0
             var err: Int32 = 0
-            guard vf_seccomp_rule(i, &name, &nr, &err) == 0, let name else { return nil }
-            return Rule(name: String(cString: name), number: nr >= 0 ? nr : nil, errno: err)
+            var hostUsersOnly: Int32 = 0
+            guard vf_seccomp_rule(i, &name, &nr, &err, &hostUsersOnly) == 0, let name else { return nil }
+            return Rule(name: String(cString: name), number: nr >= 0 ? nr : nil, errno: err, hostUsersOnly: hostUsersOnly != 0)
         }
     }
 

@@ -65,8 +65,7 @@ extension AgentIntegration {
         /// and charged at the host's level to the owner of the guest's user
         /// namespace: the guest's own host uid, so a guest that takes all of
         /// its instances leaves host root's alone. (A guest without a user
-        /// namespace is host root to this limit: no kernel mechanism
-        /// separates it, see docs/SECURITY.md.)
+        /// namespace would be host root to this limit: the next test.)
         @Test func aUserNamespaceGuestExhaustingInotifyLeavesHostRootItsOwn() throws {
             try withTestAgent { t in
                 try t.makeGuest("ino1", userns: true)
@@ -79,6 +78,27 @@ extension AgentIntegration {
                 let fd = inotify_init1(Int32(IN_CLOEXEC))
                 #expect(fd >= 0, "host root cannot create an inotify instance: errno \(errno)")
                 if fd >= 0 { close(fd) }
+            }
+        }
+
+        /// Without a user namespace nothing separates the guest's inotify
+        /// count from host root's, so the filter refuses inotify_init and
+        /// inotify_init1 (ENOSYS: programs poll instead); allowed back by
+        /// name, the call works again (one instance only: the pool is root's).
+        @Test func aGuestWithoutAUserNamespaceCannotDrawOnHostRootsInotify() throws {
+            try withTestAgent { t in
+                try t.makeProbedGuest("ino2", userns: false)
+                let r = try t.run("ino2", "/probe inotify > /tmp/inotify 2>&1 < /dev/null & sleep 1; cat /tmp/inotify")
+                #expect(r.stdout == "made 0 then err E\(ENOSYS)\n", "\(r.stdout) \(r.stderr)")
+                let fd = inotify_init1(Int32(IN_CLOEXEC))
+                #expect(fd >= 0, "host root cannot create an inotify instance: errno \(errno)")
+                if fd >= 0 { close(fd) }
+
+                let numbers = SyscallFilter.rules.filter(\.hostUsersOnly).compactMap(\.number)
+                try #require(!numbers.isEmpty)
+                try t.makeProbedGuest("ino3", userns: false, allowSyscalls: SyscallFilter.rules.filter(\.hostUsersOnly).map(\.name))
+                let back = try t.run("ino3", "/probe syscalls " + numbers.map(String.init).joined(separator: " "))
+                #expect(back.stdout == numbers.map { "\($0) 0\n" }.joined(), "\(back.stdout) \(back.stderr)")
             }
         }
     }

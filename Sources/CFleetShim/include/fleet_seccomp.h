@@ -44,9 +44,12 @@ typedef struct vf_seccomp_filter {
 int vf_seccomp_rule_count(void);
 
 /// Rule i: its name (the system call's, or "userns"), its number on this
-/// architecture (-1 for "userns") and the errno a guest gets (EPERM, or
-/// ENOSYS where a libc should fall back). 0 or -EINVAL.
-int vf_seccomp_rule(int i, const char **name, long *nr, int *err);
+/// architecture (-1 for "userns"), the errno a guest gets (EPERM, or
+/// ENOSYS where a libc or a program should fall back) and whether it
+/// applies only to a guest in the host's user namespace (a per-user
+/// kernel table it would share with host root; a user namespace guest is
+/// charged as its own host user and keeps the call). 0 or -EINVAL.
+int vf_seccomp_rule(int i, const char **name, long *nr, int *err, int *host_users_only);
 
 /// Builds the default filter less the rules named in `allow`
 /// (NULL-terminated, may be NULL). Unknown names: -EINVAL with the name
