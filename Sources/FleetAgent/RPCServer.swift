@@ -14,6 +14,8 @@ public final class RPCServer {
     /// last full export: what the receiver got (or older). A change made
     /// while the export ran shows as a difference, so the delta sends it.
     var exported: [String: [TreeManifestEntry]] = [:]
+    /// Per guest, the parts of a receiver's manifest received so far.
+    var receiverParts: [String: [UInt8]] = [:]
     /// This channel's direct transfers: keys made, listeners open.
     var transfers = TransferTable()
     private let reaper = ChildReaper()
@@ -232,6 +234,7 @@ public final class RPCServer {
             guard let data = try? JSONEncoder().encode(entries) else { throw FleetError.failed("guest.manifest: cannot encode") }
             return LayerManifest(encoded: String(decoding: data, as: UTF8.self), entries: entries.count, totalBytes: totalBytes)
         },
+        handle(RPC.GuestReceiverManifest.self) { s, p throws(FleetError) in try s.receiveManifestPart(p) },
         handle(RPC.GuestPrehash.self) { s, p throws(FleetError) in try s.agent.prehashLayer(p.name, staging: p.staging) },
         handle(RPC.GuestDigest.self) { s, p throws(FleetError) in
             let d = try s.agent.layerDigest(p.name, staging: p.staging)

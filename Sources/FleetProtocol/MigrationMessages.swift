@@ -21,6 +21,56 @@ public struct GuestExportParams: RPCParams, Equatable {
     }
 }
 
+/// guest.receiver-manifest: the receiver's layer manifest (the JSON text of
+/// guest.manifest's `encoded`), sent to the source's channel in parts of at
+/// most ``maximumPartBytes``: a whole one can pass the agent's request line
+/// cap (a 30,000-entry layer's is about 5 MB). On the last part the agent
+/// decodes it and keeps it as this channel's "what the receiver has", which
+/// `sinceExported` then uses, as after a pre-copy.
+public struct GuestReceiverManifestParams: RPCParams, Equatable {
+    public static let fields: Set<String> = ["name", "part", "last"]
+    /// Well below the agent's default request line cap (4 MiB), JSON escaping included.
+    public static let maximumPartBytes = 1 << 20
+    public var name: String
+    public var part: String
+    public var last: Bool
+    public init(name: String, part: String, last: Bool) {
+        self.name = name
+        self.part = part
+        self.last = last
+    }
+
+    /// `manifest` cut into parts of at most `maximumPartBytes` UTF-8 bytes,
+    /// each ending on a character boundary (every part is valid text).
+    public static func parts(of manifest: String, maximumBytes: Int = maximumPartBytes) -> [String] {
+        let utf8 = manifest.utf8
+        var parts: [String] = []
+        var start = utf8.startIndex
+        while start != utf8.endIndex {
+            var end = utf8.index(start, offsetBy: maximumBytes, limitedBy: utf8.endIndex) ?? utf8.endIndex
+            while end != utf8.endIndex && end > start && UTF8.isContinuation(utf8[end]) { end = utf8.index(before: end) }
+            if end == start {
+                // One character longer than the limit: it goes whole.
+                end = utf8.index(after: start)
+                while end != utf8.endIndex && UTF8.isContinuation(utf8[end]) { end = utf8.index(after: end) }
+            }
+            parts.append(String(manifest[start..<end]))
+            start = end
+        }
+        return parts.isEmpty ? [""] : parts
+    }
+}
+
+/// What guest.receiver-manifest holds so far; `entries` once the last part came.
+public struct ReceiverManifestState: Codable, Sendable, Equatable {
+    public var bytes: Int
+    public var entries: Int?
+    public init(bytes: Int, entries: Int? = nil) {
+        self.bytes = bytes
+        self.entries = entries
+    }
+}
+
 /// guest.import (bulk): the request line is followed by a chunked stream;
 /// the agent applies it into the guest's staging area and answers with
 /// `LayerStreamStats` once the end chunk arrived.

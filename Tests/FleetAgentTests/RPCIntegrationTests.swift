@@ -40,6 +40,44 @@ final class RPCClientProcess {
         return try sendRaw(line)
     }
 
+    /// A bulk method's answer: the chunked stream ([u32 big-endian
+    /// length][bytes]…, a zero length ends it), then the response line.
+    func readBulk() throws -> (stream: [UInt8], response: RPCResponse) {
+        var stream: [UInt8] = []
+        func fill(_ count: Int) throws {
+            while buffer.count < count {
+                let chunk = output.fileHandleForReading.availableData
+                if chunk.isEmpty { throw FleetError.failed("rpc process closed its output mid-stream") }
+                buffer += chunk
+            }
+        }
+        while true {
+            try fill(4)
+            let length = buffer.prefix(4).reduce(0) { $0 << 8 | Int($1) }
+            try fill(4 + length)
+            stream += buffer.dropFirst(4).prefix(length)
+            buffer = Data(buffer.dropFirst(4 + length))
+            if length == 0 { break }
+        }
+        while true {
+            if let nl = buffer.firstIndex(of: 10) {
+                let line = buffer[buffer.startIndex..<nl]
+                buffer = Data(buffer[(nl + 1)...])
+                return (stream, try JSONDecoder().decode(RPCResponse.self, from: Data(line)))
+            }
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { throw FleetError.failed("rpc process closed its output") }
+            buffer += chunk
+        }
+    }
+
+    /// Sends a request without waiting for an answer (a bulk method's comes after its stream).
+    func sendOnly<P: Encodable>(_ method: String, _ params: P) throws {
+        defer { nextId += 1 }
+        let req = RPCRequest(id: .number(nextId), method: method, params: try JSONValue.from(params))
+        input.fileHandleForWriting.write(try RPCCoding.encoder.encode(req) + Data("\n".utf8))
+    }
+
     func close() {
         try? input.fileHandleForWriting.close()
         process.waitUntilExit()

@@ -121,6 +121,31 @@ extension ClusterTests {
             }
         }
 
+        /// Resumed after the pre-copy's channels are gone, the delta is made
+        /// against the destination's manifest, sent to the source: for a
+        /// 40,000-file layer that is over the agent's request line cap, and
+        /// the resume failed until it went in parts.
+        @Test func aResumedMoveOfAManyFileGuestSendsTheManifestInParts() throws {
+            try withCluster(hosts: 2) { cluster in
+                let c = try cluster.busyboxController()
+                var r = Controller.GuestRequest(spec: GuestSpec(name: "many", template: "busybox", userNamespace: false))
+                r.host = "host1"
+                _ = try c.createGuest(r)
+                let fill = try c.execGuest("many", argv: ["/bin/sh", "-c", "mkdir -p /data && cd /data && seq 1 40000 | xargs touch"], timeout: 120)
+                #expect(fill.exitCode == 0, "\(fill.stderr)")
+                let killed = try cluster.cli(["guest", "move", "many", "--to", "host2"], env: ["VFLEET_TEST_CRASH_AT_STEP": "delta"])
+                #expect(killed.status == 99, "\(killed.err)")
+                let resumed = try cluster.cli(["ops", "resume"])
+                #expect(resumed.status == 0, "\(resumed.out) \(resumed.err)")
+                let fresh = try cluster.controller()
+                #expect(try cluster.runningOn(fresh, "many") == ["host2"])
+                #expect(try fresh.store.inFlight().isEmpty)
+                let count = try fresh.execGuest("many", argv: ["/bin/sh", "-c", "ls /data | wc -l"])
+                #expect(count.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "40000")
+                fresh.connections.closeAll()
+            }
+        }
+
         @Test func filesChangedCreatedAndDeletedDuringThePrecopyTravelInTheDelta() throws {
             try withCluster(hosts: 2) { cluster in
                 let c = try cluster.busyboxController()

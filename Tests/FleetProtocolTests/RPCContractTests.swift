@@ -10,6 +10,7 @@ import Testing
         #expect(RPCMethod.all == ["hello", "check", "template.list", "template.build", "template.import", "template.remove", "template.receive",
                                   "guest.create", "guest.start", "guest.stop", "guest.restart", "guest.destroy", "guest.exec",
                                   "guest.list", "guest.status", "guest.export", "guest.import", "guest.manifest", "guest.digest", "guest.prehash",
+                                  "guest.receiver-manifest",
                                   "guest.adopt", "guest.stage", "guest.discard-staging",
                                   "transfer.key", "transfer.listen", "transfer.send", "transfer.wait"])
         #expect(Set(RPCMethod.all).count == RPCMethod.all.count)

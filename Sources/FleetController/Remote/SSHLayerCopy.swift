@@ -23,6 +23,16 @@ final class SSHLayerCopy: LayerCopy {
     }
 
     func copy(_ guest: String, base: LayerBase, progress: (UInt64) -> Void) throws(FleetError) -> LayerCopyStats {
+        var base = base
+        if case .manifest(let manifest) = base {
+            // In parts: a big layer's manifest passes the agent's request
+            // line cap. The source then holds it as what the receiver has.
+            let parts = GuestReceiverManifestParams.parts(of: manifest)
+            for (index, part) in parts.enumerated() {
+                _ = try source.call(RPC.GuestReceiverManifest(name: guest, part: part, last: index == parts.count - 1), timeout: timeout)
+            }
+            base = .lastExport
+        }
         guard let direct else { return try relay(guest, base: base, progress: progress) }
         switch try direct.copy(guest, base: base, source: source, destination: destination, timeout: timeout) {
         case .copied(let stats):

@@ -12,6 +12,16 @@ extension RPC {
         }
     }
 
+    /// One part of the receiver's manifest for a delta (see
+    /// `GuestReceiverManifestParams`); a `guest.export` or `transfer.send`
+    /// with `sinceExported` on the same channel then sends what differs.
+    public struct GuestReceiverManifest: AgentMethod {
+        public static let name = "guest.receiver-manifest"
+        public typealias Result = ReceiverManifestState
+        public var params: GuestReceiverManifestParams
+        public init(name: String, part: String, last: Bool) { params = GuestReceiverManifestParams(name: name, part: part, last: last) }
+    }
+
     /// Bulk: the chunked layer stream follows the request line.
     public struct GuestImport: AgentMethod {
         public static let name = "guest.import"

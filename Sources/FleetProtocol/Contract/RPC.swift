@@ -6,6 +6,7 @@ public enum RPC {
         Hello.self, Check.self, TemplateList.self, TemplateBuild.self, TemplateImport.self, TemplateRemove.self, TemplateReceive.self,
         GuestCreate.self, GuestStart.self, GuestStop.self, GuestRestart.self, GuestDestroy.self, GuestExec.self,
         GuestList.self, GuestStatus.self, GuestExport.self, GuestImport.self, GuestManifest.self, GuestDigest.self, GuestPrehash.self,
+        GuestReceiverManifest.self,
         GuestAdopt.self, GuestStage.self, GuestDiscardStaging.self,
         TransferKeyMethod.self, TransferListen.self, TransferSend.self, TransferWait.self,
     ]
