@@ -48,6 +48,25 @@ public final class AgentClient: Sendable {
         try channel.withLock { ch throws(FleetError) in try ch.exchange(method, paramsJSON: paramsJSON, timeout: timeout) }
     }
 
+    /// The same, unless the agent's end of the call channel had closed
+    /// before the request (its agent killed, restarted or upgraded while
+    /// the session was kept): then nil, and nothing was sent.
+    func callUnlessEnded<M: AgentMethod>(_ method: M, timeout: Double? = nil) throws(FleetError) -> M.Result? {
+        let timeout = timeout ?? callTimeout
+        return try channel.withLock { ch throws(FleetError) -> M.Result? in
+            if ch.ssh.isEOF { return nil }
+            return try ch.call(method, timeout: timeout)
+        }
+    }
+
+    /// ``callLine`` unless the channel had ended (see ``callUnlessEnded``).
+    func callLineUnlessEnded(_ method: String, paramsJSON: String, timeout: Double) throws(FleetError) -> String? {
+        try channel.withLock { ch throws(FleetError) -> String? in
+            if ch.ssh.isEOF { return nil }
+            return try ch.exchange(method, paramsJSON: paramsJSON, timeout: timeout)
+        }
+    }
+
     /// Whether the SSH session still stands (a cut connection shows here).
     public var isConnected: Bool { session.isConnected }
 

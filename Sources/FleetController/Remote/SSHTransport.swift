@@ -68,10 +68,16 @@ public final class SSHTransport: AgentTransport {
         clients.withLock { $0.removeValue(forKey: hostName) }?.close()
     }
 
+    /// A kept session whose agent has gone (killed, restarted, upgraded)
+    /// is found out before the request leaves, and the call goes on a fresh
+    /// one: a rollback after an agent was killed must not fail on the
+    /// corpse of its channel. A call that was sent is never sent again.
     public func call<M: AgentMethod>(_ method: M, on host: StoredHost, timeout: Double?) throws(FleetError) -> M.Result {
-        let c = try client(for: host)
+        let timeout = timeout ?? settings.callTimeout
         do {
-            return try c.call(method, timeout: timeout ?? settings.callTimeout)
+            if let answer = try client(for: host).callUnlessEnded(method, timeout: timeout) { return answer }
+            discard(host.name)
+            return try client(for: host).call(method, timeout: timeout)
         } catch {
             if error.code == .unreachable { discard(host.name) }
             throw error
@@ -80,9 +86,10 @@ public final class SSHTransport: AgentTransport {
 
     /// A call whose answer line is left to the caller to decode.
     func callLine(_ host: StoredHost, _ method: String, paramsJSON: String, timeout: Double) throws(FleetError) -> String {
-        let c = try client(for: host)
         do {
-            return try c.callLine(method, paramsJSON: paramsJSON, timeout: timeout)
+            if let answer = try client(for: host).callLineUnlessEnded(method, paramsJSON: paramsJSON, timeout: timeout) { return answer }
+            discard(host.name)
+            return try client(for: host).callLine(method, paramsJSON: paramsJSON, timeout: timeout)
         } catch {
             if error.code == .unreachable { discard(host.name) }
             throw error

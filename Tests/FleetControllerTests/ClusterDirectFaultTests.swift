@@ -1,0 +1,109 @@
+@testable import FleetController
+import FleetProtocol
+import Foundation
+import Glibc
+import Testing
+
+extension ClusterTests.DirectTransferCluster {
+    /// The link between the two hosts cut mid-stream while each stays
+    /// reachable from the controller: packets between them vanish (a
+    /// blackhole route on each side), so the TLS session hangs rather
+    /// than closes. Each end's idle timeout ends it; the move rolls back
+    /// within a bounded time with the guest running at the source.
+    @Test func aLinkCutBetweenTheHostsMidStreamRollsBackInBoundedTime() throws {
+        try withCluster(hosts: 2) { cluster in
+            let c = try cluster.busyboxController()
+            c.moveTransport.mode = .direct
+            var r = Controller.GuestRequest(spec: GuestSpec(name: "lc", template: "busybox"))
+            r.host = "host1"
+            _ = try c.createGuest(r)
+            _ = try c.execGuest("lc", argv: ["/bin/sh", "-c", "for i in $(seq 1 60); do head -c 4000000 /dev/urandom > /f$i; done"], timeout: 120)
+            _ = try c.stopGuest("lc", timeout: 5)
+            let original = try ClusterTests.Migration.layerDigest(cluster.upper("host1", "lc"))
+            _ = try c.startGuest("lc")
+            let (one, two) = (cluster.state.hosts[0], cluster.state.hosts[1])
+            let cuts = [(one.namespace, two.address), (two.namespace, one.address)]
+            defer { for (namespace, address) in cuts { _ = Self.ip(["-n", namespace, "route", "del", "blackhole", address + "/32"]) } }
+            let staging = two.stateDirectory + "/guests/.incoming-lc/upper"
+            let cut = CutSwitch()
+            let cutter = Thread {
+                for _ in 0..<3000 {
+                    let arrived = ((try? FileManager.default.contentsOfDirectory(atPath: staging)) ?? []).filter { $0.hasPrefix("f") }.count
+                    if arrived >= 3, cut.fire() {
+                        for (namespace, address) in cuts { _ = Self.ip(["-n", namespace, "route", "add", "blackhole", address + "/32"]) }
+                        return
+                    }
+                    usleep(2000)
+                }
+            }
+            cutter.start()
+            let started = Date()
+            do throws(FleetError) {
+                _ = try c.moveGuest("lc", to: "host2")
+                Issue.record("the move went through a cut link")
+            } catch {
+                #expect(error.message.contains("rolled back"), "\(error.message)")
+            }
+            let took = Date().timeIntervalSince(started)
+            #expect(cut.fired)
+            // The idle timeout (30 s) and the rollback, not a TCP timeout of minutes.
+            #expect(took < 90, "the move took \(took) s to give up")
+            for (namespace, address) in cuts { #expect(Self.ip(["-n", namespace, "route", "del", "blackhole", address + "/32"]) == 0) }
+            let fresh = try cluster.controller()
+            #expect(try cluster.runningOn(fresh, "lc") == ["host1"])
+            #expect(try fresh.store.placement(of: "lc")?.host == "host1")
+            #expect(!cluster.stagingExists("host2", "lc"))
+            #expect(try fresh.store.inFlight().isEmpty)
+            _ = try fresh.stopGuest("lc", timeout: 5)
+            #expect(try ClusterTests.Migration.layerDigest(cluster.upper("host1", "lc")) == original)
+        }
+    }
+
+    /// Every agent of the destination killed mid-stream, the one behind the
+    /// controller's kept call session too: the rollback reaches the host
+    /// again on a fresh session (it used to fail on the dead channel and
+    /// leave the move rollback_pending).
+    @Test func everyAgentOfTheDestinationKilledMidStreamStillRollsBackAtOnce() throws {
+        try withCluster(hosts: 2) { cluster in
+            let c = try cluster.busyboxController()
+            c.moveTransport.mode = .direct
+            var r = Controller.GuestRequest(spec: GuestSpec(name: "ka", template: "busybox"))
+            r.host = "host1"
+            _ = try c.createGuest(r)
+            _ = try c.execGuest("ka", argv: ["/bin/sh", "-c", "for i in $(seq 1 40); do head -c 4000000 /dev/urandom > /f$i; done"], timeout: 120)
+            // The controller's call session to host2 is open and kept.
+            _ = try c.connections.call(RPC.GuestList(), on: try c.store.host("host2"))
+            let victim = cluster.state.hosts[1]
+            let staging = victim.stateDirectory + "/guests/.incoming-ka/upper"
+            let killed = CutSwitch()
+            let killer = Thread {
+                for _ in 0..<3000 {
+                    let arrived = ((try? FileManager.default.contentsOfDirectory(atPath: staging)) ?? []).filter { $0.hasPrefix("f") }.count
+                    if arrived >= 3, killed.fire() {
+                        for pid in Self.descendants(of: victim.sshdPid) where Self.isAgent(pid) { kill(pid, SIGKILL) }
+                        return
+                    }
+                    usleep(2000)
+                }
+            }
+            killer.start()
+            do throws(FleetError) {
+                _ = try c.moveGuest("ka", to: "host2")
+                Issue.record("the move survived the death of host2's agents")
+            } catch {
+                #expect(error.message.contains("rolled back"), "\(error.message)")
+                #expect(!error.message.contains("rollback_pending"), "\(error.message)")
+            }
+            #expect(killed.fired)
+            #expect(try c.store.inFlight().isEmpty)
+            #expect(try cluster.runningOn(c, "ka") == ["host1"])
+            #expect(!cluster.stagingExists("host2", "ka"))
+        }
+    }
+
+    static func ip(_ arguments: [String]) -> Int32 {
+        guard let p = try? Process.run(URL(fileURLWithPath: "/usr/sbin/ip"), arguments: arguments) else { return -1 }
+        p.waitUntilExit()
+        return p.terminationStatus
+    }
+}
