@@ -177,6 +177,9 @@ public final class SSHChannel: @unchecked Sendable {
         }
     }
 
+    /// The numeric address of the host this channel's session reached.
+    public var peerAddress: String? { session.peerAddress }
+
     /// True once the command's stdout has ended and everything received
     /// has been read (also true for a closed channel with nothing buffered).
     public var isEOF: Bool {

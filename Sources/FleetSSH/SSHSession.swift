@@ -1,4 +1,5 @@
 import CLibSSH
+import Glibc
 
 /// A connected, host-verified, authenticated SSH connection to one host,
 /// reusable for any number of commands (one channel per `exec`).
@@ -35,6 +36,41 @@ public final class SSHSession: @unchecked Sendable {
     }
 
     deinit { connection.close() }
+
+    /// The numeric address this session's TCP connection reached (its
+    /// socket's peer, e.g. "10.0.0.12" or "fd00::12"): what a host given by
+    /// name resolved to. nil once closed.
+    public var peerAddress: String? {
+        connection.withLock { session -> String? in
+            guard let session else { return nil }
+            let fd = ssh_get_fd(session)
+            guard fd >= 0 else { return nil }
+            var storage = sockaddr_storage()
+            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let got = withUnsafeMutablePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd, $0, &length) }
+            }
+            guard got == 0 else { return nil }
+            var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+            let converted: UnsafePointer<CChar>? = withUnsafePointer(to: &storage) { pointer in
+                switch Int32(pointer.pointee.ss_family) {
+                case AF_INET:
+                    return pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { v4 in
+                        var a = v4.pointee.sin_addr
+                        return inet_ntop(AF_INET, &a, &text, socklen_t(text.count))
+                    }
+                case AF_INET6:
+                    return pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { v6 in
+                        var a = v6.pointee.sin6_addr
+                        return inet_ntop(AF_INET6, &a, &text, socklen_t(text.count))
+                    }
+                default: return nil
+                }
+            }
+            guard converted != nil else { return nil }
+            return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
+    }
 
     public var isConnected: Bool {
         connection.withLock { session in

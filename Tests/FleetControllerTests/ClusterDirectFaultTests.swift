@@ -101,6 +101,40 @@ extension ClusterTests.DirectTransferCluster {
         }
     }
 
+    /// Hosts enrolled by a name rather than a numeric address still move
+    /// directly: the transfer names them by the addresses the controller's
+    /// sessions reached. (The names here are dotted hex, which the
+    /// resolver takes and inet_pton does not: a name without a DNS server.)
+    @Test func hostsEnrolledByNameMoveDirectly() throws {
+        try withCluster(hosts: 2) { cluster in
+            let c = try cluster.busyboxController()
+            for host in cluster.state.hosts {
+                var stored = try c.store.host(host.name)
+                let name = host.address.split(separator: ".").map { "0x" + String(Int($0)!, radix: 16) }.joined(separator: ".")
+                stored.address = name
+                try c.store.updateHost(stored)
+                // The host key, known under the name too.
+                let known = try String(contentsOfFile: host.knownHostsFile, encoding: .utf8)
+                let lines = known.split(separator: "\n").filter { $0.hasPrefix(host.address + " ") }
+                try #require(!lines.isEmpty)
+                let added = lines.map { name + $0.dropFirst(host.address.count) }.joined(separator: "\n") + "\n"
+                let handle = try #require(FileHandle(forWritingAtPath: host.knownHostsFile))
+                handle.seekToEndOfFile()
+                handle.write(Data(added.utf8))
+                try handle.close()
+            }
+            c.connections.closeAll()
+            c.moveTransport.mode = .direct
+            var r = Controller.GuestRequest(spec: GuestSpec(name: "byname", template: "busybox"))
+            r.host = "host1"
+            _ = try c.createGuest(r)
+            _ = try c.execGuest("byname", argv: ["/bin/sh", "-c", "head -c 1000000 /dev/urandom > /blob"], timeout: 60)
+            let result = try c.moveGuest("byname", to: "host2")
+            #expect(result.transports == ["precopy: direct", "delta: direct"])
+            #expect(try cluster.runningOn(c, "byname") == ["host2"])
+        }
+    }
+
     static func ip(_ arguments: [String]) -> Int32 {
         guard let p = try? Process.run(URL(fileURLWithPath: "/usr/sbin/ip"), arguments: arguments) else { return -1 }
         p.waitUntilExit()

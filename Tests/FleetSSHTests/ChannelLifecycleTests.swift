@@ -128,3 +128,20 @@ import Testing
         }
     }
 }
+
+/// A host given by name: the session says which address it reached, which
+/// a direct transfer needs (agents bind and check numeric addresses).
+@Suite(.tags(.root)) struct PeerAddressTests {
+    @Test func aSessionToANameKnowsTheNumericAddressItReached() throws {
+        try withSSHServer { server in
+            var endpoint = server.endpoint()
+            endpoint.host = "localhost"
+            let session = try SSHSession(endpoint: endpoint, options: SSHOptions(connectTimeout: 5, policy: .acceptNew))
+            #expect(session.peerAddress == "127.0.0.1")
+            let channel = try session.exec("true")
+            #expect(channel.peerAddress == "127.0.0.1")
+            session.close()
+            #expect(session.peerAddress == nil)
+        }
+    }
+}

@@ -152,8 +152,12 @@ public final class SSHTransport: AgentTransport {
         }
         switch (opened[0], opened[1]) {
         case (.success(let out), .success(let into)):
+            // A host enrolled by name: the agents bind and check numeric
+            // addresses, those this controller's sessions reached.
+            let (from, to) = (TransferAddress.numeric(source.address, reached: out.ssh.peerAddress),
+                              TransferAddress.numeric(destination.address, reached: into.ssh.peerAddress))
             return SSHLayerCopy(source: out, destination: into, timeout: settings.callTimeout,
-                                direct: mode == .relay ? nil : DirectLayerCopy(sourceAddress: source.address, destinationAddress: destination.address,
+                                direct: mode == .relay ? nil : DirectLayerCopy(sourceAddress: from, destinationAddress: to,
                                                                                fallback: mode == .auto))
         case (.failure(let e), let other), (let other, .failure(let e)):
             if case .success(let ch) = other { ch.close() }
