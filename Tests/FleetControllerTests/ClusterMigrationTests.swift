@@ -34,9 +34,14 @@ extension ClusterTests {
 
         static func layerDigest(_ path: String) throws -> String { try TreeDigester.digest(root: path).digest }
 
-        @Test func moveKeepsEveryKindOfFileAndRunsOnExactlyOneHost() throws {
+        /// Each migration test runs with the default transport (direct, the
+        /// relay as fallback) and with the relay alone: both must hold it.
+        static let transports: [LayerTransportMode] = [.auto, .relay]
+
+        @Test(arguments: transports) func moveKeepsEveryKindOfFileAndRunsOnExactlyOneHost(transport: LayerTransportMode) throws {
             try withCluster(hosts: 2) { cluster in
                 let c = try cluster.busyboxController()
+                c.moveTransport.mode = transport
                 // In the host's user namespace: the layers are compared owner for owner
                 // (a user namespace guest's layer is rebased to its new host's ids).
                 var r = Controller.GuestRequest(spec: GuestSpec(name: "mv1", template: "busybox", userNamespace: false))
@@ -83,7 +88,7 @@ extension ClusterTests {
             }
         }
 
-        @Test func killedAtEveryStepTheMoveResumesToOneRunningCopy() throws {
+        @Test(arguments: transports) func killedAtEveryStepTheMoveResumesToOneRunningCopy(transport: LayerTransportMode) throws {
             try withCluster(hosts: 2) { cluster in
                 let c = try cluster.busyboxController()
                 // In the host's user namespace: the layers are compared owner for owner
@@ -98,7 +103,7 @@ extension ClusterTests {
                 for step in ["template", "precopy", "stop-source", "delta", "verify", "adopt", "start-destination", "placement", "cleanup-source"] {
                     let from = try #require(try c.store.placement(of: "crash")?.host)
                     let to = from == "host1" ? "host2" : "host1"
-                    let killed = try cluster.cli(["guest", "move", "crash", "--to", to], env: ["VFLEET_TEST_CRASH_AT_STEP": step])
+                    let killed = try cluster.cli(["guest", "move", "crash", "--to", to, "--transport", transport.rawValue], env: ["VFLEET_TEST_CRASH_AT_STEP": step])
                     #expect(killed.status == 99, "\(step): \(killed.err)")
                     // A second controller refuses to act on the guest meanwhile.
                     let refused = try cluster.cli(["guest", "stop", "crash"])
@@ -146,9 +151,10 @@ extension ClusterTests {
             }
         }
 
-        @Test func filesChangedCreatedAndDeletedDuringThePrecopyTravelInTheDelta() throws {
+        @Test(arguments: transports) func filesChangedCreatedAndDeletedDuringThePrecopyTravelInTheDelta(transport: LayerTransportMode) throws {
             try withCluster(hosts: 2) { cluster in
                 let c = try cluster.busyboxController()
+                c.moveTransport.mode = transport
                 // In the host's user namespace: the layers are compared owner for owner
                 // (a user namespace guest's layer is rebased to its new host's ids).
                 var r = Controller.GuestRequest(spec: GuestSpec(name: "busy", template: "busybox", userNamespace: false))
@@ -206,9 +212,10 @@ extension ClusterTests {
             }
         }
 
-        @Test func aFullDestinationFailsCleanly() throws {
+        @Test(arguments: transports) func aFullDestinationFailsCleanly(transport: LayerTransportMode) throws {
             try withCluster(hosts: 2, smallDisks: [2: 48 << 20]) { cluster in
                 let c = try cluster.busyboxController()
+                c.moveTransport.mode = transport
                 var r = Controller.GuestRequest(spec: GuestSpec(name: "fat", template: "busybox"))
                 r.host = "host1"
                 r.diskBytes = 1 << 20
