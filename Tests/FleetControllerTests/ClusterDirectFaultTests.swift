@@ -25,18 +25,9 @@ extension ClusterTests.DirectTransferCluster {
             let cuts = [(one.namespace, two.address), (two.namespace, one.address)]
             defer { for (namespace, address) in cuts { _ = Self.ip(["-n", namespace, "route", "del", "blackhole", address + "/32"]) } }
             let staging = two.stateDirectory + "/guests/.incoming-lc/upper"
-            let cut = CutSwitch()
-            let cutter = Thread {
-                for _ in 0..<3000 {
-                    let arrived = ((try? FileManager.default.contentsOfDirectory(atPath: staging)) ?? []).filter { $0.hasPrefix("f") }.count
-                    if arrived >= 3, cut.fire() {
-                        for (namespace, address) in cuts { _ = Self.ip(["-n", namespace, "route", "add", "blackhole", address + "/32"]) }
-                        return
-                    }
-                    usleep(2000)
-                }
+            let cut = Self.midStream(staging) {
+                for (namespace, address) in cuts { _ = Self.ip(["-n", namespace, "route", "add", "blackhole", address + "/32"]) }
             }
-            cutter.start()
             let started = Date()
             do throws(FleetError) {
                 _ = try c.moveGuest("lc", to: "host2")
@@ -75,18 +66,9 @@ extension ClusterTests.DirectTransferCluster {
             _ = try c.connections.call(RPC.GuestList(), on: try c.store.host("host2"))
             let victim = cluster.state.hosts[1]
             let staging = victim.stateDirectory + "/guests/.incoming-ka/upper"
-            let killed = CutSwitch()
-            let killer = Thread {
-                for _ in 0..<3000 {
-                    let arrived = ((try? FileManager.default.contentsOfDirectory(atPath: staging)) ?? []).filter { $0.hasPrefix("f") }.count
-                    if arrived >= 3, killed.fire() {
-                        for pid in Self.descendants(of: victim.sshdPid) where Self.isAgent(pid) { kill(pid, SIGKILL) }
-                        return
-                    }
-                    usleep(2000)
-                }
+            let killed = Self.midStream(staging) {
+                for pid in Self.descendants(of: victim.sshdPid) where Self.isAgent(pid) { kill(pid, SIGKILL) }
             }
-            killer.start()
             do throws(FleetError) {
                 _ = try c.moveGuest("ka", to: "host2")
                 Issue.record("the move survived the death of host2's agents")
@@ -133,6 +115,25 @@ extension ClusterTests.DirectTransferCluster {
             #expect(result.transports == ["precopy: direct", "delta: direct"])
             #expect(try cluster.runningOn(c, "byname") == ["host2"])
         }
+    }
+
+    /// Runs `action` once, as soon as three of the guest's files (f1, f2, …)
+    /// are in the destination's staging area: the copy is mid-stream. The
+    /// switch says whether it fired.
+    static func midStream(_ staging: String, _ action: @escaping @Sendable () -> Void) -> CutSwitch {
+        let fired = CutSwitch()
+        let watcher = Thread {
+            for _ in 0..<3000 {
+                let arrived = ((try? FileManager.default.contentsOfDirectory(atPath: staging)) ?? []).filter { $0.hasPrefix("f") }.count
+                if arrived >= 3, fired.fire() {
+                    action()
+                    return
+                }
+                usleep(2000)
+            }
+        }
+        watcher.start()
+        return fired
     }
 
     static func ip(_ arguments: [String]) -> Int32 {

@@ -75,21 +75,12 @@ extension ClusterTests {
                 _ = try c.startGuest("kd")
                 let victim = cluster.state.hosts[host]
                 let staging = cluster.state.hosts[1].stateDirectory + "/guests/.incoming-kd/upper"
-                let killed = CutSwitch()
                 // Once files arrive at the destination, the agent that sends
                 // them (host 0) or receives them (host 1) is killed: the one
                 // holding a socket (its stdin and stdout are pipes to sshd).
-                let killer = Thread {
-                    for _ in 0..<3000 {
-                        let arrived = ((try? FileManager.default.contentsOfDirectory(atPath: staging)) ?? []).filter { $0.hasPrefix("f") }.count
-                        if arrived >= 3, killed.fire() {
-                            for pid in Self.descendants(of: victim.sshdPid) where Self.isAgent(pid) && Self.holdsSocket(pid) { kill(pid, SIGKILL) }
-                            return
-                        }
-                        usleep(2000)
-                    }
+                let killed = Self.midStream(staging) {
+                    for pid in Self.descendants(of: victim.sshdPid) where Self.isAgent(pid) && Self.holdsSocket(pid) { kill(pid, SIGKILL) }
                 }
-                killer.start()
                 do throws(FleetError) {
                     _ = try c.moveGuest("kd", to: "host2")
                     Issue.record("the move survived the death of host\(host + 1)'s agent")
