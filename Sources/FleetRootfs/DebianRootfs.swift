@@ -121,13 +121,35 @@ public enum DebianRootfs {
     }
 
     /// The mount points below `directory` in this mount namespace.
+    ///
+    /// Read as bytes and decoded leniently: one mount anywhere on the host
+    /// at a path that is not UTF-8 made a strict decoding fail, and the
+    /// answer "no mounts" then let a sweep remove files inside a mounted
+    /// file system (seen in CI with many test mounts).
     public static func mountPoints(below directory: String) -> [String] {
-        guard let text = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return [] }
+        guard let bytes = readProcFile("/proc/self/mountinfo") else { return [] }
+        let text = String(decoding: bytes, as: UTF8.self)
         return text.split(separator: "\n").compactMap { line -> String? in
             let f = line.split(separator: " ")
             guard f.count > 4 else { return nil }
             let p = String(f[4])
             return p.hasPrefix(directory + "/") ? p : nil
+        }
+    }
+
+    /// A /proc file whole (its size reads as 0, so read to the end).
+    static func readProcFile(_ path: String) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var out: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 { return nil }
+            if n == 0 { return out }
+            out += buffer[0..<n]
         }
     }
 

@@ -91,5 +91,24 @@ extension AgentIntegration {
                 #expect(LeftoverSweeper.sweep(templates, now: Date().timeIntervalSince1970 + LeftoverSweeper.grace + 1) == [recent])
             }
         }
+
+        /// A mount anywhere at a path that is not UTF-8 (another program's,
+        /// another test's) must not hide the mounts below a staging
+        /// directory: the sweep would then remove inside a mounted file
+        /// system and leave the directory behind (seen in CI).
+        @Test func aMountElsewhereAtANonUTF8PathDoesNotHideTheOnesBelow() throws {
+            let base = "/var/tmp/vfleet-mountinfo-\(getpid())"
+            let staging = base + "/.staging-x/rootfs/proc"
+            try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: base) }
+            // base/odd-\xff: a name Swift cannot even spell as a String.
+            let odd: [CChar] = (Array(base.utf8) + Array("/odd-".utf8) + [0xFF, 0]).map { CChar(bitPattern: $0) }
+            #expect(mkdir(odd, 0o700) == 0)
+            try #require(mount("tmpfs", odd, "tmpfs", 0, nil) == 0)
+            defer { umount2(odd, Int32(MNT_DETACH)) }
+            try #require(mount("tmpfs", staging, "tmpfs", 0, nil) == 0)
+            defer { umount2(staging, Int32(MNT_DETACH)) }
+            #expect(DebianRootfs.mountPoints(below: base + "/.staging-x") == [staging])
+        }
     }
 }
