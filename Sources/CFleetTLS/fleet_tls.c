@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,6 +201,14 @@ int fleet_tls_write(fleet_tls_session *s, const void *buffer, size_t count, char
 
 void fleet_tls_close(fleet_tls_session *s) {
     if (!s) return;
+    // close_notify is a courtesy (the stream has its own end record): on a
+    // connection whose peer stopped reading (a cut link) it must not wait
+    // out the idle timeout a second time in a full send buffer.
+    int fd = SSL_get_fd(s->ssl);
+    if (fd >= 0) {
+        struct timeval brief = { .tv_sec = 1, .tv_usec = 0 };
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &brief, sizeof brief);
+    }
     sigset_t old;
     pipe_block(&old);
     SSL_shutdown(s->ssl);

@@ -36,6 +36,7 @@ extension ClusterTests.DirectTransferCluster {
                 #expect(error.message.contains("rolled back"), "\(error.message)")
             }
             let took = Date().timeIntervalSince(started)
+            print("link cut: the move gave up and rolled back after \(String(format: "%.1f", took)) s")
             #expect(cut.fired)
             // The idle timeout (30 s) and the rollback, not a TCP timeout of minutes.
             #expect(took < 90, "the move took \(took) s to give up")
