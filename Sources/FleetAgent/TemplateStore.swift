@@ -99,8 +99,10 @@ public struct TemplateStore: Sendable {
     }
 
     /// Fills a staging directory with `fill`, digests it, writes the
-    /// manifest and renames it into place.
-    private func install(name: String, source: String, fill: (String) throws(FleetError) -> Void) throws(FleetError) -> TemplateInfo {
+    /// manifest and renames it into place; with `expectedDigest`, only if
+    /// the tree has that digest (otherwise nothing is installed).
+    func install(name: String, source: String, expectedDigest: String? = nil,
+                 fill: (String) throws(FleetError) -> Void) throws(FleetError) -> TemplateInfo {
         try Names.validate(name, kind: "template")
         try paths.ensure()
         if exists(name) { throw .conflict("template \(name) exists already (remove it first with `template rm \(name)`)") }
@@ -124,6 +126,9 @@ public struct TemplateStore: Sendable {
         let digest: TreeDigest
         do { digest = try TreeDigester.digest(root: rootfs) } catch {
             throw .failed("cannot digest template \(name): \(error)")
+        }
+        if let expectedDigest, digest.digest != expectedDigest {
+            throw .failed("template \(name) arrived with digest \(digest.digest.prefix(12)), expected \(expectedDigest.prefix(12)): the transfer was corrupted; nothing was kept (retry)")
         }
         let style = InitDetector.style(rootfs: rootfs)
         let info = TemplateInfo(name: name, digest: digest.digest, fileCount: digest.fileCount,
