@@ -89,16 +89,39 @@ extension ClusterTests {
             }
         }
 
+        @Test func aMoveKilledAtItsTemplateStepResumesAndBringsTheTemplateDirectly() throws {
+            try withCluster(hosts: 2) { cluster in
+                let c = try cluster.busyboxController()
+                var r = Controller.GuestRequest(spec: GuestSpec(name: "tt4", template: "busybox", userNamespace: false))
+                r.host = "host1"
+                _ = try c.createGuest(r)
+                let killed = try cluster.cli(["guest", "move", "tt4", "--to", "host2", "--transport", "direct"],
+                                             env: ["VFLEET_TEST_CRASH_AT_STEP": "template"])
+                #expect(killed.status == 99, "\(killed.err)")
+                let resumed = try cluster.cli(["ops", "resume"])
+                #expect(resumed.status == 0, "\(resumed.out) \(resumed.err)")
+                let fresh = try cluster.controller()
+                #expect(try cluster.runningOn(fresh, "tt4") == ["host2"])
+                // The resume (another process) kept the journaled transport: the template came from host1.
+                let op = try #require(try fresh.store.operations().compactMap(\.id).max())
+                let steps = try fresh.store.steps(of: op)
+                #expect(steps.contains { $0.step == "template" && $0.state == "transport" && $0.detail == "direct from host1" },
+                        "\(steps.map { "\($0.step) \($0.state) \($0.detail ?? "")" })")
+                let digest = try fresh.store.template("busybox").digest
+                #expect(try fresh.connections.call(RPC.TemplateList(), on: try fresh.store.host("host2")).first?.digest == digest)
+            }
+        }
+
         @Test func templatePushSendsFromAHostThatHasItOrFromTheControllerWithRelay() throws {
             try withCluster(hosts: 3) { cluster in
                 let c = try cluster.busyboxController()
                 var r = Controller.GuestRequest(spec: GuestSpec(name: "tt3", template: "busybox", userNamespace: false))
                 r.host = "host1"
                 _ = try c.createGuest(r)
+                // In this process, so that its upload counter proves the bytes went host to host.
                 let uploadedBefore = TemplateUpload.sentBytes.load(ordering: .relaxed)
-                let direct = try cluster.cli(["template", "push", "busybox", "--host", "host2"])
-                #expect(direct.status == 0, "\(direct.err)")
-                #expect(direct.out.contains("host2: sent") && direct.out.contains("direct from host1"), "\(direct.out)")
+                let direct = try #require(try c.pushTemplate("busybox", to: ["host2"]).first)
+                #expect(direct.error == nil && direct.sent && direct.transport == "direct from host1", "\(direct)")
                 #expect(TemplateUpload.sentBytes.load(ordering: .relaxed) == uploadedBefore)
                 let relayed = try cluster.cli(["template", "push", "busybox", "--host", "host3", "--transport", "relay"])
                 #expect(relayed.status == 0, "\(relayed.err)")
