@@ -75,10 +75,12 @@ extension Agent {
                                     log: transferLog) { [self] session in
             var source = ChunkedReader(TransferSource(session: session))
             do throws(FleetError) {
-                // Installed under the agent's lock, as template.receive's archive is.
-                let lock = try lock()
-                defer { withExtendedLifetime(lock) {} }
-                let (info, stats) = try templates.receive(name: name, expectedDigest: digest, from: &source, origin: origin)
+                // Renamed into place under the agent's lock; the stream is
+                // not read under it, so two moves bringing the same template
+                // at once hold up nothing (the second finds it installed).
+                let (info, stats) = try templates.receive(name: name, expectedDigest: digest, from: &source, origin: origin) { () throws(FleetError) in
+                    try self.lock()
+                }
                 return .success(LayerTransfer(stats: stats, cachedDigests: nil, template: info))
             } catch { return .failure(error) }
         }

@@ -10,9 +10,11 @@ extension TemplateStore {
     /// included, no symlink leaving the tree), and is renamed into place only
     /// if its tree digest is `expectedDigest`. On any failure nothing of it
     /// stays.
-    func receive<S: ByteSource>(name: String, expectedDigest: String, from stream: inout S, origin: String) throws(FleetError) -> (TemplateInfo, TreeStreamStats) {
+    /// `lock` (the agent's) is held only for the final check and rename.
+    func receive<S: ByteSource>(name: String, expectedDigest: String, from stream: inout S, origin: String,
+                                lock: @escaping () throws(FleetError) -> AgentLock) throws(FleetError) -> (TemplateInfo, TreeStreamStats) {
         var stats = TreeStreamStats()
-        let info = try install(name: name, source: origin, expectedDigest: expectedDigest) { (rootfs: String) throws(FleetError) in
+        let info = try install(name: name, source: origin, expectedDigest: expectedDigest, lock: lock) { (rootfs: String) throws(FleetError) in
             do {
                 guard mkdir(rootfs, 0o755) == 0 else { throw FleetError.failed("cannot create \(rootfs): \(String(cString: strerror(errno)))") }
                 stats = try TreeStreamReader.apply(from: &stream, into: rootfs)

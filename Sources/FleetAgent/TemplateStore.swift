@@ -100,8 +100,10 @@ public struct TemplateStore: Sendable {
 
     /// Fills a staging directory with `fill`, digests it, writes the
     /// manifest and renames it into place; with `expectedDigest`, only if
-    /// the tree has that digest (otherwise nothing is installed).
-    func install(name: String, source: String, expectedDigest: String? = nil,
+    /// the tree has that digest (otherwise nothing is installed). `lock`,
+    /// if given, is held for the last check and the rename only: a long
+    /// fill (a stream from another host) holds up nothing else.
+    func install(name: String, source: String, expectedDigest: String? = nil, lock: (() throws(FleetError) -> AgentLock)? = nil,
                  fill: (String) throws(FleetError) -> Void) throws(FleetError) -> TemplateInfo {
         try Names.validate(name, kind: "template")
         try paths.ensure()
@@ -136,6 +138,8 @@ public struct TemplateStore: Sendable {
                                 defaultInit: InitDetector.defaultInit(rootfs: rootfs), source: source,
                                 createdAt: Date().timeIntervalSince1970)
         try AtomicFile.writeJSON(info, to: staging + "/manifest.json")
+        let held = try lock?()
+        defer { withExtendedLifetime(held) {} }
         if exists(name) { throw .conflict("template \(name) was created meanwhile by another agent process") }
         guard rename(staging, paths.template(name)) == 0 else {
             throw .failed("cannot install template \(name): \(String(cString: strerror(errno)))")

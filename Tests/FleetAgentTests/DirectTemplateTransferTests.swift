@@ -122,6 +122,29 @@ extension AgentIntegration {
             }
         }
 
+        @Test func twoTransfersOfTheSameTemplateAtOnceInstallItOnceAndTheOtherIsAConflict() throws {
+            try withTestAgent { t in
+                let original = try t.agent.templates.info(TestAgent.template)
+                let pairs = try (0..<2).map { _ in
+                    let (id, key) = (DirectTransfer.newId(), try TransferIdentity())
+                    return (id, key, try listen(t, id: id, source: key, digest: original.digest))
+                }
+                let done = DispatchGroup()
+                for (id, key, listener) in pairs {
+                    let sender = Thread { _ = try? send(t, id: id, identity: key, to: listener, digest: original.digest); done.leave() }
+                    done.enter()
+                    sender.start()
+                }
+                done.wait()
+                let outcomes = pairs.map { $0.2.wait(cancel: false) }
+                let installed = outcomes.compactMap { try? $0.get().template }
+                #expect(installed.count == 1 && installed.first?.digest == original.digest)
+                let refused = outcomes.compactMap { if case .failure(let e) = $0 { return e } else { return nil } }
+                #expect(refused.count == 1 && refused.first?.code == .conflict, "\(refused.map(\.message))")
+                #expect(leftovers(t) == ["bb2"], "\(leftovers(t))")
+            }
+        }
+
         @Test func aHostThatHasTheTemplateDoesNotListen() throws {
             try withTestAgent { t in
                 let original = try t.agent.templates.info(TestAgent.template)
