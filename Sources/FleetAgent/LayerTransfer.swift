@@ -1,3 +1,4 @@
+import FleetProtocol
 import FleetTree
 import FleetTreeStream
 
@@ -9,4 +10,6 @@ public struct LayerTransfer: Sendable {
     public var cachedDigests: Int?
     /// A whole export's scan (see ``TreeStreamWriter``); empty for a delta.
     public var scanned: [TreeManifestEntry] = []
+    /// A direct template transfer's payload, as installed at the destination.
+    public var template: TemplateInfo?
 }

@@ -8,6 +8,8 @@ import Foundation
 struct TransferTable {
     var keys: [String: TransferIdentity] = [:]
     var listeners: [String: TransferListener] = [:]
+    /// Listeners whose payload is a template (transfer.listen-template).
+    var templateListeners: [String: TransferListener] = [:]
 }
 
 extension RPCServer {
@@ -36,6 +38,28 @@ extension RPCServer {
                 throw .notFound("transfer.wait: no listener for transfer \(p.transfer) on this channel")
             }
             return LayerStreamStats(try listener.wait(cancel: p.cancel ?? false).get())
+        },
+        handle(RPC.TransferListenTemplate.self) { s, p throws(FleetError) in
+            guard s.transfers.templateListeners[p.transfer] == nil else {
+                throw .conflict("transfer.listen-template: transfer \(p.transfer) is already listening")
+            }
+            let listener = try s.agent.listenForTemplate(p)
+            s.transfers.templateListeners[p.transfer] = listener
+            return TransferListening(port: listener.port, fingerprint: listener.identity.hex)
+        },
+        handle(RPC.TransferSendTemplate.self) { s, p throws(FleetError) in
+            guard let identity = s.transfers.keys.removeValue(forKey: p.transfer) else {
+                throw .notFound("transfer.send-template: no key for transfer \(p.transfer) on this channel (send transfer.key first)")
+            }
+            return LayerStreamStats(try s.agent.sendTemplate(p, identity: identity))
+        },
+        handle(RPC.TransferWaitTemplate.self) { s, p throws(FleetError) in
+            guard let listener = s.transfers.templateListeners.removeValue(forKey: p.transfer) else {
+                throw .notFound("transfer.wait-template: no template listener for transfer \(p.transfer) on this channel")
+            }
+            let received = try listener.wait(cancel: p.cancel ?? false).get()
+            guard let info = received.template else { throw .failed("transfer \(p.transfer) ended without installing a template") }
+            return info
         },
     ])
 

@@ -99,8 +99,12 @@ public struct TemplateStore: Sendable {
     }
 
     /// Fills a staging directory with `fill`, digests it, writes the
-    /// manifest and renames it into place.
-    private func install(name: String, source: String, fill: (String) throws(FleetError) -> Void) throws(FleetError) -> TemplateInfo {
+    /// manifest and renames it into place; with `expectedDigest`, only if
+    /// the tree has that digest (otherwise nothing is installed). `lock`,
+    /// if given, is held for the last check and the rename only: a long
+    /// fill (a stream from another host) holds up nothing else.
+    func install(name: String, source: String, expectedDigest: String? = nil, lock: (() throws(FleetError) -> AgentLock)? = nil,
+                 fill: (String) throws(FleetError) -> Void) throws(FleetError) -> TemplateInfo {
         try Names.validate(name, kind: "template")
         try paths.ensure()
         if exists(name) { throw .conflict("template \(name) exists already (remove it first with `template rm \(name)`)") }
@@ -125,12 +129,17 @@ public struct TemplateStore: Sendable {
         do { digest = try TreeDigester.digest(root: rootfs) } catch {
             throw .failed("cannot digest template \(name): \(error)")
         }
+        if let expectedDigest, digest.digest != expectedDigest {
+            throw .failed("template \(name) arrived with digest \(digest.digest.prefix(12)), expected \(expectedDigest.prefix(12)): the transfer was corrupted; nothing was kept (retry)")
+        }
         let style = InitDetector.style(rootfs: rootfs)
         let info = TemplateInfo(name: name, digest: digest.digest, fileCount: digest.fileCount,
                                 totalBytes: digest.totalBytes, initStyle: style,
                                 defaultInit: InitDetector.defaultInit(rootfs: rootfs), source: source,
                                 createdAt: Date().timeIntervalSince1970)
         try AtomicFile.writeJSON(info, to: staging + "/manifest.json")
+        let held = try lock?()
+        defer { withExtendedLifetime(held) {} }
         if exists(name) { throw .conflict("template \(name) was created meanwhile by another agent process") }
         guard rename(staging, paths.template(name)) == 0 else {
             throw .failed("cannot install template \(name): \(String(cString: strerror(errno)))")

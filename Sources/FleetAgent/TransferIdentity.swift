@@ -40,6 +40,11 @@ final class TransferIdentity: @unchecked Sendable {
         return out
     }
 
+    /// A tree digest (SHA-256): 64 lowercase hex digits.
+    static func validDigest(_ digest: String) -> Bool {
+        digest.utf8.count == 64 && digest.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
+    }
+
     /// A transfer id: 32 lowercase hex digits.
     static func validTransferId(_ id: String) -> Bool {
         id.utf8.count == 32 && id.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }

@@ -6,15 +6,16 @@ import Synchronization
 /// The destination's end of one direct transfer: listens on a transfer port
 /// of its fleet address and accepts exactly one connection that comes from
 /// the expected address, presents the pinned certificate and names the
-/// transfer, before the deadline. It applies that connection's stream into
-/// the guest's staging area; every other connection is refused before a
+/// transfer, before the deadline. It applies that connection's stream (into
+/// a guest's staging area, or as a template); every other connection is refused before a
 /// byte is written, and logged. Closes on completion, failure, deadline or
 /// cancel.
 final class TransferListener: @unchecked Sendable {
     static let header = "VFT1 "
 
     let transfer: String
-    let guest: String
+    /// What arrives, for the log: "guest web1", "template busybox".
+    let subject: String
     let port: Int
     let identity: TransferIdentity
     private let fd: Int32
@@ -32,19 +33,19 @@ final class TransferListener: @unchecked Sendable {
         var outcome: Result<LayerTransfer, FleetError>?
     }
 
-    init(transfer: String, guest: String, address: String, ports: ClosedRange<Int>, sourceAddress: String, sourceFingerprint: [UInt8],
+    init(transfer: String, subject: String, address: String, ports: ClosedRange<Int>, sourceAddress: String, sourceFingerprint: [UInt8],
          deadlineSeconds: Double, log: TransferLog,
          receive: @escaping @Sendable (TransferSession) -> Result<LayerTransfer, FleetError>) throws(FleetError) {
         identity = try TransferIdentity()
         (fd, port) = try TransferSocket.listen(address: address, ports: ports)
         self.transfer = transfer
-        self.guest = guest
+        self.subject = subject
         self.sourceAddress = sourceAddress
         self.sourceFingerprint = sourceFingerprint
         self.deadline = .now + .milliseconds(Int(deadlineSeconds * 1000))
         self.log = log
         self.receive = receive
-        log.write("transfer \(transfer): listening on \(address) port \(port) for guest \(guest) from \(sourceAddress) for \(deadlineSeconds) s")
+        log.write("transfer \(transfer): listening on \(address) port \(port) for \(subject) from \(sourceAddress) for \(deadlineSeconds) s")
         let thread = Thread { [self] in acceptLoop() }
         thread.start()
     }
@@ -115,13 +116,13 @@ final class TransferListener: @unchecked Sendable {
                 continue
             }
             TransferSocket.setTimeouts(conn, seconds: TransferSocket.idleSeconds)
-            log.write("transfer \(transfer): accepted the connection from \(from); receiving guest \(guest)")
+            log.write("transfer \(transfer): accepted the connection from \(from); receiving \(subject)")
             state.withLock { $0.accepted = true }
             let receiver = Thread { [self] in
                 let outcome = receive(session)
                 session.close()
                 switch outcome {
-                case .success(let t): log.write("transfer \(transfer): received \(t.stats.entries) entries, \(t.stats.fileBytes) bytes of guest \(guest)")
+                case .success(let t): log.write("transfer \(transfer): received \(t.stats.entries) entries, \(t.stats.fileBytes) bytes of \(subject)")
                 case .failure(let e): log.write("transfer \(transfer): failed: \(e.message)")
                 }
                 finish(outcome)

@@ -25,13 +25,14 @@ extension ClusterTests {
                 // Nothing of the guest's layer passed through this process.
                 #expect(LayerRelay.relayedBytes.load(ordering: .relaxed) == relayedBefore)
                 #expect(result.precopyBytes > 8 << 20)
-                #expect(result.transports == ["precopy: direct", "delta: direct"])
+                // host2 lacked the template: it came from host1 too (DirectTemplateCluster).
+                #expect(result.transports == ["template: direct from host1", "precopy: direct", "delta: direct"])
                 #expect(try cluster.runningOn(c, "dm1") == ["host2"])
                 _ = try c.stopGuest("dm1", timeout: 5)
                 #expect(try Migration.layerDigest(cluster.upper("host2", "dm1")) == before)
                 // The journal says which transport each copy step took (`ops show`).
                 let steps = try c.store.steps(of: result.operation)
-                #expect(steps.filter { $0.state == "transport" }.map { "\($0.step) \($0.detail ?? "")" } == ["precopy direct", "delta direct"])
+                #expect(steps.filter { $0.state == "transport" }.map { "\($0.step) \($0.detail ?? "")" } == ["template direct from host1", "precopy direct", "delta direct"])
                 // The destination's agent logged what it accepted.
                 let log = try String(contentsOfFile: cluster.state.hosts[1].stateDirectory + "/transfer.log", encoding: .utf8)
                 #expect(log.contains("accepted the connection from \(cluster.state.hosts[0].address)"))
@@ -49,7 +50,7 @@ extension ClusterTests {
                 let relayedBefore = LayerRelay.relayedBytes.load(ordering: .relaxed)
                 let result = try c.moveGuest("rm1", to: "host2")
                 #expect(LayerRelay.relayedBytes.load(ordering: .relaxed) - relayedBefore >= 3_000_000)
-                #expect(result.transports?.first == "precopy: relay")
+                #expect(result.transports?.prefix(2) == ["template: relay", "precopy: relay"])
                 // The command line: --transport, the move's line, and `ops show`.
                 let moved = try cluster.cli(["guest", "move", "rm1", "--to", "host1", "--transport", "direct"])
                 #expect(moved.status == 0, "\(moved.err)")
@@ -133,7 +134,7 @@ extension ClusterTests {
                 c.moveTransport.mode = .auto
                 let result = try c.moveGuest("np", to: "host2")
                 let transports = result.transports ?? []
-                #expect(transports.count == 2 && transports.allSatisfy { $0.contains("relay (direct failed:") && $0.contains("no free transfer port") },
+                #expect(transports.count == 3 && transports.allSatisfy { $0.contains("relay (direct failed:") && $0.contains("no free transfer port") },
                         "\(transports)")
                 #expect(try cluster.runningOn(c, "np") == ["host2"])
                 let steps = try c.store.steps(of: result.operation)

@@ -84,34 +84,43 @@ extension Controller {
         public var bytes: UInt64
         public var seconds: Double
         public var error: FleetError?
+        /// How it went: "direct from host1", "relay", "relay (direct failed: …)".
+        public var transport: String?
     }
 
-    /// `vfleet template push`: streams the archive to hosts lacking its
-    /// digest; the agent verifies the digest after extraction.
-    public func pushTemplate(_ name: String, to hostNames: [String]) throws(FleetError) -> [PushResult] {
+    /// `vfleet template push`: hosts lacking the template's digest get it
+    /// from a host that has it, agent to agent (`transport` as a move's), or
+    /// from the controller's archive; the receiving agent verifies the digest.
+    public func pushTemplate(_ name: String, to hostNames: [String], transport: LayerTransportMode = .auto) throws(FleetError) -> [PushResult] {
         let template = try store.template(name)
         let hosts = try hostNames.map { (n: String) throws(FleetError) in try store.host(n) }
+        let holders = try TemplateDelivery.Holders.of(name, in: store)
         return parallelMap(hosts, maxParallel: settings.maxParallelHosts) { [self] host in
             let started = Date()
             do throws(FleetError) {
-                let sent = try recorder.record("template.push", host: host.name, template: name) { (note: inout EventNote) throws(FleetError) in
-                    let sent = try ensureTemplate(template, on: host)
-                    note.detail = sent ? "sent \(ByteSize.format(template.archiveBytes))" : "the host had it already"
-                    return sent
+                let outcome = try recorder.record("template.push", host: host.name, template: name) { (note: inout EventNote) throws(FleetError) in
+                    let outcome = try ensureTemplate(template, on: host, mode: transport, holders: holders)
+                    note.detail = outcome.sent ? "sent \(ByteSize.format(outcome.bytes)), \(outcome.transport ?? "relay")" : "the host had it already"
+                    return outcome
                 }
-                return PushResult(host: host.name, sent: sent, bytes: sent ? template.archiveBytes : 0,
-                                  seconds: Date().timeIntervalSince(started), error: nil)
+                return PushResult(host: host.name, sent: outcome.sent, bytes: outcome.bytes, seconds: Date().timeIntervalSince(started),
+                                  error: nil, transport: outcome.transport)
             } catch {
                 return PushResult(host: host.name, sent: false, bytes: 0, seconds: Date().timeIntervalSince(started), error: error)
             }
         }
     }
 
-    /// Makes sure `host` has `template` (by digest): asks the agent, sends it
-    /// if missing. Returns whether it was sent.
+    /// Makes sure `host` has `template` (by digest): asks the agent, and if
+    /// it lacks it, has a host that has it send it (`mode`: see
+    /// TemplateDelivery), or sends it from here.
     @discardableResult
-    func ensureTemplate(_ template: StoredTemplate, on host: StoredHost) throws(FleetError) -> Bool {
-        try TemplateDelivery.ensure(template, on: host, via: agents)
+    func ensureTemplate(_ template: StoredTemplate, on host: StoredHost, mode: LayerTransportMode = .auto,
+                        holders: TemplateDelivery.Holders? = nil) throws(FleetError) -> TemplateDelivery.Outcome {
+        let known: TemplateDelivery.Holders
+        if let holders { known = holders } else { known = try TemplateDelivery.Holders.of(template.name, in: store) }
+        let senders = TemplateDelivery.senders(of: template, to: host.name, preferred: nil, holders: known)
+        return try TemplateDelivery.ensure(template, on: host, via: agents, mode: mode, senders: senders)
     }
 }
 

@@ -18,6 +18,10 @@ public protocol AgentTransport: Sendable {
     /// Streams a template's archive to a host, which verifies its digest.
     func sendTemplate(_ template: StoredTemplate, to host: StoredHost) throws(FleetError)
 
+    /// Sends a template straight from `sender`'s agent to `destination`'s
+    /// (a direct transfer; none of its bytes through this controller).
+    func copyTemplateDirectly(_ template: StoredTemplate, from sender: StoredHost, to destination: StoredHost) throws(FleetError) -> DirectTemplateOutcome
+
     /// Opens the pair of bulk streams one move copies a guest's layer over
     /// (source export, destination import); kept for the whole move.
     func openLayerCopy(from source: StoredHost, to destination: StoredHost) throws(FleetError) -> any LayerCopy
@@ -29,6 +33,11 @@ public protocol AgentTransport: Sendable {
 }
 
 extension AgentTransport {
+    /// Transports without direct transfers send templates from this controller.
+    public func copyTemplateDirectly(_ template: StoredTemplate, from sender: StoredHost, to destination: StoredHost) throws(FleetError) -> DirectTemplateOutcome {
+        .unreachable("this controller's transport has no direct transfers")
+    }
+
     /// Transports without direct transfers relay whatever is asked.
     public func openLayerCopy(from source: StoredHost, to destination: StoredHost, mode: LayerTransportMode) throws(FleetError) -> any LayerCopy {
         try openLayerCopy(from: source, to: destination)

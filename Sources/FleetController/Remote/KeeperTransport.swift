@@ -78,6 +78,10 @@ public final class KeeperTransport: AgentTransport {
         try direct.sendTemplate(template, to: host)
     }
 
+    public func copyTemplateDirectly(_ template: StoredTemplate, from sender: StoredHost, to destination: StoredHost) throws(FleetError) -> DirectTemplateOutcome {
+        try direct.copyTemplateDirectly(template, from: sender, to: destination)
+    }
+
     public func openLayerCopy(from source: StoredHost, to destination: StoredHost) throws(FleetError) -> any LayerCopy {
         try direct.openLayerCopy(from: source, to: destination)
     }

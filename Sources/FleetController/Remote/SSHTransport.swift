@@ -145,20 +145,39 @@ public final class SSHTransport: AgentTransport {
         try openLayerCopy(from: source, to: destination, mode: .relay)
     }
 
+    public func copyTemplateDirectly(_ template: StoredTemplate, from sender: StoredHost, to destination: StoredHost) throws(FleetError) -> DirectTemplateOutcome {
+        let (out, into) = try openBulkPair(sender, destination)
+        defer {
+            out.close()
+            into.close()
+        }
+        let (from, to) = Self.transferAddresses(sender, out, destination, into)
+        return try DirectTemplateCopy(senderAddress: from, destinationAddress: to)
+            .copy(template, sender: out, destination: into, timeout: settings.callTimeout)
+    }
+
     public func openLayerCopy(from source: StoredHost, to destination: StoredHost, mode: LayerTransportMode) throws(FleetError) -> any LayerCopy {
-        // Each end may need a new SSH session: the two handshakes overlap.
-        let opened = parallelMap([source, destination], maxParallel: 2) { [self] host -> Result<AgentChannel, FleetError> in
+        let (out, into) = try openBulkPair(source, destination)
+        let (from, to) = Self.transferAddresses(source, out, destination, into)
+        return SSHLayerCopy(source: out, destination: into, timeout: settings.callTimeout,
+                            direct: mode == .relay ? nil : DirectLayerCopy(sourceAddress: from, destinationAddress: to,
+                                                                           fallback: mode == .auto))
+    }
+
+    /// A host enrolled by name: the agents bind and check numeric
+    /// addresses, those this controller's sessions reached.
+    private static func transferAddresses(_ a: StoredHost, _ toA: AgentChannel, _ b: StoredHost, _ toB: AgentChannel) -> (String, String) {
+        (TransferAddress.numeric(a.address, reached: toA.ssh.peerAddress), TransferAddress.numeric(b.address, reached: toB.ssh.peerAddress))
+    }
+
+    /// A bulk channel to each of two hosts; each end may need a new SSH
+    /// session, so the two handshakes overlap.
+    private func openBulkPair(_ a: StoredHost, _ b: StoredHost) throws(FleetError) -> (AgentChannel, AgentChannel) {
+        let opened = parallelMap([a, b], maxParallel: 2) { [self] host -> Result<AgentChannel, FleetError> in
             do throws(FleetError) { return .success(try client(for: host).openBulkChannel()) } catch { return .failure(error) }
         }
         switch (opened[0], opened[1]) {
-        case (.success(let out), .success(let into)):
-            // A host enrolled by name: the agents bind and check numeric
-            // addresses, those this controller's sessions reached.
-            let (from, to) = (TransferAddress.numeric(source.address, reached: out.ssh.peerAddress),
-                              TransferAddress.numeric(destination.address, reached: into.ssh.peerAddress))
-            return SSHLayerCopy(source: out, destination: into, timeout: settings.callTimeout,
-                                direct: mode == .relay ? nil : DirectLayerCopy(sourceAddress: from, destinationAddress: to,
-                                                                               fallback: mode == .auto))
+        case (.success(let first), .success(let second)): return (first, second)
         case (.failure(let e), let other), (let other, .failure(let e)):
             if case .success(let ch) = other { ch.close() }
             throw e

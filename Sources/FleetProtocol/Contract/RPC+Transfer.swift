@@ -30,3 +30,30 @@ extension RPC {
         public init(transfer: String, cancel: Bool? = nil) { params = TransferWaitParams(transfer: transfer, cancel: cancel) }
     }
 }
+
+/// A template as the payload of a direct transfer: the key is transfer.key's,
+/// the destination installs the tree as a template (digest checked) instead
+/// of staging a guest's layer.
+extension RPC {
+    public struct TransferListenTemplate: AgentMethod {
+        public static let name = "transfer.listen-template"
+        public typealias Result = TransferListening
+        public var params: TransferListenTemplateParams
+        public init(_ params: TransferListenTemplateParams) { self.params = params }
+    }
+
+    public struct TransferSendTemplate: AgentMethod {
+        public static let name = "transfer.send-template"
+        public typealias Result = LayerStreamStats
+        public var params: TransferSendTemplateParams
+        public init(_ params: TransferSendTemplateParams) { self.params = params }
+    }
+
+    /// The destination's answer: the template as installed, or the error.
+    public struct TransferWaitTemplate: AgentMethod {
+        public static let name = "transfer.wait-template"
+        public typealias Result = TemplateInfo
+        public var params: TransferWaitParams
+        public init(transfer: String, cancel: Bool? = nil) { params = TransferWaitParams(transfer: transfer, cancel: cancel) }
+    }
+}

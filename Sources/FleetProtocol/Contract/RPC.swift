@@ -9,6 +9,7 @@ public enum RPC {
         GuestReceiverManifest.self,
         GuestAdopt.self, GuestStage.self, GuestDiscardStaging.self,
         TransferKeyMethod.self, TransferListen.self, TransferSend.self, TransferWait.self,
+        TransferListenTemplate.self, TransferSendTemplate.self, TransferWaitTemplate.self,
     ]
 
     public static func method(named name: String) -> (any AgentMethod.Type)? {

@@ -35,6 +35,7 @@ struct MoveEngine: Sendable {
         do throws(FleetError) {
             let guest = try store.guest(params.guest)
             let r = MoveRun(id: id, params: params, guest: guest, template: { [store] () throws(FleetError) in try store.template(guest.template) },
+                            templateHolders: { [store] () throws(FleetError) in try TemplateDelivery.Holders.of(guest.template, in: store) },
                             source: try store.host(params.source), destination: try store.host(params.destination),
                             transport: transport, journal: journal, callTimeout: callTimeout, progress: progress)
             r.preferDestination = preferDestination

@@ -11,6 +11,9 @@ final class MoveRun {
     let guest: StoredGuest
     /// Read when the template step runs (a resumed move may not need it).
     let template: @Sendable () throws(FleetError) -> StoredTemplate
+    /// Which hosts hold the template, read when the template step runs:
+    /// those that may send it if the destination lacks it.
+    let templateHolders: @Sendable () throws(FleetError) -> TemplateDelivery.Holders
     let source: StoredHost
     let destination: StoredHost
     let transport: any AgentTransport
@@ -39,12 +42,14 @@ final class MoveRun {
     /// Layers from this size on are hashed during the pre-copy.
     static let prehashThreshold: UInt64 = 32 << 20
 
-    init(id: Int64, params: MoveParams, guest: StoredGuest, template: @escaping @Sendable () throws(FleetError) -> StoredTemplate, source: StoredHost, destination: StoredHost,
+    init(id: Int64, params: MoveParams, guest: StoredGuest, template: @escaping @Sendable () throws(FleetError) -> StoredTemplate,
+         templateHolders: @escaping @Sendable () throws(FleetError) -> TemplateDelivery.Holders = { TemplateDelivery.Holders(hosts: [], placed: []) }, source: StoredHost, destination: StoredHost,
          transport: any AgentTransport, journal: any MoveJournal, callTimeout: Double, progress: @escaping @Sendable (MoveProgress) -> Void) {
         self.id = id
         self.params = params
         self.guest = guest
         self.template = template
+        self.templateHolders = templateHolders
         self.source = source
         self.destination = destination
         self.transport = transport
@@ -64,8 +69,20 @@ final class MoveRun {
 
     // MARK: the steps' actions (their order and recovery: MoveStep)
 
+    /// The destination gets the template from the source (which runs a
+    /// guest of it) or another host that has it, directly; from this
+    /// controller with the relay or when `auto` cannot reach any of them.
     func sendTemplate() throws(FleetError) {
-        result.templateSent = try TemplateDelivery.ensure(try template(), on: destination, via: transport)
+        let template = try template()
+        let mode = params.transport.flatMap(LayerTransportMode.init(rawValue:)) ?? .relay
+        let senders = TemplateDelivery.senders(of: template, to: destination.name, preferred: source, holders: try templateHolders())
+        let outcome = try TemplateDelivery.ensure(template, on: destination, via: transport, mode: mode, senders: senders)
+        result.templateSent = outcome.sent
+        if let how = outcome.transport {
+            // `ops show` and the move's line say where the template came from.
+            result.transports = (result.transports ?? []) + ["template: \(how)"]
+            try journal.noteStep(id, MoveStep.template.rawValue, state: "transport", detail: how)
+        }
     }
 
     func precopy() throws(FleetError) {
