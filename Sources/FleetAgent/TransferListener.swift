@@ -109,6 +109,7 @@ final class TransferListener: @unchecked Sendable {
             let conn = withUnsafeMutablePointer(to: &peer) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { accept(fd, $0, &len) } }
             guard conn >= 0 else { continue }
             _ = fcntl(conn, F_SETFD, FD_CLOEXEC)
+            TransferSocket.sendImmediately(conn)
             let from = TransferSocket.text(peer)
             if accepted {
                 refuse(conn, from: from, "a second connection for this transfer (one is being received)")
