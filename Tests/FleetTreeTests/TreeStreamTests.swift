@@ -411,6 +411,25 @@ enum StreamFixture {
         try StreamFixture.expectSameTrees(source, destination)
     }
 
+    /// A file whose data ends before its size (a hole at its end) and an
+    /// empty one arrive with their sizes: the receiver truncates only those.
+    @Test func aHoleAtTheEndOfAFileKeepsTheFileSize() throws {
+        let directory = try StreamTestDirectory.make()
+        defer { TestDirectory.remove(directory) }
+        let source = directory + "/source"
+        let destination = directory + "/destination"
+        try TestDirectory.makeDirectory(source)
+        try TestDirectory.makeDirectory(destination)
+        try StreamFixture.makeSparseFile(source + "/tail-hole", size: 1 << 20, blocksAt: [0])
+        try StreamFixture.makeSparseFile(source + "/only-hole", size: 64 << 10, blocksAt: [])
+        try TestDirectory.writeFile(source + "/empty", [])
+        try StreamFixture.transfer(from: source, to: destination)
+        #expect(try TestDirectory.lstatus(destination + "/tail-hole").st_size == 1 << 20)
+        #expect(try TestDirectory.lstatus(destination + "/only-hole").st_size == 64 << 10)
+        #expect(try TestDirectory.lstatus(destination + "/empty").st_size == 0)
+        try StreamFixture.expectSameTrees(source, destination)
+    }
+
     /// The migration's race (seen in CI): the sender lists its tree, a file
     /// appears, the whole stream carries it, the file goes, and the delta
     /// against the list made before the stream never deletes it at the
