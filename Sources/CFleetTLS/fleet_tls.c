@@ -130,6 +130,12 @@ static fleet_tls_session *handshake(int fd, const fleet_tls_identity *id, const 
     }
     SSL_CTX_set_verify(s->ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, accept_any);
     SSL_CTX_set_session_cache_mode(s->ctx, SSL_SESS_CACHE_OFF);
+    /* Without read-ahead OpenSSL reads each record with two read(2) calls
+     * (its 5-byte header, then its body): 25,000 calls for a 200 MB layer on
+     * the receiving side, whose CPU is what a stream waits for. With it, one
+     * read fills a 64 KiB buffer with several records. */
+    SSL_CTX_set_read_ahead(s->ctx, 1);
+    SSL_CTX_set_default_read_buffer_len(s->ctx, 64 * 1024);
     SSL_CTX_set_num_tickets(s->ctx, 0);
     s->ssl = SSL_new(s->ctx);
     if (!s->ssl || SSL_set_fd(s->ssl, fd) != 1) { fail(err, errlen, "cannot make a TLS session"); goto bad; }

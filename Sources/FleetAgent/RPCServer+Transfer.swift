@@ -77,9 +77,10 @@ extension RPCServer {
             }
             since = earlier
         }
-        let before = since == nil ? try agent.layerManifest(p.name, staging: false) : nil
         let sent = try agent.sendLayer(p, identity: identity, since: since)
-        if let before { exported[p.name] = TreeManifest.received(before: before, scanned: sent.scanned) }
+        // The stream's own scan is what the destination holds now: no
+        // second walk of the layer for the delta's base.
+        if since == nil { exported[p.name] = sent.scanned }
         return sent
     }
 }

@@ -70,9 +70,10 @@ public final class RPCServer {
                 }
                 since = earlier
             }
-            let before = since == nil ? try agent.layerManifest(p.name, staging: false) : nil
             let sent = try agent.exportLayer(p.name, since: since, to: &sink)
-            if let before { exported[p.name] = TreeManifest.received(before: before, scanned: sent.scanned) }
+            // The stream's own scan is what the destination holds now: no
+            // second walk of the layer for the delta's base.
+            if since == nil { exported[p.name] = sent.scanned }
             do { try sink.finish() } catch { return (RPCResponse(id: r.id, error: .failed("guest.export: cannot write the stream: \(error)")).line(), false) }
             return (try RPCResultLine(id: r.id, result: try encode(LayerStreamStats(sent))).line(), true)
         } catch {

@@ -1,4 +1,5 @@
 import FleetProtocol
+import FleetSystem
 import FleetTreeStream
 import Foundation
 import Synchronization
@@ -26,18 +27,34 @@ final class TransferListener: @unchecked Sendable {
     private let receive: @Sendable (TransferSession) -> Result<LayerTransfer, FleetError>
     private let state = Mutex<State>(State())
     private let finished = DispatchSemaphore(value: 0)
+    /// Wakes the accept loop's poll when the outcome is in or the wait is
+    /// cancelled: transfer.wait answers as soon as the stream is applied,
+    /// not at the loop's next poll timeout (up to 200 ms later, twice a move).
+    private let wake: (read: Int32, write: Int32)
 
     private struct State {
         var accepted = false
         var cancelled = false
         var outcome: Result<LayerTransfer, FleetError>?
+        /// The wake pipe is closed (the loop ended): nothing may write to its
+        /// descriptor number any more, which may already name another file.
+        var wakeClosed = false
     }
 
     init(transfer: String, subject: String, address: String, ports: ClosedRange<Int>, sourceAddress: String, sourceFingerprint: [UInt8],
          deadlineSeconds: Double, log: TransferLog,
          receive: @escaping @Sendable (TransferSession) -> Result<LayerTransfer, FleetError>) throws(FleetError) {
         identity = try TransferIdentity()
-        (fd, port) = try TransferSocket.listen(address: address, ports: ports)
+        guard let ends = CloexecPipe.make() else {
+            throw .failed("transfer.listen: cannot make a pipe: \(String(cString: strerror(errno)))")
+        }
+        for end in [ends.read, ends.write] { _ = fcntl(end, F_SETFL, fcntl(end, F_GETFL) | O_NONBLOCK) }
+        wake = ends
+        do { (fd, port) = try TransferSocket.listen(address: address, ports: ports) } catch {
+            close(ends.read)
+            close(ends.write)
+            throw error
+        }
         self.transfer = transfer
         self.subject = subject
         self.sourceAddress = sourceAddress
@@ -52,7 +69,7 @@ final class TransferListener: @unchecked Sendable {
 
     /// Waits for the outcome; with `cancel`, a listener that accepted nothing yet stops now.
     func wait(cancel: Bool) -> Result<LayerTransfer, FleetError> {
-        if cancel { state.withLock { $0.cancelled = true } }
+        if cancel { state.withLock { $0.cancelled = true; Self.signal($0, wake.write) } }
         finished.wait()
         finished.signal()
         return state.withLock { $0.outcome } ?? .failure(.failed("transfer \(transfer) ended without an outcome"))
@@ -61,6 +78,11 @@ final class TransferListener: @unchecked Sendable {
     private func acceptLoop() {
         defer {
             close(fd)
+            state.withLock {
+                $0.wakeClosed = true
+                close(wake.read)
+                close(wake.write)
+            }
             finished.signal()
         }
         while true {
@@ -76,13 +98,19 @@ final class TransferListener: @unchecked Sendable {
                 finish(.failure(FleetError(.unreachable, "no connection for transfer \(transfer) came from \(sourceAddress) to port \(port) before its deadline")))
                 return
             }
-            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            guard poll(&p, 1, 200) > 0 else { continue }
+            var p = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0)]
+            guard poll(&p, 2, 200) > 0 else { continue }
+            if p[1].revents != 0 {
+                var drain = [UInt8](repeating: 0, count: 16)
+                _ = read(wake.read, &drain, drain.count)
+            }
+            guard p[0].revents != 0 else { continue }
             var peer = sockaddr_storage()
             var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
             let conn = withUnsafeMutablePointer(to: &peer) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { accept(fd, $0, &len) } }
             guard conn >= 0 else { continue }
             _ = fcntl(conn, F_SETFD, FD_CLOEXEC)
+            TransferSocket.sendImmediately(conn)
             let from = TransferSocket.text(peer)
             if accepted {
                 refuse(conn, from: from, "a second connection for this transfer (one is being received)")
@@ -137,6 +165,17 @@ final class TransferListener: @unchecked Sendable {
     }
 
     private func finish(_ outcome: Result<LayerTransfer, FleetError>) {
-        state.withLock { if $0.outcome == nil { $0.outcome = outcome } }
+        state.withLock {
+            if $0.outcome == nil { $0.outcome = outcome }
+            Self.signal($0, wake.write)
+        }
+    }
+
+    /// One byte into the wake pipe, under the state's lock (so never after
+    /// the loop closed it); a full pipe already wakes the loop.
+    private static func signal(_ state: State, _ fd: Int32) {
+        guard !state.wakeClosed else { return }
+        var byte: UInt8 = 1
+        _ = write(fd, &byte, 1)
     }
 }

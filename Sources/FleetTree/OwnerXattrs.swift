@@ -59,9 +59,29 @@ package enum OwnerXattrs {
     private typealias Set = @convention(c) (UnsafePointer<CChar>?, UnsafePointer<CChar>?, UnsafeRawPointer?, Int, Int32) -> Int32
     nonisolated(unsafe) private static let lget = unsafeBitCast(dlsym(nil, "lgetxattr"), to: Get.self)
     nonisolated(unsafe) private static let lset = unsafeBitCast(dlsym(nil, "lsetxattr"), to: Set.self)
+    private typealias List = @convention(c) (UnsafePointer<CChar>?, UnsafeMutablePointer<CChar>?, Int) -> Int
+    nonisolated(unsafe) private static let llist = unsafeBitCast(dlsym(nil, "llistxattr"), to: List.self)
 
     /// The attribute's value, or nil when the entry has none (or the file
     /// system has no such attributes).
+    package static func get(_ path: UnsafePointer<CChar>, _ name: String) -> [UInt8]? {
+        var buffer = [UInt8](repeating: 0, count: 256)
+        let n = buffer.withUnsafeMutableBytes { lget(path, name, $0.baseAddress, $0.count) }
+        guard n > 0 else { return nil }
+        return Array(buffer[0..<n])
+    }
+
+    package static func set(_ path: UnsafePointer<CChar>, _ name: String, _ value: [UInt8]) -> Int32 {
+        value.withUnsafeBytes { lset(path, name, $0.baseAddress, $0.count, 0) } == 0 ? 0 : errno
+    }
+
+    /// Whether the entry has any extended attribute at all (one
+    /// llistxattr, where reading three names one by one took three calls).
+    /// True when that cannot be told, so callers then look name by name.
+    package static func hasAny(_ path: UnsafePointer<CChar>) -> Bool {
+        llist(path, nil, 0) != 0
+    }
+
     package static func get(_ path: String, _ name: String) -> [UInt8]? {
         var buffer = [UInt8](repeating: 0, count: 256)
         let n = buffer.withUnsafeMutableBytes { lget(path, name, $0.baseAddress, $0.count) }

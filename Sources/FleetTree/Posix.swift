@@ -1,3 +1,4 @@
+import FleetSystem
 import Glibc
 
 /// Thin wrappers over the system calls FleetTree uses, all relative to a
@@ -54,6 +55,11 @@ package enum Posix {
         let rc = withCString(name) { fstatat(directory, $0, &result, AT_SYMLINK_NOFOLLOW) }
         if rc != 0 { throw TreeProblem.system("lstat", on: displayPath, errno: errno) }
         return result
+    }
+
+    /// Starts writing back a file's dirty pages without waiting (best effort).
+    package static func startWriteBack(_ descriptor: Int32) {
+        WriteBack.start(descriptor)
     }
 
     package static func status(of descriptor: Int32, displayPath: String) throws -> stat {

@@ -17,19 +17,4 @@ public enum TreeManifest {
             throw TreeError(operation: "cannot build manifest of tree \(root)", problem)
         }
     }
-
-    /// What a receiver holds after a whole-tree stream of a live tree, for
-    /// the next delta: every path listed `before` the stream (with that
-    /// older, so conservative, metadata: whatever changed since is resent)
-    /// and every path the stream's own scan found that `before` lacks (a
-    /// file created in between travelled too; without it here a delta
-    /// would never delete it, and the receiver would keep a file the
-    /// sender no longer has). Paths listed before but gone at the scan stay
-    /// in: the delta deletes them, which the receiver takes as a no-op.
-    /// A delta looks entries up by path, so the order does not matter.
-    public static func received(before: [TreeManifestEntry], scanned: [TreeManifestEntry]) -> [TreeManifestEntry] {
-        let listed = Set(before.map(\.path))
-        let added = scanned.filter { !listed.contains($0.path) }
-        return added.isEmpty ? before : before + added
-    }
 }

@@ -24,8 +24,11 @@ final class TreeStreamEncoder<Sink: ByteSink> {
     /// When set, the content digest of every file sent goes here, taken from
     /// the data as it is read for the stream (no second read of the tree).
     var digests: DigestCache?
-    /// A whole-tree stream's scan as manifest entries (without xattr
-    /// digests): every path the stream can carry, with the metadata seen
+    /// Keep a whole-tree stream's scan in ``scanned``.
+    var keepsManifest = false
+    /// With ``keepsManifest``, a whole-tree stream's scan as a manifest
+    /// (xattr digests included, as ``TreeManifest/build(root:)`` lists a
+    /// tree): every path the stream can carry, with the metadata seen
     /// before its content was read. Empty for a delta.
     private(set) var scanned: [TreeManifestEntry] = []
 
@@ -46,14 +49,14 @@ final class TreeStreamEncoder<Sink: ByteSink> {
     }
 
     func run(since: [TreeManifestEntry]?) throws -> TreeStreamStats {
-        let nodes = try TreeScanner.scan(root: root, includeXattrDigests: since != nil)
+        let nodes = try TreeScanner.scan(root: root, includeXattrDigests: since != nil || keepsManifest)
         var selected = [Bool](repeating: true, count: nodes.count)
         var deletions: [[UInt8]] = []
         if let since {
             (selected, deletions) = try Self.plan(nodes: nodes, receiver: since)
         } else {
             digests?.retain(Set(nodes.map(\.path)))
-            scanned = nodes.map(\.manifestEntry)
+            if keepsManifest { scanned = nodes.map(\.manifestEntry) }
         }
         try append(TreeStreamFormat.magic)
         for path in deletions {

@@ -33,27 +33,41 @@ public enum TreeStreamWriter {
     public static func write<S: ByteSink>(
         root: String, to sink: inout S, since: [TreeManifestEntry]?, digests: inout DigestCache?
     ) throws -> TreeStreamStats {
-        var scanned: [TreeManifestEntry] = []
-        return try write(root: root, to: &sink, since: since, digests: &digests, scanned: &scanned)
+        var scanned: [TreeManifestEntry]?
+        return try write(root: root, to: &sink, since: since, digests: &digests, manifest: &scanned)
     }
 
-    /// The same, also returning in `scanned` what a whole-tree stream found
-    /// to send (see ``TreeStreamEncoder/scanned``): a path created after the
-    /// caller listed the tree but before the stream's own scan travels too,
-    /// and the next delta must know it, to delete it if it goes.
+    /// The same, also returning in `scanned`, for a whole-tree stream, the
+    /// manifest of what the receiver holds after it (see
+    /// ``TreeStreamEncoder/scanned``), for the next delta: the stream's own
+    /// scan, taken before any content was read, as ``TreeManifest/build(root:)``
+    /// would list it. No second walk of the tree is needed for it, and a path
+    /// created just before the stream, which travels, is in it, so the next
+    /// delta deletes it if it goes.
     public static func write<S: ByteSink>(
         root: String, to sink: inout S, since: [TreeManifestEntry]?, digests: inout DigestCache?,
         scanned: inout [TreeManifestEntry]
+    ) throws -> TreeStreamStats {
+        var manifest: [TreeManifestEntry]? = []
+        defer { scanned = manifest ?? [] }
+        return try write(root: root, to: &sink, since: since, digests: &digests, manifest: &manifest)
+    }
+
+    /// `manifest`: nil to keep no manifest, else it receives the scan's.
+    private static func write<S: ByteSink>(
+        root: String, to sink: inout S, since: [TreeManifestEntry]?, digests: inout DigestCache?,
+        manifest scanned: inout [TreeManifestEntry]?
     ) throws -> TreeStreamStats {
         let operation = "cannot stream tree \(root)"
         do {
             let directory = try Posix.openRoot(root)
             let encoder = TreeStreamEncoder(sink: sink, root: directory.raw)
             encoder.digests = digests
+            encoder.keepsManifest = scanned != nil
             defer {
                 sink = encoder.sink
                 digests = encoder.digests
-                scanned = encoder.scanned
+                if scanned != nil { scanned = encoder.scanned }
             }
             return try encoder.run(since: since)
         } catch let problem as TreeProblem {

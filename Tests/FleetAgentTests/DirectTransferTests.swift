@@ -1,5 +1,6 @@
 @testable import FleetAgent
 import FleetProtocol
+import FleetSystem
 import Foundation
 import Glibc
 import Testing
@@ -131,6 +132,24 @@ extension AgentIntegration {
                 let listener = try listen(t, id: Self.newId(), source: try TransferIdentity(), deadline: 60)
                 #expect(throws: FleetError.self) { try listener.wait(cancel: true).get() }
                 #expect(throws: FleetError.self) { _ = try TransferSocket.connect(from: "127.0.0.1", to: "127.0.0.1", port: listener.port, seconds: 1) }
+            }
+        }
+
+        /// transfer.wait answers when the outcome is in, not at the accept
+        /// loop's next poll timeout (200 ms, which a move paid twice):
+        /// ten cancelled listeners answer in well under one such timeout each.
+        @Test func aListenerAnswersItsWaitWithoutWaitingForItsPollTimeout() throws {
+            try withTestAgent { t in
+                var waited = 0.0
+                for _ in 0..<10 {
+                    let listener = try listen(t, id: Self.newId(), source: try TransferIdentity(), deadline: 60)
+                    // The loop is in its poll by then (before it, it sees a cancel at once).
+                    usleep(50_000)
+                    let started = Monotonic.now
+                    #expect(throws: FleetError.self) { try listener.wait(cancel: true).get() }
+                    waited += Monotonic.now - started
+                }
+                #expect(waited < 0.5, "10 cancelled waits took \(waited) s")
             }
         }
     }

@@ -17,4 +17,8 @@ int fleet_spawn_close_from(posix_spawn_file_actions_t *actions, int from);
 // 0, or -errno.
 int fleet_spawn_detached(const char *path, char *const argv[]);
 
+// sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE): starts writing back
+// the file's dirty pages without waiting. 0, or -1 with errno set.
+int fleet_start_writeback(int fd);
+
 #endif

@@ -69,6 +69,9 @@ final class FakeAgents: AgentTransport {
 
     let state = Mutex(State())
     static let backgroundCall = "guest.digest on host1"
+    /// The pre-copy's progress total, asked for while the copy runs: best
+    /// effort, and on no fixed place among the step's calls either.
+    static let progressTotalCall = "guest.manifest on host1"
 
     init(guest: String, running: Bool) {
         state.withLock { s in
@@ -87,7 +90,7 @@ final class FakeAgents: AgentTransport {
             // it falls in the delta or in the verification as the threads
             // go, so it has no index in a step (faults find it by label).
             var index = -2
-            if what != Self.backgroundCall {
+            if what != Self.backgroundCall && what != Self.progressTotalCall {
                 index = s.callsInStep
                 s.callsInStep += 1
                 s.callsPerStep[s.step] = s.callsInStep

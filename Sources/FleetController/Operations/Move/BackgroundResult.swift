@@ -18,6 +18,9 @@ final class BackgroundResult<T: Sendable>: Sendable {
         thread.start()
     }
 
+    /// The result if the call has ended, without waiting for it.
+    var ended: Result<T, FleetError>? { result.withLock { $0 } }
+
     func wait() -> Result<T, FleetError> {
         done.wait()
         // Let a later wait() through as well.
