@@ -53,7 +53,8 @@ let package = Package(
         .target(name: "FleetCLI", dependencies: ["FleetProtocol"]),
         // The etcd v3 client (JSON gateway over HTTP/1.1) for the replicated
         // store (issue 19; docs/ARCHITECTURE.md, FleetEtcd).
-        .target(name: "FleetEtcd", dependencies: ["FleetProtocol", "FleetSystem"]),
+        .target(name: "CFleetEtcdTLS", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
+        .target(name: "FleetEtcd", dependencies: ["CFleetEtcdTLS", "FleetProtocol", "FleetSystem"]),
         .executableTarget(name: "vfleet-agent", dependencies: [
             "FleetAgent", "FleetCLI", "FleetRootfs", "FleetTree",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -15,6 +15,7 @@ import Synchronization
 public final class EtcdClient: Sendable {
     public let settings: EtcdSettings
     private let preferred = Mutex(0)
+    let tls: EtcdTLSContext?
     /// Member id → client endpoints, from member list: which member leads.
     private let memberEndpoints = Mutex<[UInt64: [EtcdEndpoint]]>([:])
 
@@ -25,9 +26,7 @@ public final class EtcdClient: Sendable {
         guard !settings.endpoints.isEmpty else {
             throw EtcdError(.invalidArgument, "no etcd endpoints: set VFLEET_ETCD_ENDPOINTS to the members' HOST:PORT, comma-separated")
         }
-        if let tls = settings.tls {
-            throw EtcdError(.invalidArgument, "TLS to etcd (CA \(tls.caFile)) is not supported by this vfleet yet: reach etcd over plain HTTP on a trusted network, or unset VFLEET_ETCD_CA")
-        }
+        tls = try settings.tls.map { files throws(EtcdError) in try EtcdTLSContext(files) }
         self.settings = settings
     }
 
@@ -117,7 +116,7 @@ public final class EtcdClient: Sendable {
     ) throws(EtcdError) -> Answer {
         let bytes = EtcdJSON.encode(body)
         let (answer, endpoint) = try withFailover(what: what, retry: retry, only: only) { endpoint, deadline throws(GatewayFailure) in
-            try GatewayRequest.post(path, body: bytes, to: endpoint, connectBy: Monotonic.now + settings.connectTimeout, deadline: deadline)
+            try GatewayRequest.post(path, body: bytes, to: endpoint, tls: tls, connectBy: Monotonic.now + settings.connectTimeout, deadline: deadline)
         }
         do {
             return try EtcdJSON.decoder.decode(Answer.self, from: Data(answer))
@@ -211,7 +210,7 @@ public final class EtcdClient: Sendable {
 
     /// One question to one member, no failover; nil if it did not answer.
     private func ask<Answer: Decodable>(_ path: String, of endpoint: EtcdEndpoint, by deadline: Double) -> Answer? {
-        guard let answer = try? GatewayRequest.post(path, body: Array("{}".utf8), to: endpoint, connectBy: deadline, deadline: deadline) else { return nil }
+        guard let answer = try? GatewayRequest.post(path, body: Array("{}".utf8), to: endpoint, tls: tls, connectBy: deadline, deadline: deadline) else { return nil }
         return try? EtcdJSON.decoder.decode(Answer.self, from: Data(answer))
     }
 

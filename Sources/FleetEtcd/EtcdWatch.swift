@@ -102,7 +102,7 @@ public final class EtcdWatch: Sendable {
         let what = "watch of \(EtcdClient.describe(range)) from revision \(state.nextRevision)"
         let ((opened, reader), endpoint) = try client.withFailover(what: what, retry: .idempotent) { endpoint, deadline throws(GatewayFailure) in
             let (opened, head, reader) = try GatewayRequest.open(
-                "/v3/watch", body: body, to: endpoint, connectBy: Monotonic.now + client.settings.connectTimeout, deadline: deadline, keepAlive: true)
+                "/v3/watch", body: body, to: endpoint, tls: client.tls, connectBy: Monotonic.now + client.settings.connectTimeout, deadline: deadline, keepAlive: true)
             guard head.isChunked else {
                 opened.close()
                 throw .noAnswer("the watch answer is not a stream")

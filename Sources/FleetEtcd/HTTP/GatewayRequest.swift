@@ -4,8 +4,8 @@ import Foundation
 /// own (closed after the answer; a loopback connect costs microseconds, and
 /// it keeps "was anything sent" exact).
 enum GatewayRequest {
-    static func post(_ path: String, body: [UInt8], to endpoint: EtcdEndpoint, connectBy: Double, deadline: Double) throws(GatewayFailure) -> [UInt8] {
-        let (connection, head, reader) = try open(path, body: body, to: endpoint, connectBy: connectBy, deadline: deadline, keepAlive: false)
+    static func post(_ path: String, body: [UInt8], to endpoint: EtcdEndpoint, tls: EtcdTLSContext?, connectBy: Double, deadline: Double) throws(GatewayFailure) -> [UInt8] {
+        let (connection, head, reader) = try open(path, body: body, to: endpoint, tls: tls, connectBy: connectBy, deadline: deadline, keepAlive: false)
         defer { connection.close() }
         var bodyReader = reader
         do {
@@ -21,12 +21,12 @@ enum GatewayRequest {
 
     /// Sends the request and reads the head; the caller reads the body
     /// (a stream) and closes the connection.
-    static func open(_ path: String, body: [UInt8], to endpoint: EtcdEndpoint, connectBy: Double, deadline: Double, keepAlive: Bool)
+    static func open(_ path: String, body: [UInt8], to endpoint: EtcdEndpoint, tls: EtcdTLSContext?, connectBy: Double, deadline: Double, keepAlive: Bool)
         throws(GatewayFailure) -> (HTTPConnection, HTTPResponseReader.Head, HTTPResponseReader)
     {
         let connection: HTTPConnection
         do throws(HTTPConnection.ConnectFailure) {
-            connection = try HTTPConnection.connect(to: endpoint, deadline: min(connectBy, deadline))
+            connection = try HTTPConnection.connect(to: endpoint, tls: tls, deadline: min(connectBy, deadline))
         } catch {
             throw .notSent(error.reason)
         }

@@ -1,13 +1,17 @@
 import Foundation
 
+import CFleetEtcdTLS
 import FleetSystem
 import Glibc
 import Synchronization
 
-/// One TCP connection to an etcd member, blocking with deadlines (poll).
-/// Whoever reads owns it; `shutdown()` may come from another thread (a
-/// watch's cancel) and wakes a blocked read.
-final class HTTPConnection: Sendable {
+/// One TCP connection to an etcd member, blocking with deadlines (poll),
+/// in TLS when the client has a context. Whoever reads owns it;
+/// `shutdown()` may come from another thread (a watch's cancel) and wakes
+/// a blocked read.
+// @unchecked Sendable: the TLS session is used only by the thread that
+// sends and reads; another thread only shuts the socket down, under `closed`.
+final class HTTPConnection: @unchecked Sendable {
     /// Why a connection could not be made: nothing was sent.
     struct ConnectFailure: Error {
         let reason: String
@@ -20,17 +24,19 @@ final class HTTPConnection: Sendable {
 
     let endpoint: EtcdEndpoint
     private let fd: Int32
+    private let tls: OpaquePointer?
     private let closed = Mutex(false)
 
-    private init(endpoint: EtcdEndpoint, fd: Int32) {
+    private init(endpoint: EtcdEndpoint, fd: Int32, tls: OpaquePointer?) {
         self.endpoint = endpoint
         self.fd = fd
+        self.tls = tls
     }
 
     deinit { close() }
 
     /// Connects to the endpoint's first address that accepts before `deadline`.
-    static func connect(to endpoint: EtcdEndpoint, deadline: Double) throws(ConnectFailure) -> HTTPConnection {
+    static func connect(to endpoint: EtcdEndpoint, tls: EtcdTLSContext?, deadline: Double) throws(ConnectFailure) -> HTTPConnection {
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         hints.ai_family = AF_UNSPEC
@@ -57,12 +63,47 @@ final class HTTPConnection: Sendable {
                 }
                 var one: Int32 = 1
                 setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-                return HTTPConnection(endpoint: endpoint, fd: fd)
+                guard let tls else { return HTTPConnection(endpoint: endpoint, fd: fd, tls: nil) }
+                // Nothing of the request has left before the handshake is
+                // done, so a failed handshake is a failed connect.
+                let session: OpaquePointer
+                do throws(IOFailure) {
+                    session = try handshake(fd, host: endpoint.host, context: tls, deadline: deadline)
+                } catch {
+                    Glibc.close(fd)
+                    throw ConnectFailure(reason: error.reason)
+                }
+                return HTTPConnection(endpoint: endpoint, fd: fd, tls: session)
             }
             reason = String(cString: strerror(errno))
             Glibc.close(fd)
         }
         throw ConnectFailure(reason: reason)
+    }
+
+    private static func handshake(_ fd: Int32, host: String, context: EtcdTLSContext, deadline: Double) throws(IOFailure) -> OpaquePointer {
+        var error = [CChar](repeating: 0, count: 512)
+        guard let session = fleet_etcd_tls_session_new(context.context, fd, host, &error, error.count) else {
+            throw IOFailure(reason: text(error))
+        }
+        while true {
+            let rc = fleet_etcd_tls_handshake(session, &error, error.count)
+            if rc == 1 { return session }
+            do throws(IOFailure) {
+                switch rc {
+                case FLEET_ETCD_TLS_WANT_READ: try waitReady(fd, for: Int16(POLLIN), deadline: deadline, doing: "TLS handshake")
+                case FLEET_ETCD_TLS_WANT_WRITE: try waitReady(fd, for: Int16(POLLOUT), deadline: deadline, doing: "TLS handshake")
+                default: throw IOFailure(reason: "TLS handshake: \(text(error))")
+                }
+            } catch {
+                fleet_etcd_tls_session_free(session)
+                throw error
+            }
+        }
+    }
+
+    static func text(_ buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     private static func waitConnected(_ fd: Int32, deadline: Double) -> String? {
@@ -84,6 +125,19 @@ final class HTTPConnection: Sendable {
     /// Sends every byte before `deadline`.
     func send(_ bytes: [UInt8], deadline: Double) throws(IOFailure) {
         var offset = 0
+        if let tls {
+            var error = [CChar](repeating: 0, count: 512)
+            while offset < bytes.count {
+                let rc = bytes.withUnsafeBytes { fleet_etcd_tls_write(tls, $0.baseAddress! + offset, bytes.count - offset, &error, error.count) }
+                switch rc {
+                case let written where written > 0: offset += written
+                case Int(FLEET_ETCD_TLS_WANT_READ): try wait(for: Int16(POLLIN), deadline: deadline, doing: "send")
+                case Int(FLEET_ETCD_TLS_WANT_WRITE): try wait(for: Int16(POLLOUT), deadline: deadline, doing: "send")
+                default: throw IOFailure(reason: "send: \(Self.text(error))")
+                }
+            }
+            return
+        }
         while offset < bytes.count {
             try wait(for: Int16(POLLOUT), deadline: deadline, doing: "send")
             let sent = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL)) }
@@ -99,6 +153,19 @@ final class HTTPConnection: Sendable {
     /// empty result is the end of the stream.
     func receive(deadline: Double) throws(IOFailure) -> [UInt8] {
         var buffer = [UInt8](repeating: 0, count: 65536)
+        if let tls {
+            // TLS may hold decrypted bytes already: read first, wait only when told.
+            var error = [CChar](repeating: 0, count: 512)
+            while true {
+                let rc = buffer.withUnsafeMutableBytes { fleet_etcd_tls_read(tls, $0.baseAddress!, $0.count, &error, error.count) }
+                switch rc {
+                case let count where count >= 0: return Array(buffer[0..<count])
+                case Int(FLEET_ETCD_TLS_WANT_READ): try wait(for: Int16(POLLIN), deadline: deadline, doing: "read")
+                case Int(FLEET_ETCD_TLS_WANT_WRITE): try wait(for: Int16(POLLOUT), deadline: deadline, doing: "read")
+                default: throw IOFailure(reason: "read: \(Self.text(error))")
+                }
+            }
+        }
         while true {
             try wait(for: Int16(POLLIN), deadline: deadline, doing: "read")
             let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }
@@ -111,6 +178,10 @@ final class HTTPConnection: Sendable {
     }
 
     private func wait(for events: Int16, deadline: Double, doing: String) throws(IOFailure) {
+        try Self.waitReady(fd, for: events, deadline: deadline, doing: doing)
+    }
+
+    private static func waitReady(_ fd: Int32, for events: Int16, deadline: Double, doing: String) throws(IOFailure) {
         var pfd = pollfd(fd: fd, events: events, revents: 0)
         while true {
             let left = deadline - Monotonic.now
@@ -132,6 +203,7 @@ final class HTTPConnection: Sendable {
         closed.withLock { isClosed in
             if !isClosed {
                 isClosed = true
+                if let tls { fleet_etcd_tls_session_free(tls) }
                 Glibc.close(fd)
             }
         }

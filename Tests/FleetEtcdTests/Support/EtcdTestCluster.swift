@@ -19,9 +19,12 @@ final class EtcdTestCluster {
     let directory: TemporaryDirectory
     private(set) var members: [Member]
     private let token: String
+    /// With TLS: the members serve https and require a client certificate.
+    let certificates: TestCertificates?
 
-    private init(directory: TemporaryDirectory, size: Int) throws {
+    private init(directory: TemporaryDirectory, size: Int, tls: Bool) throws {
         self.directory = directory
+        certificates = tls ? try TestCertificates.make(in: directory.file("tls")) : nil
         var ports = Set<Int>()
         while ports.count < 2 * size { ports.insert(try LoopbackPort.free()) }
         let list = Array(ports)
@@ -31,7 +34,7 @@ final class EtcdTestCluster {
 
     /// Starts `size` members and waits until every one follows a leader;
     /// cleans up after itself if that fails.
-    static func start(size: Int = 3) throws -> EtcdTestCluster {
+    static func start(size: Int = 3, tls: Bool = false) throws -> EtcdTestCluster {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/etcd") else {
             throw FixtureError("/usr/bin/etcd is missing: run ./scripts/install-deps (Debian's etcd-server)")
         }
@@ -39,7 +42,13 @@ final class EtcdTestCluster {
         // A free port can be taken between probing and etcd's bind: retry.
         for _ in 0..<3 {
             let directory = try TemporaryDirectory(prefix: "fleetetcd-test")
-            let cluster = try EtcdTestCluster(directory: directory, size: size)
+            let cluster: EtcdTestCluster
+            do {
+                cluster = try EtcdTestCluster(directory: directory, size: size, tls: tls)
+            } catch {
+                directory.remove()
+                throw error
+            }
             do {
                 for index in cluster.members.indices { try cluster.launch(index) }
                 try cluster.waitHealthy(timeout: 20)
@@ -55,7 +64,7 @@ final class EtcdTestCluster {
     var endpoints: [EtcdEndpoint] { members.map(\.endpoint) }
 
     func settings(timeout: Double = 5, endpoints: [EtcdEndpoint]? = nil) -> EtcdSettings {
-        EtcdSettings(endpoints: endpoints ?? self.endpoints, requestTimeout: timeout, connectTimeout: 1)
+        EtcdSettings(endpoints: endpoints ?? self.endpoints, requestTimeout: timeout, connectTimeout: 1, tls: certificates?.clientFiles)
     }
 
     func client(timeout: Double = 5, endpoints: [EtcdEndpoint]? = nil) throws -> EtcdClient {
@@ -133,18 +142,23 @@ final class EtcdTestCluster {
     private func launch(_ index: Int) throws {
         let member = members[index]
         let peers = members.map { "\($0.name)=http://127.0.0.1:\($0.peerPort)" }.joined(separator: ",")
-        let client = "http://127.0.0.1:\(member.clientPort)"
+        let client = "\(certificates == nil ? "http" : "https")://127.0.0.1:\(member.clientPort)"
         let peer = "http://127.0.0.1:\(member.peerPort)"
+        // With TLS also on 127.0.0.2, an address its certificate does not
+        // name: a client there must refuse the member.
+        let listen = certificates == nil ? client : "\(client),https://127.0.0.2:\(member.clientPort)"
         // Short heartbeat and election timeout: a killed leader is replaced
         // in about a second, which keeps the failover tests short.
         let arguments = [
             "--name", member.name, "--data-dir", directory.file(member.name),
-            "--listen-client-urls", client, "--advertise-client-urls", client,
+            "--listen-client-urls", listen, "--advertise-client-urls", client,
             "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
             "--initial-cluster", peers, "--initial-cluster-state", "new", "--initial-cluster-token", token,
             "--heartbeat-interval", "50", "--election-timeout", "500",
             "--logger", "zap", "--log-outputs", "stderr",
-        ]
+        ] + (certificates.map {
+            ["--cert-file", $0.serverCertificate, "--key-file", $0.serverKey, "--trusted-ca-file", $0.ca, "--client-cert-auth"]
+        } ?? [])
         let logPath = directory.file("\(member.name).log")
         members[index].process = try ChildProcess("/usr/bin/etcd", arguments, stdout: logPath, stderr: logPath)
     }
