@@ -87,6 +87,25 @@ import Testing
         }
     }
 
+    @Test func aValueOverTheRequestLimitIsRefusedWithWhatToDo() throws {
+        try withEtcdCluster(size: 1) { cluster in
+            let etcd = try cluster.client()
+            let big = Data(repeating: 0x61, count: 2 * 1024 * 1024)
+            // Over etcd's own limit, and over the gRPC message limit behind the gateway.
+            for size in [1_700_000, big.count] {
+                do throws(EtcdError) {
+                    _ = try etcd.put(EtcdPutRequest(key: Data("/vfleet/snapshot".utf8), value: big.prefix(size)))
+                    Issue.record("a value of \(size) bytes was accepted")
+                } catch {
+                    #expect(error.message.contains("--max-request-bytes") && error.message.contains("chunks"), "\(error)")
+                }
+            }
+            // A chunk under the limit goes through.
+            _ = try etcd.put(EtcdPutRequest(key: Data("/vfleet/snapshot/0".utf8), value: big.prefix(1024 * 1024)))
+            #expect(try etcd.get("/vfleet/snapshot/0")?.value.count == 1024 * 1024)
+        }
+    }
+
     @Test func createIfAbsentComparesOnCreateRevisionZero() throws {
         try withEtcdCluster { cluster in
             let etcd = try cluster.client()

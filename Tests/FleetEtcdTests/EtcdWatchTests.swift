@@ -62,3 +62,35 @@ import Testing
         }
     }
 }
+
+/// History etcd has compacted cannot be read or watched: the error says so
+/// and what to do (start from a snapshot).
+@Suite(.tags(.root), .serialized) struct EtcdCompactionTests {
+    @Test func aWatchOrReadBeforeTheCompactedRevisionIsRefusedClearly() throws {
+        try withEtcdCluster(size: 1) { cluster in
+            let etcd = try cluster.client()
+            let first = try etcd.put(EtcdPutRequest("/vfleet/log/1", "a"))
+            let second = try etcd.put(EtcdPutRequest("/vfleet/log/2", "b"))
+            try etcd.compact(before: second.header.revision)
+            do throws(EtcdError) {
+                let watch = try etcd.watch(.prefix("/vfleet/log/"), fromRevision: first.header.revision)
+                defer { watch.cancel() }
+                _ = try watch.next(timeout: 5)
+                Issue.record("a watch from a compacted revision delivered events")
+            } catch {
+                #expect(error.kind == .compacted(revision: second.header.revision), "\(error)")
+                #expect(error.message.contains("compacted its history up to \(second.header.revision)") && error.message.contains("snapshot"), "\(error)")
+            }
+            do throws(EtcdError) {
+                _ = try etcd.range(EtcdRangeRequest(.prefix("/vfleet/log/"), revision: first.header.revision))
+                Issue.record("a read at a compacted revision answered")
+            } catch {
+                #expect(error.kind == .compacted(revision: 0), "\(error)")
+            }
+            // From the compaction on, everything is still there.
+            let watch = try etcd.watch(.prefix("/vfleet/log/"), fromRevision: second.header.revision)
+            defer { watch.cancel() }
+            #expect(try watch.next(timeout: 5)?.kv.valueString == "b")
+        }
+    }
+}
