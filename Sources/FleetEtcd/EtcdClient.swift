@@ -79,6 +79,9 @@ public final class EtcdClient: Sendable {
     /// that has expired is a `leaseNotFound` error.
     public func keepAliveOnce(_ id: Int64) throws(EtcdError) -> EtcdLease {
         let answer: KeepAliveAnswer = try call("/v3/lease/keepalive", LeaseIDBody(id: id), what: "keep-alive of lease \(id)", retry: .idempotent)
+        if let error = answer.error {
+            throw EtcdError(.rejected(code: error.code ?? -1), "etcd refused the keep-alive of lease \(id): \(error.text)")
+        }
         guard let result = answer.result, result.ttl > 0 else {
             throw EtcdError(.leaseNotFound, "etcd: lease \(id) has expired or was revoked: its keys are gone; take a new lease")
         }

@@ -92,6 +92,11 @@ public final class EtcdWatch: Sendable {
             if result.canceled {
                 throw EtcdError(.rejected(code: -1), "etcd cancelled the watch of \(EtcdClient.describe(range)): \(result.cancelReason.isEmpty ? "no reason given" : result.cancelReason)")
             }
+            if result.created, state.nextRevision == 0, let header = result.header {
+                // A watch "from now" starts after the revision it was made
+                // at: a reopened one must not skip what came in between.
+                state.nextRevision = header.revision + 1
+            }
             state.pending += result.events
             if let last = result.events.last { state.nextRevision = last.revision + 1 }
         }

@@ -82,4 +82,18 @@ import Testing
             #expect(values == ["b", "c"])
         }
     }
+
+    @Test func aWatchFromNowKeepsWhatCameWhileItsMemberWasDown() throws {
+        try withEtcdCluster { cluster in
+            let etcd = try cluster.client()
+            let watch = try etcd.watch(.prefix("/vfleet/log/"), fromRevision: 0)
+            defer { watch.cancel() }
+            cluster.kill(0)
+            try cluster.waitHealthy(timeout: 5)
+            // Written before the watch notices its member is gone.
+            let writer = try cluster.client(endpoints: Array(cluster.endpoints.dropFirst()))
+            _ = try writer.put(EtcdPutRequest("/vfleet/log/1", "while down"))
+            #expect(try watch.next(timeout: 5)?.kv.valueString == "while down")
+        }
+    }
 }

@@ -4,4 +4,5 @@ import Foundation
 /// of 0 (left out) means the lease is gone.
 struct KeepAliveAnswer: Decodable {
     let result: EtcdLease?
+    let error: GatewayErrorBody?
 }
