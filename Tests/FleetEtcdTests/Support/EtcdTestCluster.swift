@@ -79,6 +79,17 @@ final class EtcdTestCluster {
         members[index].process = nil
     }
 
+    /// SIGSTOP to that member's pid: it keeps its connections and answers
+    /// nothing, like a member cut off or hung. `resume` undoes it; a paused
+    /// member is still stopped by `shutdown` (SIGKILL reaches it).
+    func pause(_ index: Int) {
+        if let pid = members[index].process?.pid { Glibc.kill(pid, SIGSTOP) }
+    }
+
+    func resume(_ index: Int) {
+        if let pid = members[index].process?.pid { Glibc.kill(pid, SIGCONT) }
+    }
+
     /// Starts a killed member again on its data and waits until it follows a leader.
     func restart(_ index: Int) throws {
         try launch(index)
@@ -129,6 +140,7 @@ final class EtcdTestCluster {
     /// Stops every member (SIGTERM, then SIGKILL, by pid) and removes the files.
     func shutdown() {
         for index in members.indices {
+            resume(index)
             members[index].process?.terminate(grace: 2)
             members[index].process = nil
         }
