@@ -24,6 +24,7 @@ final class EtcdTestCluster {
 
     private init(directory: TemporaryDirectory, size: Int, tls: Bool) throws {
         self.directory = directory
+        try LeftoverEtcdSweep.mark(directory.path, owner: getpid())
         certificates = tls ? try TestCertificates.make(in: directory.file("tls")) : nil
         var ports = Set<Int>()
         while ports.count < 2 * size { ports.insert(try LoopbackPort.free()) }
@@ -38,6 +39,7 @@ final class EtcdTestCluster {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/etcd") else {
             throw FixtureError("/usr/bin/etcd is missing: run ./scripts/install-deps (Debian's etcd-server)")
         }
+        LeftoverEtcdSweep.run()
         var lastError: Error = FixtureError("etcd never started")
         // A free port can be taken between probing and etcd's bind: retry.
         for _ in 0..<3 {
@@ -172,6 +174,8 @@ final class EtcdTestCluster {
             ["--cert-file", $0.serverCertificate, "--key-file", $0.serverKey, "--trusted-ca-file", $0.ca, "--client-cert-auth"]
         } ?? [])
         let logPath = directory.file("\(member.name).log")
-        members[index].process = try ChildProcess("/usr/bin/etcd", arguments, stdout: logPath, stderr: logPath)
+        let process = try ChildProcess("/usr/bin/etcd", arguments, stdout: logPath, stderr: logPath)
+        members[index].process = process
+        try LeftoverEtcdSweep.mark(directory.path, member: member.name, pid: process.pid)
     }
 }
