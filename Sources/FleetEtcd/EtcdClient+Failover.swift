@@ -29,6 +29,7 @@ extension EtcdClient {
         var index = only == nil ? preferred.withLock { $0 } : 0
         var failures: [(EtcdEndpoint, String)] = []
         var onlyUnreachable = true
+        var attempts = 0
         var round = 0
         while true {
             let position = index % endpoints.count
@@ -65,7 +66,8 @@ extension EtcdClient {
                 }
             }
             index += 1
-            if index % endpoints.count == 0 {
+            attempts += 1
+            if attempts % endpoints.count == 0 {
                 round += 1
                 if onlyUnreachable, round >= Self.unreachableRounds { break }
                 let pause = min(0.05 * Double(round), 0.25)
