@@ -51,6 +51,10 @@ let package = Package(
         // `vfleet dev-cluster` and the tests; not part of the controller.
         .target(name: "FleetDevCluster", dependencies: ["FleetProtocol", "FleetSSH", "FleetSystem"]),
         .target(name: "FleetCLI", dependencies: ["FleetProtocol"]),
+        // The etcd v3 client (JSON gateway over HTTP/1.1) for the replicated
+        // store (issue 19; docs/ARCHITECTURE.md, FleetEtcd).
+        .target(name: "CFleetEtcdTLS", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
+        .target(name: "FleetEtcd", dependencies: ["CFleetEtcdTLS", "FleetProtocol", "FleetSystem"]),
         .executableTarget(name: "vfleet-agent", dependencies: [
             "FleetAgent", "FleetCLI", "FleetRootfs", "FleetTree",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -68,6 +72,7 @@ let package = Package(
         .testTarget(name: "FleetAgentTests", dependencies: ["FleetAgent", "FleetArchive", "FleetKernel", "FleetSystem", "FleetTree", "FleetTreeStream", "FleetTestSupport"]),
         .testTarget(name: "FleetSSHTests", dependencies: ["FleetSSH", "FleetTestSupport"]),
         .testTarget(name: "FleetSchedulerTests", dependencies: ["FleetScheduler", "FleetTestSupport"]),
+        .testTarget(name: "FleetEtcdTests", dependencies: ["FleetEtcd", "FleetSystem", "FleetTestSupport"]),
         .testTarget(name: "FleetControllerTests", dependencies: ["FleetController", "FleetDevCluster", "FleetSystem", "FleetTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
