@@ -57,7 +57,7 @@ extension ClusterTests {
                 #expect(report.moves.allSatisfy { $0.error == nil }, "\(report.moves.compactMap { $0.error })")
                 #expect(Set(report.unplaceable.map(\.guest)) == ["ev9", "ev10"])
                 #expect(report.unplaceable.allSatisfy { $0.stopped })
-                #expect(report.hostState == "evacuated")
+                #expect(report.state(of: "host1") == "evacuated")
                 for i in 1...8 {
                     let at = try cluster.runningOn(c, "ev\(i)")
                     #expect(at.count == 1 && at.first != "host1", "ev\(i) on \(at)")
