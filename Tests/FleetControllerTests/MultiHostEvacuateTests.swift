@@ -95,6 +95,31 @@ import Testing
         #expect(try c.store.placement(of: "g1")?.host == "host1")
     }
 
+    /// A guest of one of the hosts has a move in flight (its controller
+    /// died at start-destination): the evacuation is refused with the
+    /// hosts' states put back; `ops resume` finishes that move, and the
+    /// evacuation run again drains both hosts.
+    @Test func aMoveInFlightIsFinishedByOpsResumeBeforeTheEvacuation() throws {
+        let (f, c) = try Self.fleet()
+        f.agents.state.withLock { $0.fault = .init(step: .startDestination, call: -1, kind: .death) }
+        #expect(throws: FleetError.self) { _ = try f.engine.start(f.params) { _ in } }
+        let op = try #require(try c.store.inFlight().first)
+        f.agents.state.withLock { $0.dead = false }
+        try f.store.write { db in try db.execute(sql: "UPDATE operations SET owner = '1@elsewhere'") }
+
+        let error = #expect(throws: FleetError.self) { _ = try c.evacuate(["host1", "host3"], dryRun: false) }
+        #expect(error?.message.contains("guest g1 has operation \(op.id ?? 0)") == true, "\(error?.message ?? "")")
+        #expect(try Self.states(c).values.allSatisfy { $0 == .active })
+
+        let resumed = try c.resumeOperations(nil)
+        #expect(resumed.map(\.outcome) == ["done"], "\(resumed)")
+        #expect(try c.store.placement(of: "g1")?.host == "host2")
+        let again = try c.evacuate(["host1", "host3"], dryRun: false)
+        #expect(again.moves.isEmpty && again.hosts.allSatisfy { $0.state == "evacuated" })
+        #expect(try Self.states(c) == ["host1": .evacuated, "host2": .active, "host3": .evacuated])
+        #expect(f.agents.state.withLock { $0.violations }.isEmpty)
+    }
+
     /// A plan that does not fit changes nothing: the hosts marked before it
     /// get their earlier states back.
     @Test func aRefusedPlanPutsTheHostsStatesBack() throws {
