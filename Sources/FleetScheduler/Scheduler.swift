@@ -31,12 +31,12 @@ public struct Scheduler: Sendable {
     let availableHostsByLabel: [LabelPair: [Int]]
 
     public init(hosts: [HostCapacity], placed: [PlacedGuest], policy: PlacementPolicy = .spread, cpuOvercommit: Double = 1.0) {
-        self.init(hosts: hosts, placed: placed, policy: policy, cpuOvercommit: cpuOvercommit, evacuating: nil)
+        self.init(hosts: hosts, placed: placed, policy: policy, cpuOvercommit: cpuOvercommit, evacuating: [])
     }
 
-    /// `evacuating` names a host that takes no guest because its guests are
-    /// being moved off it.
-    init(hosts: [HostCapacity], placed: [PlacedGuest], policy: PlacementPolicy, cpuOvercommit: Double, evacuating: String?) {
+    /// `evacuating` names the hosts that take no guest because their guests
+    /// are being moved off them.
+    init(hosts: [HostCapacity], placed: [PlacedGuest], policy: PlacementPolicy, cpuOvercommit: Double, evacuating: Set<String>) {
         self.policy = policy
         // A factor that is not a number would make every comparison false.
         self.cpuOvercommit = cpuOvercommit.isNaN ? 1 : max(cpuOvercommit, 0)
@@ -48,7 +48,7 @@ public struct Scheduler: Sendable {
         for (_, capacity) in ordered where byName[capacity.name] == nil {
             byName[capacity.name] = states.count
             let unavailable: RejectionKind? =
-                capacity.name == evacuating ? .evacuating
+                evacuating.contains(capacity.name) ? .evacuating
                 : !capacity.reachable ? .unreachable
                 : capacity.cordoned ? .cordoned
                 : nil

@@ -57,7 +57,7 @@ extension ClusterTests {
                 #expect(report.moves.allSatisfy { $0.error == nil }, "\(report.moves.compactMap { $0.error })")
                 #expect(Set(report.unplaceable.map(\.guest)) == ["ev9", "ev10"])
                 #expect(report.unplaceable.allSatisfy { $0.stopped })
-                #expect(report.hostState == "evacuated")
+                #expect(report.state(of: "host1") == "evacuated")
                 for i in 1...8 {
                     let at = try cluster.runningOn(c, "ev\(i)")
                     #expect(at.count == 1 && at.first != "host1", "ev\(i) on \(at)")
@@ -79,6 +79,77 @@ extension ClusterTests {
                     #expect(try c.store.guest("ev\(i)").origin == nil)
                 }
                 #expect(try c.store.host("host1").state == .active)
+            }
+        }
+
+        /// `vfleet host evacuate host1 host2`: a rack drained at once. Every
+        /// guest of both ends on host3, each moved exactly once (one
+        /// operation, one move event), never running on two hosts at once;
+        /// then host2 alone is restored.
+        @Test func drainTwoHostsAtOnceOntoTheThird() throws {
+            try withCluster(hosts: 3) { cluster in
+                let c = try cluster.busyboxController()
+                var sources: [String: String] = [:]
+                for i in 1...6 {
+                    var r = Controller.GuestRequest(spec: GuestSpec(name: "rack\(i)", template: "busybox", limits: GuestLimits(memoryBytes: 16 << 20)))
+                    r.host = i <= 3 ? "host1" : "host2"
+                    _ = try c.createGuest(r)
+                    sources["rack\(i)"] = r.host
+                }
+                // host3 is the busiest, so a planner that let the drained
+                // hosts take guests would send them there.
+                var busy = Controller.GuestRequest(spec: GuestSpec(name: "busy", template: "busybox", limits: GuestLimits(memoryBytes: 256 << 20)))
+                busy.host = "host3"
+                _ = try c.createGuest(busy)
+
+                for names in [["host1", "host2", "host3"], ["host1", "host1"], ["host1", "host9"]] {
+                    let refused = try cluster.cli(["host", "evacuate"] + names)
+                    #expect(refused.status != 0 && refused.err.contains("cannot evacuate"), "\(names): \(refused.err)")
+                }
+                let decoder = JSONDecoder()
+                let dry = try cluster.cli(["host", "evacuate", "host1", "host2", "--dry-run", "--format", "json"])
+                #expect(dry.status == 0, "\(dry.err)")
+                let plan = try decoder.decode(Controller.EvacuationReport.self, from: Data(dry.out.utf8))
+                #expect(plan.dryRun && plan.hosts.map(\.name) == ["host1", "host2"] && plan.hosts.allSatisfy { $0.state == "active" })
+                #expect(plan.moves.count == 6 && plan.moves.allSatisfy { $0.destination == "host3" && $0.source == sources[$0.guest] },
+                        "\(plan.moves)")
+                #expect(try c.store.hosts().allSatisfy { $0.state == .active } && c.store.operations().isEmpty)
+
+                let watcher = try TwoHostWatcher(cluster: cluster, guests: Array(sources.keys))
+                let run = try cluster.cli(["host", "evacuate", "host1", "host2", "--max-parallel", "4", "--format", "json"])
+                let seen = watcher.finish()
+                #expect(run.status == 0, "\(run.err)")
+                let report = try decoder.decode(Controller.EvacuationReport.self, from: Data(run.out.utf8))
+                #expect(report.moves.count == 6 && report.unplaceable.isEmpty)
+                #expect(report.moves.allSatisfy { $0.error == nil && $0.destination == "host3" }, "\(report.moves)")
+                #expect(report.hosts.map(\.state) == ["evacuated", "evacuated"])
+                #expect(seen.violations.isEmpty, "\(seen.violations)")
+                for (guest, source) in sources {
+                    #expect(try cluster.runningOn(c, guest) == ["host3"], "\(guest)")
+                    #expect(try c.store.guest(guest).origin == source)
+                    let ops = try c.store.operations().filter { $0.guest == guest }
+                    #expect(ops.count == 1 && ops.first?.state == .done && ops.first?.host == source, "\(guest): \(ops)")
+                    let params = try ops.first.map { try JSONDecoder().decode(MoveParams.self, from: Data($0.params.utf8)) }
+                    #expect(params?.destination == "host3", "\(guest)")
+                    let moves = try c.events(EventFilter(guest: guest)).filter { $0.action == "guest.move" }
+                    #expect(moves.count == 1 && moves.first?.host == source && moves.first?.toHost == "host3", "\(guest): \(moves)")
+                }
+                for host in ["host1", "host2"] {
+                    #expect(try cluster.agentGuests(c, host).isEmpty, "\(host)")
+                    #expect(try c.store.host(host).state == .evacuated)
+                    // The refused attempts above wrote failed events; the drain one ok event per host.
+                    let events = try c.events(EventFilter(host: host)).filter { $0.action == "host.evacuate" }
+                    #expect(events.filter { $0.outcome == .ok }.count == 1, "\(host): \(events)")
+                    #expect(events.filter { $0.outcome == .failed }.allSatisfy { $0.error?.hasPrefix("cannot evacuate") == true }, "\(host): \(events)")
+                }
+
+                // Restored one host at a time: host2's guests go back, host1 stays empty.
+                let back = try c.restore("host2", dryRun: false, maxParallel: 2)
+                #expect(back.moves.map(\.guest).sorted() == ["rack4", "rack5", "rack6"])
+                #expect(back.moves.allSatisfy { $0.error == nil }, "\(back.moves)")
+                for i in 4...6 { #expect(try cluster.runningOn(c, "rack\(i)") == ["host2"]) }
+                #expect(try c.store.host("host2").state == .active && c.store.host("host1").state == .evacuated)
+                #expect(try cluster.agentGuests(c, "host1").isEmpty)
             }
         }
 

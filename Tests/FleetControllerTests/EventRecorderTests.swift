@@ -110,7 +110,7 @@ import Testing
         let f = try MoveEngineTests.Fixture(running: true)
         let c = try Self.movable(f, reason: "maintenance")
         let report = try c.evacuate("host1", dryRun: false)
-        #expect(report.hostState == "evacuated")
+        #expect(report.state(of: "host1") == "evacuated")
         let events = try c.events(EventFilter())
         #expect(events.map(\.action) == ["guest.move", "host.evacuate"])
         #expect(events.map(\.command) == ["host.evacuate", nil])

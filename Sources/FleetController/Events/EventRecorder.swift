@@ -32,6 +32,27 @@ struct EventRecorder: Sendable {
         }
     }
 
+    /// Runs `body` once and records it as one `action` event per host of
+    /// `hosts` (a command over several hosts, so that `events --host H`
+    /// finds it for each of them); `note` words each host's event from what
+    /// the body returned. A throw is recorded failed for every host.
+    func record<T>(_ action: String, hosts: [String], when enabled: Bool = true, _ body: () throws(FleetError) -> T,
+                   note: (T, String) -> EventNote) throws(FleetError) -> T {
+        guard enabled else { return try body() }
+        let started = Date()
+        do throws(FleetError) {
+            let value = try body()
+            for host in hosts {
+                let n = note(value, host)
+                append(action, command: nil, n, outcome: n.outcome ?? .ok, error: n.error, started: started)
+            }
+            return value
+        } catch {
+            for host in hosts { append(action, command: nil, EventNote(host: host), outcome: .failed, error: error.message, started: started) }
+            throw error
+        }
+    }
+
     func append(_ action: String, command: String?, _ note: EventNote, outcome: StoredEvent.Outcome, error: String?, started: Date) {
         let now = Date()
         let event = StoredEvent(at: now.timeIntervalSince1970, user: identity.user, machine: identity.machine, action: action,

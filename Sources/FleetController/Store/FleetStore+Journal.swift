@@ -93,6 +93,31 @@ extension FleetStore {
     public func updateHostState(_ name: String, _ state: StoredHost.State) throws(FleetError) {
         try write { db in try db.execute(sql: "UPDATE hosts SET state = ? WHERE name = ?", arguments: [state.rawValue, name]) }
     }
+
+    /// Sets every host of `names` to `state` in one transaction (a placement
+    /// sees all of them changed or none), and answers what each was before.
+    public func swapHostStates(_ names: [String], to state: StoredHost.State) throws(FleetError) -> [String: StoredHost.State] {
+        try write { db in
+            var before: [String: StoredHost.State] = [:]
+            for name in names {
+                guard let host = try StoredHost.fetchOne(db, key: name) else {
+                    throw FleetError.notFound("unknown host \(name) (removed meanwhile?)")
+                }
+                before[name] = host.state
+                try db.execute(sql: "UPDATE hosts SET state = ? WHERE name = ?", arguments: [state.rawValue, name])
+            }
+            return before
+        }
+    }
+
+    /// Puts back the states `swapHostStates` answered, in one transaction.
+    public func setHostStates(_ states: [String: StoredHost.State]) throws(FleetError) {
+        try write { db in
+            for (name, state) in states {
+                try db.execute(sql: "UPDATE hosts SET state = ? WHERE name = ?", arguments: [state.rawValue, name])
+            }
+        }
+    }
 }
 
 extension FleetStore {

@@ -7,13 +7,21 @@ import Foundation
 struct HostEvacuateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evacuate",
-        abstract: "Move every guest off a host for maintenance; the host ends evacuated.",
-        discussion: "The plan (each guest's destination, or why it fits nowhere) is printed first. Without --allow-partial nothing starts when a guest fits nowhere; with it, such guests are stopped in place. `host restore` brings the guests back.")
+        abstract: "Move every guest off one or more hosts for maintenance; the hosts end evacuated.",
+        discussion: """
+            Several hosts (a rack) are drained at once, `vfleet host evacuate r1-h1 r1-h2 r1-h3`: all of them are marked \
+            evacuating before anything is planned, and no guest of one is placed on another of them, so each guest moves \
+            once. Naming a host twice, an unknown host, or every host of the fleet (unless --action stop) is refused \
+            before anything changes. The plan (each guest's destination, or why it fits nowhere) is printed first. \
+            Without --allow-partial nothing starts when a guest fits nowhere; with it, such guests are stopped in place. \
+            --max-parallel counts the moves of all the hosts together. `host restore H` brings back the guests of H, \
+            one host at a time.
+            """)
     @OptionGroup var options: ChangeOptions
     @OptionGroup var moveTransport: MoveTransportOption
-    @Argument(help: "Host name.") var name: String
+    @Argument(help: "The hosts to empty (one or more).") var names: [String]
     @Flag(name: .customLong("dry-run"), help: "Print the plan only.") var dryRun = false
-    @Option(name: .customLong("max-parallel"), help: "Moves at once.") var maxParallel: Int = 1
+    @Option(name: .customLong("max-parallel"), help: "Moves at once, across all the hosts.") var maxParallel: Int = 1
     @Option(help: "migrate (default) or stop (stop every guest in place).") var action: Controller.EvacuationAction = .migrate
     @Flag(name: .customLong("allow-partial"), help: "Stop guests that fit nowhere instead of refusing.") var allowPartial = false
     @Option(help: "Output format: table or json.") var format: OutputFormat = .table
@@ -23,7 +31,7 @@ struct HostEvacuateCommand: ParsableCommand {
         moveTransport.apply(to: controller)
         let printer = ProgressPrinter()
         let report = try fleet { () throws(FleetError) in
-            try controller.evacuate(name, dryRun: dryRun, maxParallel: maxParallel, action: action, allowPartial: allowPartial,
+            try controller.evacuate(names, dryRun: dryRun, maxParallel: maxParallel, action: action, allowPartial: allowPartial,
                                     planned: { plan in
                                         guard format == .table else { return }
                                         show(plan, title: "plan")
@@ -39,17 +47,21 @@ struct HostEvacuateCommand: ParsableCommand {
     }
 
     func show(_ r: Controller.EvacuationReport, title: String) {
-        print("\(title) for host \(r.host):")
+        let several = r.hosts.count > 1
+        let hosts = r.hosts.map(\.name).joined(separator: ", ")
+        print("\(title) for \(several ? "hosts" : "host") \(hosts):")
         for m in r.moves {
-            var line = "  move \(m.guest) → \(m.destination)"
+            // With several hosts each line says which one the guest leaves.
+            var line = "  move \(m.guest)" + (several ? " from \(m.source ?? "?")" : "") + " → \(m.destination)"
             if let d = m.downtimeSeconds { line += " (down \(String(format: "%.2f", d)) s)" }
             if let e = m.error { line += "\n    failed: \(e)" }
             print(line)
         }
         for u in r.unplaceable {
-            print("  \(u.stopped ? "stopped" : "stays") \(u.guest): \(u.reason.replacingOccurrences(of: "\n", with: "\n    "))")
+            let guest = u.guest + (several ? " on \(u.source)" : "")
+            print("  \(u.stopped ? "stopped" : "stays") \(guest): \(u.reason.replacingOccurrences(of: "\n", with: "\n    "))")
         }
-        print("host \(r.host) is \(r.hostState)")
+        for h in r.hosts { print("host \(h.name) is \(h.state)") }
     }
 }
 
