@@ -38,8 +38,10 @@ extension ClusterTests.DirectTransferCluster {
             let took = Date().timeIntervalSince(started)
             print("link cut: the move gave up and rolled back after \(String(format: "%.1f", took)) s")
             #expect(cut.fired)
-            // The idle timeout (30 s) and the rollback, not a TCP timeout of minutes.
-            #expect(took < 90, "the move took \(took) s to give up")
+            // Idle timeouts (30 s each; about 62 s are measured here: the
+            // stream's and one more) and the rollback, never a TCP timeout
+            // of many minutes.
+            #expect(took < 120, "the move took \(took) s to give up")
             for (namespace, address) in cuts { #expect(Self.ip(["-n", namespace, "route", "del", "blackhole", address + "/32"]) == 0) }
             let fresh = try cluster.controller()
             #expect(try cluster.runningOn(fresh, "lc") == ["host1"])
