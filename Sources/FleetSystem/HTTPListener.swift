@@ -123,11 +123,14 @@ public final class HTTPListener: Sendable {
         let deadline = Monotonic.now + connectionTimeout
         var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
-        while HTTPRequestHead.end(of: received) == nil {
-            if received.count > maxRequestBytes {
+        while true {
+            let end = HTTPRequestHead.end(of: received)
+            if (end ?? received.count) > maxRequestBytes {
                 send(c, Response(status: 431, body: "request header larger than \(maxRequestBytes) bytes\n"))
+                drain(c, deadline: deadline)
                 return
             }
+            if end != nil { break }
             if Monotonic.now > deadline { return }
             let n = buffer.withUnsafeMutableBytes { recv(c, $0.baseAddress, $0.count, 0) }
             if n <= 0 { return }
@@ -149,6 +152,20 @@ public final class HTTPListener: Sendable {
             return
         }
         send(c, response)
+    }
+
+    /// After an early answer: closing with unread bytes would reset the
+    /// connection and the client could lose the answer, so read (and drop)
+    /// what it still sends, up to 64 KiB and the deadline.
+    private func drain(_ c: Int32, deadline: Double) {
+        shutdown(c, Int32(SHUT_WR))
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        var dropped = 0
+        while dropped < 65536, Monotonic.now < deadline {
+            let n = buffer.withUnsafeMutableBytes { recv(c, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { return }
+            dropped += n
+        }
     }
 
     private func send(_ c: Int32, _ r: Response, extraHeaders: String = "", contentLength: Int? = nil) {

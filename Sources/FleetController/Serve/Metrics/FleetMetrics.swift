@@ -47,7 +47,7 @@ public enum FleetMetrics {
                 Double($0.allocated.memoryBytes)
             },
             per("vfleet_host_memory_used_bytes", "Memory the host's running guests use (absent while the host is unreachable).") {
-                $0.usedMemoryBytes.map(Double.init)
+                $0.usedMemoryBytes.map { Double($0) }
             },
             per("vfleet_host_cpu_capacity_cores", "CPUs of the host.") { Double($0.capacity.cpuMillis) / 1000 },
             per("vfleet_host_cpu_allocated_cores", "CPUs the guests placed on the host reserve.") { Double($0.allocated.cpuMillis) / 1000 },
@@ -58,7 +58,7 @@ public enum FleetMetrics {
             per("vfleet_host_guests_running", "Guests the host reports running (absent while unreachable).") { h in
                 h.reachable ? Double(running[h.name] ?? 0) : nil
             },
-            per("vfleet_host_disk_free_bytes", "Free space for guests on the host's state file system.") { $0.freeDiskBytes.map(Double.init) },
+            per("vfleet_host_disk_free_bytes", "Free space for guests on the host's state file system.") { $0.freeDiskBytes.map { Double($0) } },
             MetricFamily(name: "vfleet_agent_request_duration_seconds",
                          help: "Time of the hello vfleet serve sends each host every observation, answered or not.",
                          kind: .histogram, series: totals.helloSeconds.keys.sorted().map { host in
@@ -79,10 +79,10 @@ public enum FleetMetrics {
                          kind: .gauge, series: guests.map { .value(labels: labels($0) + [MetricLabel("state", $0.actualState)], 1) }),
             per("vfleet_guest_desired_running", "1 if the controller wants the guest running, else 0.") { $0.desiredState == "running" ? 1 : 0 },
             per("vfleet_guest_drift", "1 if the guest's actual state differs from the desired one.") { $0.drift ? 1 : 0 },
-            per("vfleet_guest_memory_bytes", "Memory the guest uses (its cgroup's), while it runs.") { $0.memoryBytes.map(Double.init) },
-            per("vfleet_guest_memory_limit_bytes", "The guest's memory limit (--memory).") { $0.limits.memoryBytes.map(Double.init) },
+            per("vfleet_guest_memory_bytes", "Memory the guest uses (its cgroup's), while it runs.") { $0.memoryBytes.map { Double($0) } },
+            per("vfleet_guest_memory_limit_bytes", "The guest's memory limit (--memory).") { $0.limits.memoryBytes.map { Double($0) } },
             per("vfleet_guest_cpu_seconds_total", "CPU time the guest used since it started.", .counter) { $0.cpuSeconds },
-            per("vfleet_guest_pids", "Processes of the guest.") { $0.processes.map(Double.init) },
+            per("vfleet_guest_pids", "Processes of the guest.") { $0.processes.map { Double($0) } },
         ]
     }
 
