@@ -33,20 +33,30 @@ public final class MetricsObserver: Sendable {
         do throws(FleetError) {
             let s = try controller.snapshot(hostTimeout: hostTimeout)
             let now = Monotonic.now
-            state.withLock { st in
+            let totals = state.withLock { st in
                 st.totals.add(s)
+                return st.totals
+            }
+            // Encoded outside the lock (a big fleet's text takes a while):
+            // scrapes meanwhile answer from the previous round.
+            let body = PrometheusText.encode(FleetMetrics.families(s, totals))
+            state.withLock { st in
                 st.last = s
                 st.observedAt = now
                 st.lastError = nil
-                st.body = PrometheusText.encode(FleetMetrics.families(s, st.totals))
+                st.body = body
             }
         } catch {
             let message = error.message
             FileHandle.standardError.write(Data("vfleet serve: observation failed: \(message)\n".utf8))
-            state.withLock { st in
+            let (last, totals) = state.withLock { st in
                 st.totals.failedRounds += 1
                 st.lastError = message
-                if let last = st.last { st.body = PrometheusText.encode(FleetMetrics.families(last, st.totals)) }
+                return (st.last, st.totals)
+            }
+            if let last {
+                let body = PrometheusText.encode(FleetMetrics.families(last, totals))
+                state.withLock { $0.body = body }
             }
         }
     }

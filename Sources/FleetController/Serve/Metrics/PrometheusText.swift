@@ -23,28 +23,69 @@ public enum PrometheusText {
         precondition(validName(f.name), "metric name \(f.name) is not a Prometheus name")
         precondition(f.kind != .counter || f.name.hasSuffix("_total"), "counter \(f.name) must end in _total")
         out += "# HELP \(f.name) \(escapeHelp(f.help))\n# TYPE \(f.name) \(f.kind.rawValue)\n"
+        // Appended piece by piece: a fleet's exposition is megabytes, and
+        // temporary strings per sample were most of its cost.
         for s in f.series {
             switch s {
             case .value(let labels, let v):
-                out += f.name + labelText(labels) + " " + number(v) + "\n"
+                out.append(f.name)
+                appendLabels(labels, to: &out)
+                out.append(" ")
+                out.append(number(v))
+                out.append("\n")
             case .histogram(let labels, let h):
                 precondition(f.kind == .histogram, "histogram series in \(f.kind.rawValue) \(f.name)")
                 for (bound, n) in h.cumulative {
-                    out += f.name + "_bucket" + labelText(labels + [MetricLabel("le", number(bound))]) + " \(n)\n"
+                    out.append(f.name)
+                    out.append("_bucket")
+                    appendLabels(labels, le: number(bound), to: &out)
+                    out.append(" \(n)\n")
                 }
-                out += f.name + "_bucket" + labelText(labels + [MetricLabel("le", "+Inf")]) + " \(h.count)\n"
-                out += f.name + "_sum" + labelText(labels) + " " + number(h.sum) + "\n"
-                out += f.name + "_count" + labelText(labels) + " \(h.count)\n"
+                out.append(f.name)
+                out.append("_bucket")
+                appendLabels(labels, le: "+Inf", to: &out)
+                out.append(" \(h.count)\n")
+                out.append(f.name)
+                out.append("_sum")
+                appendLabels(labels, to: &out)
+                out.append(" ")
+                out.append(number(h.sum))
+                out.append("\n")
+                out.append(f.name)
+                out.append("_count")
+                appendLabels(labels, to: &out)
+                out.append(" \(h.count)\n")
             }
         }
     }
 
     static func labelText(_ labels: [MetricLabel]) -> String {
-        if labels.isEmpty { return "" }
-        return "{" + labels.map { l in
+        var out = ""
+        appendLabels(labels, to: &out)
+        return out
+    }
+
+    /// `{name="value",…}` (nothing without labels), with `le` last if given.
+    static func appendLabels(_ labels: [MetricLabel], le: String? = nil, to out: inout String) {
+        if labels.isEmpty && le == nil { return }
+        out.append("{")
+        var first = true
+        for l in labels {
             precondition(validLabelName(l.name), "label name \(l.name) is not a Prometheus label name")
-            return l.name + "=\"" + escapeLabelValue(l.value) + "\""
-        }.joined(separator: ",") + "}"
+            if !first { out.append(",") }
+            first = false
+            out.append(l.name)
+            out.append("=\"")
+            appendEscapedLabelValue(l.value, to: &out)
+            out.append("\"")
+        }
+        if let le {
+            if !first { out.append(",") }
+            out.append("le=\"")
+            out.append(le)
+            out.append("\"")
+        }
+        out.append("}")
     }
 
     /// Integers without a fraction (Go's ParseFloat reads either), the
@@ -58,6 +99,16 @@ public enum PrometheusText {
 
     static func escapeLabelValue(_ s: String) -> String {
         var out = ""
+        appendEscapedLabelValue(s, to: &out)
+        return out
+    }
+
+    static func appendEscapedLabelValue(_ s: String, to out: inout String) {
+        // Names of hosts and guests never need escaping: no scan by Character.
+        if !s.utf8.contains(where: { $0 == 92 || $0 == 34 || $0 == 10 }) {
+            out.append(s)
+            return
+        }
         for c in s {
             switch c {
             case "\\": out += "\\\\"
@@ -66,7 +117,6 @@ public enum PrometheusText {
             default: out.append(c)
             }
         }
-        return out
     }
 
     static func escapeHelp(_ s: String) -> String {
