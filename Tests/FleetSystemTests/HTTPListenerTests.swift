@@ -49,6 +49,26 @@ import Testing
         #expect(Monotonic.now - started < 2.5)
     }
 
+    /// Past `maxConnections` at once, a new connection is closed at once
+    /// (no thread for it), and served again once the others are gone.
+    @Test func closesConnectionsBeyondTheLimit() throws {
+        let l = try HTTPListener(address: "127.0.0.1:0", connectionTimeout: 1, maxConnections: 2) { _ in .init(status: 200, body: "ok\n") }
+        defer { l.stop() }
+        let held = [try Self.connect(port: l.port), try Self.connect(port: l.port)]
+        usleep(100_000)
+        let extra = try Self.connect(port: l.port)
+        defer { close(extra) }
+        var tv = timeval(tv_sec: 3, tv_usec: 0)
+        setsockopt(extra, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        let started = Monotonic.now
+        var byte: UInt8 = 0
+        #expect(recv(extra, &byte, 1, 0) == 0)
+        #expect(Monotonic.now - started < 0.5)
+        for fd in held { close(fd) }
+        usleep(200_000)
+        #expect(try HTTPProbe.get(host: "127.0.0.1", port: UInt16(l.port), path: "/metrics").hasPrefix("HTTP/1.1 200 "))
+    }
+
     @Test func refusesAnAddressWithoutAPort() {
         #expect(throws: SystemError.self) { try HTTPListener(address: "127.0.0.1") { _ in .init(status: 200, body: "") } }
         #expect(throws: SystemError.self) { try HTTPListener(address: "[::1]") { _ in .init(status: 200, body: "") } }
