@@ -14,6 +14,6 @@ struct Vfleet: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             HostCommand.self, TemplateCommand.self, GuestCommand.self, ApplyCommand.self, ReconcileCommand.self, RebalanceCommand.self, OpsCommand.self,
-            InventoryCommand.self, EventsCommand.self, NetCommand.self, ConnectionsCommand.self, ConfigCommand.self, DatabaseCommand.self, KeyCommand.self, DevClusterCommand.self,
+            InventoryCommand.self, EventsCommand.self, ServeCommand.self, NetCommand.self, ConnectionsCommand.self, ConfigCommand.self, DatabaseCommand.self, KeyCommand.self, DevClusterCommand.self,
         ])
 }

@@ -43,6 +43,30 @@ import Testing
         #expect(try DeployShell.run([tool, "verify", dir + "/vfleet-agent.service"]).status != 0)
     }
 
+    // MARK: controller/
+
+    @Test func serveUnitPassesSystemdAnalyzeVerify() throws {
+        let tool = try #require(DeployShell.which("systemd-analyze"), "systemd-analyze missing (scripts/install-deps installs systemd)")
+        let unit = try Self.read("controller/vfleet-serve.service")
+        let vfleet = TestCluster.vfleetBinary
+        #expect(FileManager.default.isExecutableFile(atPath: vfleet), "build vfleet first: \(vfleet)")
+        let dir = try Self.tempDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try unit.replacingOccurrences(of: "/usr/local/bin/vfleet", with: vfleet)
+            .write(toFile: dir + "/vfleet-serve.service", atomically: true, encoding: .utf8)
+        let r = try DeployShell.run([tool, "verify", dir + "/vfleet-serve.service"])
+        #expect(r.status == 0, "systemd-analyze verify: \(r.out)\(r.err)")
+        #expect(!r.err.contains("vfleet-serve.service:"), "systemd-analyze verify warns: \(r.err)")
+        let lines = Set(unit.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.hasPrefix("#") })
+        for expected in ["Type=simple", "ExecStart=/usr/local/bin/vfleet serve", "EnvironmentFile=-/etc/default/vfleet",
+                         "ReadWritePaths=/var/lib/vfleet-controller", "WantedBy=multi-user.target"] {
+            #expect(lines.contains(expected), "missing \(expected)")
+        }
+        // The settings it reads are in the env file operators copy.
+        let env = try Self.read("controller/vfleet.env.example")
+        for key in ServeSettings.environmentKeys { #expect(env.contains(key), "vfleet.env.example lacks \(key)") }
+    }
+
     @Test func systemdUnitStartsAndStopsGuestsTheWayTheDesignSays() throws {
         let unit = try Self.read("agent/vfleet-agent.service")
         let lines = Set(unit.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.hasPrefix("#") })

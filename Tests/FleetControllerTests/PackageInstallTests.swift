@@ -24,6 +24,10 @@ import Testing
             let conffiles = try DeployShell.run(["/usr/bin/dpkg-deb", "--info", deb, "conffiles"]).out
             #expect(conffiles.contains("/etc/default/\(command)"))
         }
+        let vfleetFiles = try DeployShell.run(["/usr/bin/dpkg-deb", "--contents", debs.vfleet]).out
+        for path in ["./lib/systemd/system/vfleet-serve.service", "./usr/share/man/man1/vfleet.serve.1.gz"] {
+            #expect(vfleetFiles.contains(" \(path)\n"), "vfleet lacks \(path)")
+        }
         let agentFiles = try DeployShell.run(["/usr/bin/dpkg-deb", "--contents", debs.agent]).out
         for path in ["./lib/systemd/system/vfleet-agent.service", "./usr/lib/vfleet-agent/check", "./usr/lib/vfleet-agent/vfleet.config",
                      "./usr/share/doc/vfleet-agent/examples/authorized_keys.example", "./usr/share/man/man8/vfleet-agent.rpc.8.gz"] {
@@ -72,6 +76,8 @@ import Testing
             /usr/bin/vfleet --version | sed 's/^/vfleet-version: /'
             systemd-analyze verify /lib/systemd/system/vfleet-agent.service > "$SCRATCH/verify.out" 2>&1; echo "verify-status=$?"
             [ -L /etc/systemd/system/multi-user.target.wants/vfleet-agent.service ] && echo "unit-enabled"
+            systemd-analyze verify /lib/systemd/system/vfleet-serve.service > "$SCRATCH/verify-serve.out" 2>&1; echo "verify-serve-status=$?"
+            [ -e /etc/systemd/system/multi-user.target.wants/vfleet-serve.service ] && echo "serve-enabled"
             echo "== purge"
             dpkg --purge vfleet vfleet-agent > "$SCRATCH/purge.out" 2>&1; echo "purge-status=$?"
             dpkg-query -W -f='${Package} ${db:Status-Status}\\n' vfleet vfleet-agent 2>/dev/null | sed 's/^/state-purged: /'
@@ -79,6 +85,7 @@ import Testing
                 if [ -e "$f" ] && [ ! -d "$f" ]; then echo "left: $f"; fi
             done < "$SCRATCH/installed-files"
             [ -e /etc/systemd/system/multi-user.target.wants/vfleet-agent.service ] && echo "left: the unit's enablement"
+            [ -e /etc/systemd/system/vfleet-serve.service ] && echo "left: vfleet-serve.service masked"
             ls /var/lib/systemd/deb-systemd-helper-enabled 2>/dev/null | grep vfleet | sed 's/^/left: enablement state /'
             [ -d /var/lib/vfleet ] && echo "kept: /var/lib/vfleet"
             [ -d /var/lib/vfleet-controller ] && echo "kept: /var/lib/vfleet-controller"
@@ -97,6 +104,9 @@ import Testing
         #expect(lines.contains("verify-status=0"), "systemd-analyze verify:\n\(read("verify.out"))")
         #expect(!read("verify.out").contains("vfleet-agent.service:"), "systemd-analyze verify warns:\n\(read("verify.out"))")
         #expect(lines.contains("unit-enabled"), "the package enables vfleet-agent.service (its stop action only runs for an active unit)")
+        #expect(lines.contains("verify-serve-status=0"), "systemd-analyze verify:\n\(read("verify-serve.out"))")
+        #expect(!read("verify-serve.out").contains("vfleet-serve.service:"), "systemd-analyze verify warns:\n\(read("verify-serve.out"))")
+        #expect(!lines.contains("serve-enabled"), "vfleet-serve.service is left for the operator to enable")
 
         #expect(lines.contains("purge-status=0"), "\(read("purge.out"))")
         #expect(!r.out.contains("state-purged: vfleet installed") && !r.out.contains("state-purged: vfleet-agent installed"))

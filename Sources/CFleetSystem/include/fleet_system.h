@@ -3,11 +3,14 @@
 
 #include <spawn.h>
 
-// Two GNU calls FleetSystem's subprocess runner needs that Swift's
+// GNU calls FleetSystem's subprocess runner needs that Swift's
 // Glibc module does not show (they want _GNU_SOURCE).
 
 // pipe2(fds, O_CLOEXEC): no other thread's child inherits the pipe.
 int fleet_pipe_cloexec(int fds[2]);
+
+// accept4(fd, NULL, NULL, SOCK_CLOEXEC): no child inherits the connection.
+int fleet_accept_cloexec(int fd);
 
 // posix_spawn_file_actions_addclosefrom_np(actions, from).
 int fleet_spawn_close_from(posix_spawn_file_actions_t *actions, int from);

@@ -1,4 +1,5 @@
 import FleetProtocol
+import FleetSystem
 import Foundation
 
 extension Controller {
@@ -7,6 +8,8 @@ extension Controller {
         var host: StoredHost
         var hello: HelloResult?
         var error: String?
+        /// How long the hello took (observeEach only).
+        var seconds: Double?
     }
 
     /// Asks every host in parallel (at most `hosts.parallel` at once). An
@@ -21,6 +24,29 @@ extension Controller {
         }
     }
 
+    /// The same, one hello per host timed on its own (`vfleet serve`'s
+    /// agent latency): at most `hosts.parallel` at once, each bounded by
+    /// `timeout` (and the connect timeout).
+    func observeEach(_ hosts: [StoredHost], timeout: Double) -> [HostObservation] {
+        let agents = agents
+        return parallelMap(hosts, maxParallel: settings.maxParallelHosts) { host in
+            let started = Monotonic.now
+            let answer = agents.greet([host], maxParallel: 1, timeout: timeout)[0]
+            let seconds = Monotonic.now - started
+            switch answer {
+            case .success(let hello): return HostObservation(host: host, hello: hello, error: nil, seconds: seconds)
+            case .failure(let error): return HostObservation(host: host, hello: nil, error: error.message, seconds: seconds)
+            }
+        }
+    }
+
+    /// Refreshes stored facts from what the agents just said: one
+    /// transaction (one commit to disk) for all hosts.
+    func recordFacts(_ observations: [HostObservation]) throws(FleetError) {
+        let now = Date().timeIntervalSince1970
+        try store.recordFacts(observations.compactMap { o in o.hello.map { (o.host.name, $0.host) } }, seenAt: now)
+    }
+
     /// `vfleet inventory`: hosts and guests, desired against actual.
     public func inventory() throws(FleetError) -> InventoryReport {
         // Stored facts only for the hosts that do not answer (decoding every
@@ -29,10 +55,13 @@ extension Controller {
         let guests = try store.guests()
         let placements = Dictionary(uniqueKeysWithValues: try store.placements().map { ($0.guest, $0.host) })
         let observations = observe(hosts)
-        // Refresh stored facts from what the agents just said: one
-        // transaction (one commit to disk) for all hosts.
-        let now = Date().timeIntervalSince1970
-        try? store.recordFacts(observations.compactMap { o in o.hello.map { (o.host.name, $0.host) } }, seenAt: now)
+        try? recordFacts(observations)
+        return inventoryReport(observations, guests: guests, placements: placements)
+    }
+
+    /// The report of what the hosts said (`observations`, one per host)
+    /// against the store's guests and placements (guest → host).
+    func inventoryReport(_ observations: [HostObservation], guests: [StoredGuest], placements: [String: String]) -> InventoryReport {
         var actual: [String: [String: GuestStatus]] = [:]
         for o in observations {
             if let hello = o.hello { actual[o.host.name] = Dictionary(hello.host.guests.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a }) }

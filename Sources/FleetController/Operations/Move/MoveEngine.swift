@@ -63,7 +63,16 @@ struct MoveEngine: Sendable {
                 run = nil
                 let reason = "failed at \(current.rawValue): \(error.message)"
                 do {
-                    try rollback(id, params, reason: reason)
+                    do {
+                        try rollback(id, params, reason: reason)
+                    } catch where error.code == .unreachable {
+                        // An agent killed a moment ago may be found dead
+                        // only by the rollback's first call (its session was
+                        // kept); that call dropped the session. The rollback
+                        // is idempotent (ops resume repeats it): once more,
+                        // on fresh sessions.
+                        try rollback(id, params, reason: reason)
+                    }
                 } catch let rollbackError {
                     throw FleetError(error.code, "move of guest \(params.guest) \(reason); rolling back failed too: \(rollbackError.message) (operation \(id) is rollback_pending: finish it with `vfleet ops resume \(id)` once the hosts answer)")
                 }

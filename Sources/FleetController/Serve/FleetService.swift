@@ -1,0 +1,47 @@
+import FleetProtocol
+import FleetSystem
+import Foundation
+
+/// `vfleet serve`: the controller's long-running process. It serves
+/// `/metrics` and runs background loops (`ServeLoop`); today one, the
+/// fleet's observation. Work that later waits for no operator (finishing
+/// interrupted operations, failover) is added as loops here.
+public final class FleetService: Sendable {
+    public let settings: ServeSettings
+    public let metrics: MetricsObserver
+    private let loops: [ServeLoop]
+    private let listener: HTTPListener
+
+    /// Binds the metrics address and starts every loop.
+    public init(controller: Controller, settings: ServeSettings) throws(FleetError) {
+        self.settings = settings
+        let metrics = MetricsObserver(controller: controller, hostTimeout: settings.hostTimeout)
+        self.metrics = metrics
+        do {
+            listener = try HTTPListener(address: settings.metricsAddress, connectionTimeout: settings.connectionTimeout) { request in
+                guard request.path == "/metrics" else {
+                    return HTTPListener.Response(status: 404, body: "vfleet serve: no \(request.path) here; metrics are at /metrics\n")
+                }
+                return metrics.scrape()
+            }
+        } catch {
+            throw .failed("vfleet serve: \(error) (set VFLEET_METRICS_ADDRESS or --metrics-address to a free HOST:PORT)")
+        }
+        loops = [ServeLoop(name: "observe", interval: settings.interval) { metrics.observe() }]
+        for loop in loops { loop.start() }
+    }
+
+    /// The address /metrics is served on (with the port chosen for port 0).
+    public var metricsURL: String {
+        let host = listener.host.contains(":") ? "[\(listener.host)]" : listener.host
+        return "http://\(host):\(listener.port)/metrics"
+    }
+
+    /// Stops listening, then the loops; returns the names of loops still
+    /// running after `timeout` seconds.
+    public func stop(timeout: Double) -> [String] {
+        listener.stop()
+        let deadline = Monotonic.now + timeout
+        return loops.filter { !$0.stop(timeout: max(0, deadline - Monotonic.now)) }.map(\.name)
+    }
+}

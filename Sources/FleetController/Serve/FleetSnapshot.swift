@@ -1,0 +1,25 @@
+/// What one round of `vfleet serve`'s observation saw: the inventory (the
+/// same report `vfleet inventory` makes), how long each host's hello took,
+/// the journal's tallies and the store write of the round.
+public struct FleetSnapshot: Sendable {
+    public var report: InventoryReport
+    /// Seconds of each host's hello, answered or not (host name → seconds).
+    public var helloSeconds: [String: Double]
+    public var operations: [OperationTally]
+    /// The round's write of the hosts' facts; nil when it failed.
+    public var storeWriteSeconds: Double?
+    /// Wall-clock time the round ended (seconds since 1970).
+    public var at: Double
+    /// How long the round took.
+    public var seconds: Double
+
+    public init(report: InventoryReport, helloSeconds: [String: Double], operations: [OperationTally],
+                storeWriteSeconds: Double?, at: Double, seconds: Double) {
+        self.report = report
+        self.helloSeconds = helloSeconds
+        self.operations = operations
+        self.storeWriteSeconds = storeWriteSeconds
+        self.at = at
+        self.seconds = seconds
+    }
+}

@@ -1,0 +1,58 @@
+import ArgumentParser
+import FleetCLI
+import FleetController
+import FleetProtocol
+import FleetSystem
+import Foundation
+
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the controller's long-running process: /metrics for Prometheus, from a background observation of the fleet.",
+        discussion: """
+            Serves GET /metrics in the Prometheus text format on --metrics-address (VFLEET_METRICS_ADDRESS, \
+            default 127.0.0.1:9464; any other path answers 404). A background loop asks every host's agent \
+            every --interval (VFLEET_METRICS_INTERVAL, default 15s), each host within --host-timeout \
+            (VFLEET_METRICS_HOST_TIMEOUT, default 5s) plus config ssh.connect-timeout, and refreshes the hosts' \
+            stored facts as vfleet inventory does. A scrape answers at once from the last observation, never \
+            waiting for a host: vfleet_observation_age_seconds says how old it is and vfleet_host_up which \
+            hosts answered. Until the first observation ends, /metrics answers 503.
+
+            Runs in the foreground and logs to standard error; SIGTERM or SIGINT stops it (the listener at \
+            once, a running observation within its timeouts). It keeps its own SSH sessions to the hosts \
+            (no connection keeper). Under systemd: vfleet-serve.service (the vfleet package ships it, \
+            disabled). The metrics and their meanings: docs/guide/controller.md.
+            """)
+
+    @OptionGroup var options: ControllerOptions
+    @Option(name: .customLong("metrics-address"), help: ArgumentHelp("HOST:PORT to serve /metrics on (default: $VFLEET_METRICS_ADDRESS or 127.0.0.1:9464; port 0 picks a free one).", valueName: "host:port"))
+    var metricsAddress: String?
+    @Option(help: ArgumentHelp("Time between observations of the fleet (default: $VFLEET_METRICS_INTERVAL or 15s).", valueName: "duration"))
+    var interval: String?
+    @Option(name: .customLong("host-timeout"), help: ArgumentHelp("How long one host's answer may take in an observation (default: $VFLEET_METRICS_HOST_TIMEOUT or 5s).", valueName: "duration"))
+    var hostTimeout: String?
+
+    func run() throws {
+        let settings = try fleet { () throws(FleetError) in
+            try ServeSettings.resolve(address: metricsAddress, interval: interval, hostTimeout: hostTimeout)
+        }
+        // Before any thread starts, so that every thread inherits the mask
+        // and the signals arrive here only.
+        StopSignals.block()
+        let controller = try options.controller(keeper: false)
+        let service = try fleet { () throws(FleetError) in try FleetService(controller: controller, settings: settings) }
+        log("metrics on \(service.metricsURL) (observing every \(Self.seconds(settings.interval)), host timeout \(Self.seconds(settings.hostTimeout)))")
+        let signal = StopSignals.wait()
+        log("\(signal == SIGTERM ? "SIGTERM" : "SIGINT"): stopping")
+        let waiting = service.stop(timeout: settings.hostTimeout + controller.settings.connectTimeout + 5)
+        if !waiting.isEmpty { log("stopped with \(waiting.joined(separator: ", ")) still running") } else { log("stopped") }
+    }
+
+    private static func seconds(_ s: Double) -> String {
+        s == s.rounded() ? "\(Int(s))s" : "\(s)s"
+    }
+
+    private func log(_ line: String) {
+        FileHandle.standardError.write(Data("vfleet serve: \(line)\n".utf8))
+    }
+}
