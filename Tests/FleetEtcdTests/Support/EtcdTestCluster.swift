@@ -1,3 +1,4 @@
+import FleetTestSupport
 import FleetEtcd
 import FleetSystem
 import Foundation

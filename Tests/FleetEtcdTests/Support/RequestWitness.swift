@@ -1,3 +1,4 @@
+import FleetTestSupport
 import Foundation
 import Synchronization
 
@@ -13,23 +14,9 @@ final class RequestWitness: Sendable {
     }
 
     init() throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw FixtureError("socket: \(String(cString: strerror(errno)))") }
-        var address = LoopbackPort.loopback(port: 0)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let named = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        guard bound == 0, named == 0, listen(fd, 8) == 0 else {
-            let reason = String(cString: strerror(errno))
-            close(fd)
-            throw FixtureError("witness listener on 127.0.0.1: \(reason)")
-        }
+        let (fd, port) = try LoopbackPort.listen(backlog: 8, what: "witness listener")
         self.fd = fd
-        port = Int(UInt16(bigEndian: address.sin_port))
+        self.port = port
         let counter = accepted
         Thread.detachNewThread {
             // Ends when the listener is shut down (accept fails).

@@ -1,3 +1,4 @@
+import FleetTestSupport
 import Foundation
 
 /// A one-connection TCP server on 127.0.0.1 that reads the request head and
@@ -8,23 +9,9 @@ final class ScriptedHTTPServer: Sendable {
     private let fd: Int32
 
     init(pieces: [(pause: Double, bytes: String)]) throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw FixtureError("socket: \(String(cString: strerror(errno)))") }
-        var address = LoopbackPort.loopback(port: 0)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let named = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        guard bound == 0, named == 0, listen(fd, 1) == 0 else {
-            let reason = String(cString: strerror(errno))
-            close(fd)
-            throw FixtureError("scripted server on 127.0.0.1: \(reason)")
-        }
+        let (fd, port) = try LoopbackPort.listen(backlog: 1, what: "scripted server")
         self.fd = fd
-        port = Int(UInt16(bigEndian: address.sin_port))
+        self.port = port
         let script = pieces.map { ($0.pause, Array($0.bytes.utf8)) }
         Thread.detachNewThread {
             let client = accept(fd, nil, nil)

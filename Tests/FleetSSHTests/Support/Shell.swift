@@ -1,3 +1,4 @@
+import FleetTestSupport
 import Foundation
 
 /// Runs helper programs (ssh-keygen) for test setup.

@@ -1,10 +1,10 @@
 import Foundation
 
 /// A fresh directory under /tmp, removed by `remove()`.
-struct TemporaryDirectory {
-    let path: String
+public struct TemporaryDirectory {
+    public let path: String
 
-    init(prefix: String) throws {
+    public init(prefix: String) throws {
         var template = Array("/tmp/\(prefix)-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else {
             throw FixtureError("mkdtemp for \(prefix) failed: \(String(cString: strerror(errno)))")
@@ -12,9 +12,9 @@ struct TemporaryDirectory {
         path = String(cString: made)
     }
 
-    func file(_ name: String) -> String { path + "/" + name }
+    public func file(_ name: String) -> String { path + "/" + name }
 
-    func remove() {
+    public func remove() {
         try? FileManager.default.removeItem(atPath: path)
     }
 }

@@ -1,19 +1,19 @@
 import Foundation
 
-/// A child started with posix_spawn and reaped only by us (as in
-/// FleetSSHTests/Support, whose types are internal to that target).
+/// A child started with posix_spawn and reaped only by us (the SSH and
+/// etcd tests' servers).
 ///
 /// Not Foundation's Process: it notices a child's exit through a socket the
 /// child inherits, and sshd closes every inherited descriptor at startup, so
 /// Process believes sshd exited and blocks its monitor thread in waitpid
 /// until sshd really does, starving every other Process in the test run.
-final class ChildProcess {
-    let pid: pid_t
+public final class ChildProcess {
+    public let pid: pid_t
     private var status: Int32?
 
     /// Starts `executable` with stdin from /dev/null and stdout/stderr
     /// appended to the given files.
-    init(_ executable: String, _ arguments: [String], stdout: String, stderr: String) throws {
+    public init(_ executable: String, _ arguments: [String], stdout: String, stderr: String) throws {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -29,7 +29,7 @@ final class ChildProcess {
     }
 
     /// Whether the child has exited (reaps it if so); never blocks.
-    var hasExited: Bool {
+    public var hasExited: Bool {
         if status != nil { return true }
         var raw: Int32 = 0
         if waitpid(pid, &raw, WNOHANG) == pid { status = raw }
@@ -38,7 +38,7 @@ final class ChildProcess {
 
     /// Waits for the child; returns its exit code (128 + signal if killed).
     @discardableResult
-    func wait() -> Int32 {
+    public func wait() -> Int32 {
         while status == nil {
             var raw: Int32 = 0
             let rc = waitpid(pid, &raw, 0)
@@ -50,14 +50,14 @@ final class ChildProcess {
     }
 
     /// SIGKILL now (a crash, not a shutdown), then reap. Only this pid.
-    func killNow() {
+    public func killNow() {
         guard !hasExited else { return }
         kill(pid, SIGKILL)
         wait()
     }
 
     /// SIGTERM, then SIGKILL after `grace` seconds, then reap. Only this pid.
-    func terminate(grace: Double = 3) {
+    public func terminate(grace: Double = 3) {
         guard !hasExited else { return }
         kill(pid, SIGTERM)
         let deadline = ContinuousClock.now + .milliseconds(Int(grace * 1000))
