@@ -49,7 +49,7 @@ let package = Package(
         ]),
         // The test cluster (network namespaces with sshd and the agent) for
         // `vfleet dev-cluster` and the tests; not part of the controller.
-        .target(name: "FleetDevCluster", dependencies: ["FleetProtocol", "FleetSSH", "FleetSystem"]),
+        .target(name: "FleetDevCluster", dependencies: ["FleetEtcd", "FleetProtocol", "FleetSSH", "FleetSystem"]),
         .target(name: "FleetCLI", dependencies: ["FleetProtocol"]),
         // The etcd v3 client (JSON gateway over HTTP/1.1) for the replicated
         // store (issue 19; docs/ARCHITECTURE.md, FleetEtcd).
