@@ -33,6 +33,19 @@ extension FleetStore {
         }
     }
 
+    /// Takes operation `id` over from `owner` (a controller that died), in
+    /// one statement: true if this process owns it now; false if another
+    /// took it first or it ended meanwhile. Two controllers (an operator's
+    /// `ops resume` and `vfleet serve`) never both finish one operation.
+    public func claimOperation(_ id: Int64, from owner: String) throws(FleetError) -> Bool {
+        let now = Date().timeIntervalSince1970
+        return try write { db in
+            try db.execute(sql: "UPDATE operations SET owner = ?, updatedAt = ? WHERE id = ? AND owner = ? AND state IN (?, ?)",
+                           arguments: [Self.owner, now, id, owner, StoredOperation.State.running.rawValue, StoredOperation.State.rollbackPending.rawValue])
+            return db.changesCount == 1
+        }
+    }
+
     /// Records that `step` is about to be taken.
     public func beginStep(_ id: Int64, _ step: String, detail: String? = nil) throws(FleetError) {
         let now = Date().timeIntervalSince1970
