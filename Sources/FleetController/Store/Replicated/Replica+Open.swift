@@ -33,22 +33,32 @@ extension Replica {
             throw FleetError.conflict("\(path) is a replica of fleet \(local.fleet), but etcd holds fleet \(fleet) under \(settings.prefix): point VFLEET_ETCD_ENDPOINTS/VFLEET_STORE_PREFIX at its fleet, or move the file away to build this fleet's replica there")
         }
         let replica = Replica(path: path, pool: pool, log: log, settings: settings, fleet: fleet)
-        if local == nil {
+        do {
+            try replica.prepare(fresh: local == nil, staleReason: staleReason, migrator: migrator)
+        } catch let failure as ReplicaFailure {
+            throw replica.describe(failure)
+        }
+        return replica
+    }
+
+    /// Builds a fresh replica from the newest snapshot, checks the schema,
+    /// and catches up (or notes why it cannot).
+    private func prepare(fresh: Bool, staleReason: String?, migrator: DatabaseMigrator) throws {
+        if fresh {
             let tables = try pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'") ?? 0 }
             guard tables == 0 else {
                 throw FleetError.conflict("\(path) is a standalone store, not a replica of fleet \(fleet): load it into etcd with `vfleet db migrate --to replicated` (while etcd holds no fleet), or choose another --db for this controller's replica")
             }
-            try replica.restoreSnapshot(after: -1)
+            try restoreSnapshot(after: -1)
         }
-        try checkSchema(of: pool, migrator: migrator, path: path)
+        try Self.checkSchema(of: pool, migrator: migrator, path: path)
         if let staleReason {
             let reason = "etcd cannot be asked for the log's head (\(staleReason)); answering from this controller's replica \(path) as of its last applied entry: the answer may be stale"
-            replica.notices.markStale(reason)
-            replica.notices.tell("warning: \(reason)")
+            notices.markStale(reason)
+            notices.tell("warning: \(reason)")
         } else {
-            try replica.refreshForRead()
+            try refreshForRead()
         }
-        return replica
     }
 
     /// A replica is not migrated on its own: its schema comes from the
