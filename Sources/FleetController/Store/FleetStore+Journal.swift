@@ -13,7 +13,7 @@ extension FleetStore {
     public func beginOperation(kind: String, guest: String?, host: String?, params: String, firstStep: String) throws(FleetError) -> StoredOperation {
         let now = Date().timeIntervalSince1970
         do {
-            return try pool.write { db in
+            return try writeTransaction { db in
                 if let guest, let running = try StoredOperation.filter(Column("guest") == guest && StoredOperation.State.inFlightStates.contains(Column("state"))).fetchOne(db) {
                     throw FleetError.conflict("guest \(guest) has operation \(running.id ?? 0) (\(running.kind), step \(running.step)) in flight, started by \(running.owner); wait for it, or finish it with `vfleet ops resume \(running.id ?? 0)`")
                 }
