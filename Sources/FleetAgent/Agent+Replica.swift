@@ -80,7 +80,13 @@ extension Agent {
             try ReplicaWire.send(ReplicaWire.Base(point: current?.point, manifest: manifest), over: session, what: "base")
             for phase in ["running", "frozen"] {
                 var source = ChunkedReader(TransferSource(session: session))
-                do { _ = try TreeStreamReader.apply(from: &source, into: upper, digests: &cache) } catch {
+                do {
+                    _ = try TreeStreamReader.apply(from: &source, into: upper, digests: &cache)
+                    // The applier stops at the tree stream's end record: the
+                    // chunk framing's end is still to be read before the next part.
+                    var scratch = [UInt8](repeating: 0, count: 4096)
+                    while try scratch.withUnsafeMutableBytes({ try source.read(into: $0) }) > 0 {}
+                } catch {
                     throw .failed("cannot receive guest \(name)'s replica (the part sent while it was \(phase)): \(error)")
                 }
             }
