@@ -83,9 +83,11 @@ extension ClusterTests {
                     _ = try c.execGuest("rk", argv: ["/bin/sh", "-c", write], timeout: 120)
                     let replicas = cluster.state.hosts[1].stateDirectory + "/replicas/rk"
                     let fired = CutSwitch()
+                    // A dead sync's next point stays until the next sync removes it: not this sync's.
+                    let earlier = Set((try? FileManager.default.contentsOfDirectory(atPath: replicas)) ?? [])
                     let watcher = Thread {
                         for _ in 0..<5000 {
-                            let next = ((try? FileManager.default.contentsOfDirectory(atPath: replicas)) ?? []).first { $0.hasPrefix(".next-") }
+                            let next = ((try? FileManager.default.contentsOfDirectory(atPath: replicas)) ?? []).first { $0.hasPrefix(".next-") && !earlier.contains($0) }
                             // Mid-stream: some of the rewritten files are in the next point.
                             if let next, Self.newFiles(replicas + "/" + next + "/upper", than: replicas + "/current/upper") >= 3, fired.fire() {
                                 for pid in Faults.descendants(of: victim.sshdPid) where Faults.isAgent(pid) { kill(pid, SIGKILL) }
