@@ -65,6 +65,19 @@ extension ClusterTests {
                 #expect(try c.replicaSummary("rc")?.host == "host2")
                 let events = try c.store.events(EventFilter(guest: "rc")).filter { $0.action == "guest.sync" }
                 #expect(events.count == 2 && events.allSatisfy { $0.outcome == .ok })
+                // The command line: a sync now, guest show (table and JSON), then the replica dropped.
+                let now = try cluster.cli(["guest", "replicate", "rc", "--sync-now"])
+                #expect(now.status == 0 && now.out.contains("point 3 on host2"), "\(now.out)\(now.err)")
+                let table = try cluster.cli(["guest", "show", "rc"])
+                #expect(table.out.contains("replica   on host2, point 3 taken"), "\(table.out)")
+                let json = try cluster.cli(["guest", "show", "rc", "--format", "json"])
+                let view = try JSONDecoder().decode(Controller.GuestView.self, from: Data(json.out.utf8))
+                #expect(view.replica?.host == "host2" && view.replica?.point == 3 && (view.replica?.ageSeconds ?? 99) < 30)
+                #expect((view.replica?.totalBytes ?? 0) > 0)
+                let dropped = try cluster.cli(["guest", "replicate", "rc", "--no-replicate"])
+                #expect(dropped.status == 0, "\(dropped.err)")
+                #expect(!FileManager.default.fileExists(atPath: dir))
+                #expect(try c.replicaSummary("rc") == nil)
             }
         }
 
