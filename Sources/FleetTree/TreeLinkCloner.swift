@@ -12,11 +12,11 @@ import Glibc
 /// shared, are changed in place), which is what a replica's next point
 /// relies on.
 ///
-/// Linking changes an inode's ctime, so a digest cache of `source` would
-/// no longer trust any file of either tree. Entries of `cache` that were
-/// valid for a source file just before it was linked are carried over to
-/// the new name with the status after the link: the same inode, unwritten,
-/// still has that content.
+/// Linking (and unlinking the names of an older copy) changes an inode's
+/// ctime, so a digest cache of `source` would no longer trust any file of
+/// either tree. Entries of `cache` whose inode, size and mtime are still
+/// the source file's are carried over to the new name with the status
+/// after the link: the same inode, unwritten, still has that content.
 public enum TreeLinkCloner {
     public static func clone(from source: String, to destination: String, cache: inout DigestCache?) throws {
         let operation = "cannot clone tree \(source) to \(destination)"
@@ -64,7 +64,7 @@ public enum TreeLinkCloner {
             let key = InodeKey(device: UInt64(status.st_dev), inode: UInt64(status.st_ino))
             // Looked up before the link changes the inode's ctime; a second
             // name of an inode linked already takes the first one's digest.
-            let known = status.st_mode & S_IFMT == S_IFREG ? (linked[key] ?? cache?.digest(for: childPath, status: status)) : nil
+            let known = status.st_mode & S_IFMT == S_IFREG ? (linked[key] ?? cache.flatMap { unwrittenDigest($0, childPath, status) }) : nil
             let rc = Posix.withCString(name) { cName in linkat(source, cName, destination, cName, 0) }
             if rc != 0 { throw TreeProblem.system("link", on: display, errno: errno) }
             if let known {
@@ -72,6 +72,19 @@ public enum TreeLinkCloner {
                 carried.recordWritten(childPath, status: try Posix.status(at: destination, name: name, displayPath: display), digest: known)
             }
         }
+    }
+
+    /// The cached digest of a file whose inode, size and modification time
+    /// are the cache's: its ctime is not compared. In a replica's point
+    /// only links change it (this clone's, and the unlinks that remove the
+    /// point before), never a write: the agent alone writes there, and
+    /// only by replacing names. Elsewhere the ctime check must stay.
+    private static func unwrittenDigest(_ cache: DigestCache, _ path: [UInt8], _ status: stat) -> String? {
+        guard let e = cache.entries[path] else { return nil }
+        let now = DigestCache.Identity(status)
+        guard e.identity.device == now.device, e.identity.inode == now.inode, e.identity.size == now.size,
+              e.identity.mtime == now.mtime, e.identity.mtimeNs == now.mtimeNs else { return nil }
+        return e.digest
     }
 
     /// A new directory gets the source's xattrs (overlay's opaque mark
