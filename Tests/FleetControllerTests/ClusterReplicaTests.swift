@@ -131,6 +131,59 @@ extension ClusterTests {
             }
         }
 
+        /// The link between source and standby cut mid-sync (blackhole
+        /// routes both ways; each stays reachable from the controller): the
+        /// sync fails within the transfer's idle timeouts, the standby's
+        /// previous point stays whole, and once the link is back the next
+        /// sync succeeds.
+        @Test func aLinkCutMidSyncKeepsThePreviousPoint() throws {
+            try withCluster(hosts: 2) { cluster in
+                let c = try cluster.busyboxController()
+                try Self.counterGuest(c, "rl")
+                let write = "for i in $(seq 1 40); do head -c 4000000 /dev/urandom > /f$i; done"
+                _ = try c.execGuest("rl", argv: ["/bin/sh", "-c", write], timeout: 120)
+                let kept = try #require(try c.replicateGuest("rl", to: "host2", every: nil).digest)
+                _ = try c.execGuest("rl", argv: ["/bin/sh", "-c", write], timeout: 120)
+                let (one, two) = (cluster.state.hosts[0], cluster.state.hosts[1])
+                let cuts = [(one.namespace, two.address), (two.namespace, one.address)]
+                defer { for (namespace, address) in cuts { _ = Faults.ip(["-n", namespace, "route", "del", "blackhole", address + "/32"]) } }
+                let replicas = two.stateDirectory + "/replicas/rl"
+                let fired = CutSwitch()
+                let watcher = Thread {
+                    for _ in 0..<5000 {
+                        let next = ((try? FileManager.default.contentsOfDirectory(atPath: replicas)) ?? []).first { $0.hasPrefix(".next-") }
+                        if let next, Self.newFiles(replicas + "/" + next + "/upper", than: replicas + "/current/upper") >= 3, fired.fire() {
+                            for (namespace, address) in cuts { _ = Faults.ip(["-n", namespace, "route", "add", "blackhole", address + "/32"]) }
+                            return
+                        }
+                        usleep(2000)
+                    }
+                }
+                watcher.start()
+                let started = Date()
+                do throws(FleetError) {
+                    _ = try c.syncReplica("rl")
+                    Issue.record("the sync went through a cut link")
+                } catch {}
+                let took = Date().timeIntervalSince(started)
+                print("link cut: the sync gave up after \(String(format: "%.1f", took)) s")
+                #expect(fired.fired)
+                #expect(took < 120, "the sync took \(took) s to give up")
+                for (namespace, address) in cuts { #expect(Faults.ip(["-n", namespace, "route", "del", "blackhole", address + "/32"]) == 0) }
+                let fresh = try cluster.controller()
+                // The standby's receiver may still be timing out: its next point goes when it does.
+                var state = try fresh.connections.call(RPC.ReplicaShow(name: "rl", verify: true), on: try fresh.store.host("host2"))
+                #expect(state.point?.point == 1 && state.digestNow == kept, "the previous point changed under a cut sync")
+                var next: Controller.ReplicaSummary?
+                for _ in 0..<40 where next == nil {
+                    do throws(FleetError) { next = try fresh.syncReplica("rl") } catch { usleep(1_000_000) }
+                }
+                #expect(next?.point == 2)
+                state = try fresh.connections.call(RPC.ReplicaShow(name: "rl", verify: true), on: try fresh.store.host("host2"))
+                #expect(state.digestNow == next?.digest && state.digestNow != kept)
+            }
+        }
+
         /// How many f* files of `next` are not the same inode as in `current`.
         static func newFiles(_ next: String, than current: String) -> Int {
             let names = ((try? FileManager.default.contentsOfDirectory(atPath: next)) ?? []).filter { $0.hasPrefix("f") }
