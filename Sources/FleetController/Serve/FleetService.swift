@@ -30,7 +30,9 @@ public final class FleetService: Sendable {
         } catch {
             throw .failed("vfleet serve: \(error) (set VFLEET_METRICS_ADDRESS or --metrics-address to a free HOST:PORT)")
         }
-        var loops = [ServeLoop(name: "observe", interval: settings.interval) { metrics.observe() }]
+        var loops = [ServeLoop(name: "observe", interval: settings.interval) { metrics.observe() },
+                     // Syncs each replica whose --every is due (each a guest.sync event, failed or not).
+                     ServeLoop(name: "replicate", interval: Self.replicationCheckSeconds) { _ = controller.syncDueReplicas() }]
         if let every = settings.resumeInterval {
             let finisher = OrphanedOperationsFinisher(controller: controller, interval: every, log: log)
             loops.append(ServeLoop(name: "resume", interval: every) { finisher.run() })
@@ -38,6 +40,9 @@ public final class FleetService: Sendable {
         self.loops = loops
         for loop in loops { loop.start() }
     }
+
+    /// How often the replication loop looks for replicas due a sync.
+    static let replicationCheckSeconds = 10.0
 
     /// The address /metrics is served on (with the port chosen for port 0).
     public var metricsURL: String {
