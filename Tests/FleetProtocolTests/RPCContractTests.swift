@@ -12,7 +12,7 @@ import Testing
                                   "guest.list", "guest.status", "guest.export", "guest.import", "guest.manifest", "guest.digest", "guest.prehash",
                                   "guest.receiver-manifest",
                                   "guest.adopt", "guest.stage", "guest.discard-staging",
-                                  "transfer.key", "transfer.listen", "transfer.send", "transfer.wait",
+                                  "transfer.key", "transfer.listen", "transfer.send", "transfer.wait", "transfer.progress",
                                   "transfer.listen-template", "transfer.send-template", "transfer.wait-template"])
         #expect(Set(RPCMethod.all).count == RPCMethod.all.count)
         #expect(RPC.method(named: "guest.start") is RPC.GuestStart.Type)

@@ -38,13 +38,14 @@ struct OpsShowCommand: ParsableCommand {
     static func transferLines(_ transfers: [StoredTransfer]) -> [String] {
         guard !transfers.isEmpty else { return [] }
         var lines = ["sent"]
+        func pad(_ text: String, _ width: Int) -> String { text.count >= width ? text + " " : text.padding(toLength: width, withPad: " ", startingAt: 0) }
         for t in transfers {
             var amount = ByteSize.format(UInt64(max(0, t.bytes)))
             if !t.ended, let total = t.totalBytes, total > 0 { amount += " of \(ByteSize.format(UInt64(total)))" }
-            lines.append(String(format: "  %-10@ %-22@ %-7@ %@", t.step, amount, t.transport ?? "-", t.ended ? "" : "(so far, running)"))
+            lines.append("  " + pad(t.step, 10) + pad(amount, 16) + pad(t.transport ?? "-", 8) + (t.ended ? "" : "(so far, running)"))
         }
         let sum = transfers.reduce(UInt64(0)) { $0 + UInt64(max(0, $1.bytes)) }
-        lines.append(String(format: "  %-10@ %@", "total", ByteSize.format(sum)))
+        lines.append("  " + pad("total", 10) + ByteSize.format(sum))
         return lines
     }
 }
