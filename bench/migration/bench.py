@@ -197,15 +197,16 @@ try:
         vf("guest", "create", "gig", "--template", "busybox", "--host", "host1")
         vf("guest", "exec", "gig", "--timeout", "900s", "--", "/bin/sh", "-c",
            "i=0; while [ $i -lt 16 ]; do head -c 67108864 /dev/urandom > /blob$i; i=$((i+1)); done")
-        downs, deltas = [], []
+        downs, deltas, transports = [], [], []
         for run in range(a.runs):
             vf("guest", "exec", "gig", "--", "/bin/sh", "-c",
                "(while :; do head -c 1048576 /dev/urandom > /hot.tmp; mv /hot.tmp /hot; sleep 0.05; done) >/dev/null 2>&1 &")
             dst = "host2" if run % 2 == 0 else "host1"
             r = json.loads(vf("guest", "move", "gig", "--to", dst, "--format", "json").stdout)
-            downs.append(r["downtimeSeconds"]); deltas.append(r["deltaBytes"])
+            downs.append(r["downtimeSeconds"]); deltas.append(r["deltaBytes"]); transports.append(r.get("transports"))
             vf("guest", "restart", "gig")  # stops the writer for the next run
-        results["downtime_1GB"] = {"downtime_s": downs, "delta_bytes": deltas}
+        results["downtime_1GB"] = {"downtime_s": downs, "delta_bytes": deltas, "transports": transports}
+        print(f"  transports: {transports[0]}")
         print(f"  downtime median {med(downs):.3f} s (min {min(downs):.3f}, max {max(downs):.3f}); delta after stop median {med(deltas)/1e6:.2f} MB")
         vf("guest", "destroy", "gig", "--force")
 
@@ -235,7 +236,7 @@ try:
         upper = f"{state['hosts']['host1']['stateDirectory']}/guests/many/upper"
         files = int(sh(f"find {upper} | wc -l").stdout)
         print(f"== 4. move a guest layer of {files} small files between two test hosts ({a.runs} runs)")
-        mv_times, mv_downs, rs_times, tar_times = [], [], [], []
+        mv_times, mv_downs, rs_times, tar_times, relay_times, relay_downs = [], [], [], [], [], []
         current = "host1"
         for run in range(a.runs):
             src, dst, S, D, upper, nsenter = endpoints(current, "many")
@@ -249,14 +250,20 @@ try:
                 sh(f"{nsenter} ssh {ssh_opts} root@{D['address']} rm -rf {target}")
             sh("sync")
             t0 = time.perf_counter()
-            r = json.loads(vf("guest", "move", "many", "--to", dst, "--format", "json").stdout)
+            r = json.loads(vf("guest", "move", "many", "--to", dst, "--transport", "direct", "--format", "json").stdout)
             mv_times.append(time.perf_counter() - t0); mv_downs.append(r["downtimeSeconds"])
-            current = dst
+            assert all(t.endswith("direct") for t in r.get("transports", [])), r.get("transports")
+            # Back through the controller's relay, the same tree.
+            sh("sync")
+            t0 = time.perf_counter()
+            r = json.loads(vf("guest", "move", "many", "--to", src, "--transport", "relay", "--format", "json").stdout)
+            relay_times.append(time.perf_counter() - t0); relay_downs.append(r["downtimeSeconds"])
         results["move_many_files"] = {"entries": files, "vfleet_move_s": mv_times, "vfleet_downtime_s": mv_downs,
+                                      "vfleet_relay_move_s": relay_times, "vfleet_relay_downtime_s": relay_downs,
                                       "rsync_s": rs_times, "tar_ssh_s": tar_times}
-        for name, ts in [("vfleet guest move", mv_times), ("rsync -aHAX over ssh", rs_times), ("tar | ssh tar", tar_times)]:
+        for name, ts in [("vfleet move, direct", mv_times), ("vfleet move, relay", relay_times), ("rsync -aHAX over ssh", rs_times), ("tar | ssh tar", tar_times)]:
             print(f"  {name:24} median {med(ts):6.2f} s  (ratio to vfleet {med(ts)/med(mv_times):.2f})")
-        print(f"  vfleet downtime median {med(mv_downs):.3f} s (min {min(mv_downs):.3f}, max {max(mv_downs):.3f})")
+        print(f"  vfleet downtime median direct {med(mv_downs):.3f} s (min {min(mv_downs):.3f}, max {max(mv_downs):.3f}), relay {med(relay_downs):.3f} s")
         vf("guest", "destroy", "many", "--force")
 finally:
     # The connection keeper the vfleet commands above started ends with the cluster.
