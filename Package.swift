@@ -42,14 +42,16 @@ let package = Package(
         .target(name: "FleetAgent", dependencies: ["CFleetTLS", "FleetArchive", "FleetKernel", "FleetProtocol", "FleetSystem", "FleetTree", "FleetTreeStream"]),
         .target(name: "FleetSSH", dependencies: ["CLibSSH", "FleetSystem"]),
         .target(name: "FleetScheduler", dependencies: ["FleetProtocol"]),
+        // SQLite's session extension (changesets) for the replicated store.
+        .target(name: "CFleetSQLiteSession", linkerSettings: [.linkedLibrary("sqlite3")]),
         .target(name: "FleetController", dependencies: [
-            "FleetArchive", "FleetProtocol", "FleetRootfs", "FleetSSH", "FleetScheduler", "FleetSystem", "FleetTree", "FleetTreeStream",
+            "CFleetSQLiteSession", "FleetEtcd", "FleetArchive", "FleetProtocol", "FleetRootfs", "FleetSSH", "FleetScheduler", "FleetSystem", "FleetTree", "FleetTreeStream",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Yams", package: "Yams"),
         ]),
         // The test cluster (network namespaces with sshd and the agent) for
         // `vfleet dev-cluster` and the tests; not part of the controller.
-        .target(name: "FleetDevCluster", dependencies: ["FleetProtocol", "FleetSSH", "FleetSystem"]),
+        .target(name: "FleetDevCluster", dependencies: ["FleetEtcd", "FleetProtocol", "FleetSSH", "FleetSystem"]),
         .target(name: "FleetCLI", dependencies: ["FleetProtocol"]),
         // The etcd v3 client (JSON gateway over HTTP/1.1) for the replicated
         // store (issue 19; docs/ARCHITECTURE.md, FleetEtcd).
@@ -72,8 +74,11 @@ let package = Package(
         .testTarget(name: "FleetAgentTests", dependencies: ["FleetAgent", "FleetArchive", "FleetKernel", "FleetSystem", "FleetTree", "FleetTreeStream", "FleetTestSupport"]),
         .testTarget(name: "FleetSSHTests", dependencies: ["FleetSSH", "FleetTestSupport"]),
         .testTarget(name: "FleetSchedulerTests", dependencies: ["FleetScheduler", "FleetTestSupport"]),
-        .testTarget(name: "FleetEtcdTests", dependencies: ["FleetEtcd", "FleetSystem", "FleetTestSupport"]),
+        // A real etcd cluster for the etcd client's and the replicated store's tests.
+        .target(name: "FleetEtcdTestSupport", dependencies: ["FleetEtcd", "FleetSystem", "FleetTestSupport"], path: "Tests/FleetEtcdTestSupport"),
+        .testTarget(name: "FleetEtcdTests", dependencies: ["FleetEtcd", "FleetEtcdTestSupport", "FleetSystem", "FleetTestSupport"]),
         .testTarget(name: "FleetControllerTests", dependencies: ["FleetController", "FleetDevCluster", "FleetSystem", "FleetTestSupport"]),
+        .testTarget(name: "FleetReplicaTests", dependencies: ["FleetController", "FleetEtcd", "FleetEtcdTestSupport", "FleetSystem", "FleetTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

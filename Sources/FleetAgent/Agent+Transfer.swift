@@ -111,7 +111,7 @@ extension Agent {
 
     /// Connects from `address` to the destination's transfer port, completes
     /// the TLS handshake pinned to `pinned` and names the transfer.
-    private func openTransfer(_ transfer: String, method: String, from address: String, to destination: String, port: Int, pinned: [UInt8],
+    func openTransfer(_ transfer: String, method: String, from address: String, to destination: String, port: Int, pinned: [UInt8],
                               identity: TransferIdentity, connectSeconds: Double?) throws(FleetError) -> TransferSession {
         let seconds = min(max(connectSeconds ?? 2, 0.1), 60)
         let fd = try TransferSocket.connect(from: address, to: destination, port: port, seconds: seconds)

@@ -12,4 +12,6 @@ public struct LayerTransfer: Sendable {
     public var scanned: [TreeManifestEntry] = []
     /// A direct template transfer's payload, as installed at the destination.
     public var template: TemplateInfo?
+    /// A replica sync's payload: the point the standby committed.
+    public var replica: ReplicaPoint?
 }

@@ -253,7 +253,7 @@ public final class RPCServer {
             s.agent.discardStaging(p.name)
             return EmptyResult()
         },
-    ]).merging(transferHandlers) { line, _ in line }
+    ]).merging(transferHandlers) { line, _ in line }.merging(replicaHandlers) { line, _ in line }
 
     /// The methods with a raw stream after the request or the response
     /// line: each reads or writes its stream itself, and says whether the

@@ -25,8 +25,12 @@ public enum DevCluster {
     /// `smallDisks`: host number (1-based) → size of a loop-mounted ext4
     /// (with a journal) that holds that host's state directory: a disk of its
     /// own, full-able by tests, and not this machine's root file system.
-    public static func up(hosts count: Int, directory: String, agentBinary: String, smallDisks: [Int: UInt64] = [:]) throws(FleetError) -> DevClusterState {
+    /// `controllers` > 0 also starts a 3-member etcd and that many controller
+    /// machines sharing the fleet through it (a replicated store).
+    public static func up(hosts count: Int, directory: String, agentBinary: String, smallDisks: [Int: UInt64] = [:],
+                          controllers: Int = 0) throws(FleetError) -> DevClusterState {
         guard (1...maximumHosts).contains(count) else { throw .invalid("--hosts must be between 1 and \(maximumHosts)") }
+        guard (0...maximumControllers).contains(controllers) else { throw .invalid("--controllers must be between 0 and \(maximumControllers)") }
         guard getuid() == 0 else { throw .invalid("the test cluster needs root (network namespaces, mounts, sshd)") }
         guard FileManager.default.isExecutableFile(atPath: agentBinary) else {
             throw .invalid("vfleet-agent not found at \(agentBinary) (build it, or give --agent)")
@@ -82,6 +86,15 @@ public enum DevCluster {
                 try save(state)
             }
             for host in state.hosts { try waitForSSH(host) }
+            if controllers > 0 {
+                // Saved as soon as started: `down` after a failure finds them.
+                state.etcd = []
+                try save(state)
+                state.etcd = try DevEtcd.start(index: index, prefix: prefix, state: state)
+                try save(state)
+                state.controllers = try DevControllers.make(count: controllers, index: index, prefix: prefix, state: state)
+                try save(state)
+            }
         } catch {
             try? down(directory: dir)
             throw error
@@ -215,8 +228,19 @@ public enum DevCluster {
     public static func down(directory: String) throws(FleetError) {
         let state = try load(directory: directory)
         for host in state.hosts { stopHost(host) }
+        for controller in state.controllers ?? [] { DevControllers.stop(controller) }
+        for member in state.etcd ?? [] { DevEtcd.stop(member) }
+        // A start that failed halfway saved no member yet: its namespaces
+        // are found by name.
+        let index = state.bridge.dropFirst("vfbr".count)
+        for ns in (try? FileManager.default.contentsOfDirectory(atPath: "/run/netns")) ?? []
+        where ns.hasPrefix("vf\(index)-etcd") || ns.hasPrefix("vf\(index)-controller") {
+            killNamespace(ns)
+        }
         _ = try? SystemCommand.run(["ip", "link", "del", state.bridge], allowFailure: true)
         let fm = FileManager.default
+        try? fm.removeItem(atPath: state.directory + "/etcd")
+        try? fm.removeItem(atPath: state.directory + "/controllers")
         try? fm.removeItem(atPath: state.directory + "/hosts")
         try? fm.removeItem(atPath: state.directory + "/controller")
         try? fm.removeItem(atPath: state.directory + "/" + stateFile)
@@ -226,15 +250,21 @@ public enum DevCluster {
         killGuests(cgroupParent: host.cgroupParent)
         // sshd first (no new sessions), then whatever still runs in the namespace.
         if host.sshdPid > 0 { kill(host.sshdPid, SIGTERM) }
-        let pids = (try? SystemCommand.run(["ip", "netns", "pids", host.namespace], allowFailure: true)) ?? ""
-        for line in pids.split(separator: "\n") {
-            if let p = Int32(line.trimmingCharacters(in: .whitespaces)) { kill(p, SIGKILL) }
-        }
-        if host.sshdPid > 0 { kill(host.sshdPid, SIGKILL) }
-        _ = try? SystemCommand.run(["ip", "netns", "del", host.namespace], allowFailure: true)
+        killNamespace(host.namespace, alsoKill: host.sshdPid)
         if host.loopImage != nil {
             _ = try? SystemCommand.run(["umount", "-l", host.stateDirectory], allowFailure: true)
         }
+    }
+
+    /// Kills every process in network namespace `ns` (and `alsoKill`, a pid
+    /// that may have left it), then removes the namespace.
+    static func killNamespace(_ ns: String, alsoKill pid: Int32 = 0) {
+        let pids = (try? SystemCommand.run(["ip", "netns", "pids", ns], allowFailure: true)) ?? ""
+        for line in pids.split(separator: "\n") {
+            if let p = Int32(line.trimmingCharacters(in: .whitespaces)) { kill(p, SIGKILL) }
+        }
+        if pid > 0 { kill(pid, SIGKILL) }
+        _ = try? SystemCommand.run(["ip", "netns", "del", ns], allowFailure: true)
     }
 
     /// Kills and removes every cgroup below PARENT in every hierarchy: the
@@ -298,17 +328,41 @@ public enum DevCluster {
         public var knownHostsFile: String
     }
 
-    public static func status(directory: String) throws(FleetError) -> [HostHealth] {
+    public struct EtcdHealth: Codable, Sendable {
+        public var name: String
+        public var endpoint: String
+        public var namespace: String
+        public var pid: Int32
+        public var running: Bool
+    }
+
+    /// What `dev-cluster status` reports: the hosts, and with `--controllers`
+    /// the etcd members and each controller's environment.
+    public struct Status: Codable, Sendable {
+        public var hosts: [HostHealth]
+        public var etcd: [EtcdHealth]
+        public var controllers: [DevClusterState.Controller]
+    }
+
+    public static func status(directory: String) throws(FleetError) -> Status {
         let state = try load(directory: directory)
-        return state.hosts.map { h in
+        let hosts = state.hosts.map { h in
             HostHealth(name: h.name, address: h.address, port: h.port, namespace: h.namespace,
                        sshdRunning: h.sshdPid > 0 && kill(h.sshdPid, 0) == 0 && tcpConnects(h.address, h.port),
                        identityFile: h.identityFile, knownHostsFile: h.knownHostsFile)
         }
+        let etcd = (state.etcd ?? []).map { m in
+            EtcdHealth(name: m.name, endpoint: "\(m.address):\(m.clientPort)", namespace: m.namespace, pid: m.pid,
+                       running: m.pid > 0 && kill(m.pid, 0) == 0 && tcpConnects(m.address, m.clientPort))
+        }
+        return Status(hosts: hosts, etcd: etcd, controllers: state.controllers ?? [])
     }
 
     /// The most hosts one test cluster has.
     public static let maximumHosts = 50
+
+    /// The most controller machines one test cluster has.
+    public static let maximumControllers = 9
 
     /// Context ids handed out per test host before its block runs into the next one's.
     public static let contextIdsPerHost = 64

@@ -34,4 +34,31 @@ public struct DevClusterState: Codable, Sendable, Equatable {
     public var adminIdentityFile: String
     public var knownHostsFile: String
     public var hosts: [Host]
+
+    /// An etcd member of a cluster brought up with controllers (`--controllers M`).
+    public struct EtcdMember: Codable, Sendable, Equatable {
+        public var name: String
+        public var namespace: String
+        public var address: String
+        public var clientPort: Int
+        public var peerPort: Int
+        public var dataDirectory: String
+        public var pid: Int32
+    }
+
+    /// A controller machine of a cluster with a replicated store: what to
+    /// set (`environment`) and where to run (`namespace`, e.g. with
+    /// `nsenter --net=/run/netns/NAMESPACE`) to be that controller.
+    public struct Controller: Codable, Sendable, Equatable {
+        public var name: String
+        public var namespace: String
+        public var address: String
+        public var stateDirectory: String
+        public var environment: [String: String]
+    }
+
+    /// Absent (nil) in clusters without controllers, and in cluster.json
+    /// files written before they existed.
+    public var etcd: [EtcdMember]?
+    public var controllers: [Controller]?
 }

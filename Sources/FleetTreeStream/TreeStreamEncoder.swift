@@ -24,12 +24,12 @@ final class TreeStreamEncoder<Sink: ByteSink> {
     /// When set, the content digest of every file sent goes here, taken from
     /// the data as it is read for the stream (no second read of the tree).
     var digests: DigestCache?
-    /// Keep a whole-tree stream's scan in ``scanned``.
+    /// Keep the stream's scan in ``scanned``.
     var keepsManifest = false
-    /// With ``keepsManifest``, a whole-tree stream's scan as a manifest
+    /// With ``keepsManifest``, the stream's scan as a manifest
     /// (xattr digests included, as ``TreeManifest/build(root:)`` lists a
     /// tree): every path the stream can carry, with the metadata seen
-    /// before its content was read. Empty for a delta.
+    /// before its content was read, for a delta too.
     private(set) var scanned: [TreeManifestEntry] = []
 
     /// Room an extent read should have at least before the buffer is flushed.
@@ -56,8 +56,10 @@ final class TreeStreamEncoder<Sink: ByteSink> {
             (selected, deletions) = try Self.plan(nodes: nodes, receiver: since)
         } else {
             digests?.retain(Set(nodes.map(\.path)))
-            if keepsManifest { scanned = nodes.map(\.manifestEntry) }
         }
+        // A delta's scan is what the receiver holds after it too: what it
+        // did not send matched the receiver's manifest field for field.
+        if keepsManifest { scanned = nodes.map(\.manifestEntry) }
         try append(TreeStreamFormat.magic)
         for path in deletions {
             try appendKind(.delete)

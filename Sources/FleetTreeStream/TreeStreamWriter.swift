@@ -37,8 +37,8 @@ public enum TreeStreamWriter {
         return try write(root: root, to: &sink, since: since, digests: &digests, manifest: &scanned)
     }
 
-    /// The same, also returning in `scanned`, for a whole-tree stream, the
-    /// manifest of what the receiver holds after it (see
+    /// The same, also returning in `scanned` the manifest of what the
+    /// receiver holds after the stream (whole or delta) (see
     /// ``TreeStreamEncoder/scanned``), for the next delta: the stream's own
     /// scan, taken before any content was read, as ``TreeManifest/build(root:)``
     /// would list it. No second walk of the tree is needed for it, and a path

@@ -13,6 +13,8 @@ struct RPCCommand: ParsableCommand {
 
     func run() throws {
         let agent = try options.agent()
+        // A sync killed while its guest was frozen: thawed before anything else.
+        agent.thawAbandonedFreezes()
         RPCServer(agent: agent).serve()
     }
 }
@@ -25,7 +27,9 @@ struct BootCommand: ParsableCommand {
     @OptionGroup var options: AgentOptions
 
     func run() throws {
-        let outcome = try options.agent().bootAutostart()
+        let agent = try options.agent()
+        agent.thawAbandonedFreezes()
+        let outcome = agent.bootAutostart()
         for name in outcome.done { print("started guest \(name)") }
         for (name, error) in outcome.failed { FileHandle.standardError.write(Data("cannot start guest \(name): \(error.message)\n".utf8)) }
         if !outcome.failed.isEmpty { throw ExitCode(1) }

@@ -74,6 +74,7 @@ import Testing
             dpkg -L vfleet vfleet-agent | sort -u > "$SCRATCH/installed-files"
             /usr/bin/vfleet-agent check > "$SCRATCH/check.out" 2>&1; echo "agent-check-status=$?"
             /usr/bin/vfleet --version | sed 's/^/vfleet-version: /'
+            /usr/bin/vfleet key generate --db "$SCRATCH/controller/fleet.db" 2>&1 | grep -o 'command="[^"]*"' | sed 's/^/forced-command: /'
             systemd-analyze verify /lib/systemd/system/vfleet-agent.service > "$SCRATCH/verify.out" 2>&1; echo "verify-status=$?"
             [ -L /etc/systemd/system/multi-user.target.wants/vfleet-agent.service ] && echo "unit-enabled"
             systemd-analyze verify /lib/systemd/system/vfleet-serve.service > "$SCRATCH/verify-serve.out" 2>&1; echo "verify-serve-status=$?"
@@ -101,6 +102,8 @@ import Testing
         #expect(lines.contains("state-installed: vfleet-agent installed"))
         #expect(lines.contains("agent-check-status=0"), "vfleet-agent check from /usr/bin:\n\(read("check.out"))")
         #expect(lines.contains("vfleet-version: " + (try Self.field(debs.vfleet, "Version")).replacingOccurrences(of: "-1", with: "")))
+        // The packaged controller's authorized_keys line names the packaged agent.
+        #expect(lines.contains("forced-command: command=\"/usr/bin/vfleet-agent rpc\""), "\(r.out)")
         #expect(lines.contains("verify-status=0"), "systemd-analyze verify:\n\(read("verify.out"))")
         #expect(!read("verify.out").contains("vfleet-agent.service:"), "systemd-analyze verify warns:\n\(read("verify.out"))")
         #expect(lines.contains("unit-enabled"), "the package enables vfleet-agent.service (its stop action only runs for an active unit)")

@@ -1,4 +1,5 @@
 import FleetEtcd
+import FleetEtcdTestSupport
 import FleetSystem
 import FleetTestSupport
 import Foundation

@@ -1,3 +1,4 @@
+import FleetEtcdTestSupport
 import FleetSystem
 import FleetTestSupport
 import Foundation

@@ -211,10 +211,18 @@ extension Controller {
         public var error: String?
         /// The guest's last events, oldest first (`vfleet events --guest NAME` lists them all).
         public var recentEvents: [StoredEvent] = []
+        /// The guest's replica on its standby host, if it has one.
+        public var replica: ReplicaSummary?
     }
 
     /// `vfleet guest show`: the desired guest and what its host reports.
     public func showGuest(_ name: String) throws(FleetError) -> GuestView {
+        var view = try guestAsItsHostSays(name)
+        view.replica = try replicaSummary(name)
+        return view
+    }
+
+    private func guestAsItsHostSays(_ name: String) throws(FleetError) -> GuestView {
         let guest = try store.guest(name)
         let recent = try store.events(EventFilter(guest: name, limit: 5))
         guard let p = try store.placement(of: name) else {

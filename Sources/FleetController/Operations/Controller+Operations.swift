@@ -1,4 +1,5 @@
 import FleetProtocol
+import FleetSystem
 import Foundation
 import Glibc
 
@@ -30,12 +31,38 @@ extension Controller {
         }
         var outcomes: [ResumeOutcome] = []
         for op in ops {
-            if let pid = Self.livePid(owner: op.owner), pid != getpid() {
+            if let owner = OperationOwner(op.owner), owner.pid != getpid(), owner.liveness() == .alive {
                 outcomes.append(ResumeOutcome(operation: op.id!, guest: op.guest, outcome: "skipped",
                                               detail: "still being run by \(op.owner)"))
                 continue
             }
+            guard try store.claimOperation(op.id!, from: op.owner) else {
+                outcomes.append(ResumeOutcome(operation: op.id!, guest: op.guest, outcome: "skipped",
+                                              detail: "taken over by another controller just now (see `vfleet ops show \(op.id!)`)"))
+                continue
+            }
             outcomes.append(recordedResume(op, preferDestination: preferDestination))
+        }
+        return outcomes
+    }
+
+    /// `vfleet serve`'s part: finishes (or rolls back) every in-flight
+    /// operation whose owner was a vfleet process of this machine that is
+    /// gone, with no operator's command. An owner on another machine is
+    /// left alone (only that machine can tell it died; the replicated store
+    /// will tell by its lease). An attempt that leaves the operation in
+    /// flight is tried again later, by `backoff`.
+    public func resumeOrphanedOperations(backoff: inout ResumeBackoff, now: Double = Monotonic.now) -> [ResumeOutcome] {
+        guard let ops = try? store.inFlight() else { return [] }
+        backoff.keepOnly(Set(ops.compactMap(\.id)))
+        var outcomes: [ResumeOutcome] = []
+        for op in ops {
+            guard let id = op.id, let owner = OperationOwner(op.owner), owner.liveness() == .dead, backoff.due(id, now: now) else { continue }
+            guard (try? store.claimOperation(id, from: op.owner)) == true else { continue }
+            let outcome = recordedResume(op, preferDestination: false)
+            let stillInFlight = (try? store.operation(id).state.inFlight) ?? true
+            if stillInFlight { backoff.failed(id, now: now) } else { backoff.ended(id) }
+            outcomes.append(outcome)
         }
         return outcomes
     }
@@ -58,13 +85,6 @@ extension Controller {
             }
         }
         return outcome
-    }
-
-    /// The pid of an owner "PID@HOST" if it is this machine and alive.
-    static func livePid(owner: String) -> Int32? {
-        let parts = owner.split(separator: "@", maxSplits: 1)
-        guard parts.count == 2, String(parts[1]) == ProcessInfo.processInfo.hostName, let pid = Int32(parts[0]) else { return nil }
-        return kill(pid, 0) == 0 ? pid : nil
     }
 
     /// Refuses to act on a guest another operation is moving.

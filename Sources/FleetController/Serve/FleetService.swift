@@ -3,9 +3,10 @@ import FleetSystem
 import Foundation
 
 /// `vfleet serve`: the controller's long-running process. It serves
-/// `/metrics` and runs background loops (`ServeLoop`); today one, the
-/// fleet's observation. Work that later waits for no operator (finishing
-/// interrupted operations, failover) is added as loops here.
+/// `/metrics` and runs background loops (`ServeLoop`): the fleet's
+/// observation, and finishing operations a dead controller process left in
+/// flight. Work that later waits for no operator (failover) is added as
+/// loops here.
 public final class FleetService: Sendable {
     public let settings: ServeSettings
     public let metrics: MetricsObserver
@@ -13,7 +14,9 @@ public final class FleetService: Sendable {
     private let listener: HTTPListener
 
     /// Binds the metrics address and starts every loop.
-    public init(controller: Controller, settings: ServeSettings) throws(FleetError) {
+    /// `log` gets one line per event worth an operator's eye (an operation
+    /// finished or rolled back on its own).
+    public init(controller: Controller, settings: ServeSettings, log: @escaping @Sendable (String) -> Void = { _ in }) throws(FleetError) {
         self.settings = settings
         let metrics = MetricsObserver(controller: controller, hostTimeout: settings.hostTimeout)
         self.metrics = metrics
@@ -27,9 +30,19 @@ public final class FleetService: Sendable {
         } catch {
             throw .failed("vfleet serve: \(error) (set VFLEET_METRICS_ADDRESS or --metrics-address to a free HOST:PORT)")
         }
-        loops = [ServeLoop(name: "observe", interval: settings.interval) { metrics.observe() }]
+        var loops = [ServeLoop(name: "observe", interval: settings.interval) { metrics.observe() },
+                     // Syncs each replica whose --every is due (each a guest.sync event, failed or not).
+                     ServeLoop(name: "replicate", interval: Self.replicationCheckSeconds) { _ = controller.syncDueReplicas() }]
+        if let every = settings.resumeInterval {
+            let finisher = OrphanedOperationsFinisher(controller: controller, interval: every, log: log)
+            loops.append(ServeLoop(name: "resume", interval: every) { finisher.run() })
+        }
+        self.loops = loops
         for loop in loops { loop.start() }
     }
+
+    /// How often the replication loop looks for replicas due a sync.
+    static let replicationCheckSeconds = 10.0
 
     /// The address /metrics is served on (with the port chosen for port 0).
     public var metricsURL: String {

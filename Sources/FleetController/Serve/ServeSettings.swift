@@ -3,7 +3,7 @@ import Foundation
 
 /// `vfleet serve`'s settings: from its options, else the environment
 /// (vfleet.env: VFLEET_METRICS_ADDRESS, VFLEET_METRICS_INTERVAL,
-/// VFLEET_METRICS_HOST_TIMEOUT), else the defaults.
+/// VFLEET_METRICS_HOST_TIMEOUT, VFLEET_RESUME_INTERVAL), else the defaults.
 public struct ServeSettings: Sendable, Equatable {
     /// HOST:PORT of /metrics; loopback by default (the metrics name every
     /// host and guest: expose them to a network on purpose only).
@@ -14,14 +14,17 @@ public struct ServeSettings: Sendable, Equatable {
     public var hostTimeout: Double = 5
     /// Seconds a client has to send its request and take the answer.
     public var connectionTimeout: Double = 5
+    /// Seconds between looks for operations a dead controller process left
+    /// in flight (finished or rolled back at once); nil: off.
+    public var resumeInterval: Double? = 5
 
     public init() {}
 
-    public static let environmentKeys = ["VFLEET_METRICS_ADDRESS", "VFLEET_METRICS_INTERVAL", "VFLEET_METRICS_HOST_TIMEOUT"]
+    public static let environmentKeys = ["VFLEET_METRICS_ADDRESS", "VFLEET_METRICS_INTERVAL", "VFLEET_METRICS_HOST_TIMEOUT", "VFLEET_RESUME_INTERVAL"]
 
     /// The defaults with the environment's values over them, then the
     /// options given (nil: not given).
-    public static func resolve(address: String?, interval: String?, hostTimeout: String?,
+    public static func resolve(address: String?, interval: String?, hostTimeout: String?, resumeInterval: String? = nil,
                                environment: [String: String] = ProcessInfo.processInfo.environment) throws(FleetError) -> ServeSettings {
         var s = ServeSettings()
         func pick(_ option: String?, _ key: String) -> (String, String)? {
@@ -41,6 +44,16 @@ public struct ServeSettings: Sendable, Equatable {
                 throw .invalid("\(from == "option" ? "--host-timeout" : from) \"\(v)\" is not a duration up to 10m (e.g. 5s)")
             }
             s.hostTimeout = secs
+        }
+        if let (v, from) = pick(resumeInterval, "VFLEET_RESUME_INTERVAL") {
+            if v == "off" {
+                s.resumeInterval = nil
+            } else {
+                guard let secs = DurationText.seconds(v), secs >= 1, secs <= 3600 else {
+                    throw .invalid("\(from == "option" ? "--resume-interval" : from) \"\(v)\" is not a duration from 1s to 1h (e.g. 5s), or off")
+                }
+                s.resumeInterval = secs
+            }
         }
         return s
     }

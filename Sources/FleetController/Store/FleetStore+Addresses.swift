@@ -74,7 +74,7 @@ extension FleetStore {
     }
 
     private func insertGuestOnce(_ guest: StoredGuest, on host: String, allocateFrom pool: StoredAddressPool?) throws -> StoredGuest {
-        try self.pool.write { db in
+        try writeTransaction { db in
             if try StoredGuest.exists(db, key: guest.name) { throw FleetError.conflict("guest \(guest.name) exists already") }
             var g = guest
             if let pool {

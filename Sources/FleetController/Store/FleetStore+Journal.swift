@@ -13,7 +13,7 @@ extension FleetStore {
     public func beginOperation(kind: String, guest: String?, host: String?, params: String, firstStep: String) throws(FleetError) -> StoredOperation {
         let now = Date().timeIntervalSince1970
         do {
-            return try pool.write { db in
+            return try writeTransaction { db in
                 if let guest, let running = try StoredOperation.filter(Column("guest") == guest && StoredOperation.State.inFlightStates.contains(Column("state"))).fetchOne(db) {
                     throw FleetError.conflict("guest \(guest) has operation \(running.id ?? 0) (\(running.kind), step \(running.step)) in flight, started by \(running.owner); wait for it, or finish it with `vfleet ops resume \(running.id ?? 0)`")
                 }
@@ -30,6 +30,19 @@ extension FleetStore {
             throw .conflict("guest \(guest ?? "?") has an operation in flight (another controller started one just now; see `vfleet ops list`)")
         } catch {
             throw .failed("controller store \(path): \(error)")
+        }
+    }
+
+    /// Takes operation `id` over from `owner` (a controller that died), in
+    /// one statement: true if this process owns it now; false if another
+    /// took it first or it ended meanwhile. Two controllers (an operator's
+    /// `ops resume` and `vfleet serve`) never both finish one operation.
+    public func claimOperation(_ id: Int64, from owner: String) throws(FleetError) -> Bool {
+        let now = Date().timeIntervalSince1970
+        return try write { db in
+            try db.execute(sql: "UPDATE operations SET owner = ?, updatedAt = ? WHERE id = ? AND owner = ? AND state IN (?, ?)",
+                           arguments: [Self.owner, now, id, owner, StoredOperation.State.running.rawValue, StoredOperation.State.rollbackPending.rawValue])
+            return db.changesCount == 1
         }
     }
 

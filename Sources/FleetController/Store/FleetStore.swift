@@ -8,6 +8,8 @@ import GRDB
 public final class FleetStore: Sendable {
     public let path: String
     let pool: any DatabaseWriter
+    /// In replicated mode: the log in etcd this file replicates.
+    let replica: Replica?
 
     public static let defaultPath = "/var/lib/vfleet-controller/fleet.db"
 
@@ -18,18 +20,30 @@ public final class FleetStore: Sendable {
         return defaultPath
     }
 
-    /// Opens (and creates or migrates) the store at `path`.
-    public init(path: String) throws(FleetError) {
+    /// Opens (and creates or migrates) the store at `path`; in replicated
+    /// mode (`mode`, else VFLEET_STORE) the file is this controller's
+    /// replica of the fleet in etcd (Replicated/).
+    public init(path: String, mode: StoreMode? = nil) throws(FleetError) {
         self.path = path
         let dir = (path as NSString).deletingLastPathComponent
+        let mode = if let mode { mode } else { try StoreMode.fromEnvironment() }
         do {
             try FileManager.default.createDirectory(atPath: dir.isEmpty ? "." : dir, withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o700])
             var config = Configuration()
             config.busyMode = .timeout(15)
             config.foreignKeysEnabled = true
+            if case .replicated(let settings) = mode {
+                let replica = try Replica.open(path: path, settings: settings, configuration: config, migrator: Self.migrator)
+                (pool, self.replica) = (replica.pool, replica)
+                return
+            }
             pool = try DatabasePool(path: path, configuration: config)
+            replica = nil
             try Self.migrator.migrate(pool)
+            try Self.refuseReplica(pool, path: path)
+        } catch let error as FleetError {
+            throw error
         } catch {
             throw .failed("cannot open the controller store \(path): \(error) (check --db / VFLEET_DB and the directory's permissions)")
         }
@@ -38,6 +52,7 @@ public final class FleetStore: Sendable {
     /// An in-memory store for tests.
     public init(inMemory: Void = ()) throws(FleetError) {
         path = ":memory:"
+        replica = nil
         do {
             var config = Configuration()
             config.foreignKeysEnabled = true
@@ -158,31 +173,36 @@ public final class FleetStore: Sendable {
         }
         m.registerMigration("v5: events, the audit trail") { db in try migrateEvents(db) }
         m.registerMigration("v6: bytes a move sent") { db in try migrateMoveBytes(db) }
+        m.registerMigration("v7: guest replicas") { db in try migrateReplicas(db) }
         return m
     }
 
     // MARK: access
 
     func read<T>(_ body: (Database) throws -> T) throws(FleetError) -> T {
-        do { return try pool.read(body) } catch let e as FleetError { throw e } catch {
+        do { return try readTransaction(body) } catch let e as FleetError { throw e } catch {
             throw .failed("controller store \(path): \(error)")
         }
     }
 
     func write<T>(_ body: (Database) throws -> T) throws(FleetError) -> T {
-        do { return try pool.write(body) } catch let e as FleetError { throw e } catch {
+        do { return try writeTransaction(body) } catch let e as FleetError { throw e } catch {
             throw .failed("controller store \(path): \(error)")
         }
     }
 
     /// A consistent copy while the store is in use (SQLite's online backup).
+    /// In replicated mode: of the replica caught up to the log's head, as a
+    /// standalone store (`--db FILE` runs a fleet from it).
     public func backup(to destination: String) throws(FleetError) {
         if FileManager.default.fileExists(atPath: destination) {
             throw .conflict("cannot back up to \(destination): it exists (choose a new file)")
         }
+        if replica != nil { try read { _ in } }
         do {
             let target = try DatabaseQueue(path: destination)
             try pool.backup(to: target)
+            if replica != nil { try target.write(ReplicaPosition.drop) }
         } catch {
             try? FileManager.default.removeItem(atPath: destination)
             throw .failed("cannot back up the store to \(destination): \(error)")

@@ -8,8 +8,16 @@ import Foundation
 struct DevClusterUpCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "up",
-        abstract: "Start N test hosts (left un-enrolled: enrol them with `host add`).")
+        abstract: "Start N test hosts (left un-enrolled: enrol them with `host add`).",
+        discussion: """
+            With --controllers M, also a 3-member etcd (each member in its own network namespace on the \
+            cluster's bridge) and M controller machines sharing one fleet through it: each a state \
+            directory and a network namespace. `dev-cluster status --format json` lists, for each \
+            controller, the VFLEET_* environment that makes the CLI that controller, and the namespace \
+            to run it in (nsenter --net=/run/netns/NAMESPACE).
+            """)
     @Option(help: "Number of hosts.") var hosts: Int = 3
+    @Option(help: "Controller machines sharing the fleet through a 3-member etcd (0: none, the standalone store).") var controllers: Int = 0
     @Option(help: "Directory for the cluster's files.") var dir: String = "/var/tmp/vfleet-dev-cluster"
     @Option(help: "The vfleet-agent the hosts run (default: the one next to this vfleet).") var agent: String?
     @Option(name: .customLong("disk-size"),
@@ -29,9 +37,11 @@ struct DevClusterUpCommand: ParsableCommand {
             for i in 1...hosts { disks[i] = size }
         }
         let bin = agent ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("vfleet-agent").path
-        let state = try fleet { () throws(FleetError) in try DevCluster.up(hosts: hosts, directory: dir, agentBinary: bin, smallDisks: disks) }
+        let state = try fleet { () throws(FleetError) in try DevCluster.up(hosts: hosts, directory: dir, agentBinary: bin, smallDisks: disks, controllers: controllers) }
         if format == .json { return printJSON(state) }
         for h in state.hosts { print("\(h.name)  \(h.address):\(h.port)  netns \(h.namespace)") }
+        for m in state.etcd ?? [] { print("\(m.name)  \(m.address):\(m.clientPort)  netns \(m.namespace)") }
+        for c in state.controllers ?? [] { print("\(c.name)  \(c.address)  netns \(c.namespace)  state \(c.stateDirectory)") }
         print("identity \(state.identityFile)")
         print("known_hosts \(state.knownHostsFile)")
         print("enrol: vfleet host add host1 --address \(state.hosts.first?.address ?? "?") --identity \(state.identityFile) --known-hosts \(state.knownHostsFile) --accept-new-host-key")

@@ -9,5 +9,6 @@ struct GuestCommand: ParsableCommand {
         commandName: "guest",
         abstract: "Create, start, stop, inspect and destroy guests anywhere in the fleet.",
         subcommands: [GuestCreateCommand.self, GuestStartCommand.self, GuestStopCommand.self, GuestRestartCommand.self,
-                      GuestDestroyCommand.self, GuestExecCommand.self, GuestShowCommand.self, GuestListCommand.self, GuestMoveCommand.self])
+                      GuestDestroyCommand.self, GuestExecCommand.self, GuestShowCommand.self, GuestListCommand.self, GuestMoveCommand.self,
+                      GuestReplicateCommand.self])
 }

@@ -26,8 +26,17 @@ struct GuestShowCommand: ParsableCommand {
             ("context", v.actual.map { String($0.contextId) } ?? "-"), ("init pid", v.actual?.initPid.map(String.init) ?? "-"),
             ("origin", g.origin ?? "-"),
             ("user ids", v.actual.map { $0.hostIDs.map { "host \($0)" } ?? "the host's (no user namespace)" } ?? "-"),
+            ("replica", v.replica.map(Self.replica) ?? "-"),
         ]
         for (k, val) in rows { print(k.padding(toLength: 10, withPad: " ", startingAt: 0) + val) }
+        if let error = v.replica?.lastError { print("replica   last sync failed: \(error)") }
         for l in EventLines.pointer("vfleet events --guest \(name)", v.recentEvents) { print(l) }
+    }
+
+    /// The replica's host, the age of its point and its size.
+    static func replica(_ r: Controller.ReplicaSummary) -> String {
+        guard let point = r.point, let age = r.ageSeconds else { return "on \(r.host), no complete point yet" }
+        return "on \(r.host), point \(point) taken \(Int(age)) s ago, \(r.totalBytes.map(ByteSize.format) ?? "-")"
+            + (r.everySeconds.map { ", every \(Int($0)) s" } ?? "")
     }
 }

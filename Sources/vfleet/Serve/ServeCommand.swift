@@ -18,6 +18,13 @@ struct ServeCommand: ParsableCommand {
             waiting for a host: vfleet_observation_age_seconds says how old it is and vfleet_host_up which \
             hosts answered. Until the first observation ends, /metrics answers 503.
 
+            Every --resume-interval (VFLEET_RESUME_INTERVAL, default 5s; off turns it off) it looks for \
+            operations in flight whose controller process on this machine is gone (a `vfleet guest move` or \
+            `host evacuate` killed, a crash, a reboot) and finishes or rolls back each, as `vfleet ops resume` \
+            would, logging the outcome and recording it in the events. One that stays in flight (a host still \
+            unreachable) is tried again later, at most every 5 minutes. Operations owned by a live process, or \
+            by another machine, are left alone.
+
             Runs in the foreground and logs to standard error; SIGTERM or SIGINT stops it (the listener at \
             once, a running observation within its timeouts). It keeps its own SSH sessions to the hosts \
             (no connection keeper). Under systemd: vfleet-serve.service (the vfleet package ships it, \
@@ -31,17 +38,20 @@ struct ServeCommand: ParsableCommand {
     var interval: String?
     @Option(name: .customLong("host-timeout"), help: ArgumentHelp("How long one host's answer may take in an observation (default: $VFLEET_METRICS_HOST_TIMEOUT or 5s).", valueName: "duration"))
     var hostTimeout: String?
+    @Option(name: .customLong("resume-interval"), help: ArgumentHelp("Time between looks for operations a dead controller process left in flight, or off (default: $VFLEET_RESUME_INTERVAL or 5s).", valueName: "duration"))
+    var resumeInterval: String?
 
     func run() throws {
         let settings = try fleet { () throws(FleetError) in
-            try ServeSettings.resolve(address: metricsAddress, interval: interval, hostTimeout: hostTimeout)
+            try ServeSettings.resolve(address: metricsAddress, interval: interval, hostTimeout: hostTimeout, resumeInterval: resumeInterval)
         }
         // Before any thread starts, so that every thread inherits the mask
         // and the signals arrive here only.
         StopSignals.block()
         let controller = try options.controller(keeper: false)
-        let service = try fleet { () throws(FleetError) in try FleetService(controller: controller, settings: settings) }
-        log("metrics on \(service.metricsURL) (observing every \(Self.seconds(settings.interval)), host timeout \(Self.seconds(settings.hostTimeout)))")
+        let service = try fleet { () throws(FleetError) in try FleetService(controller: controller, settings: settings) { line in Self.log(line) } }
+        log("metrics on \(service.metricsURL) (observing every \(Self.seconds(settings.interval)), host timeout \(Self.seconds(settings.hostTimeout)))"
+            + (settings.resumeInterval.map { "; resuming orphaned operations every \(Self.seconds($0))" } ?? "; not resuming orphaned operations"))
         let signal = StopSignals.wait()
         log("\(signal == SIGTERM ? "SIGTERM" : "SIGINT"): stopping")
         let waiting = service.stop(timeout: settings.hostTimeout + controller.settings.connectTimeout + 5)
@@ -52,7 +62,9 @@ struct ServeCommand: ParsableCommand {
         s == s.rounded() ? "\(Int(s))s" : "\(s)s"
     }
 
-    private func log(_ line: String) {
+    private func log(_ line: String) { Self.log(line) }
+
+    private static func log(_ line: String) {
         FileHandle.standardError.write(Data("vfleet serve: \(line)\n".utf8))
     }
 }

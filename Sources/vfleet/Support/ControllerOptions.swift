@@ -20,6 +20,8 @@ struct ControllerOptions: ParsableArguments {
         let path = FleetStore.resolvePath(db)
         let c: Controller
         do { c = try Controller(dbPath: path, knownHosts: knownHosts, reason: reason) } catch { throw CLIError(error) }
+        // Replicated mode: a read answered while etcd cannot be asked may be stale.
+        c.onStoreWarning { printError($0) }
         if useKeeper && c.settings.persistSeconds > 0 {
             let link = KeeperLink(socketPath: c.keeperSocketPath)
             if link.isServing {

@@ -5,18 +5,18 @@ import Foundation
 /// each member by pid and start time (/proc/PID/stat, so a reused pid is
 /// never taken for them); a later run stops the members of a directory
 /// whose test process is gone, by pid, and removes the directory.
-enum LeftoverEtcdSweep {
-    static let prefix = "fleetetcd-test-"
+public enum LeftoverEtcdSweep {
+    public static let prefix = "fleetetcd-test-"
 
-    static func mark(_ directory: String, owner pid: pid_t) throws {
+    public static func mark(_ directory: String, owner pid: pid_t) throws {
         try record(pid).write(toFile: directory + "/owner", atomically: true, encoding: .utf8)
     }
 
-    static func mark(_ directory: String, member name: String, pid: pid_t) throws {
+    public static func mark(_ directory: String, member name: String, pid: pid_t) throws {
         try record(pid).write(toFile: directory + "/\(name).pid", atomically: true, encoding: .utf8)
     }
 
-    static func run() {
+    public static func run() {
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/tmp") else { return }
         for entry in entries where entry.hasPrefix(prefix) {
             let directory = "/tmp/" + entry

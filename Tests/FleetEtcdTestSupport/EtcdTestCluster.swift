@@ -7,21 +7,21 @@ import Foundation
 /// ports and data directories in one temporary directory. Members can be
 /// killed (SIGKILL, by pid) and restarted on their data. Use it through
 /// `withEtcdCluster`, which always stops every member and removes the files.
-final class EtcdTestCluster {
-    struct Member {
-        let name: String
-        let clientPort: Int
-        let peerPort: Int
-        var process: ChildProcess?
+public final class EtcdTestCluster {
+    public struct Member {
+        public let name: String
+        public let clientPort: Int
+        public let peerPort: Int
+        public var process: ChildProcess?
 
-        var endpoint: EtcdEndpoint { EtcdEndpoint(host: "127.0.0.1", port: clientPort) }
+        public var endpoint: EtcdEndpoint { EtcdEndpoint(host: "127.0.0.1", port: clientPort) }
     }
 
-    let directory: TemporaryDirectory
-    private(set) var members: [Member]
+    public let directory: TemporaryDirectory
+    public private(set) var members: [Member]
     private let token: String
     /// With TLS: the members serve https and require a client certificate.
-    let certificates: TestCertificates?
+    public let certificates: TestCertificates?
 
     private init(directory: TemporaryDirectory, size: Int, tls: Bool) throws {
         self.directory = directory
@@ -36,7 +36,7 @@ final class EtcdTestCluster {
 
     /// Starts `size` members and waits until every one follows a leader;
     /// cleans up after itself if that fails.
-    static func start(size: Int = 3, tls: Bool = false) throws -> EtcdTestCluster {
+    public static func start(size: Int = 3, tls: Bool = false) throws -> EtcdTestCluster {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/etcd") else {
             throw FixtureError("/usr/bin/etcd is missing: run ./scripts/install-deps (Debian's etcd-server)")
         }
@@ -64,20 +64,20 @@ final class EtcdTestCluster {
         throw lastError
     }
 
-    var endpoints: [EtcdEndpoint] { members.map(\.endpoint) }
+    public var endpoints: [EtcdEndpoint] { members.map(\.endpoint) }
 
-    func settings(timeout: Double = 5, endpoints: [EtcdEndpoint]? = nil) -> EtcdSettings {
+    public func settings(timeout: Double = 5, endpoints: [EtcdEndpoint]? = nil) -> EtcdSettings {
         EtcdSettings(endpoints: endpoints ?? self.endpoints, requestTimeout: timeout, connectTimeout: 1, tls: certificates?.clientFiles)
     }
 
-    func client(timeout: Double = 5, endpoints: [EtcdEndpoint]? = nil) throws -> EtcdClient {
+    public func client(timeout: Double = 5, endpoints: [EtcdEndpoint]? = nil) throws -> EtcdClient {
         try EtcdClient(settings: settings(timeout: timeout, endpoints: endpoints))
     }
 
-    func pid(of index: Int) -> pid_t? { members[index].process?.pid }
+    public func pid(of index: Int) -> pid_t? { members[index].process?.pid }
 
     /// SIGKILL to that member's pid only, then reaped.
-    func kill(_ index: Int) {
+    public func kill(_ index: Int) {
         members[index].process?.killNow()
         members[index].process = nil
     }
@@ -85,22 +85,22 @@ final class EtcdTestCluster {
     /// SIGSTOP to that member's pid: it keeps its connections and answers
     /// nothing, like a member cut off or hung. `resume` undoes it; a paused
     /// member is still stopped by `shutdown` (SIGKILL reaches it).
-    func pause(_ index: Int) {
+    public func pause(_ index: Int) {
         if let pid = members[index].process?.pid { Glibc.kill(pid, SIGSTOP) }
     }
 
-    func resume(_ index: Int) {
+    public func resume(_ index: Int) {
         if let pid = members[index].process?.pid { Glibc.kill(pid, SIGCONT) }
     }
 
     /// Starts a killed member again on its data and waits until it follows a leader.
-    func restart(_ index: Int) throws {
+    public func restart(_ index: Int) throws {
         try launch(index)
         try waitHealthy(timeout: 20)
     }
 
     /// The index of the member that leads now (asked of each running member).
-    func leader() throws -> Int {
+    public func leader() throws -> Int {
         for (index, member) in members.enumerated() where member.process != nil {
             if let status = try? EtcdClient(settings: settings(timeout: 2, endpoints: [member.endpoint])).status(of: member.endpoint),
                status.isLeader
@@ -114,7 +114,7 @@ final class EtcdTestCluster {
     /// Waits until every running member follows the same leader, itself a
     /// running member (after a kill, the others follow the dead one until
     /// their election timeout).
-    func waitHealthy(timeout: Double) throws {
+    public func waitHealthy(timeout: Double) throws {
         let deadline = Monotonic.now + timeout
         while true {
             var statuses: [String: EtcdStatus] = [:]
@@ -136,12 +136,12 @@ final class EtcdTestCluster {
     }
 
     /// The members' logs, for a failure message.
-    func logs() -> String {
+    public func logs() -> String {
         members.map { "\($0.name): \(String(log(of: $0).suffix(1500)))" }.joined(separator: "\n")
     }
 
     /// Stops every member (SIGTERM, then SIGKILL, by pid) and removes the files.
-    func shutdown() {
+    public func shutdown() {
         for index in members.indices {
             resume(index)
             members[index].process?.terminate(grace: 2)

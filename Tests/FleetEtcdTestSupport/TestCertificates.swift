@@ -5,20 +5,20 @@ import Foundation
 /// A test CA, an etcd server certificate for 127.0.0.1 and a client
 /// certificate, made with the openssl command (P-256, valid one day), plus
 /// a second CA that signed none of them.
-struct TestCertificates {
-    let directory: String
+public struct TestCertificates {
+    public let directory: String
 
-    var ca: String { directory + "/ca.pem" }
-    var otherCA: String { directory + "/other-ca.pem" }
-    var serverCertificate: String { directory + "/server.pem" }
-    var serverKey: String { directory + "/server.key" }
-    var clientCertificate: String { directory + "/client.pem" }
-    var clientKey: String { directory + "/client.key" }
+    public var ca: String { directory + "/ca.pem" }
+    public var otherCA: String { directory + "/other-ca.pem" }
+    public var serverCertificate: String { directory + "/server.pem" }
+    public var serverKey: String { directory + "/server.key" }
+    public var clientCertificate: String { directory + "/client.pem" }
+    public var clientKey: String { directory + "/client.key" }
 
     /// What a client with its certificate uses.
-    var clientFiles: EtcdTLSFiles { EtcdTLSFiles(caFile: ca, certificateFile: clientCertificate, keyFile: clientKey) }
+    public var clientFiles: EtcdTLSFiles { EtcdTLSFiles(caFile: ca, certificateFile: clientCertificate, keyFile: clientKey) }
 
-    static func make(in directory: String) throws -> TestCertificates {
+    public static func make(in directory: String) throws -> TestCertificates {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let made = TestCertificates(directory: directory)
         for name in ["ca", "other-ca"] {

@@ -1,0 +1,39 @@
+/// The replica methods (docs/PROTOCOL.md, replicas). A sync is a direct
+/// transfer: transfer.key at the source, replica.listen at the standby,
+/// replica.send at the source, replica.wait at the standby.
+extension RPC {
+    public struct ReplicaListen: AgentMethod {
+        public static let name = "replica.listen"
+        public typealias Result = TransferListening
+        public var params: ReplicaListenParams
+        public init(_ params: ReplicaListenParams) { self.params = params }
+    }
+
+    public struct ReplicaSend: AgentMethod {
+        public static let name = "replica.send"
+        public typealias Result = ReplicaSyncResult
+        public var params: ReplicaSendParams
+        public init(_ params: ReplicaSendParams) { self.params = params }
+    }
+
+    public struct ReplicaWait: AgentMethod {
+        public static let name = "replica.wait"
+        public typealias Result = ReplicaPoint
+        public var params: TransferWaitParams
+        public init(transfer: String, cancel: Bool? = nil) { params = TransferWaitParams(transfer: transfer, cancel: cancel) }
+    }
+
+    public struct ReplicaShow: AgentMethod {
+        public static let name = "replica.show"
+        public typealias Result = ReplicaState
+        public var params: ReplicaShowParams
+        public init(name: String, verify: Bool? = nil) { params = ReplicaShowParams(name: name, verify: verify) }
+    }
+
+    public struct ReplicaDrop: AgentMethod {
+        public static let name = "replica.drop"
+        public typealias Result = EmptyResult
+        public var params: NameParams
+        public init(name: String) { params = NameParams(name: name) }
+    }
+}
