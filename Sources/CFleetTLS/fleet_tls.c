@@ -1,5 +1,7 @@
 #include "fleet_tls.h"
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -187,22 +189,63 @@ long fleet_tls_read(fleet_tls_session *s, void *buffer, size_t count, char *err,
     return -1;
 }
 
+/* The socket's send timeout (SO_SNDTIMEO) in milliseconds, -1 for none. */
+static int send_timeout_ms(int fd) {
+    struct timeval tv = {0, 0};
+    socklen_t len = sizeof tv;
+    if (getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &len) != 0 || (tv.tv_sec == 0 && tv.tv_usec == 0)) return -1;
+    long ms = tv.tv_sec * 1000L + tv.tv_usec / 1000;
+    return ms > 0x7fffffffL ? 0x7fffffff : (int)ms;
+}
+
+/* Writes all of `buffer`; fails once the peer takes nothing for the
+ * socket's send timeout. The socket is non-blocking for the call and each
+ * wait is a poll of that length: a blocking write(2) with SO_SNDTIMEO that
+ * had queued part of a record returns that part after the timeout, and
+ * OpenSSL then waits a whole timeout again for the rest, so a cut link took
+ * two timeouts to end a transfer (the link-cut cluster test measured 62 s). */
 int fleet_tls_write(fleet_tls_session *s, const void *buffer, size_t count, char *err, size_t errlen) {
+    int fd = SSL_get_fd(s->ssl);
+    int wait_ms = send_timeout_ms(fd);
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) {
+        if (err && errlen) snprintf(err, errlen, "cannot make the transfer socket non-blocking: %s", strerror(errno));
+        return -1;
+    }
+    int result = 0;
     size_t done = 0;
+    sigset_t old;
+    pipe_block(&old);
     while (done < count) {
         size_t wrote = 0;
-        sigset_t old;
-        pipe_block(&old);
+        /* After WANT_WRITE OpenSSL wants the same buffer and length again,
+         * which `done` (unchanged until a write succeeds) gives it. */
         int r = SSL_write_ex(s->ssl, (const char *)buffer + done, count - done, &wrote);
-        pipe_restore(&old);
-        if (r != 1) {
-            int saved = errno;
-            fail(err, errlen, SSL_get_error(s->ssl, r) == SSL_ERROR_SYSCALL && saved ? strerror(saved) : "TLS write failed");
-            return -1;
+        if (r == 1) {
+            done += wrote;
+            continue;
         }
-        done += wrote;
+        int saved = errno;
+        int code = SSL_get_error(s->ssl, r);
+        if (code == SSL_ERROR_WANT_WRITE || code == SSL_ERROR_WANT_READ) {
+            ERR_clear_error();
+            struct pollfd p = { .fd = fd, .events = code == SSL_ERROR_WANT_WRITE ? POLLOUT : POLLIN, .revents = 0 };
+            int ready = poll(&p, 1, wait_ms);
+            if (ready > 0 || (ready < 0 && errno == EINTR)) continue;
+            if (err && errlen) {
+                if (ready == 0) snprintf(err, errlen, "the peer took nothing for %d s (it stopped reading, or the link to it is down)", wait_ms / 1000);
+                else snprintf(err, errlen, "cannot wait for the transfer socket: %s", strerror(errno));
+            }
+            result = -1;
+            break;
+        }
+        fail(err, errlen, code == SSL_ERROR_SYSCALL && saved ? strerror(saved) : "TLS write failed");
+        result = -1;
+        break;
     }
-    return 0;
+    pipe_restore(&old);
+    fcntl(fd, F_SETFL, flags);
+    return result;
 }
 
 void fleet_tls_close(fleet_tls_session *s) {

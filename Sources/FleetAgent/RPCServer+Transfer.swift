@@ -39,6 +39,12 @@ extension RPCServer {
             }
             return LayerStreamStats(try listener.wait(cancel: p.cancel ?? false).get())
         },
+        handle(RPC.TransferProgressMethod.self) { s, p throws(FleetError) in
+            guard let listener = s.transfers.listeners[p.transfer] else {
+                throw .notFound("transfer.progress: no listener for transfer \(p.transfer) on this channel")
+            }
+            return listener.progress()
+        },
         handle(RPC.TransferListenTemplate.self) { s, p throws(FleetError) in
             guard s.transfers.templateListeners[p.transfer] == nil else {
                 throw .conflict("transfer.listen-template: transfer \(p.transfer) is already listening")

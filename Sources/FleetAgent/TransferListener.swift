@@ -34,6 +34,8 @@ final class TransferListener: @unchecked Sendable {
 
     private struct State {
         var accepted = false
+        /// The accepted connection's session, for progress.
+        var session: TransferSession?
         var cancelled = false
         var outcome: Result<LayerTransfer, FleetError>?
         /// The wake pipe is closed (the loop ended): nothing may write to its
@@ -73,6 +75,11 @@ final class TransferListener: @unchecked Sendable {
         finished.wait()
         finished.signal()
         return state.withLock { $0.outcome } ?? .failure(.failed("transfer \(transfer) ended without an outcome"))
+    }
+
+    /// How far the accepted stream has come (transfer.progress), without waiting.
+    func progress() -> TransferProgress {
+        state.withLock { TransferProgress(bytes: $0.session?.bytesRead ?? 0, accepted: $0.accepted, ended: $0.outcome != nil) }
     }
 
     private func acceptLoop() {
@@ -145,7 +152,10 @@ final class TransferListener: @unchecked Sendable {
             }
             TransferSocket.setTimeouts(conn, seconds: TransferSocket.idleSeconds)
             log.write("transfer \(transfer): accepted the connection from \(from); receiving \(subject)")
-            state.withLock { $0.accepted = true }
+            state.withLock {
+                $0.accepted = true
+                $0.session = session
+            }
             let receiver = Thread { [self] in
                 let outcome = receive(session)
                 session.close()

@@ -2,6 +2,7 @@ import CFleetTLS
 import FleetTree
 import FleetTreeStream
 import Glibc
+import Synchronization
 
 /// A TLS session of a direct transfer over a connected socket, which it owns.
 /// Reads and writes are bounded by the socket's timeouts, so a peer that
@@ -9,6 +10,10 @@ import Glibc
 final class TransferSession: @unchecked Sendable {
     private let handle: OpaquePointer
     let fd: Int32
+    /// Bytes read so far, for transfer.progress (one relaxed add per read
+    /// of up to 256 KiB: nothing next to the read itself).
+    private let readCount = Atomic<UInt64>(0)
+    var bytesRead: UInt64 { readCount.load(ordering: .relaxed) }
 
     private init(handle: OpaquePointer, fd: Int32) {
         self.handle = handle
@@ -40,6 +45,7 @@ final class TransferSession: @unchecked Sendable {
         var err = [CChar](repeating: 0, count: 256)
         let n = fleet_tls_read(handle, base, buffer.count, &err, err.count)
         if n < 0 { throw TransferRefusal(err.cText) }
+        readCount.add(UInt64(n), ordering: .relaxed)
         return n
     }
 

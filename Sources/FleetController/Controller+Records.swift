@@ -40,4 +40,7 @@ extension Controller {
     public func operation(_ id: Int64) throws(FleetError) -> (operation: StoredOperation, steps: [StoredOperationStep]) {
         (try store.operation(id), try store.steps(of: id))
     }
+
+    /// What each copy step of an operation sent, and how (running ones: so far).
+    public func transfers(of id: Int64) throws(FleetError) -> [StoredTransfer] { try store.transfers(of: id) }
 }

@@ -91,3 +91,27 @@ public struct TransferWaitParams: RPCParams, Equatable {
         self.cancel = cancel
     }
 }
+
+/// transfer.progress (destination): how far the stream of a transfer this
+/// channel listens for has come, without waiting for it; the listener stays
+/// (transfer.wait still collects the outcome).
+public struct TransferProgressParams: RPCParams, Equatable {
+    public static let fields: Set<String> = ["transfer"]
+    public var transfer: String
+    public init(transfer: String) { self.transfer = transfer }
+}
+
+public struct TransferProgress: Codable, Sendable, Equatable {
+    /// Bytes of the stream received so far (file data and the stream's
+    /// framing: a little more than the final count of file bytes).
+    public var bytes: UInt64
+    /// The source's connection was accepted.
+    public var accepted: Bool
+    /// The outcome is in (transfer.wait answers at once).
+    public var ended: Bool
+    public init(bytes: UInt64, accepted: Bool, ended: Bool) {
+        self.bytes = bytes
+        self.accepted = accepted
+        self.ended = ended
+    }
+}

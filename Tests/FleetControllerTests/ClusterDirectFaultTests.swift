@@ -1,5 +1,6 @@
 @testable import FleetController
 import FleetProtocol
+import FleetSystem
 import Foundation
 import Glibc
 import Testing
@@ -25,23 +26,30 @@ extension ClusterTests.DirectTransferCluster {
             let cuts = [(one.namespace, two.address), (two.namespace, one.address)]
             defer { for (namespace, address) in cuts { _ = Self.ip(["-n", namespace, "route", "del", "blackhole", address + "/32"]) } }
             let staging = two.stateDirectory + "/guests/.incoming-lc/upper"
+            let cutAt = Locked<ContinuousClock.Instant?>(nil)
             let cut = Self.midStream(staging) {
                 for (namespace, address) in cuts { _ = Self.ip(["-n", namespace, "route", "add", "blackhole", address + "/32"]) }
+                cutAt.withLock { $0 = .now }
             }
-            let started = Date()
             do throws(FleetError) {
                 _ = try c.moveGuest("lc", to: "host2")
                 Issue.record("the move went through a cut link")
             } catch {
                 #expect(error.message.contains("rolled back"), "\(error.message)")
             }
-            let took = Date().timeIntervalSince(started)
-            print("link cut: the move gave up and rolled back after \(String(format: "%.1f", took)) s")
+            let ended = ContinuousClock.now
             #expect(cut.fired)
-            // Idle timeouts (30 s each; about 62 s are measured here: the
-            // stream's and one more) and the rollback, never a TCP timeout
-            // of many minutes.
-            #expect(took < 120, "the move took \(took) s to give up")
+            let since = try #require(cutAt.withLock { $0 })
+            let took = Double((ended - since).components.seconds) + Double((ended - since).components.attoseconds) / 1e18
+            print("link cut: the move gave up and rolled back \(String(format: "%.1f", took)) s after the cut")
+            let idle = 30.0 // the agents' TransferSocket.idleSeconds
+            // One idle timeout (30 s, at each end at once) and the rollback,
+            // never a TCP timeout of many minutes. The source's send used to
+            // wait out a second timeout (about 61 s after the cut): a
+            // blocking write that had queued part of a record returned it
+            // after one timeout, and the rest waited another.
+            #expect(took >= idle - 1, "the move gave up \(took) s after the cut, before any idle timeout")
+            #expect(took < idle + 20, "the move took \(took) s after the cut to give up")
             for (namespace, address) in cuts { #expect(Self.ip(["-n", namespace, "route", "del", "blackhole", address + "/32"]) == 0) }
             let fresh = try cluster.controller()
             #expect(try cluster.runningOn(fresh, "lc") == ["host1"])

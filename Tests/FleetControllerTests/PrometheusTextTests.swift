@@ -106,6 +106,10 @@ import Testing
         #expect(text.contains("vfleet_operations_in_flight{kind=\"move\"} 1\n"))
         #expect(text.contains("vfleet_operation_duration_seconds_count{kind=\"move\",outcome=\"succeeded\"} 2\n"))
         #expect(text.contains("vfleet_agent_request_duration_seconds_bucket{host=\"\(s.report.hosts[0].name)\",le=\"+Inf\"} 1\n"))
+        // Both transports, the one no move took yet at 0.
+        #expect(text.contains("# TYPE vfleet_moved_bytes_total counter\n"))
+        #expect(text.contains("vfleet_moved_bytes_total{transport=\"direct\"} 209715200\n"))
+        #expect(text.contains("vfleet_moved_bytes_total{transport=\"relay\"} 0\n"))
     }
 
     /// promtool, Prometheus' own checker, finds nothing wrong (Debian's
@@ -170,7 +174,7 @@ import Testing
             OperationTally(kind: "move", state: .running, count: 1, seconds: 1, perBucket: [0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
         ]
         return FleetSnapshot(report: report, helloSeconds: Dictionary(uniqueKeysWithValues: report.hosts.map { ($0.name, 0.004) }),
-                             operations: ops, storeWriteSeconds: 0.002, at: 1_796_526_000, seconds: 0.3)
+                             operations: ops, storeWriteSeconds: 0.002, at: 1_796_526_000, seconds: 0.3, movedBytes: ["direct": 209_715_200])
     }
 
     static func totals() -> ObservationTotals {

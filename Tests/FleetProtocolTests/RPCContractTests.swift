@@ -12,7 +12,7 @@ import Testing
                                   "guest.list", "guest.status", "guest.export", "guest.import", "guest.manifest", "guest.digest", "guest.prehash",
                                   "guest.receiver-manifest",
                                   "guest.adopt", "guest.stage", "guest.discard-staging",
-                                  "transfer.key", "transfer.listen", "transfer.send", "transfer.wait",
+                                  "transfer.key", "transfer.listen", "transfer.send", "transfer.wait", "transfer.progress",
                                   "transfer.listen-template", "transfer.send-template", "transfer.wait-template",
                                   "replica.listen", "replica.send", "replica.wait", "replica.show", "replica.drop"])
         #expect(Set(RPCMethod.all).count == RPCMethod.all.count)

@@ -29,6 +29,27 @@ def wire(host):
     return rx + tx
 
 
+def controller_wire():
+    """Bytes to and from the controller's own stack on the cluster's bridge:
+    a bridge device counts only what the host itself sends or receives, not
+    what it forwards between two test hosts."""
+    dev = state["bridge"]
+    rx = int(open(f"/sys/class/net/{dev}/statistics/rx_bytes").read())
+    tx = int(open(f"/sys/class/net/{dev}/statistics/tx_bytes").read())
+    return rx + tx
+
+
+def agents_cpu():
+    """CPU seconds of every process each test host's sshd has reaped (its
+    sessions, their shells and vfleet-agent processes): read after a move's
+    channels have closed, the difference is the agents' CPU for the move."""
+    total = 0.0
+    for h in state["hosts"].values():
+        fields = open(f"/proc/{h['sshdPid']}/stat").read().rsplit(")", 1)[1].split()
+        total += (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def med(xs):
     return statistics.median(xs) if xs else None
 
@@ -61,7 +82,7 @@ try:
     # every tool alike, which would measure the file system, not the tools.
     sh([VFLEET, "dev-cluster", "up", "--hosts", "3", "--disk-size", "16G", "--dir", cluster, "--agent", AGENT])
     st = json.load(open(f"{cluster}/cluster.json"))
-    state = {"index": int(st["bridge"][4:]), "hosts": {h["name"]: h for h in st["hosts"]}}
+    state = {"index": int(st["bridge"][4:]), "bridge": st["bridge"], "hosts": {h["name"]: h for h in st["hosts"]}}
     for h in st["hosts"]:
         vf("host", "add", h["name"], "--address", h["address"], "--accept-new-host-key")
     vf("template", "add", "busybox", "--busybox")
@@ -82,6 +103,7 @@ try:
         vf_times, vf_bytes, rs_times, rs_bytes, tar_times, tar_bytes, tar_sync_times = [], [], [], [], [], [], []
         hop_times, relay_times = [], []
         vf_cpu, relay_move_times, relay_move_bytes, relay_cpu = [], [], [], []
+        vf_agents_cpu, relay_agents_cpu, vf_controller_bytes, relay_controller_bytes = [], [], [], []
         current = "host1"
         for run in range(a.runs):
             # The peers copy the same tree from the source host to the destination
@@ -111,10 +133,14 @@ try:
             tar_sync_times.append(time.perf_counter() - t0)
             sh(remove_target)
             sh("sync")
+            a0 = agents_cpu(); b0 = controller_wire()
             w0 = wire(dst); t0 = time.perf_counter(); c0 = os.times()
             r = json.loads(vf("guest", "move", "big", "--to", dst, "--transport", "direct", "--format", "json").stdout)
             vf_times.append(time.perf_counter() - t0); vf_bytes.append(wire(dst) - w0)
             c1 = os.times()
+            vf_controller_bytes.append(controller_wire() - b0)
+            time.sleep(1)  # the sessions end and their sshd reaps them
+            vf_agents_cpu.append(agents_cpu() - a0)
             # The vfleet process's CPU (the controller; the connection keeper
             # only holds sessions, the layer channels are the command's own).
             vf_cpu.append(c1.children_user + c1.children_system - c0.children_user - c0.children_system)
@@ -122,11 +148,15 @@ try:
             # Back through the controller's relay (issue 4's path), the same
             # tree between the same two hosts, the other way.
             sh("sync")
+            a0 = agents_cpu(); b0 = controller_wire()
             w0 = wire(src); t0 = time.perf_counter(); c0 = os.times()
             vf("guest", "move", "big", "--to", src, "--transport", "relay", "--format", "json")
             relay_move_times.append(time.perf_counter() - t0); relay_move_bytes.append(wire(src) - w0)
             c1 = os.times()
             relay_cpu.append(c1.children_user + c1.children_system - c0.children_user - c0.children_system)
+            relay_controller_bytes.append(controller_wire() - b0)
+            time.sleep(1)
+            relay_agents_cpu.append(agents_cpu() - a0)
             # The transport alone, no files: the same number of bytes of zeros
             # over one ssh hop (as tar's), and relayed through the machine the
             # controller runs on by two OpenSSH clients (as a move's path is).
@@ -140,6 +170,8 @@ try:
         results["move_200MB"] = {
             "entries": files, "bytes": size,
             "vfleet_move_s": vf_times, "vfleet_wire_bytes": vf_bytes, "vfleet_cpu_s": vf_cpu,
+            "vfleet_agents_cpu_s": vf_agents_cpu, "vfleet_relay_agents_cpu_s": relay_agents_cpu,
+            "vfleet_controller_wire_bytes": vf_controller_bytes, "vfleet_relay_controller_wire_bytes": relay_controller_bytes,
             "vfleet_relay_move_s": relay_move_times, "vfleet_relay_wire_bytes": relay_move_bytes, "vfleet_relay_cpu_s": relay_cpu,
             "rsync_s": rs_times, "rsync_wire_bytes": rs_bytes,
             "tar_ssh_s": tar_times, "tar_ssh_wire_bytes": tar_bytes,
@@ -150,6 +182,11 @@ try:
                              ("tar | ssh tar", tar_times, tar_bytes), ("tar | ssh tar + sync -f", tar_sync_times, tar_bytes)]:
             print(f"  {name:24} median {med(ts):6.2f} s  wire {med(bs)/1e6:7.1f} MB  (ratio to vfleet {med(ts)/med(vf_times):.2f})")
         print(f"  vfleet process CPU       direct {med(vf_cpu):.2f} s, relay {med(relay_cpu):.2f} s")
+        shares = [c / (c + g) for c, g in zip(vf_cpu, vf_agents_cpu) if c + g > 0]
+        relay_shares = [c / (c + g) for c, g in zip(relay_cpu, relay_agents_cpu) if c + g > 0]
+        print(f"  agents' CPU (both hosts) direct {med(vf_agents_cpu):.2f} s, relay {med(relay_agents_cpu):.2f} s")
+        print(f"  controller's share of the move's CPU: direct {100*med(shares):.1f} %, relay {100*med(relay_shares):.1f} %")
+        print(f"  bytes through the controller: direct {med(vf_controller_bytes)/1e6:.2f} MB, relay {med(relay_controller_bytes)/1e6:.1f} MB")
         for name, ts in [("zeros, one ssh hop", hop_times), ("zeros, ssh | ssh relay", relay_times)]:
             print(f"  {name:24} median {med(ts):6.2f} s  (transport only, {size/1e6:.0f} MB; ratio to vfleet {med(ts)/med(vf_times):.2f})")
         vf("guest", "destroy", "big", "--force")
@@ -160,15 +197,16 @@ try:
         vf("guest", "create", "gig", "--template", "busybox", "--host", "host1")
         vf("guest", "exec", "gig", "--timeout", "900s", "--", "/bin/sh", "-c",
            "i=0; while [ $i -lt 16 ]; do head -c 67108864 /dev/urandom > /blob$i; i=$((i+1)); done")
-        downs, deltas = [], []
+        downs, deltas, transports = [], [], []
         for run in range(a.runs):
             vf("guest", "exec", "gig", "--", "/bin/sh", "-c",
                "(while :; do head -c 1048576 /dev/urandom > /hot.tmp; mv /hot.tmp /hot; sleep 0.05; done) >/dev/null 2>&1 &")
             dst = "host2" if run % 2 == 0 else "host1"
             r = json.loads(vf("guest", "move", "gig", "--to", dst, "--format", "json").stdout)
-            downs.append(r["downtimeSeconds"]); deltas.append(r["deltaBytes"])
+            downs.append(r["downtimeSeconds"]); deltas.append(r["deltaBytes"]); transports.append(r.get("transports"))
             vf("guest", "restart", "gig")  # stops the writer for the next run
-        results["downtime_1GB"] = {"downtime_s": downs, "delta_bytes": deltas}
+        results["downtime_1GB"] = {"downtime_s": downs, "delta_bytes": deltas, "transports": transports}
+        print(f"  transports: {transports[0]}")
         print(f"  downtime median {med(downs):.3f} s (min {min(downs):.3f}, max {max(downs):.3f}); delta after stop median {med(deltas)/1e6:.2f} MB")
         vf("guest", "destroy", "gig", "--force")
 
@@ -198,7 +236,7 @@ try:
         upper = f"{state['hosts']['host1']['stateDirectory']}/guests/many/upper"
         files = int(sh(f"find {upper} | wc -l").stdout)
         print(f"== 4. move a guest layer of {files} small files between two test hosts ({a.runs} runs)")
-        mv_times, mv_downs, rs_times, tar_times = [], [], [], []
+        mv_times, mv_downs, rs_times, tar_times, relay_times, relay_downs = [], [], [], [], [], []
         current = "host1"
         for run in range(a.runs):
             src, dst, S, D, upper, nsenter = endpoints(current, "many")
@@ -212,14 +250,20 @@ try:
                 sh(f"{nsenter} ssh {ssh_opts} root@{D['address']} rm -rf {target}")
             sh("sync")
             t0 = time.perf_counter()
-            r = json.loads(vf("guest", "move", "many", "--to", dst, "--format", "json").stdout)
+            r = json.loads(vf("guest", "move", "many", "--to", dst, "--transport", "direct", "--format", "json").stdout)
             mv_times.append(time.perf_counter() - t0); mv_downs.append(r["downtimeSeconds"])
-            current = dst
+            assert all(t.endswith("direct") for t in r.get("transports", [])), r.get("transports")
+            # Back through the controller's relay, the same tree.
+            sh("sync")
+            t0 = time.perf_counter()
+            r = json.loads(vf("guest", "move", "many", "--to", src, "--transport", "relay", "--format", "json").stdout)
+            relay_times.append(time.perf_counter() - t0); relay_downs.append(r["downtimeSeconds"])
         results["move_many_files"] = {"entries": files, "vfleet_move_s": mv_times, "vfleet_downtime_s": mv_downs,
+                                      "vfleet_relay_move_s": relay_times, "vfleet_relay_downtime_s": relay_downs,
                                       "rsync_s": rs_times, "tar_ssh_s": tar_times}
-        for name, ts in [("vfleet guest move", mv_times), ("rsync -aHAX over ssh", rs_times), ("tar | ssh tar", tar_times)]:
+        for name, ts in [("vfleet move, direct", mv_times), ("vfleet move, relay", relay_times), ("rsync -aHAX over ssh", rs_times), ("tar | ssh tar", tar_times)]:
             print(f"  {name:24} median {med(ts):6.2f} s  (ratio to vfleet {med(ts)/med(mv_times):.2f})")
-        print(f"  vfleet downtime median {med(mv_downs):.3f} s (min {min(mv_downs):.3f}, max {max(mv_downs):.3f})")
+        print(f"  vfleet downtime median direct {med(mv_downs):.3f} s (min {min(mv_downs):.3f}, max {max(mv_downs):.3f}), relay {med(relay_downs):.3f} s")
         vf("guest", "destroy", "many", "--force")
 finally:
     # The connection keeper the vfleet commands above started ends with the cluster.

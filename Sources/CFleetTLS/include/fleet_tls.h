@@ -23,7 +23,9 @@ fleet_tls_session *fleet_tls_connect(int fd, const fleet_tls_identity *identity,
 
 /* Bytes read (0: the peer closed cleanly), or -1 with the reason in err. */
 long fleet_tls_read(fleet_tls_session *session, void *buffer, size_t count, char *err, size_t errlen);
-/* 0 once all `count` bytes are written, -1 with the reason in err. */
+/* 0 once all `count` bytes are written, -1 with the reason in err; -1 too
+ * once the peer takes nothing for the socket's SO_SNDTIMEO (one wait, not
+ * one per partial write). */
 int fleet_tls_write(fleet_tls_session *session, const void *buffer, size_t count, char *err, size_t errlen);
 /* Sends close_notify (best effort) and frees the session; not the socket. */
 void fleet_tls_close(fleet_tls_session *session);

@@ -22,7 +22,11 @@ struct DirectLayerCopy: Sendable {
         case unreachable(String)
     }
 
-    func copy(_ guest: String, base: LayerBase, source: AgentChannel, destination: AgentChannel, timeout: Double) throws(FleetError) -> Outcome {
+    /// How often the destination is asked how far the stream has come.
+    static let progressSeconds = 1.0
+
+    func copy(_ guest: String, base: LayerBase, source: AgentChannel, destination: AgentChannel, timeout: Double,
+              progress: (UInt64) -> Void = { _ in }) throws(FleetError) -> Outcome {
         let id = Self.newTransferId()
         let key: TransferKey
         do { key = try source.call(RPC.TransferKeyMethod(transfer: id), timeout: timeout) } catch {
@@ -48,7 +52,15 @@ struct DirectLayerCopy: Sendable {
         case .lastExport: params.sinceExported = true
         }
         let sent: LayerStreamStats
-        do { sent = try source.call(RPC.TransferSend(params), timeout: timeout + 600) } catch {
+        // The send runs on its own thread while this one asks the
+        // destination, on its own channel, how many bytes arrived.
+        let sending = BackgroundResult { [params] () throws(FleetError) -> LayerStreamStats in
+            try source.call(RPC.TransferSend(params), timeout: timeout + 600)
+        }
+        let outcome = ProgressPoll.run(until: sending, every: Self.progressSeconds, report: progress) { () throws(FleetError) -> UInt64 in
+            try destination.call(RPC.TransferProgressMethod(transfer: id), timeout: min(timeout, 30)).bytes
+        }
+        do { sent = try outcome.get() } catch {
             // The listener stops; if it had accepted a connection, its
             // failure is the one the move reports.
             let received: Result<LayerStreamStats, FleetError>

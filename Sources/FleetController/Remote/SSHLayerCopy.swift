@@ -34,7 +34,7 @@ final class SSHLayerCopy: LayerCopy {
             base = .lastExport
         }
         guard let direct else { return try relay(guest, base: base, progress: progress) }
-        switch try direct.copy(guest, base: base, source: source, destination: destination, timeout: timeout) {
+        switch try direct.copy(guest, base: base, source: source, destination: destination, timeout: timeout, progress: progress) {
         case .copied(let stats):
             progress(stats.bytes)
             return stats

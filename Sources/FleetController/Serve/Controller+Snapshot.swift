@@ -22,6 +22,6 @@ extension Controller {
         for o in observations { hello[o.host.name] = o.seconds }
         return FleetSnapshot(report: report, helloSeconds: hello, operations: operations,
                              storeWriteSeconds: wrote && observations.contains { $0.hello != nil } ? writeSeconds : nil,
-                             at: Date().timeIntervalSince1970, seconds: Monotonic.now - started)
+                             at: Date().timeIntervalSince1970, seconds: Monotonic.now - started, movedBytes: try store.movedBytesByTransport())
     }
 }

@@ -6,6 +6,8 @@ public struct FleetSnapshot: Sendable {
     /// Seconds of each host's hello, answered or not (host name → seconds).
     public var helloSeconds: [String: Double]
     public var operations: [OperationTally]
+    /// Bytes the ended copy steps of operations sent, by transport (direct, relay).
+    public var movedBytes: [String: UInt64]
     /// The round's write of the hosts' facts; nil when it failed.
     public var storeWriteSeconds: Double?
     /// Wall-clock time the round ended (seconds since 1970).
@@ -14,7 +16,8 @@ public struct FleetSnapshot: Sendable {
     public var seconds: Double
 
     public init(report: InventoryReport, helloSeconds: [String: Double], operations: [OperationTally],
-                storeWriteSeconds: Double?, at: Double, seconds: Double) {
+                storeWriteSeconds: Double?, at: Double, seconds: Double, movedBytes: [String: UInt64] = [:]) {
+        self.movedBytes = movedBytes
         self.report = report
         self.helloSeconds = helloSeconds
         self.operations = operations

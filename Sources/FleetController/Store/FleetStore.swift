@@ -172,6 +172,7 @@ public final class FleetStore: Sendable {
             try db.execute(sql: "CREATE UNIQUE INDEX operations_one_in_flight ON operations(guest) WHERE state IN ('running', 'rollback_pending') AND guest IS NOT NULL")
         }
         m.registerMigration("v5: events, the audit trail") { db in try migrateEvents(db) }
+        m.registerMigration("v6: bytes a move sent") { db in try migrateMoveBytes(db) }
         m.registerMigration("v7: guest replicas") { db in try migrateReplicas(db) }
         return m
     }

@@ -29,6 +29,15 @@ extension RPC {
         public var params: TransferWaitParams
         public init(transfer: String, cancel: Bool? = nil) { params = TransferWaitParams(transfer: transfer, cancel: cancel) }
     }
+
+    /// The bytes received so far, at once: the controller asks about once a
+    /// second while the source's transfer.send runs, for progress lines.
+    public struct TransferProgressMethod: AgentMethod {
+        public static let name = "transfer.progress"
+        public typealias Result = TransferProgress
+        public var params: TransferProgressParams
+        public init(transfer: String) { params = TransferProgressParams(transfer: transfer) }
+    }
 }
 
 /// A template as the payload of a direct transfer: the key is transfer.key's,

@@ -8,7 +8,7 @@ public enum RPC {
         GuestList.self, GuestStatus.self, GuestExport.self, GuestImport.self, GuestManifest.self, GuestDigest.self, GuestPrehash.self,
         GuestReceiverManifest.self,
         GuestAdopt.self, GuestStage.self, GuestDiscardStaging.self,
-        TransferKeyMethod.self, TransferListen.self, TransferSend.self, TransferWait.self,
+        TransferKeyMethod.self, TransferListen.self, TransferSend.self, TransferWait.self, TransferProgressMethod.self,
         TransferListenTemplate.self, TransferSendTemplate.self, TransferWaitTemplate.self,
         ReplicaListen.self, ReplicaSend.self, ReplicaWait.self, ReplicaShow.self, ReplicaDrop.self,
     ]

@@ -23,8 +23,13 @@ final class ProgressPrinter: Sendable {
             return
         }
         guard live else {
+            // Logs and pipes: the step once, then a line every 10 s of a long copy.
             if previous != p.step {
                 FileHandle.standardError.write(Data("\(p.guest): \(p.step)…\n".utf8))
+                last.withLock { $0 = (p.step, now) }
+            } else if now - at >= 10 {
+                let total = p.totalBytes.map { " of \(ByteSize.format($0))" } ?? ""
+                FileHandle.standardError.write(Data("\(p.guest): \(p.step) \(ByteSize.format(p.bytes))\(total) (\(Int(p.seconds)) s)\n".utf8))
                 last.withLock { $0 = (p.step, now) }
             }
             return

@@ -30,6 +30,12 @@ struct FakeJournal: MoveJournal {
         try alive().finish(id, state, error: error, reason: reason)
     }
 
+    func beginTransfer(_ id: Int64, _ step: String) throws(FleetError) -> Int64 { try alive().beginTransfer(id, step) }
+
+    func noteTransfer(_ row: Int64, bytes: UInt64, totalBytes: UInt64?, transport: String?, ended: Bool) throws(FleetError) {
+        try alive().noteTransfer(row, bytes: bytes, totalBytes: totalBytes, transport: transport, ended: ended)
+    }
+
     private func alive() throws(FleetError) -> StoreJournal {
         if agents.isDead { throw FleetError(.failed, "the controller is dead") }
         return store

@@ -21,6 +21,13 @@ final class BackgroundResult<T: Sendable>: Sendable {
     /// The result if the call has ended, without waiting for it.
     var ended: Result<T, FleetError>? { result.withLock { $0 } }
 
+    /// The result, or nil if the call is still running after `seconds`.
+    func wait(seconds: Double) -> Result<T, FleetError>? {
+        guard done.wait(timeout: .now() + seconds) == .success else { return nil }
+        done.signal()
+        return result.withLock { $0! }
+    }
+
     func wait() -> Result<T, FleetError> {
         done.wait()
         // Let a later wait() through as well.

@@ -15,6 +15,11 @@ protocol MoveJournal: Sendable {
     /// Ends the operation, or leaves it rollback_pending; `reason` (kept
     /// when nil) says why it was rolled back.
     func finish(_ id: Int64, _ state: StoredOperation.State, error: String?, reason: String?) throws(FleetError)
+    /// A copy step (template, precopy, delta) begins sending: its row of
+    /// bytes, for `ops show` and `vfleet_moved_bytes_total`.
+    func beginTransfer(_ id: Int64, _ step: String) throws(FleetError) -> Int64
+    /// Bytes sent so far, or with `ended` in all, and how (direct or relay).
+    func noteTransfer(_ row: Int64, bytes: UInt64, totalBytes: UInt64?, transport: String?, ended: Bool) throws(FleetError)
 }
 
 /// The journal in the controller's store (tables `operations` and
@@ -43,6 +48,12 @@ struct StoreJournal: MoveJournal {
 
     func finish(_ id: Int64, _ state: StoredOperation.State, error: String?, reason: String?) throws(FleetError) {
         try store.finishOperation(id, state: state, error: error, reason: reason)
+    }
+
+    func beginTransfer(_ id: Int64, _ step: String) throws(FleetError) -> Int64 { try store.beginTransfer(operation: id, step: step) }
+
+    func noteTransfer(_ row: Int64, bytes: UInt64, totalBytes: UInt64?, transport: String?, ended: Bool) throws(FleetError) {
+        try store.noteTransfer(row, bytes: bytes, totalBytes: totalBytes, transport: transport, ended: ended)
     }
 }
 

@@ -18,6 +18,8 @@ public struct MoveResult: Codable, Sendable {
     public var precopyBytes: UInt64
     public var deltaBytes: UInt64
     public var templateSent: Bool
+    /// Bytes of the template sent to the destination (nil: none sent).
+    public var templateBytes: UInt64?
     /// From stopped at the source to running at the destination.
     public var downtimeSeconds: Double?
     public var seconds: Double

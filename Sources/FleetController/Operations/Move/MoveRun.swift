@@ -78,6 +78,12 @@ final class MoveRun {
         let senders = TemplateDelivery.senders(of: template, to: destination.name, preferred: source, holders: try templateHolders())
         let outcome = try TemplateDelivery.ensure(template, on: destination, via: transport, mode: mode, senders: senders)
         result.templateSent = outcome.sent
+        if outcome.sent {
+            let row = try journal.beginTransfer(id, MoveStep.template.rawValue)
+            try journal.noteTransfer(row, bytes: outcome.bytes, totalBytes: nil,
+                                     transport: StoredTransfer.transportKind(outcome.transport ?? "relay"), ended: true)
+            result.templateBytes = outcome.bytes
+        }
         if let how = outcome.transport {
             // `ops show` and the move's line say where the template came from.
             result.transports = (result.transports ?? []) + ["template: \(how)"]
@@ -263,15 +269,36 @@ final class MoveRun {
             copy = pair
         }
         let started = Date()
-        let (step, progress) = (step.rawValue, progress)
-        let copied = try pair.copy(name, base: base) { n in
-            // Zero bytes is how the engine says a step is done: a copy with
-            // nothing to report yet (a direct one reports at its end, an
-            // empty delta never) must not print the step twice.
-            guard n > 0 else { return }
-            let totalBytes: UInt64? = if case .success(let t)? = total?.ended { t } else { nil }
-            progress(MoveProgress(guest: name, step: step, bytes: n, totalBytes: totalBytes, seconds: Date().timeIntervalSince(started)))
+        let (step, progress, journal) = (step.rawValue, progress, journal)
+        // The step's bytes in the store as they go (`ops show` of a running
+        // move), at most once a second, and final at the end.
+        let row = try journal.beginTransfer(id, step)
+        var sent: UInt64 = 0
+        var noted = started
+        let copied: LayerCopyStats
+        do {
+            copied = try pair.copy(name, base: base) { n in
+                // Zero bytes is how the engine says a step is done: a copy with
+                // nothing to report yet (an empty delta) must not print the
+                // step twice.
+                guard n > 0 else { return }
+                sent = n
+                let totalBytes: UInt64? = if case .success(let t)? = total?.ended { t } else { nil }
+                progress(MoveProgress(guest: name, step: step, bytes: n, totalBytes: totalBytes, seconds: Date().timeIntervalSince(started)))
+                if Date().timeIntervalSince(noted) >= 1 {
+                    noted = Date()
+                    try? journal.noteTransfer(row, bytes: n, totalBytes: totalBytes, transport: nil, ended: false)
+                }
+            }
+        } catch {
+            // What crossed before the failure still crossed (the metric
+            // counts it); `auto` does not say which way it was going.
+            let mode = params.transport.flatMap(LayerTransportMode.init(rawValue:)) ?? .relay
+            try? journal.noteTransfer(row, bytes: sent, totalBytes: nil, transport: mode == .auto ? nil : mode.rawValue, ended: true)
+            throw error
         }
+        let totalBytes: UInt64? = if case .success(let t)? = total?.ended { t } else { nil }
+        try journal.noteTransfer(row, bytes: copied.bytes, totalBytes: totalBytes, transport: StoredTransfer.transportKind(copied.transport), ended: true)
         // `ops show` says which transport each copy step took.
         result.transports = (result.transports ?? []) + ["\(step): \(copied.transport)"]
         try journal.noteStep(id, step, state: "transport", detail: copied.transport)

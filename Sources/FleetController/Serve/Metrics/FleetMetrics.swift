@@ -116,7 +116,16 @@ public enum FleetMetrics {
                          kind: .gauge, series: inFlight.keys.sorted().map { .value(labels: [MetricLabel("kind", $0)], Double(inFlight[$0]!)) }),
             MetricFamily(name: "vfleet_operation_duration_seconds", help: "Time from an operation's start to its end, by kind and outcome.",
                          kind: .histogram, series: pairs.map { .histogram(labels: kindOutcome($0), durations[$0]!) }),
+            MetricFamily(name: "vfleet_moved_bytes_total",
+                         help: "Bytes of file data the copy steps of moves sent (template, pre-copy, delta), by transport (direct: host to host; relay: through the controller).",
+                         kind: .counter, series: Self.movedTransports(s).map { .value(labels: [MetricLabel("transport", $0)], Double(s.movedBytes[$0] ?? 0)) }),
         ]
+    }
+
+    /// Both transports always (a rate over a series that appears late
+    /// misses its first increase), and any other the store holds.
+    static func movedTransports(_ s: FleetSnapshot) -> [String] {
+        Set(["direct", "relay"]).union(s.movedBytes.keys).sorted()
     }
 
     static func serve(_ s: FleetSnapshot, _ totals: ObservationTotals) -> [MetricFamily] {
