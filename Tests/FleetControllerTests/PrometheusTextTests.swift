@@ -147,6 +147,24 @@ import Testing
         #expect(r.status == 0, "promtool: \(r.stdoutText.prefix(2000))\(r.stderrText.prefix(2000))")
     }
 
+    /// Replica lag (issue 21): only with the replicated store; the lag only
+    /// while etcd answers for the head.
+    @Test func replicaMetricsSayHowFarBehindTheReplicaWas() {
+        func values(_ lag: StoreReplicaLag?) -> [String: Double] {
+            var s = Self.snapshot()
+            s.replicaLag = lag
+            var out: [String: Double] = [:]
+            for f in FleetMetrics.replica(s) {
+                for case .value(_, let v) in f.series { out[f.name] = v }
+            }
+            return out
+        }
+        #expect(values(nil).isEmpty)
+        #expect(values(StoreReplicaLag(applied: 7, head: 9)) == ["vfleet_store_replica_applied_entry": 7, "vfleet_store_log_reachable": 1,
+                                                               "vfleet_store_replica_lag_entries": 2])
+        #expect(values(StoreReplicaLag(applied: 7, head: nil)) == ["vfleet_store_replica_applied_entry": 7, "vfleet_store_log_reachable": 0])
+    }
+
     @Test func operationTalliesCountTheJournalByKindAndState() throws {
         let path = StoreTests.tempDB()
         defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
@@ -174,7 +192,8 @@ import Testing
             OperationTally(kind: "move", state: .running, count: 1, seconds: 1, perBucket: [0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
         ]
         return FleetSnapshot(report: report, helloSeconds: Dictionary(uniqueKeysWithValues: report.hosts.map { ($0.name, 0.004) }),
-                             operations: ops, storeWriteSeconds: 0.002, at: 1_796_526_000, seconds: 0.3, movedBytes: ["direct": 209_715_200])
+                             operations: ops, storeWriteSeconds: 0.002, at: 1_796_526_000, seconds: 0.3, movedBytes: ["direct": 209_715_200],
+                             replicaLag: StoreReplicaLag(applied: 7, head: 9))
     }
 
     static func totals() -> ObservationTotals {

@@ -9,6 +9,8 @@ extension Controller {
     /// facts are refreshed like `vfleet inventory` does.
     public func snapshot(hostTimeout: Double) throws(FleetError) -> FleetSnapshot {
         let started = Monotonic.now
+        // Before the reads below: each catches the replica up to the head.
+        let lag = store.replicaLag()
         let hosts = try store.hostsWithoutFacts()
         let guests = try store.guests()
         let placements = Dictionary(uniqueKeysWithValues: try store.placements().map { ($0.guest, $0.host) })
@@ -22,6 +24,6 @@ extension Controller {
         for o in observations { hello[o.host.name] = o.seconds }
         return FleetSnapshot(report: report, helloSeconds: hello, operations: operations,
                              storeWriteSeconds: wrote && observations.contains { $0.hello != nil } ? writeSeconds : nil,
-                             at: Date().timeIntervalSince1970, seconds: Monotonic.now - started, movedBytes: try store.movedBytesByTransport())
+                             at: Date().timeIntervalSince1970, seconds: Monotonic.now - started, movedBytes: try store.movedBytesByTransport(), replicaLag: lag)
     }
 }

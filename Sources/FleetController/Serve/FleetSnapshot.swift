@@ -10,13 +10,18 @@ public struct FleetSnapshot: Sendable {
     public var movedBytes: [String: UInt64]
     /// The round's write of the hosts' facts; nil when it failed.
     public var storeWriteSeconds: Double?
+    /// With the replicated store: how far this controller's replica was
+    /// behind the log when the round began; nil for a standalone store.
+    public var replicaLag: StoreReplicaLag?
     /// Wall-clock time the round ended (seconds since 1970).
     public var at: Double
     /// How long the round took.
     public var seconds: Double
 
     public init(report: InventoryReport, helloSeconds: [String: Double], operations: [OperationTally],
-                storeWriteSeconds: Double?, at: Double, seconds: Double, movedBytes: [String: UInt64] = [:]) {
+                storeWriteSeconds: Double?, at: Double, seconds: Double, movedBytes: [String: UInt64] = [:],
+                replicaLag: StoreReplicaLag? = nil) {
+        self.replicaLag = replicaLag
         self.movedBytes = movedBytes
         self.report = report
         self.helloSeconds = helloSeconds

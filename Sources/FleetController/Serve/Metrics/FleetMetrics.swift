@@ -5,7 +5,23 @@
 /// docs/guide/controller.md.
 public enum FleetMetrics {
     public static func families(_ s: FleetSnapshot, _ totals: ObservationTotals) -> [MetricFamily] {
-        fleet(s) + hosts(s, totals) + guests(s) + operations(s) + serve(s, totals)
+        fleet(s) + hosts(s, totals) + guests(s) + operations(s) + serve(s, totals) + replica(s)
+    }
+
+    /// Only with the replicated store (a standalone store is the fleet).
+    static func replica(_ s: FleetSnapshot) -> [MetricFamily] {
+        guard let lag = s.replicaLag else { return [] }
+        var families: [MetricFamily] = [
+            .single("vfleet_store_replica_applied_entry", "The last entry of the fleet's log in etcd this controller's replica had applied when the observation began.",
+                    .gauge, Double(lag.applied)),
+            .single("vfleet_store_log_reachable", "1 if etcd answered for the log's head when the observation began, else 0 (reads answer from the replica, maybe stale; writes fail).",
+                    .gauge, lag.head == nil ? 0 : 1),
+        ]
+        if let behind = lag.entries {
+            families.append(.single("vfleet_store_replica_lag_entries", "Entries of the fleet's log this controller's replica had not applied yet when the observation began.",
+                                    .gauge, Double(behind)))
+        }
+        return families
     }
 
     static func fleet(_ s: FleetSnapshot) -> [MetricFamily] {
