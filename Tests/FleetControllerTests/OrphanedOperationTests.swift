@@ -47,6 +47,23 @@ import Testing
         #expect(b.due(3, now: 0))
     }
 
+    /// Serve's own earlier attempt that left an operation in flight made it
+    /// the owner: it must still try again (the backoff's promise), while
+    /// another live owner's operation, or serve's own in progress elsewhere, is left.
+    @Test func serveRetriesWhatItsOwnAttemptLeftInFlightAndNothingElseThatLives() {
+        #expect(Controller.mayResume(.dead, ownedBySelf: false, triedBefore: false))
+        #expect(!Controller.mayResume(.alive, ownedBySelf: false, triedBefore: false))
+        #expect(!Controller.mayResume(.unknown, ownedBySelf: false, triedBefore: false))
+        #expect(Controller.mayResume(.alive, ownedBySelf: true, triedBefore: true))
+        #expect(!Controller.mayResume(.alive, ownedBySelf: true, triedBefore: false))
+        var b = ResumeBackoff(initial: 5)
+        #expect(!b.triedBefore(7))
+        b.failed(7, now: 0)
+        #expect(b.triedBefore(7))
+        b.ended(7)
+        #expect(!b.triedBefore(7))
+    }
+
     /// The claim is what keeps `ops resume` and `vfleet serve` from both
     /// finishing one operation: only the first takes it.
     @Test func onlyTheFirstClaimOfADeadOwnersOperationWins() throws {

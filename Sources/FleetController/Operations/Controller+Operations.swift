@@ -57,7 +57,9 @@ extension Controller {
         backoff.keepOnly(Set(ops.compactMap(\.id)))
         var outcomes: [ResumeOutcome] = []
         for op in ops {
-            guard let id = op.id, let owner = OperationOwner(op.owner), owner.liveness() == .dead, backoff.due(id, now: now) else { continue }
+            guard let id = op.id, let owner = OperationOwner(op.owner), backoff.due(id, now: now),
+                  Self.mayResume(owner.liveness(), ownedBySelf: op.owner == FleetStore.owner, triedBefore: backoff.triedBefore(id))
+            else { continue }
             guard (try? store.claimOperation(id, from: op.owner)) == true else { continue }
             let outcome = recordedResume(op, preferDestination: false)
             let stillInFlight = (try? store.operation(id).state.inFlight) ?? true
@@ -85,6 +87,14 @@ extension Controller {
             }
         }
         return outcome
+    }
+
+    /// Whether `vfleet serve` takes an in-flight operation over: its owner's
+    /// process is gone; or it is serve itself, whose own earlier attempt
+    /// left it in flight (a host still down): taking it over made serve the
+    /// owner, and a live owner is otherwise left alone.
+    static func mayResume(_ liveness: OperationOwner.Liveness, ownedBySelf: Bool, triedBefore: Bool) -> Bool {
+        ownedBySelf ? triedBefore : liveness == .dead
     }
 
     /// Refuses to act on a guest another operation is moving.

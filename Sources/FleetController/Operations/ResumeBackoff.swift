@@ -25,6 +25,9 @@ public struct ResumeBackoff: Sendable {
         next[id] = (now + delay, delay)
     }
 
+    /// Whether an attempt left operation `id` in flight before.
+    public func triedBefore(_ id: Int64) -> Bool { next[id] != nil }
+
     /// The operation ended (or is no longer in flight): forget it.
     public mutating func ended(_ id: Int64) {
         next[id] = nil
