@@ -77,7 +77,7 @@ let package = Package(
         // A real etcd cluster for the etcd client's and the replicated store's tests.
         .target(name: "FleetEtcdTestSupport", dependencies: ["FleetEtcd", "FleetSystem", "FleetTestSupport"], path: "Tests/FleetEtcdTestSupport"),
         .testTarget(name: "FleetEtcdTests", dependencies: ["FleetEtcd", "FleetEtcdTestSupport", "FleetSystem", "FleetTestSupport"]),
-        .testTarget(name: "FleetControllerTests", dependencies: ["FleetController", "FleetDevCluster", "FleetSystem", "FleetTestSupport"]),
+        .testTarget(name: "FleetControllerTests", dependencies: ["FleetController", "FleetDevCluster", "FleetEtcdTestSupport", "FleetSystem", "FleetTestSupport"]),
         .testTarget(name: "FleetReplicaTests", dependencies: ["FleetController", "FleetEtcd", "FleetEtcdTestSupport", "FleetSystem", "FleetTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -8,7 +8,7 @@ import Foundation
 /// its stream into the staging area; the source connects and sends the layer
 /// as guest.export would.
 extension Agent {
-    var transferLog: TransferLog { TransferLog(file: paths.root + "/transfer.log") }
+    var transferLog: AgentLogFile { AgentLogFile(file: paths.root + "/transfer.log") }
 
     /// Listens for `transfer` of guest `name` from `sourceAddress`; the
     /// stream lands in the staging area exactly as guest.import's does.

@@ -176,7 +176,24 @@ public final class RPCServer {
         }
         // A bulk method needs its stream: only serve() can answer it.
         guard let handler = Self.lineHandlers[r.method] else { throw .notFound("unknown method \"\(r.method)\"") }
-        return try handler(self, r)
+        return try handler(self, try admittingFence(r))
+    }
+
+    /// A request with a fence (RPC.Fenced) runs only if its token is not
+    /// older than the highest this host has seen for its guest (FenceStore);
+    /// the key is taken out so that the method's strict params decoding
+    /// sees only its own fields.
+    func admittingFence(_ r: RPCRequest) throws(FleetError) -> RPCRequest {
+        guard case .object(var object)? = r.params, let value = object[Fence.paramKey] else { return r }
+        let fence: Fence
+        do { fence = try value.decode(Fence.self) } catch {
+            throw .invalid("\(r.method): parameter \"fence\" must be {guest, token, operation}: \(error)")
+        }
+        try FenceStore(paths: agent.paths).admit(fence, method: r.method)
+        object[Fence.paramKey] = nil
+        var admitted = r
+        admitted.params = .object(object)
+        return admitted
     }
 
     typealias LineHandler = @Sendable (RPCServer, RPCRequest) throws(FleetError) -> EncodedResult

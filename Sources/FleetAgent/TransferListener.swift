@@ -23,7 +23,7 @@ final class TransferListener: @unchecked Sendable {
     private let sourceAddress: String
     private let sourceFingerprint: [UInt8]
     private let deadline: ContinuousClock.Instant
-    private let log: TransferLog
+    private let log: AgentLogFile
     private let receive: @Sendable (TransferSession) -> Result<LayerTransfer, FleetError>
     private let state = Mutex<State>(State())
     private let finished = DispatchSemaphore(value: 0)
@@ -44,7 +44,7 @@ final class TransferListener: @unchecked Sendable {
     }
 
     init(transfer: String, subject: String, address: String, ports: ClosedRange<Int>, sourceAddress: String, sourceFingerprint: [UInt8],
-         deadlineSeconds: Double, log: TransferLog,
+         deadlineSeconds: Double, log: AgentLogFile,
          receive: @escaping @Sendable (TransferSession) -> Result<LayerTransfer, FleetError>) throws(FleetError) {
         identity = try TransferIdentity()
         guard let ends = CloexecPipe.make() else {

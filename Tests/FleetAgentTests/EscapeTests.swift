@@ -62,14 +62,17 @@ extension AgentIntegration {
                 var log = ""
                 var caught: [Substring] = []
                 // On a loaded machine the watcher can fall behind the pids of
-                // one round: where the attack must catch something, up to
-                // four rounds are tried; every catch of every round is checked.
+                // one round: a spinning watcher loses the processor to the
+                // freshly started ones, and a command of 10 ms was gone
+                // before it looked (a loaded CI run caught none in four
+                // rounds). So each command lives 100 ms, and where the attack
+                // must catch something up to four rounds are tried; every
+                // catch of every round is checked.
                 for round in 0..<(live ? 4 : 1) {
-                    _ = try t.run("trace1", "/probe ptrace-watch 3 > /tmp/watch\(round).log 2>&1 &")
+                    _ = try t.run("trace1", "/probe ptrace-watch 6 > /tmp/watch\(round).log 2>&1 &")
                     usleep(200_000)
-                    for _ in 0..<30 { _ = try t.run("trace1", "exec sleep 0.01") }
-                    usleep(3_000_000)
-                    #expect(eventually(5) { ((try? t.run("trace1", "cat /tmp/watch\(round).log").stdout) ?? "").contains("attached ") })
+                    for _ in 0..<30 { _ = try t.run("trace1", "exec sleep 0.1") }
+                    #expect(eventually(10) { ((try? t.run("trace1", "cat /tmp/watch\(round).log").stdout) ?? "").contains("attached ") })
                     let text = try t.run("trace1", "cat /tmp/watch\(round).log").stdout
                     log += text
                     caught += text.split(separator: "\n").filter { $0.hasPrefix("ATTACHED ") }

@@ -58,6 +58,7 @@ import Testing
         let ops = try store.operations()
         #expect(ops.map(\.guest) == ["busy", "old"] && ops.allSatisfy { $0.reason == nil })
         let busy = try #require(ops.first)
+        #expect(try store.claimOperation(busy.id!, from: "1@x"))
         try store.finishOperation(busy.id!, state: .rollbackPending, error: "rollback not finished: host h2 unreachable", reason: "failed at adopt: x")
         #expect(try store.inFlight().map(\.id) == [busy.id])
         #expect(try store.operationInFlight(guest: "busy")?.state == .rollbackPending)

@@ -31,7 +31,7 @@ extension Controller {
         }
         var outcomes: [ResumeOutcome] = []
         for op in ops {
-            if let owner = OperationOwner(op.owner), owner.pid != getpid(), owner.liveness() == .alive {
+            if let owner = OperationOwner(op.owner), owner.pid != getpid(), liveness(of: owner, op.owner) == .alive {
                 outcomes.append(ResumeOutcome(operation: op.id!, guest: op.guest, outcome: "skipped",
                                               detail: "still being run by \(op.owner)"))
                 continue
@@ -47,18 +47,19 @@ extension Controller {
     }
 
     /// `vfleet serve`'s part: finishes (or rolls back) every in-flight
-    /// operation whose owner was a vfleet process of this machine that is
-    /// gone, with no operator's command. An owner on another machine is
-    /// left alone (only that machine can tell it died; the replicated store
-    /// will tell by its lease). An attempt that leaves the operation in
-    /// flight is tried again later, by `backoff`.
+    /// operation whose owner is gone, with no operator's command. With a
+    /// replicated store an owner is gone once its lease in etcd ended (any
+    /// machine's); with a standalone one, once its process on this machine
+    /// ended (another machine's owner is left alone: only it can tell). An
+    /// attempt that leaves the operation in flight is tried again later, by
+    /// `backoff`.
     public func resumeOrphanedOperations(backoff: inout ResumeBackoff, now: Double = Monotonic.now) -> [ResumeOutcome] {
         guard let ops = try? store.inFlight() else { return [] }
         backoff.keepOnly(Set(ops.compactMap(\.id)))
         var outcomes: [ResumeOutcome] = []
         for op in ops {
             guard let id = op.id, let owner = OperationOwner(op.owner), backoff.due(id, now: now),
-                  Self.mayResume(owner.liveness(), ownedBySelf: op.owner == FleetStore.owner, triedBefore: backoff.triedBefore(id))
+                  Self.mayResume(liveness(of: owner, op.owner), ownedBySelf: op.owner == FleetStore.owner, triedBefore: backoff.triedBefore(id))
             else { continue }
             guard (try? store.claimOperation(id, from: op.owner)) == true else { continue }
             let outcome = recordedResume(op, preferDestination: false)
@@ -87,6 +88,12 @@ extension Controller {
             }
         }
         return outcome
+    }
+
+    /// Whether an operation's owner lives: by its lease in a replicated
+    /// store, by its process on this machine in a standalone one.
+    func liveness(of owner: OperationOwner, _ text: String) -> OperationOwner.Liveness {
+        store.ownerLiveness(text) ?? owner.liveness()
     }
 
     /// Whether `vfleet serve` takes an in-flight operation over: its owner's

@@ -12,6 +12,7 @@ public final class FleetService: Sendable {
     public let metrics: MetricsObserver
     private let loops: [ServeLoop]
     private let listener: HTTPListener
+    private let store: FleetStore
 
     /// Binds the metrics address and starts every loop.
     /// `log` gets one line per event worth an operator's eye (an operation
@@ -30,14 +31,18 @@ public final class FleetService: Sendable {
         } catch {
             throw .failed("vfleet serve: \(error) (set VFLEET_METRICS_ADDRESS or --metrics-address to a free HOST:PORT)")
         }
+        // With a replicated store only the leading serve resumes and syncs
+        // (ServeLeadership); the others stand by, ready to lead.
+        let gate = LeaderGate(store: controller.store, log: log)
         var loops = [ServeLoop(name: "observe", interval: settings.interval) { metrics.observe() },
                      // Syncs each replica whose --every is due (each a guest.sync event, failed or not).
-                     ServeLoop(name: "replicate", interval: Self.replicationCheckSeconds) { _ = controller.syncDueReplicas() }]
+                     ServeLoop(name: "replicate", interval: Self.replicationCheckSeconds) { if gate.leads() { _ = controller.syncDueReplicas() } }]
         if let every = settings.resumeInterval {
             let finisher = OrphanedOperationsFinisher(controller: controller, interval: every, log: log)
-            loops.append(ServeLoop(name: "resume", interval: every) { finisher.run() })
+            loops.append(ServeLoop(name: "resume", interval: every) { if gate.leads() { finisher.run() } })
         }
         self.loops = loops
+        store = controller.store
         for loop in loops { loop.start() }
     }
 
@@ -55,6 +60,8 @@ public final class FleetService: Sendable {
     public func stop(timeout: Double) -> [String] {
         listener.stop()
         let deadline = Monotonic.now + timeout
-        return loops.filter { !$0.stop(timeout: max(0, deadline - Monotonic.now)) }.map(\.name)
+        let left = loops.filter { !$0.stop(timeout: max(0, deadline - Monotonic.now)) }.map(\.name)
+        store.resignLeadership()
+        return left
     }
 }

@@ -64,3 +64,24 @@ extension FleetStore {
         }
     }
 }
+
+extension FleetStore {
+    /// `vfleet serve`'s turn to lead: true for a standalone store (it is
+    /// alone); in a replicated one, whether this process holds the leader
+    /// key, and if not who does (or why etcd could not say).
+    public func campaignForLeadership() -> (leads: Bool, leader: String) {
+        guard let replica else { return (true, Self.owner) }
+        switch replica.leadership.campaign(as: Self.owner) {
+        case .leading: return (true, Self.owner)
+        case .following(let other): return (false, other)
+        case .unknown(let why): return (false, "unknown (etcd: \(why))")
+        }
+    }
+
+    /// Gives up leading at once (serve stopping), so another serve leads
+    /// without waiting out the lease. (Its owner lease stays until the
+    /// process ends: a run of its own may still be finishing.)
+    public func resignLeadership() {
+        replica?.leadership.resign()
+    }
+}

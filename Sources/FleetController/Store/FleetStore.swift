@@ -174,6 +174,7 @@ public final class FleetStore: Sendable {
         m.registerMigration("v5: events, the audit trail") { db in try migrateEvents(db) }
         m.registerMigration("v6: bytes a move sent") { db in try migrateMoveBytes(db) }
         m.registerMigration("v7: guest replicas") { db in try migrateReplicas(db) }
+        m.registerMigration("v8: fencing tokens") { db in try StoredOperation.migrateFence(db) }
         return m
     }
 

@@ -33,6 +33,10 @@ public struct StoredOperation: Codable, Sendable, Equatable, FetchableRecord, Mu
     public var reason: String?
     /// "pid@hostname" of the controller process working on it.
     public var owner: String
+    /// The operation's fencing token: greater than every token handed out
+    /// before, new at each begin and each takeover (claim). Its requests to
+    /// agents carry it; its journal writes check it is still its own.
+    public var fence: Int64 = 0
     public var createdAt: Double
     public var updatedAt: Double
 
@@ -53,6 +57,19 @@ public struct StoredOperation: Codable, Sendable, Equatable, FetchableRecord, Mu
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+
+    static func migrateFence(_ db: Database) throws {
+        try db.alter(table: databaseTableName) { t in
+            t.add(column: "fence", .integer).notNull().defaults(to: 0)
+        }
+    }
+
+    /// The next token: one more than any given so far, in the write that
+    /// takes it, so that two controllers never hold the same (in a
+    /// replicated store the writes are ordered by etcd's log).
+    static func nextFence(_ db: Database) throws -> Int64 {
+        (try Int64.fetchOne(db, sql: "SELECT MAX(fence) FROM operations") ?? 0) + 1
+    }
 }
 
 public struct StoredOperationStep: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {

@@ -23,7 +23,13 @@ struct ServeCommand: ParsableCommand {
             `host evacuate` killed, a crash, a reboot) and finishes or rolls back each, as `vfleet ops resume` \
             would, logging the outcome and recording it in the events. One that stays in flight (a host still \
             unreachable) is tried again later, at most every 5 minutes. Operations owned by a live process, or \
-            by another machine, are left alone.
+            (standalone store) by another machine, are left alone.
+
+            With a replicated store (VFLEET_STORE=replicated) run it on every controller machine: an owner is \
+            gone once its lease in etcd ran out (VFLEET_LEASE_TTL, default 5 s), whichever machine it ran on, \
+            and the serves elect a leader through etcd. Only the leader resumes operations and syncs replicas; \
+            the others serve /metrics and log which controller leads. A stopped leader hands over at once, a \
+            killed one after its lease. docs/guide/replicated-store.md.
 
             Runs in the foreground and logs to standard error; SIGTERM or SIGINT stops it (the listener at \
             once, a running observation within its timeouts). It keeps its own SSH sessions to the hosts \

@@ -65,6 +65,10 @@ final class FakeAgents: AgentTransport {
         /// Run when the journal's row of this step is written, before the
         /// step: a change from outside at that moment.
         var onStep: (step: String, change: @Sendable (inout State) -> Void)?
+        /// Per "host/guest", the highest fencing token seen, as a real
+        /// agent keeps it (FenceStore); and the calls refused by it.
+        var fences: [String: Int64] = [:]
+        var fenceRefusals: [String] = []
     }
 
     let state = Mutex(State())
@@ -143,7 +147,14 @@ final class FakeAgents: AgentTransport {
                 throw FleetError(.unreachable, "host \(h): ssh handshake failed: connection refused (injected)")
             }
             defer { s.hosts[h] = agent }
-            return try Self.answer(method, on: h, agent: &agent, state: &s)
+            guard let fenced = method as? any FencedAgentMethod else { return try Self.answer(method, on: h, agent: &agent, state: &s) }
+            let key = "\(h)/\(fenced.fence.guest)"
+            if fenced.fence.token < s.fences[key, default: 0] {
+                s.fenceRefusals.append("\(M.name) on \(h) with token \(fenced.fence.token)")
+                throw FleetError.conflict("guest \(fenced.fence.guest): \(M.name) refused: fencing token \(fenced.fence.token) is older than \(s.fences[key]!) (injected agent)")
+            }
+            s.fences[key] = fenced.fence.token
+            return try Self.answer(fenced.unfenced, on: h, agent: &agent, state: &s)
         }
         return result as! M.Result
     }

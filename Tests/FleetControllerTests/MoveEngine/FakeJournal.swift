@@ -21,10 +21,12 @@ struct FakeJournal: MoveJournal {
 
     func updateParams(_ id: Int64, _ params: MoveParams) throws(FleetError) { try alive().updateParams(id, params) }
 
-    func switchPlacement(of guest: String, to host: String, origin: String?) throws(FleetError) {
+    func switchPlacement(_ id: Int64, of guest: String, to host: String, origin: String?) throws(FleetError) {
         let store = store
-        try agents.perform("placement of \(guest)") { _ throws(FleetError) in try store.switchPlacement(of: guest, to: host, origin: origin) }
+        try agents.perform("placement of \(guest)") { _ throws(FleetError) in try store.switchPlacement(id, of: guest, to: host, origin: origin) }
     }
+
+    func fence(of id: Int64) throws(FleetError) -> Int64 { try alive().fence(of: id) }
 
     func finish(_ id: Int64, _ state: StoredOperation.State, error: String?, reason: String?) throws(FleetError) {
         try alive().finish(id, state, error: error, reason: reason)

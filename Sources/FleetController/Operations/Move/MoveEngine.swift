@@ -16,6 +16,10 @@ struct MoveEngine: Sendable {
     /// written, the step not yet taken; the process dies there like a
     /// killed controller would.
     var exitAtStep: String? = ProcessInfo.processInfo.environment["VFLEET_TEST_CRASH_AT_STEP"]
+    /// Test hook of the fencing tests: the same point, where the process
+    /// stops itself (SIGSTOP) like a controller frozen or cut off would,
+    /// and goes on from there when continued.
+    var stopAtStep: String? = ProcessInfo.processInfo.environment["VFLEET_TEST_STOP_AT_STEP"]
 
     /// Journals a new move and runs it.
     /// `begun` learns the operation's id before the first step.
@@ -34,6 +38,7 @@ struct MoveEngine: Sendable {
         defer { run?.finish() }
         do throws(FleetError) {
             let guest = try store.guest(params.guest)
+            let transport = try fenced(id, params)
             let r = MoveRun(id: id, params: params, guest: guest, template: { [store] () throws(FleetError) in try store.template(guest.template) },
                             templateHolders: { [store] () throws(FleetError) in try TemplateDelivery.Holders.of(guest.template, in: store) },
                             source: try store.host(params.source), destination: try store.host(params.destination),
@@ -45,6 +50,7 @@ struct MoveEngine: Sendable {
                 r.step = step
                 try journal.beginStep(id, step.rawValue)
                 if exitAtStep == step.rawValue { _exit(99) }
+                if stopAtStep == step.rawValue { raise(SIGSTOP) }
                 try step.run(r)
                 try journal.noteStep(id, step.rawValue, state: "done", detail: nil)
                 progress(MoveProgress(guest: params.guest, step: step.rawValue, bytes: 0, totalBytes: nil, seconds: Date().timeIntervalSince(r.began)))
@@ -91,6 +97,7 @@ struct MoveEngine: Sendable {
     func rollback(_ id: Int64, _ params: MoveParams, reason: String?) throws(FleetError) {
         try journal.beginStep(id, "rollback")
         do throws(FleetError) {
+            let transport = try fenced(id, params)
             let source = try store.host(params.source)
             let destination = try store.host(params.destination)
             // Only "no such guest" means nothing was adopted there: an
@@ -118,6 +125,12 @@ struct MoveEngine: Sendable {
             throw error
         }
         try journal.finish(id, .rolledBack, error: nil, reason: reason)
+    }
+
+    /// The transport for operation `id`'s calls: each carries its fencing
+    /// token, so that agents refuse them once a newer owner took it over.
+    func fenced(_ id: Int64, _ params: MoveParams) throws(FleetError) -> any AgentTransport {
+        FencedTransport.wrapping(transport, fence: Fence(guest: params.guest, token: try journal.fence(of: id), operation: id))
     }
 
     /// Finishes or rolls back a move whose controller died (or whose

@@ -11,7 +11,9 @@ protocol MoveJournal: Sendable {
     func beginStep(_ id: Int64, _ step: String) throws(FleetError)
     func noteStep(_ id: Int64, _ step: String, state: String, detail: String?) throws(FleetError)
     func updateParams(_ id: Int64, _ params: MoveParams) throws(FleetError)
-    func switchPlacement(of guest: String, to host: String, origin: String?) throws(FleetError)
+    func switchPlacement(_ id: Int64, of guest: String, to host: String, origin: String?) throws(FleetError)
+    /// The operation's fencing token, as this process's begin or claim made it.
+    func fence(of id: Int64) throws(FleetError) -> Int64
     /// Ends the operation, or leaves it rollback_pending; `reason` (kept
     /// when nil) says why it was rolled back.
     func finish(_ id: Int64, _ state: StoredOperation.State, error: String?, reason: String?) throws(FleetError)
@@ -41,10 +43,11 @@ struct StoreJournal: MoveJournal {
         try store.updateOperationParams(id, try params.json())
     }
 
-    func switchPlacement(of guest: String, to host: String, origin: String?) throws(FleetError) {
-        try store.movePlacement(of: guest, to: host)
-        if let origin { try store.setOrigin(guest, origin) }
+    func switchPlacement(_ id: Int64, of guest: String, to host: String, origin: String?) throws(FleetError) {
+        try store.switchPlacement(operation: id, of: guest, to: host, origin: origin)
     }
+
+    func fence(of id: Int64) throws(FleetError) -> Int64 { try store.operation(id).fence }
 
     func finish(_ id: Int64, _ state: StoredOperation.State, error: String?, reason: String?) throws(FleetError) {
         try store.finishOperation(id, state: state, error: error, reason: reason)

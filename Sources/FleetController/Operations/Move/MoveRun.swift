@@ -185,7 +185,7 @@ final class MoveRun {
     }
 
     func switchPlacement() throws(FleetError) {
-        try journal.switchPlacement(of: guest.name, to: destination.name, origin: params.origin)
+        try journal.switchPlacement(id, of: guest.name, to: destination.name, origin: params.origin)
     }
 
     func cleanupSource() throws(FleetError) {

@@ -16,6 +16,10 @@ final class Replica: Sendable {
     let settings: ReplicationSettings
     let fleet: String
     let notices = StoreNotices()
+    /// This process's lease as an operation owner (granted on first use).
+    let ownerLease: OwnerLease
+    /// Whether this process's `vfleet serve` leads the fleet's serves.
+    let leadership: ServeLeadership
 
     init(path: String, pool: DatabasePool, log: ReplicaLog, settings: ReplicationSettings, fleet: String) {
         self.path = path
@@ -23,6 +27,8 @@ final class Replica: Sendable {
         self.log = log
         self.settings = settings
         self.fleet = fleet
+        ownerLease = OwnerLease(client: log.client, prefix: settings.prefix, ttl: settings.leaseTTL)
+        leadership = ServeLeadership(client: log.client, prefix: settings.prefix, ttl: settings.leaseTTL)
     }
 
     /// What one attempt of a write came to.

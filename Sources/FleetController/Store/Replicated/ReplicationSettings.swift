@@ -16,9 +16,14 @@ public struct ReplicationSettings: Sendable, Equatable {
     /// How often a write whose turn another controller took is run again
     /// on the newer state before it fails.
     public var maxAttempts: Int
+    /// Seconds an operation owner's lease lives without a keep-alive: how
+    /// long after a controller dies (or is cut off) another may take its
+    /// operations over.
+    public var leaseTTL: Int64 = defaultLeaseTTL
 
     public static let defaultPrefix = "/vfleet"
     public static let defaultSnapshotEvery = 1000
+    public static let defaultLeaseTTL: Int64 = 5
 
     public init(etcd: EtcdSettings, prefix: String = defaultPrefix, snapshotEvery: Int = defaultSnapshotEvery, maxAttempts: Int = 20) {
         self.etcd = etcd
@@ -46,6 +51,12 @@ public struct ReplicationSettings: Sendable, Equatable {
                 throw .invalid("bad VFLEET_STORE_SNAPSHOT_EVERY '\(text)': give the number of log entries between snapshots, at least 2 (default \(defaultSnapshotEvery))")
             }
             settings.snapshotEvery = every
+        }
+        if let text = environment["VFLEET_LEASE_TTL"], !text.isEmpty {
+            guard let ttl = Int64(text), (2...600).contains(ttl) else {
+                throw .invalid("bad VFLEET_LEASE_TTL '\(text)': give the seconds an operation owner's lease lives without a keep-alive, 2 to 600 (default \(defaultLeaseTTL))")
+            }
+            settings.leaseTTL = ttl
         }
         return settings
     }

@@ -1,8 +1,9 @@
 import Foundation
 
-/// STATE/transfer.log: what the destination's listener accepted and refused
-/// (the address, the transfer id, why), one line each, appended.
-struct TransferLog: Sendable {
+/// A log file of the agent's, one line per entry, appended with its time and
+/// echoed to stderr: STATE/transfer.log (what a destination's listener
+/// accepted and refused) and STATE/fence.log (requests refused by a fence).
+struct AgentLogFile: Sendable {
     let file: String
 
     func write(_ line: String) {

@@ -1,0 +1,106 @@
+@testable import FleetController
+import FleetEtcdTestSupport
+import FleetProtocol
+import FleetSystem
+import Foundation
+import Glibc
+import Testing
+
+extension ClusterTests {
+    /// Two controllers on one replicated store (a real 3-member etcd): one
+    /// runs a move and freezes mid-move (SIGSTOP: a pause, or a cut-off,
+    /// as long as its lease lasts); its lease ends, the other's `vfleet
+    /// serve` takes the move over and finishes it. When the first comes
+    /// back, the agent refuses its late request (fencing token), logs it,
+    /// its journal is closed to it, and the guest is where the second put
+    /// it, once, intact.
+    @Suite struct Fencing {
+        static func frozen(_ pid: Int32) -> Bool {
+            let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+            guard let close = stat.lastIndex(of: ")") else { return false }
+            return stat[close...].dropFirst(2).hasPrefix("T")
+        }
+
+        @Test func aControllerFrozenMidMoveIsFencedOffOnceAnotherFinishedIt() throws {
+            try withCluster(hosts: 2) { cluster in
+                try withEtcdCluster { etcd in
+                    let c = try cluster.busyboxController()
+                    var r = Controller.GuestRequest(spec: GuestSpec(name: "fenced", template: "busybox", userNamespace: false))
+                    r.host = "host1"
+                    _ = try c.createGuest(r)
+                    #expect(try c.execGuest("fenced", argv: ["/bin/sh", "-c", "mkdir -p /data && seq 1 3000 > /data/numbers"]).exitCode == 0)
+                    _ = try c.stopGuest("fenced", timeout: 5)
+                    let original = try ClusterTests.Migration.layerDigest(cluster.upper("host1", "fenced"))
+                    _ = try c.startGuest("fenced")
+                    c.connections.closeAll()
+
+                    let replicated = TestCluster.environment([
+                        "VFLEET_STORE": "replicated",
+                        "VFLEET_ETCD_ENDPOINTS": etcd.endpoints.map { "\($0.host):\($0.port)" }.joined(separator: ","),
+                        "VFLEET_LEASE_TTL": "2",
+                        "VFLEET_IDENTITY": cluster.state.identityFile,
+                        "VFLEET_SSH_PERSIST": "0",
+                    ])
+                    let known = ["--known-hosts", cluster.state.knownHostsFile]
+                    let migrate = try Subprocess.run([TestCluster.vfleetBinary, "db", "migrate", "--to", "replicated", "--db", cluster.dbPath], environment: replicated)
+                    try #require(migrate.status == 0, "\(migrate.stderrText)")
+
+                    // Controller B: vfleet serve on its own replica.
+                    let dbB = cluster.directory + "/controller-b/fleet.db"
+                    var serveEnv = replicated
+                    serveEnv["VFLEET_METRICS_ADDRESS"] = "127.0.0.1:0"
+                    let serve = try TestProcess(TestCluster.vfleetBinary, ["serve", "--db", dbB, "--interval", "1h", "--resume-interval", "1s"] + known,
+                                                environment: serveEnv, log: cluster.directory + "/serve-b.log")
+                    defer { serve.stop() }
+
+                    // Controller A: the move, frozen once the pre-copy's journal row is written.
+                    var moveEnv = replicated
+                    moveEnv["VFLEET_TEST_STOP_AT_STEP"] = "precopy"
+                    let move = try TestProcess(TestCluster.vfleetBinary, ["guest", "move", "fenced", "--to", "host2", "--db", cluster.dbPath] + known,
+                                               environment: moveEnv, log: cluster.directory + "/move-a.log")
+                    defer { kill(move.pid, SIGCONT); move.stop(grace: 5) }
+                    var deadline = Monotonic.now + 60
+                    while !Self.frozen(move.pid) && move.process.isRunning && Monotonic.now < deadline { usleep(50_000) }
+                    try #require(Self.frozen(move.pid), "the move never reached the pre-copy: \(move.output)")
+
+                    // B takes the move over once A's lease ended, and finishes it.
+                    let observer = try FleetStore(path: cluster.directory + "/observer/fleet.db",
+                                                  mode: .replicated(ReplicationSettings(etcd: etcd.settings())))
+                    let op = try #require(try observer.operations().first { $0.guest == "fenced" })
+                    let firstToken = op.fence
+                    deadline = Monotonic.now + 90
+                    while (try observer.operation(op.id!).state) == .running && Monotonic.now < deadline { usleep(200_000) }
+                    let finished = try observer.operation(op.id!)
+                    #expect(finished.state == .done, "serve said: \(serve.output)")
+                    #expect(finished.fence > firstToken, "the takeover took a newer token")
+                    #expect(finished.owner != op.owner)
+                    #expect(serve.output.contains("left by a dead controller process"), "\(serve.output)")
+
+                    // A comes back: its first request (the pre-copy's) is refused and logged.
+                    kill(move.pid, SIGCONT)
+                    deadline = Monotonic.now + 60
+                    while move.process.isRunning && Monotonic.now < deadline { usleep(50_000) }
+                    #expect(!move.process.isRunning)
+                    #expect(move.process.terminationStatus != 0, "\(move.output)")
+                    #expect(move.output.contains("fencing token \(firstToken)"), "\(move.output)")
+                    let host2 = cluster.state.hosts.first { $0.name == "host2" }!
+                    let fenceLog = (try? String(contentsOfFile: host2.stateDirectory + "/fence.log", encoding: .utf8)) ?? ""
+                    #expect(fenceLog.contains("refused") && fenceLog.contains("fencing token \(firstToken)"), "\(fenceLog)")
+                    // Its journal is closed to it: nothing written after B's end.
+                    let steps = try observer.steps(of: op.id!)
+                    #expect(steps.last?.step == "end" && steps.last?.state == "done", "\(steps.map { "\($0.step) \($0.state)" })")
+                    #expect(try observer.operation(op.id!).state == .done)
+
+                    // The guest: on host2 only, running, its data intact
+                    // (asked of the agents directly).
+                    #expect(try cluster.runningOn(c, "fenced") == ["host2"])
+                    #expect(try observer.placement(of: "fenced")?.host == "host2")
+                    #expect(try !cluster.agentGuests(c, "host1").contains { $0.name == "fenced" })
+                    _ = try c.connections.call(RPC.GuestStop(name: "fenced", timeoutSeconds: 5), on: try c.store.host("host2"))
+                    #expect(try ClusterTests.Migration.layerDigest(cluster.upper("host2", "fenced")) == original)
+                    c.connections.closeAll()
+                }
+            }
+        }
+    }
+}
