@@ -20,15 +20,8 @@ extension Agent {
 
     /// Listens for one sync of guest `name` from `sourceAddress`.
     func listenForReplica(_ p: ReplicaListenParams) throws(FleetError) -> TransferListener {
-        guard TransferIdentity.validTransferId(p.transfer) else { throw .invalid("replica.listen: transfer id must be 32 lowercase hex digits") }
-        try Names.validate(p.name, kind: "guest")
-        guard let pinned = TransferIdentity.parse(p.sourceFingerprint) else {
-            throw .invalid("replica.listen: sourceFingerprint must be 64 hex digits (the SHA-256 of the source's certificate)")
-        }
-        guard p.deadlineSeconds > 0 && p.deadlineSeconds <= 3600 else { throw .invalid("replica.listen: deadlineSeconds must be between 0 and 3600") }
-        guard TransferSocket.socketAddress(p.sourceAddress, port: 0) != nil else {
-            throw .invalid("replica.listen: sourceAddress \(p.sourceAddress) is not a numeric IP address")
-        }
+        let pinned = try ListenRequestCheck(method: "replica.listen", transfer: p.transfer, name: p.name, kind: "guest", sourceFingerprint: p.sourceFingerprint,
+                                            sourceAddress: p.sourceAddress, deadlineSeconds: p.deadlineSeconds).pinnedFingerprint()
         if guests.exists(p.name) {
             throw .conflict("guest \(p.name) exists on this host: a host is not the standby of a guest it runs (move the replica elsewhere)")
         }

@@ -13,15 +13,8 @@ extension Agent {
     /// Listens for `transfer` of guest `name` from `sourceAddress`; the
     /// stream lands in the staging area exactly as guest.import's does.
     func listenForLayer(_ p: TransferListenParams) throws(FleetError) -> TransferListener {
-        guard TransferIdentity.validTransferId(p.transfer) else { throw .invalid("transfer.listen: transfer id must be 32 lowercase hex digits") }
-        try Names.validate(p.name, kind: "guest")
-        guard let pinned = TransferIdentity.parse(p.sourceFingerprint) else {
-            throw .invalid("transfer.listen: sourceFingerprint must be 64 hex digits (the SHA-256 of the source's certificate)")
-        }
-        guard p.deadlineSeconds > 0 && p.deadlineSeconds <= 3600 else { throw .invalid("transfer.listen: deadlineSeconds must be between 0 and 3600") }
-        guard TransferSocket.socketAddress(p.sourceAddress, port: 0) != nil else {
-            throw .invalid("transfer.listen: sourceAddress \(p.sourceAddress) is not a numeric IP address")
-        }
+        let pinned = try ListenRequestCheck(method: "transfer.listen", transfer: p.transfer, name: p.name, kind: "guest", sourceFingerprint: p.sourceFingerprint,
+                                            sourceAddress: p.sourceAddress, deadlineSeconds: p.deadlineSeconds).pinnedFingerprint()
         if guests.exists(p.name) {
             throw .conflict("guest \(p.name) already exists on this host (destroy it there first, e.g. an old --keep-source copy)")
         }
@@ -55,16 +48,10 @@ extension Agent {
     /// tree is installed as a template only if it passes a directory
     /// import's checks and has `p.digest` (TemplateStore.receive).
     func listenForTemplate(_ p: TransferListenTemplateParams) throws(FleetError) -> TransferListener {
-        guard TransferIdentity.validTransferId(p.transfer) else { throw .invalid("transfer.listen-template: transfer id must be 32 lowercase hex digits") }
-        try Names.validate(p.name, kind: "template")
+        let pinned = try ListenRequestCheck(method: "transfer.listen-template", transfer: p.transfer, name: p.name, kind: "template",
+                                            sourceFingerprint: p.sourceFingerprint, sourceAddress: p.sourceAddress,
+                                            deadlineSeconds: p.deadlineSeconds).pinnedFingerprint()
         guard TransferIdentity.validDigest(p.digest) else { throw .invalid("transfer.listen-template: digest must be 64 lowercase hex digits") }
-        guard let pinned = TransferIdentity.parse(p.sourceFingerprint) else {
-            throw .invalid("transfer.listen-template: sourceFingerprint must be 64 hex digits (the SHA-256 of the source's certificate)")
-        }
-        guard p.deadlineSeconds > 0 && p.deadlineSeconds <= 3600 else { throw .invalid("transfer.listen-template: deadlineSeconds must be between 0 and 3600") }
-        guard TransferSocket.socketAddress(p.sourceAddress, port: 0) != nil else {
-            throw .invalid("transfer.listen-template: sourceAddress \(p.sourceAddress) is not a numeric IP address")
-        }
         if templates.exists(p.name) {
             let digest = (try? templates.info(p.name).digest) ?? "?"
             throw .conflict("template \(p.name) exists on this host already (digest \(digest.prefix(12))); nothing to receive")
