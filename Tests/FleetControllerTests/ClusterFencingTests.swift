@@ -15,12 +15,6 @@ extension ClusterTests {
     /// its journal is closed to it, and the guest is where the second put
     /// it, once, intact.
     @Suite struct Fencing {
-        static func frozen(_ pid: Int32) -> Bool {
-            let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
-            guard let close = stat.lastIndex(of: ")") else { return false }
-            return stat[close...].dropFirst(2).hasPrefix("T")
-        }
-
         @Test func aControllerFrozenMidMoveIsFencedOffOnceAnotherFinishedIt() throws {
             try withCluster(hosts: 2) { cluster in
                 try withEtcdCluster { etcd in
@@ -34,41 +28,21 @@ extension ClusterTests {
                     _ = try c.startGuest("fenced")
                     c.connections.closeAll()
 
-                    let replicated = TestCluster.environment([
-                        "VFLEET_STORE": "replicated",
-                        "VFLEET_ETCD_ENDPOINTS": etcd.endpoints.map { "\($0.host):\($0.port)" }.joined(separator: ","),
-                        "VFLEET_LEASE_TTL": "2",
-                        "VFLEET_IDENTITY": cluster.state.identityFile,
-                        "VFLEET_SSH_PERSIST": "0",
-                    ])
-                    let known = ["--known-hosts", cluster.state.knownHostsFile]
-                    let migrate = try Subprocess.run([TestCluster.vfleetBinary, "db", "migrate", "--to", "replicated", "--db", cluster.dbPath], environment: replicated)
-                    try #require(migrate.status == 0, "\(migrate.stderrText)")
-
+                    let fleet = try ReplicatedFleetUnderTest(cluster: cluster, etcd: etcd)
                     // Controller B: vfleet serve on its own replica.
-                    let dbB = cluster.directory + "/controller-b/fleet.db"
-                    var serveEnv = replicated
-                    serveEnv["VFLEET_METRICS_ADDRESS"] = "127.0.0.1:0"
-                    let serve = try TestProcess(TestCluster.vfleetBinary, ["serve", "--db", dbB, "--interval", "1h", "--resume-interval", "1s"] + known,
-                                                environment: serveEnv, log: cluster.directory + "/serve-b.log")
+                    let serve = try fleet.serve("b")
                     defer { serve.stop() }
-
                     // Controller A: the move, frozen once the pre-copy's journal row is written.
-                    var moveEnv = replicated
-                    moveEnv["VFLEET_TEST_STOP_AT_STEP"] = "precopy"
-                    let move = try TestProcess(TestCluster.vfleetBinary, ["guest", "move", "fenced", "--to", "host2", "--db", cluster.dbPath] + known,
-                                               environment: moveEnv, log: cluster.directory + "/move-a.log")
+                    let move = try fleet.start(["guest", "move", "fenced", "--to", "host2"], controller: "a",
+                                               env: ["VFLEET_TEST_STOP_AT_STEP": "precopy"], log: "move-a.log")
                     defer { kill(move.pid, SIGCONT); move.stop(grace: 5) }
-                    var deadline = Monotonic.now + 60
-                    while !Self.frozen(move.pid) && move.process.isRunning && Monotonic.now < deadline { usleep(50_000) }
-                    try #require(Self.frozen(move.pid), "the move never reached the pre-copy: \(move.output)")
+                    try #require(ReplicatedFleetUnderTest.waitFrozen(move, within: 60), "the move never reached the pre-copy: \(move.output)")
 
                     // B takes the move over once A's lease ended, and finishes it.
-                    let observer = try FleetStore(path: cluster.directory + "/observer/fleet.db",
-                                                  mode: .replicated(ReplicationSettings(etcd: etcd.settings())))
+                    let observer = try fleet.observer()
                     let op = try #require(try observer.operations().first { $0.guest == "fenced" })
                     let firstToken = op.fence
-                    deadline = Monotonic.now + 90
+                    var deadline = Monotonic.now + 90
                     while (try observer.operation(op.id!).state) == .running && Monotonic.now < deadline { usleep(200_000) }
                     let finished = try observer.operation(op.id!)
                     #expect(finished.state == .done, "serve said: \(serve.output)")
