@@ -76,5 +76,57 @@ extension ClusterTests {
                 }
             }
         }
+
+        /// The same with the controller cut off rather than frozen: the
+        /// move runs inside a controller machine's network namespace (the
+        /// dev cluster's, with the dev cluster's own etcd), whose link goes
+        /// down mid-move, so its sessions hang and its keep-alives fail. The
+        /// other controller's serve takes over once the lease ended; when
+        /// the link comes back, the hung request reaches the agent late and
+        /// is refused by its token.
+        @Test func aControllerCutOffMidMoveIsFencedOffWhenItsLinkComesBack() throws {
+            try withCluster(hosts: 2, controllers: 1) { cluster in
+                let c = try cluster.busyboxController()
+                defer { c.connections.closeAll() }
+                var r = Controller.GuestRequest(spec: GuestSpec(name: "cut", template: "busybox", userNamespace: false))
+                r.host = "host1"
+                _ = try c.createGuest(r)
+                let md5 = String(try c.execGuest("cut", argv: ["/bin/sh", "-c", "mkdir -p /data && seq 1 3000 > /data/numbers && md5sum /data/numbers"]).stdout.prefix(32))
+                let fleet = try ReplicatedFleetUnderTest(devCluster: cluster)
+                let serve = try fleet.serve("b")
+                defer { serve.stop() }
+                let machine = try #require(cluster.state.controllers?.first)
+                let link = { (state: String) in _ = try? Subprocess.run(["ip", "-n", machine.namespace, "link", "set", "eth0", state]) }
+                defer { link("up") }
+                // Controller A, on its machine: the move, held at the pre-copy
+                // just long enough to cut the link under it.
+                let move = try fleet.start(["guest", "move", "cut", "--to", "host2"], controller: "a",
+                                           env: ["VFLEET_TEST_STOP_AT_STEP": "precopy"], namespace: machine.namespace, log: "move-cut.log")
+                defer { kill(move.pid, SIGCONT); move.stop(grace: 5) }
+                try #require(ReplicatedFleetUnderTest.waitFrozen(move, within: 60), "never reached the pre-copy: \(move.output)")
+                link("down")
+                kill(move.pid, SIGCONT)
+
+                let observer = try fleet.observer()
+                let op = try #require(try observer.operations().first { $0.guest == "cut" })
+                #expect(try ReplicatedFleetUnderTest.settle(observer, within: 90), "serve said: \(serve.output)")
+                let finished = try observer.operation(op.id!)
+                #expect(finished.state == .done && finished.fence > op.fence && finished.owner != op.owner, "\(finished)")
+                #expect(move.process.isRunning, "the cut-off move should still hang: \(move.output)")
+
+                link("up")
+                let deadline = Monotonic.now + 90
+                while move.process.isRunning && Monotonic.now < deadline { usleep(100_000) }
+                #expect(!move.process.isRunning && move.process.terminationStatus != 0, "\(move.output)")
+                #expect(move.output.contains("fencing token \(op.fence)") || move.output.contains("lost its lease"), "\(move.output)")
+                // It does not claim the operation is its to finish.
+                #expect(!move.output.contains("rollback_pending"), "\(move.output)")
+                print("cut-off controller, link back: \(move.output.split(separator: "\n").last ?? "")")
+                let steps = try observer.steps(of: op.id!)
+                #expect(steps.last?.step == "end" && steps.last?.state == "done", "\(steps.map { "\($0.step) \($0.state)" })")
+                let running = try ClusterTests.ControllerFailover.copies(c, cluster, "cut")
+                #expect(running.map(\.host) == ["host2"] && running.first?.md5 == md5, "\(running)")
+            }
+        }
     }
 }

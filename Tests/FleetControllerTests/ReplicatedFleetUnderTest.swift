@@ -1,4 +1,5 @@
 @testable import FleetController
+import FleetEtcd
 import FleetEtcdTestSupport
 import FleetProtocol
 import FleetSystem
@@ -11,16 +12,27 @@ import Glibc
 /// its own replica, and read by the test through one more replica.
 struct ReplicatedFleetUnderTest {
     let cluster: TestCluster
-    let etcd: EtcdTestCluster
+    let endpoints: [EtcdEndpoint]
     let environment: [String: String]
 
-    /// Loads the cluster's store into etcd; owner leases of `leaseTTL` s.
+    /// Loads the cluster's store into `etcd`; owner leases of `leaseTTL` s.
     init(cluster: TestCluster, etcd: EtcdTestCluster, leaseTTL: Int = 2) throws {
+        try self.init(cluster: cluster, endpoints: etcd.endpoints, leaseTTL: leaseTTL)
+    }
+
+    /// The same with the dev cluster's own etcd (`withCluster(controllers:)`),
+    /// whose members live in network namespaces on the cluster's bridge.
+    init(devCluster cluster: TestCluster, leaseTTL: Int = 2) throws {
+        let members = cluster.state.etcd ?? []
+        try self.init(cluster: cluster, endpoints: members.map { EtcdEndpoint(host: $0.address, port: $0.clientPort) }, leaseTTL: leaseTTL)
+    }
+
+    private init(cluster: TestCluster, endpoints: [EtcdEndpoint], leaseTTL: Int) throws {
         self.cluster = cluster
-        self.etcd = etcd
+        self.endpoints = endpoints
         environment = TestCluster.environment([
             "VFLEET_STORE": "replicated",
-            "VFLEET_ETCD_ENDPOINTS": etcd.endpoints.map { "\($0.host):\($0.port)" }.joined(separator: ","),
+            "VFLEET_ETCD_ENDPOINTS": endpoints.map { "\($0.host):\($0.port)" }.joined(separator: ","),
             "VFLEET_LEASE_TTL": String(leaseTTL),
             "VFLEET_IDENTITY": cluster.state.identityFile,
             "VFLEET_SSH_PERSIST": "0",
@@ -32,12 +44,15 @@ struct ReplicatedFleetUnderTest {
     /// Controller `name`'s replica (the first one, "a", is the migrated file).
     func replica(_ name: String) -> String { name == "a" ? cluster.dbPath : cluster.directory + "/controller-\(name)/fleet.db" }
 
-    /// A vfleet command of controller `name`, running on (a process the test ends by pid).
-    func start(_ args: [String], controller name: String, env extra: [String: String] = [:], log: String) throws -> TestProcess {
+    /// A vfleet command of controller `name`, running on (a process the test
+    /// ends by pid); with `namespace`, inside that network namespace.
+    func start(_ args: [String], controller name: String, env extra: [String: String] = [:], namespace: String? = nil,
+               log: String) throws -> TestProcess {
         var env = environment
         for (k, v) in extra { env[k] = v }
-        return try TestProcess(TestCluster.vfleetBinary, args + ["--db", replica(name), "--known-hosts", cluster.state.knownHostsFile],
-                               environment: env, log: cluster.directory + "/" + log)
+        let command = [TestCluster.vfleetBinary] + args + ["--db", replica(name), "--known-hosts", cluster.state.knownHostsFile]
+        let entered = namespace.map { ["/usr/bin/nsenter", "--net=/run/netns/\($0)"] + command } ?? command
+        return try TestProcess(entered[0], Array(entered.dropFirst()), environment: env, log: cluster.directory + "/" + log)
     }
 
     /// A vfleet command of controller `name`, to its end.
@@ -54,7 +69,7 @@ struct ReplicatedFleetUnderTest {
 
     /// The test's own replica, to read the fleet.
     func observer() throws -> FleetStore {
-        try FleetStore(path: replica("observer"), mode: .replicated(ReplicationSettings(etcd: etcd.settings())))
+        try FleetStore(path: replica("observer"), mode: .replicated(ReplicationSettings(etcd: EtcdSettings(endpoints: endpoints))))
     }
 
     /// Waits until no operation is in flight; false at the deadline.

@@ -39,7 +39,7 @@ extension Controller {
             return outcome
         } catch {
             outcome.detail = "evacuation of \(label) could not be carried on: \(error.message)"
-            if error.code != .conflict || !error.message.contains("taken over") {
+            if !FleetStore.isLostOwnership(error) {
                 try? store.finishOperation(id, state: .failed, error: error.message)
             }
             return outcome
