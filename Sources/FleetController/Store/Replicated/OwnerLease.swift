@@ -1,6 +1,5 @@
 import FleetEtcd
 import FleetProtocol
-import Synchronization
 
 /// In a replicated store, what tells every controller whether the process
 /// that owns an operation ("PID@HOST") still lives: the key
@@ -11,47 +10,38 @@ import Synchronization
 /// new fencing token). The owner itself stops writing its journal once it
 /// is no longer sure its lease lives (`assertHeld`).
 final class OwnerLease: Sendable {
-    let client: EtcdClient
     let prefix: String
-    let ttl: Int64
-    private let keeper = Mutex<EtcdLeaseKeeper?>(nil)
+    private let lease: HeldLease
 
     init(client: EtcdClient, prefix: String, ttl: Int64) {
-        self.client = client
         self.prefix = prefix
-        self.ttl = ttl
+        lease = HeldLease(client: client, ttl: ttl)
     }
 
     func key(_ owner: String) -> String { "\(prefix)/owners/\(owner)" }
 
     /// Makes sure this process holds a live lease and its owner key exists,
     /// before it begins or claims an operation (so no controller ever sees
-    /// the operation with an owner whose key is missing).
+    /// the operation with an owner whose key is missing). A lease lost
+    /// before is replaced by a new one: what this process owned under the
+    /// old one is another's now, and its journal writes say so
+    /// (FleetStore.assertOwned).
     func ensure(owner: String) throws(FleetError) {
-        try keeper.withLock { current throws(FleetError) in
-            if let held = current, held.isHeld { return }
-            if let lost = current {
-                // Lost before: a new lease is a new life for this process,
-                // but what it owned under the old one is another's now, and
-                // its journal writes say so (FleetStore.assertOwned).
-                lost.stop(revoke: false)
+        do throws(EtcdError) {
+            _ = try lease.withLive { held, fresh throws(EtcdError) in
+                if fresh { _ = try lease.client.put(EtcdPutRequest(key(owner), "vfleet operation owner", lease: held.lease)) }
             }
-            do throws(EtcdError) {
-                let fresh = try EtcdLeaseKeeper(client: client, ttl: ttl)
-                _ = try client.put(EtcdPutRequest(key(owner), "vfleet operation owner", lease: fresh.lease))
-                current = fresh
-            } catch {
-                throw FleetError(.unreachable, "cannot register this controller process (\(owner)) as an operation owner in etcd: \(error.message); nothing was begun (an operation needs its owner's lease so that another controller can take it over if this one dies)")
-            }
+        } catch {
+            throw FleetError(.unreachable, "cannot register this controller process (\(owner)) as an operation owner in etcd: \(error.message); nothing was begun (an operation needs its owner's lease so that another controller can take it over if this one dies)")
         }
     }
 
     /// Throws unless the lease is surely alive: once it may have expired,
     /// another controller may own this process's operations.
     func assertHeld(owner: String) throws(FleetError) {
-        let state = keeper.withLock { k -> (held: Bool, why: String?) in (k?.isHeld ?? false, k?.lost?.message) }
+        let state = lease.state
         guard state.held else {
-            throw FleetError(.conflict, "this controller process (\(owner)) lost its lease in etcd\(state.why.map { " (\($0))" } ?? ""), so it \(FleetStore.noLongerOwns) its operations for sure: another controller may have taken them over, and it stops here (see `vfleet ops list`)")
+            throw FleetError(.conflict, "this controller process (\(owner)) lost its lease in etcd\(state.lost.map { " (\($0))" } ?? ""), so it \(FleetStore.noLongerOwns) its operations for sure: another controller may have taken them over, and it stops here (see `vfleet ops list`)")
         }
     }
 
@@ -59,18 +49,9 @@ final class OwnerLease: Sendable {
     /// .unknown when etcd cannot be asked.
     func liveness(of owner: String) -> OperationOwner.Liveness {
         do throws(EtcdError) {
-            return try client.get(key(owner)) == nil ? .dead : .alive
+            return try lease.client.get(key(owner)) == nil ? .dead : .alive
         } catch {
             return .unknown
-        }
-    }
-
-    /// Revokes the lease now (a controller that ends cleanly): its key goes
-    /// at once; it owns nothing in flight by then.
-    func release() {
-        keeper.withLock { current in
-            current?.stop(revoke: true)
-            current = nil
         }
     }
 }
