@@ -198,6 +198,8 @@ extension Agent {
         guard point.digest == digest.digest else {
             throw .failed("the standby \(p.destinationAddress) kept a point with digest \(point.digest.prefix(12)), not the frozen layer's \(digest.digest.prefix(12))")
         }
+        // From now on a boot of this host leaves the guest to the controller.
+        try ReplicatedMark(standby: p.destinationAddress, point: point.point, at: Date().timeIntervalSince1970).write(paths, p.name)
         return ReplicaSyncResult(point: point, precopyBytes: precopy.fileBytes, deltaBytes: delta.fileBytes, seconds: Date().timeIntervalSince(began))
     }
 
