@@ -79,7 +79,7 @@ extension Controller {
         try? recorder.record("ops.resume", guest: op.guest, host: params?.source ?? op.host,
                              toHost: params?.destination) { (note: inout EventNote) throws(FleetError) in
             note.operation = op.id
-            outcome = moveEngine.resume(op, preferDestination: preferDestination)
+            outcome = op.kind == Self.failoverKind ? resumeFailover(op) : moveEngine.resume(op, preferDestination: preferDestination)
             note.detail = "\(op.kind) from step \(op.step)\(preferDestination ? ", prefer destination" : ""): \(outcome.outcome)"
             switch outcome.outcome {
             case "done": note.detail! += ": " + outcome.detail
