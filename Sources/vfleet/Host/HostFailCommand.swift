@@ -15,6 +15,8 @@ struct HostFailCommand: ParsableCommand {
         a fencing token; the output gives each guest's recovery point (the age of the data it came back \
         with). Guests without a usable replica stay placed on the failed host and run nowhere: they are named.
 
+        --reason says why the host is declared dead: the events and each failover's journal keep it.
+
         Refused when the host's agent answers within 5 s, unless --force: then the failed-over guests are \
         stopped there (fenced) before their replicas start. Safe to run again: failovers a crashed run left \
         are continued, finished ones are not repeated. When the host comes back, `vfleet host reclaim` \
@@ -22,13 +24,12 @@ struct HostFailCommand: ParsableCommand {
         """)
     @OptionGroup var options: ChangeOptions
     @Argument(help: "Host name.") var name: String
-    @Option(help: "Why the host is declared dead (recorded in the events).") var reason: String?
     @Flag(help: "Fail the host even though its agent answers (its replicated guests are stopped there first).") var force = false
     @Option(help: "Output format: table or json.") var format: OutputFormat = .table
 
     func run() throws {
         let controller = try options.controller()
-        let r = try fleet { () throws(FleetError) in try controller.failHost(name, reason: reason, force: force) }
+        let r = try fleet { () throws(FleetError) in try controller.failHost(name, reason: options.reason, force: force) }
         if format == .json {
             printJSON(r)
         } else {
