@@ -95,7 +95,7 @@ extension ClusterTests {
                 let c = try cluster.busyboxController()
                 try Self.counterGuest(c, "fo", on: "host1")
                 // A guest without a replica: it stays placed on the failed host.
-                try Self.counterGuest(c, "nr", on: "host1")
+                try Self.counterGuest(c, "nr", on: "host1", autostart: false)
                 let upper = cluster.upper("host1", "fo") + "/b1"
                 while Self.counter(upper) < 5 { usleep(100_000) }
                 _ = try c.replicateGuest("fo", to: "host2", every: nil)
@@ -153,13 +153,13 @@ extension ClusterTests {
                 #expect(Self.linkUp(cluster, "host1") == 0)
                 let booted = try Self.boot(cluster, "host1")
                 #expect(booted.contains("left guest fo to the controller"), "\(booted)")
-                #expect(booted.contains("started guest nr"), "an unreplicated guest boots as before: \(booted)")
                 let back = try cluster.controller()
                 let actions = try back.reconcile(dryRun: false)
                 #expect(actions.contains { $0.host == "host1" && $0.kind == .refused }, "\(actions)")
                 #expect(!actions.contains { $0.host == "host1" && $0.done })
                 usleep(500_000)
                 #expect(Self.kernelProcesses(cluster, "host1", "fo").isEmpty, "the returned host does not run fo")
+                #expect(Self.kernelProcesses(cluster, "host1", "nr").isEmpty, "reconcile starts nothing on a failed host")
                 #expect(!Self.kernelProcesses(cluster, "host2", "fo").isEmpty, "fo runs on host2")
                 #expect(try cluster.runningOn(back, "fo") == ["host2"])
                 // Restore before reclaim is refused: the stale copy is there.
@@ -193,6 +193,15 @@ extension ClusterTests {
                 let c = try cluster.busyboxController()
                 try Self.counterGuest(c, "fa", on: "host1")
                 _ = try c.replicateGuest("fa", to: "host3", every: nil)
+                // A second guest whose point on host2 is damaged (one byte, same size).
+                try Self.counterGuest(c, "fd", on: "host1")
+                while Self.counter(cluster.upper("host1", "fd") + "/b1") < 3 { usleep(100_000) }
+                _ = try c.replicateGuest("fd", to: "host2", every: nil)
+                let damaged = Self.host(cluster, "host2").stateDirectory + "/replicas/fd/current/upper/b1/c-1"
+                try #require(FileManager.default.contents(atPath: damaged) == Data("1\n".utf8))
+                let handle = try #require(FileHandle(forWritingAtPath: damaged))
+                try handle.write(contentsOf: Data("7".utf8))
+                try handle.close()
                 do throws(FleetError) {
                     _ = try c.failHost("host1", reason: nil, force: false)
                     Issue.record("host fail of a host that answers went through")
@@ -206,21 +215,27 @@ extension ClusterTests {
 
                 let report = try c.failHost("host1", reason: "test: forced", force: true)
                 #expect(report.forced)
-                let f = try #require(report.failovers.first)
+                try #require(report.failovers.map(\.guest) == ["fa", "fd"])
+                let damagedFailover = report.failovers[1]
+                #expect(damagedFailover.error?.contains("digest") == true, "\(damagedFailover)")
+                #expect(try c.store.placement(of: "fd")?.host == "host1")
+                #expect(try cluster.runningOn(c, "fd") == ["host1"], "a point that is not the guest's is not started, and the guest is not stopped for it")
+                let f = report.failovers[0]
                 #expect(f.error == nil && f.standby == "host3" && f.started, "\(f)")
                 #expect(Self.kernelProcesses(cluster, "host1", "fa").isEmpty, "stopped on the living host")
                 #expect(try cluster.runningOn(c, "fa") == ["host3"])
-                // The journal: the stop came before the promote and the start.
+                // The journal: the stop came before the start.
                 let steps = try c.store.steps(of: try #require(f.operation)).map(\.step)
                 let stop = try #require(steps.firstIndex(of: "stop-source"))
-                #expect(stop < (steps.firstIndex(of: "promote") ?? -1) && stop < (steps.firstIndex(of: "start") ?? -1), "\(steps)")
+                #expect(stop < (steps.firstIndex(of: "start") ?? -1), "\(steps)")
                 // The stop was fenced: host1 holds the failover's token for fa.
                 let token = (try? String(contentsOfFile: Self.host(cluster, "host1").stateDirectory + "/locks/fence-fa", encoding: .utf8))?
                     .trimmingCharacters(in: .whitespacesAndNewlines)
                 #expect(token == String(try c.store.operation(f.operation!).fence))
-                // Again: nothing left to fail over, nothing repeated.
+                // Again: fa is not failed over twice; fd is tried again, and refused again.
                 let again = try c.failHost("host1", reason: nil, force: true)
-                #expect(again.failovers.isEmpty && again.stranded.isEmpty)
+                #expect(again.failovers.map(\.guest) == ["fd"] && again.failovers[0].error != nil && again.stranded.isEmpty)
+                #expect(try cluster.runningOn(c, "fd") == ["host1"])
                 // The agent's promote, run again, answers the same point.
                 let promote = RPC.Fenced(RPC.ReplicaPromote(name: "fa", spec: try c.store.guest("fa").spec),
                                          fence: Fence(guest: "fa", token: try c.store.operation(f.operation!).fence, operation: f.operation!))

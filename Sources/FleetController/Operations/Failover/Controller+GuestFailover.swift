@@ -33,7 +33,7 @@ extension Controller {
     }
 
     /// The steps, in order; a resumed failover starts at its journal's step.
-    static let failoverSteps = ["stop-source", "promote", "place", "start"]
+    static let failoverSteps = ["promote", "stop-source", "place", "start"]
 
     /// What one guest's failover did.
     public struct FailoverOutcome: Codable, Sendable, Equatable {
@@ -62,8 +62,7 @@ extension Controller {
             if let resuming {
                 op = try store.operation(resuming.id!)
             } else {
-                op = try store.beginOperation(kind: Self.failoverKind, guest: guestName, host: params.to, params: params.json,
-                                              firstStep: params.stopSource ? "stop-source" : "promote")
+                op = try store.beginOperation(kind: Self.failoverKind, guest: guestName, host: params.to, params: params.json, firstStep: "promote")
             }
             let id = op.id!
             note.operation = id
@@ -90,13 +89,10 @@ extension Controller {
         let from = Self.failoverSteps.firstIndex(of: op.step) ?? 0
         func due(_ step: String) -> Bool { (Self.failoverSteps.firstIndex(of: step) ?? 0) >= from }
 
-        if params.stopSource && due("stop-source") {
-            try store.beginStep(id, "stop-source")
-            // The failed host answered: its copy stops, under this
-            // operation's token, before the replica may start anywhere.
-            _ = try fenced.call(RPC.GuestStop(name: guestName), on: try store.host(params.from))
-        }
-        try store.beginStep(id, "promote")
+        // Every step but the stop runs again on a resume (each is
+        // idempotent; the promote's answer is the point to report), but the
+        // journal goes back to no step it had passed.
+        if due("promote") { try store.beginStep(id, "promote") }
         // The replica is the guest's own layer: its template must be on the
         // standby (by digest), sent by a host that is not failed, or from here.
         let template = try store.template(guest.template)
@@ -109,6 +105,14 @@ extension Controller {
         outcome.digest = promoted.point.digest
         outcome.recoveryPointAgeSeconds = max(0, Date().timeIntervalSince1970 - promoted.point.takenAt)
         if promoted.already { outcome.resumed = true }
+        if params.stopSource && due("stop-source") {
+            try store.beginStep(id, "stop-source")
+            // The failed host answered (--force): its copy stops, under this
+            // operation's token, before the replica may start anywhere. Only
+            // after the promote: a point that cannot become the guest (its
+            // digest is wrong) leaves the guest running where it was.
+            _ = try fenced.call(RPC.GuestStop(name: guestName), on: try store.host(params.from))
+        }
         try store.beginStep(id, "place", detail: "point \(promoted.point.point), taken \(promoted.point.takenAt)")
         // The commit point: from here the fleet's copy is the standby's.
         try store.switchPlacement(operation: id, of: guestName, to: params.to, origin: nil)
