@@ -188,6 +188,10 @@ extension Agent {
         }
         marker?.remove()
         try? cache?.save(cacheFile)
+        // Before the standby can commit a point (it waits for the trailer):
+        // from now on a boot of this host leaves the guest to the controller,
+        // which may have made that point the guest elsewhere.
+        try ReplicatedMark(standby: p.destinationAddress, since: Date().timeIntervalSince1970).write(paths, p.name)
         try ReplicaWire.send(ReplicaWire.Trailer(digest: digest.digest, fileCount: digest.fileCount, totalBytes: digest.totalBytes,
                                                  takenAt: takenAt.timeIntervalSince1970, frozenSeconds: frozenSeconds, spec: record.spec),
                              over: session, what: "trailer")
@@ -198,8 +202,6 @@ extension Agent {
         guard point.digest == digest.digest else {
             throw .failed("the standby \(p.destinationAddress) kept a point with digest \(point.digest.prefix(12)), not the frozen layer's \(digest.digest.prefix(12))")
         }
-        // From now on a boot of this host leaves the guest to the controller.
-        try ReplicatedMark(standby: p.destinationAddress, point: point.point, at: Date().timeIntervalSince1970).write(paths, p.name)
         return ReplicaSyncResult(point: point, precopyBytes: precopy.fileBytes, deltaBytes: delta.fileBytes, seconds: Date().timeIntervalSince(began))
     }
 

@@ -3,6 +3,7 @@ import FleetDevCluster
 import FleetProtocol
 import FleetSystem
 import FleetTree
+import GRDB
 import Foundation
 import Glibc
 import Testing
@@ -242,6 +243,47 @@ extension ClusterTests {
                 let repeated = try c.connections.call(promote, on: try c.store.host("host3"))
                 #expect(repeated.already && repeated.point.point == f.point && repeated.point.digest == f.digest)
                 #expect(try cluster.runningOn(c, "fa") == ["host3"])
+            }
+        }
+        /// A `host fail` killed after its promote (its operation in flight,
+        /// its owner dead) is continued by the next `host fail` (another
+        /// process): the operation is claimed with a new token, the agent's
+        /// promote answers the point it made, and the guest runs once.
+        @Test func aFailoverLeftInFlightIsContinuedByTheNextHostFail() throws {
+            try withCluster(hosts: 2) { cluster in
+                let c = try cluster.busyboxController()
+                try Self.counterGuest(c, "fr", on: "host1")
+                let last = try c.replicateGuest("fr", to: "host2", every: nil)
+                try c.ensureTemplate(try c.store.template("busybox"), on: try c.store.host("host2"))
+                Self.kill(cluster, "host1", guests: ["fr"])
+                // What a run killed after its promote leaves: the failed host,
+                // the operation at its promote step, the guest made on host2.
+                try c.store.updateHostState("host1", .failed)
+                let params = Controller.FailoverParams(from: "host1", to: "host2", reason: nil, stopSource: false)
+                let op = try c.store.beginOperation(kind: Controller.failoverKind, guest: "fr", host: "host2", params: params.json, firstStep: "promote")
+                let fence = Fence(guest: "fr", token: op.fence, operation: op.id!)
+                let made = try c.connections.call(RPC.Fenced(RPC.ReplicaPromote(name: "fr", spec: try c.store.guest("fr").spec), fence: fence),
+                                                  on: try c.store.host("host2"))
+                #expect(!made.already && made.point.digest == last.digest)
+                try c.store.write { db in
+                    try db.execute(sql: "UPDATE operations SET owner = ? WHERE id = ?", arguments: ["2147483646@\(ProcessInfo.processInfo.hostName)", op.id!])
+                }
+                #expect(Self.kernelProcesses(cluster, "host2", "fr").isEmpty, "made, not started")
+
+                let again = try cluster.cli(["host", "fail", "host1", "--format", "json"])
+                #expect(again.status == 0, "\(again.out)\(again.err)")
+                let report = try JSONDecoder().decode(Controller.HostFailReport.self, from: Data(again.out.utf8))
+                let f = try #require(report.failovers.first)
+                #expect(report.failovers.count == 1 && f.operation == op.id && f.resumed && f.error == nil && f.started, "\(report)")
+                #expect(f.point == last.point && f.digest == last.digest)
+                let after = try c.store.operation(op.id!)
+                #expect(after.state == .done && after.fence > op.fence, "claimed with a new token, then finished")
+                #expect(try c.store.placement(of: "fr")?.host == "host2")
+                #expect(try cluster.agentGuests(c, "host2").first { $0.name == "fr" }?.state == .running)
+                #expect(Self.kernelProcesses(cluster, "host2", "fr").count > 0 && Self.kernelProcesses(cluster, "host1", "fr").isEmpty)
+                // And once more: nothing left to do.
+                let third = try c.failHost("host1", reason: nil, force: false)
+                #expect(third.failovers.isEmpty && third.stranded.isEmpty)
             }
         }
     }

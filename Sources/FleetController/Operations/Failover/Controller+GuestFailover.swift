@@ -57,26 +57,30 @@ extension Controller {
     func failover(_ guestName: String, _ params: FailoverParams, resuming: StoredOperation? = nil) -> FailoverOutcome {
         let began = Date()
         var outcome = FailoverOutcome(guest: guestName, standby: params.to, resumed: resuming != nil)
-        do throws(FleetError) { try recorder.record("guest.failover", guest: guestName, host: params.from, toHost: params.to) { (note: inout EventNote) throws(FleetError) in
-            let op: StoredOperation
-            if let resuming {
-                op = try store.operation(resuming.id!)
-            } else {
-                op = try store.beginOperation(kind: Self.failoverKind, guest: guestName, host: params.to, params: params.json, firstStep: "promote")
+        do throws(FleetError) {
+            try recorder.record("guest.failover", guest: guestName, host: params.from, toHost: params.to) { (note: inout EventNote) throws(FleetError) in
+                let op: StoredOperation
+                if let resuming {
+                    op = try store.operation(resuming.id!)
+                } else {
+                    op = try store.beginOperation(kind: Self.failoverKind, guest: guestName, host: params.to, params: params.json, firstStep: "promote")
+                }
+                let id = op.id!
+                note.operation = id
+                outcome.operation = id
+                do throws(FleetError) {
+                    try runFailover(op, guestName, params, &outcome)
+                    try store.finishOperation(id, state: .done)
+                    note.detail = outcome.point.map { "point \($0) of \(String(format: "%.1f", outcome.recoveryPointAgeSeconds ?? 0)) s ago" + (outcome.started ? ", started" : "") }
+                } catch {
+                    outcome.error = error.message
+                    try? store.finishOperation(id, state: .failed, error: error.message)
+                    throw error
+                }
             }
-            let id = op.id!
-            note.operation = id
-            outcome.operation = id
-            do throws(FleetError) {
-                try runFailover(op, guestName, params, &outcome)
-                try store.finishOperation(id, state: .done)
-                note.detail = outcome.point.map { "point \($0) of \(String(format: "%.1f", outcome.recoveryPointAgeSeconds ?? 0)) s ago" + (outcome.started ? ", started" : "") }
-            } catch {
-                outcome.error = error.message
-                try? store.finishOperation(id, state: .failed, error: error.message)
-                throw error
-            }
-        } } catch { outcome.error = error.message }
+        } catch {
+            outcome.error = error.message
+        }
         outcome.seconds = Date().timeIntervalSince(began)
         return outcome
     }

@@ -61,25 +61,29 @@ extension Controller {
 
     private func deleteStaleCopy(_ item: inout ReclaimedCopy, on host: StoredHost) {
         var copy = item
-        do throws(FleetError) { try recorder.record("guest.reclaim", guest: item.guest, host: host.name) { (note: inout EventNote) throws(FleetError) in
-            let op = try store.beginOperation(kind: "reclaim", guest: copy.guest, host: host.name, params: "{}", firstStep: "stop")
-            note.operation = op.id
-            copy.operation = op.id
-            let fenced = FencedTransport.wrapping(agents, fence: Fence(guest: copy.guest, token: op.fence, operation: op.id!))
-            do throws(FleetError) {
-                // Under a token newer than the failover's: the returned
-                // host remembers it, and refuses any older operation's call.
-                if copy.running { _ = try fenced.call(RPC.GuestStop(name: copy.guest), on: host) }
-                try store.beginStep(op.id!, "destroy")
-                _ = try fenced.call(RPC.GuestDestroy(name: copy.guest, force: true), on: host)
-                try store.finishOperation(op.id!, state: .done)
-                copy.deleted = true
-                note.detail = "stale copy deleted (the guest runs on \(copy.placedOn ?? "?"))"
-            } catch {
-                try? store.finishOperation(op.id!, state: .failed, error: error.message)
-                throw error
+        do throws(FleetError) {
+            try recorder.record("guest.reclaim", guest: item.guest, host: host.name) { (note: inout EventNote) throws(FleetError) in
+                let op = try store.beginOperation(kind: "reclaim", guest: copy.guest, host: host.name, params: "{}", firstStep: "stop")
+                note.operation = op.id
+                copy.operation = op.id
+                let fenced = FencedTransport.wrapping(agents, fence: Fence(guest: copy.guest, token: op.fence, operation: op.id!))
+                do throws(FleetError) {
+                    // Under a token newer than the failover's: the returned
+                    // host remembers it, and refuses any older operation's call.
+                    if copy.running { _ = try fenced.call(RPC.GuestStop(name: copy.guest), on: host) }
+                    try store.beginStep(op.id!, "destroy")
+                    _ = try fenced.call(RPC.GuestDestroy(name: copy.guest, force: true), on: host)
+                    try store.finishOperation(op.id!, state: .done)
+                    copy.deleted = true
+                    note.detail = "stale copy deleted (the guest runs on \(copy.placedOn ?? "?"))"
+                } catch {
+                    try? store.finishOperation(op.id!, state: .failed, error: error.message)
+                    throw error
+                }
             }
-        } } catch { copy.error = error.message }
+        } catch {
+            copy.error = error.message
+        }
         item = copy
     }
 }
