@@ -15,6 +15,8 @@ extension Controller {
         /// Guests without a usable replica: still placed on the failed host,
         /// running nowhere (each with why).
         public var stranded: [Stranded]
+        /// Of `seconds`, the hello that had to fail before the host counted as dead.
+        public var aliveCheckSeconds: Double
         public var seconds: Double
 
         public struct Stranded: Codable, Sendable, Equatable {
@@ -46,10 +48,12 @@ extension Controller {
         // A host that answers is not dead: failing it over would run its
         // guests twice unless they are stopped there first (--force).
         let answers: Bool
+        let checking = Date()
         switch agents.greet([host], maxParallel: 1, timeout: min(settings.connectTimeout, Self.aliveCheckSeconds)).first {
         case .success?: answers = true
         default: answers = false
         }
+        let aliveCheck = Date().timeIntervalSince(checking)
         if answers && !force {
             throw .conflict("host \(name)'s agent answers: it is not dead, and failing it over now would run its guests twice. "
                 + "Evacuate it instead (`vfleet host evacuate \(name)`), or give --force to stop its replicated guests there and start their replicas elsewhere")
@@ -91,7 +95,7 @@ extension Controller {
         }
         failovers += parallelMap(work, maxParallel: settings.maxParallelHosts) { [self] item in failover(item.0, item.1) }
         return HostFailReport(host: name, reason: reason, forced: answers, hostState: StoredHost.State.failed.rawValue,
-                              failovers: failovers.sorted { $0.guest < $1.guest }, stranded: stranded,
+                              failovers: failovers.sorted { $0.guest < $1.guest }, stranded: stranded, aliveCheckSeconds: aliveCheck,
                               seconds: Date().timeIntervalSince(began))
     }
 }

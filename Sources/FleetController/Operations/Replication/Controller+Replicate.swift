@@ -61,6 +61,10 @@ extension Controller {
             replica = StoredReplica(guest: name, host: standby, everySeconds: every ?? existing?.everySeconds, createdAt: Date().timeIntervalSince1970)
         }
         if let every { replica.everySeconds = every }
+        // The standby gets the guest's template now (the replica is only the
+        // guest's own layer): a failover then needs nothing from the dead
+        // host, nor the time to send it.
+        try ensureTemplate(try store.template(guest.template), on: try store.host(standby))
         try store.saveReplica(replica)
         let synced = try syncReplica(name)
         if let oldHost, oldHost != standby, let old = try? store.host(oldHost) {
