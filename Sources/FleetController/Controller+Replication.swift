@@ -22,4 +22,12 @@ extension Controller {
         let store = try FleetStore(path: dbPath, mode: .standalone)
         return try store.loadIntoEtcd(settings)
     }
+
+    /// `vfleet db upgrade`: the store's schema migrations this vfleet has
+    /// and the fleet lacks, run once for every replica (a replicated store:
+    /// one entry of the log); what was run, and the store's mode.
+    public static func upgradeStoreSchema(dbPath: String) throws(FleetError) -> (mode: String, migrations: [String]) {
+        let store = try FleetStore(path: dbPath, allowingOlderSchema: true)
+        return (store.mode, try store.upgradeSchema())
+    }
 }

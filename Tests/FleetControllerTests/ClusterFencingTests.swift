@@ -15,12 +15,6 @@ extension ClusterTests {
     /// its journal is closed to it, and the guest is where the second put
     /// it, once, intact.
     @Suite struct Fencing {
-        static func frozen(_ pid: Int32) -> Bool {
-            let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
-            guard let close = stat.lastIndex(of: ")") else { return false }
-            return stat[close...].dropFirst(2).hasPrefix("T")
-        }
-
         @Test func aControllerFrozenMidMoveIsFencedOffOnceAnotherFinishedIt() throws {
             try withCluster(hosts: 2) { cluster in
                 try withEtcdCluster { etcd in
@@ -34,41 +28,21 @@ extension ClusterTests {
                     _ = try c.startGuest("fenced")
                     c.connections.closeAll()
 
-                    let replicated = TestCluster.environment([
-                        "VFLEET_STORE": "replicated",
-                        "VFLEET_ETCD_ENDPOINTS": etcd.endpoints.map { "\($0.host):\($0.port)" }.joined(separator: ","),
-                        "VFLEET_LEASE_TTL": "2",
-                        "VFLEET_IDENTITY": cluster.state.identityFile,
-                        "VFLEET_SSH_PERSIST": "0",
-                    ])
-                    let known = ["--known-hosts", cluster.state.knownHostsFile]
-                    let migrate = try Subprocess.run([TestCluster.vfleetBinary, "db", "migrate", "--to", "replicated", "--db", cluster.dbPath], environment: replicated)
-                    try #require(migrate.status == 0, "\(migrate.stderrText)")
-
+                    let fleet = try ReplicatedFleetUnderTest(cluster: cluster, etcd: etcd)
                     // Controller B: vfleet serve on its own replica.
-                    let dbB = cluster.directory + "/controller-b/fleet.db"
-                    var serveEnv = replicated
-                    serveEnv["VFLEET_METRICS_ADDRESS"] = "127.0.0.1:0"
-                    let serve = try TestProcess(TestCluster.vfleetBinary, ["serve", "--db", dbB, "--interval", "1h", "--resume-interval", "1s"] + known,
-                                                environment: serveEnv, log: cluster.directory + "/serve-b.log")
+                    let serve = try fleet.serve("b")
                     defer { serve.stop() }
-
                     // Controller A: the move, frozen once the pre-copy's journal row is written.
-                    var moveEnv = replicated
-                    moveEnv["VFLEET_TEST_STOP_AT_STEP"] = "precopy"
-                    let move = try TestProcess(TestCluster.vfleetBinary, ["guest", "move", "fenced", "--to", "host2", "--db", cluster.dbPath] + known,
-                                               environment: moveEnv, log: cluster.directory + "/move-a.log")
+                    let move = try fleet.start(["guest", "move", "fenced", "--to", "host2"], controller: "a",
+                                               env: ["VFLEET_TEST_STOP_AT_STEP": "precopy"], log: "move-a.log")
                     defer { kill(move.pid, SIGCONT); move.stop(grace: 5) }
-                    var deadline = Monotonic.now + 60
-                    while !Self.frozen(move.pid) && move.process.isRunning && Monotonic.now < deadline { usleep(50_000) }
-                    try #require(Self.frozen(move.pid), "the move never reached the pre-copy: \(move.output)")
+                    try #require(ReplicatedFleetUnderTest.waitFrozen(move, within: 60), "the move never reached the pre-copy: \(move.output)")
 
                     // B takes the move over once A's lease ended, and finishes it.
-                    let observer = try FleetStore(path: cluster.directory + "/observer/fleet.db",
-                                                  mode: .replicated(ReplicationSettings(etcd: etcd.settings())))
+                    let observer = try fleet.observer()
                     let op = try #require(try observer.operations().first { $0.guest == "fenced" })
                     let firstToken = op.fence
-                    deadline = Monotonic.now + 90
+                    var deadline = Monotonic.now + 90
                     while (try observer.operation(op.id!).state) == .running && Monotonic.now < deadline { usleep(200_000) }
                     let finished = try observer.operation(op.id!)
                     #expect(finished.state == .done, "serve said: \(serve.output)")
@@ -100,6 +74,58 @@ extension ClusterTests {
                     #expect(try ClusterTests.Migration.layerDigest(cluster.upper("host2", "fenced")) == original)
                     c.connections.closeAll()
                 }
+            }
+        }
+
+        /// The same with the controller cut off rather than frozen: the
+        /// move runs inside a controller machine's network namespace (the
+        /// dev cluster's, with the dev cluster's own etcd), whose link goes
+        /// down mid-move, so its sessions hang and its keep-alives fail. The
+        /// other controller's serve takes over once the lease ended; when
+        /// the link comes back, the hung request reaches the agent late and
+        /// is refused by its token.
+        @Test func aControllerCutOffMidMoveIsFencedOffWhenItsLinkComesBack() throws {
+            try withCluster(hosts: 2, controllers: 1) { cluster in
+                let c = try cluster.busyboxController()
+                defer { c.connections.closeAll() }
+                var r = Controller.GuestRequest(spec: GuestSpec(name: "cut", template: "busybox", userNamespace: false))
+                r.host = "host1"
+                _ = try c.createGuest(r)
+                let md5 = String(try c.execGuest("cut", argv: ["/bin/sh", "-c", "mkdir -p /data && seq 1 3000 > /data/numbers && md5sum /data/numbers"]).stdout.prefix(32))
+                let fleet = try ReplicatedFleetUnderTest(devCluster: cluster)
+                let serve = try fleet.serve("b")
+                defer { serve.stop() }
+                let machine = try #require(cluster.state.controllers?.first)
+                let link = { (state: String) in _ = try? Subprocess.run(["ip", "-n", machine.namespace, "link", "set", "eth0", state]) }
+                defer { link("up") }
+                // Controller A, on its machine: the move, held at the pre-copy
+                // just long enough to cut the link under it.
+                let move = try fleet.start(["guest", "move", "cut", "--to", "host2"], controller: "a",
+                                           env: ["VFLEET_TEST_STOP_AT_STEP": "precopy"], namespace: machine.namespace, log: "move-cut.log")
+                defer { kill(move.pid, SIGCONT); move.stop(grace: 5) }
+                try #require(ReplicatedFleetUnderTest.waitFrozen(move, within: 60), "never reached the pre-copy: \(move.output)")
+                link("down")
+                kill(move.pid, SIGCONT)
+
+                let observer = try fleet.observer()
+                let op = try #require(try observer.operations().first { $0.guest == "cut" })
+                #expect(try ReplicatedFleetUnderTest.settle(observer, within: 90), "serve said: \(serve.output)")
+                let finished = try observer.operation(op.id!)
+                #expect(finished.state == .done && finished.fence > op.fence && finished.owner != op.owner, "\(finished)")
+                #expect(move.process.isRunning, "the cut-off move should still hang: \(move.output)")
+
+                link("up")
+                let deadline = Monotonic.now + 90
+                while move.process.isRunning && Monotonic.now < deadline { usleep(100_000) }
+                #expect(!move.process.isRunning && move.process.terminationStatus != 0, "\(move.output)")
+                #expect(move.output.contains("fencing token \(op.fence)") || move.output.contains("lost its lease"), "\(move.output)")
+                // It does not claim the operation is its to finish.
+                #expect(!move.output.contains("rollback_pending"), "\(move.output)")
+                print("cut-off controller, link back: \(move.output.split(separator: "\n").last ?? "")")
+                let steps = try observer.steps(of: op.id!)
+                #expect(steps.last?.step == "end" && steps.last?.state == "done", "\(steps.map { "\($0.step) \($0.state)" })")
+                let running = try ClusterTests.ControllerFailover.copies(c, cluster, "cut")
+                #expect(running.map(\.host) == ["host2"] && running.first?.md5 == md5, "\(running)")
             }
         }
     }

@@ -25,4 +25,17 @@ import Testing
             #expect(error.message.contains("VFLEET_METRICS_HOST_TIMEOUT \"soon\""))
         }
     }
+
+    @Test func reconcileEveryMinuteByDefaultOrAsToldOrOff() throws {
+        #expect(ServeSettings().reconcileInterval == 60)
+        #expect(try ServeSettings.resolve(address: nil, interval: nil, hostTimeout: nil, environment: ["VFLEET_RECONCILE_INTERVAL": "2m"]).reconcileInterval == 120)
+        #expect(try ServeSettings.resolve(address: nil, interval: nil, hostTimeout: nil, reconcileInterval: "off",
+                                          environment: ["VFLEET_RECONCILE_INTERVAL": "2m"]).reconcileInterval == nil)
+        do {
+            _ = try ServeSettings.resolve(address: nil, interval: nil, hostTimeout: nil, reconcileInterval: "0s", environment: [:])
+            Issue.record("a reconcile interval of 0s was taken")
+        } catch {
+            #expect(error.message.contains("--reconcile-interval \"0s\""), "\(error.message)")
+        }
+    }
 }

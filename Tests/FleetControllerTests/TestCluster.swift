@@ -105,7 +105,7 @@ struct TestCluster {
     }
 }
 
-func withCluster<R>(hosts: Int, smallDisks: [Int: UInt64] = [:], _ body: (TestCluster) throws -> R) throws -> R {
+func withCluster<R>(hosts: Int, smallDisks: [Int: UInt64] = [:], controllers: Int = 0, _ body: (TestCluster) throws -> R) throws -> R {
     let dir = "/var/tmp/vfleet-cluster-test-\(UUID().uuidString.prefix(8).lowercased())"
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     defer {
@@ -116,7 +116,7 @@ func withCluster<R>(hosts: Int, smallDisks: [Int: UInt64] = [:], _ body: (TestCl
             if FileManager.default.fileExists(atPath: dir) { usleep(50_000) }
         }
     }
-    let state = try DevCluster.up(hosts: hosts, directory: dir, agentBinary: TestCluster.agentBinary, smallDisks: smallDisks)
+    let state = try DevCluster.up(hosts: hosts, directory: dir, agentBinary: TestCluster.agentBinary, smallDisks: smallDisks, controllers: controllers)
     return try body(TestCluster(state: state, dbPath: dir + "/controller-db/fleet.db", directory: dir))
 }
 

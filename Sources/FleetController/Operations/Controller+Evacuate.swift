@@ -67,7 +67,20 @@ extension Controller {
             throw error
         }
         if dryRun { return report }
+        // Journaled, so that if this controller dies another carries the
+        // evacuation on (resumeEvacuation), after the moves it left.
+        let params = EvacuationParams(hosts: hostNames, maxParallel: maxParallel, action: action, allowPartial: allowPartial)
+        let op = try store.beginOperation(kind: EvacuationParams.kind, guest: nil, host: hostNames.first, params: try params.json(), firstStep: "moves")
         planned(report)
+        return try carryOutEvacuation(report, operation: op.id!, maxParallel: maxParallel, progress: progress)
+    }
+
+    /// Stops what fits nowhere, runs the planned moves, marks the drained
+    /// hosts evacuated and ends the evacuation's operation (failed if a
+    /// move failed: the report says which).
+    func carryOutEvacuation(_ planned: EvacuationReport, operation id: Int64, maxParallel: Int,
+                            progress: @escaping @Sendable (MoveProgress) -> Void) throws(FleetError) -> EvacuationReport {
+        var report = planned
         for i in report.unplaceable.indices {
             do throws(FleetError) {
                 _ = try stopGuest(report.unplaceable[i].guest, within: "host.evacuate")
@@ -99,6 +112,9 @@ extension Controller {
                 report.hosts[i].state = StoredHost.State.evacuated.rawValue
             }
         }
+        let failed = done.filter { $0.error != nil }
+        try store.finishOperation(id, state: failed.isEmpty ? .done : .failed,
+                                  error: failed.isEmpty ? nil : "\(failed.count) of \(done.count) moves failed: " + failed.map(\.guest).joined(separator: ", "))
         return report
     }
 

@@ -27,7 +27,7 @@ extension Controller {
             }
             ops = [op]
         } else {
-            ops = try store.inFlight()
+            ops = try store.inFlight().sorted(by: Self.resumeOrder)
         }
         var outcomes: [ResumeOutcome] = []
         for op in ops {
@@ -57,7 +57,7 @@ extension Controller {
         guard let ops = try? store.inFlight() else { return [] }
         backoff.keepOnly(Set(ops.compactMap(\.id)))
         var outcomes: [ResumeOutcome] = []
-        for op in ops {
+        for op in ops.sorted(by: Self.resumeOrder) {
             guard let id = op.id, let owner = OperationOwner(op.owner), backoff.due(id, now: now),
                   Self.mayResume(liveness(of: owner, op.owner), ownedBySelf: op.owner == FleetStore.owner, triedBefore: backoff.triedBefore(id))
             else { continue }
@@ -79,7 +79,12 @@ extension Controller {
         try? recorder.record("ops.resume", guest: op.guest, host: params?.source ?? op.host,
                              toHost: params?.destination) { (note: inout EventNote) throws(FleetError) in
             note.operation = op.id
-            outcome = op.kind == Self.failoverKind ? resumeFailover(op) : moveEngine.resume(op, preferDestination: preferDestination)
+            switch op.kind {
+            case EvacuationParams.kind: outcome = resumeEvacuation(op)
+            case Self.failoverKind: outcome = resumeFailover(op)
+            case Self.reclaimKind: outcome = resumeReclaim(op)
+            default: outcome = moveEngine.resume(op, preferDestination: preferDestination)
+            }
             note.detail = "\(op.kind) from step \(op.step)\(preferDestination ? ", prefer destination" : ""): \(outcome.outcome)"
             switch outcome.outcome {
             case "done": note.detail! += ": " + outcome.detail

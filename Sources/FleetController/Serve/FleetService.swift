@@ -4,9 +4,9 @@ import Foundation
 
 /// `vfleet serve`: the controller's long-running process. It serves
 /// `/metrics` and runs background loops (`ServeLoop`): the fleet's
-/// observation, and finishing operations a dead controller process left in
-/// flight. Work that later waits for no operator (failover) is added as
-/// loops here.
+/// observation; and, in the leading serve only, finishing operations a
+/// dead controller process left in flight, syncing replicas, and
+/// reconciling desired and actual state.
 public final class FleetService: Sendable {
     public let settings: ServeSettings
     public let metrics: MetricsObserver
@@ -40,6 +40,16 @@ public final class FleetService: Sendable {
         if let every = settings.resumeInterval {
             let finisher = OrphanedOperationsFinisher(controller: controller, interval: every, log: log)
             loops.append(ServeLoop(name: "resume", interval: every) { if gate.leads() { finisher.run() } })
+        }
+        if let every = settings.reconcileInterval {
+            // Not at once: a serve just started leaves the fleet one
+            // interval to settle (an operator's commands, a move resumed).
+            loops.append(ServeLoop(name: "reconcile", interval: every, waitFirst: true) {
+                guard gate.leads() else { return }
+                for a in controller.reconcileOnSchedule() {
+                    log("reconcile: \(a.kind.rawValue) guest \(a.guest ?? "-") on \(a.host): \(a.detail)\(a.done ? "" : " (not done)")")
+                }
+            })
         }
         self.loops = loops
         store = controller.store

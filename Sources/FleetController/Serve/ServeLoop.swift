@@ -15,15 +15,20 @@ public final class ServeLoop: Sendable {
     private let wake = DispatchSemaphore(value: 0)
     private let ended = DispatchSemaphore(value: 0)
 
-    public init(name: String, interval: Double, body: @escaping @Sendable () -> Void) {
+    /// The first run comes one interval after the start instead of at once.
+    private let waitFirst: Bool
+
+    public init(name: String, interval: Double, waitFirst: Bool = false, body: @escaping @Sendable () -> Void) {
         self.name = name
         self.interval = interval
+        self.waitFirst = waitFirst
         self.body = body
     }
 
     public func start() {
         let thread = Thread { [self] in
             defer { ended.signal() }
+            if waitFirst { _ = wake.wait(timeout: .now() + interval) }
             while !stopping.load(ordering: .acquiring) {
                 let started = Monotonic.now
                 body()

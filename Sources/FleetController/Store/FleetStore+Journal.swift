@@ -53,6 +53,15 @@ extension FleetStore {
         }
     }
 
+    /// Said by every refusal of a process that lost its operation (the
+    /// owner check below, OwnerLease.assertHeld), so callers can tell it.
+    static let noLongerOwns = "no longer owns"
+
+    /// Whether `error` is such a refusal: the operation is another's now.
+    public static func isLostOwnership(_ error: FleetError) -> Bool {
+        error.code == .conflict && error.message.contains(noLongerOwns)
+    }
+
     /// Throws unless this process still owns operation `id`: a controller
     /// whose operation was taken over (it lost its lease, or was thought
     /// dead) must stop at its next journal write, not write over its
@@ -64,7 +73,7 @@ extension FleetStore {
         let owner: String = row["owner"]
         guard owner == Self.owner else {
             let fence: Int64 = row["fence"]
-            throw FleetError.conflict("operation \(id) was taken over by controller process \(owner) (fencing token \(fence)): this one (\(Self.owner)) no longer owns it, most likely because its lease in etcd expired; it stops and leaves the operation to its new owner (see `vfleet ops show \(id)`)")
+            throw FleetError.conflict("operation \(id) was taken over by controller process \(owner) (fencing token \(fence)): this one (\(Self.owner)) \(noLongerOwns) it, most likely because its lease in etcd expired; it stops and leaves the operation to its new owner (see `vfleet ops show \(id)`)")
         }
     }
 

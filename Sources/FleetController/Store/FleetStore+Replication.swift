@@ -85,3 +85,18 @@ extension FleetStore {
         replica?.leadership.resign()
     }
 }
+
+extension FleetStore {
+    /// `vfleet db upgrade`: in a replicated fleet, runs the migrations this
+    /// vfleet has and the fleet's schema lacks, as one entry of the log that
+    /// every replica runs in turn; the migrations run (none: up to date).
+    /// A standalone store migrated itself when it was opened.
+    public func upgradeSchema() throws(FleetError) -> [String] {
+        guard let replica else { return [] }
+        do { return try replica.upgradeSchema() } catch let e as FleetError { throw e } catch let failure as ReplicaFailure {
+            throw replica.describe(failure)
+        } catch {
+            throw .failed("cannot upgrade the schema of the fleet's store: \(error)")
+        }
+    }
+}

@@ -23,7 +23,10 @@ public final class FleetStore: Sendable {
     /// Opens (and creates or migrates) the store at `path`; in replicated
     /// mode (`mode`, else VFLEET_STORE) the file is this controller's
     /// replica of the fleet in etcd (Replicated/).
-    public init(path: String, mode: StoreMode? = nil) throws(FleetError) {
+    ///
+    /// A replicated fleet whose schema lacks migrations this vfleet has is
+    /// refused (`vfleet db upgrade` runs them) unless `allowingOlderSchema`.
+    public init(path: String, mode: StoreMode? = nil, allowingOlderSchema: Bool = false) throws(FleetError) {
         self.path = path
         let dir = (path as NSString).deletingLastPathComponent
         let mode = if let mode { mode } else { try StoreMode.fromEnvironment() }
@@ -35,6 +38,7 @@ public final class FleetStore: Sendable {
             config.foreignKeysEnabled = true
             if case .replicated(let settings) = mode {
                 let replica = try Replica.open(path: path, settings: settings, configuration: config, migrator: Self.migrator)
+                if !allowingOlderSchema, let refusal = try replica.olderSchemaRefusal() { throw FleetError.conflict(refusal) }
                 (pool, self.replica) = (replica.pool, replica)
                 return
             }

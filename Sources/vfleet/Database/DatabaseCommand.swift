@@ -5,5 +5,5 @@ import FleetProtocol
 import Foundation
 
 struct DatabaseCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "db", abstract: "The controller's database.", subcommands: [DatabaseBackupCommand.self, DatabaseMigrateCommand.self])
+    static let configuration = CommandConfiguration(commandName: "db", abstract: "The controller's database.", subcommands: [DatabaseBackupCommand.self, DatabaseMigrateCommand.self, DatabaseUpgradeCommand.self])
 }

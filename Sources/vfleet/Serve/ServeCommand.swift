@@ -25,9 +25,16 @@ struct ServeCommand: ParsableCommand {
             unreachable) is tried again later, at most every 5 minutes. Operations owned by a live process, or \
             (standalone store) by another machine, are left alone.
 
+            Every --reconcile-interval (VFLEET_RECONCILE_INTERVAL, default 1m; off turns it off; the first one \
+            an interval after the start) it compares desired and actual state and, when a guest is to be started, \
+            stopped or created, reconciles as `vfleet reconcile` would (a fleet.reconcile event; a log line per \
+            action). Guests an operation holds, and guests a host runs that the controller does not know, are \
+            left alone.
+
             With a replicated store (VFLEET_STORE=replicated) run it on every controller machine: an owner is \
             gone once its lease in etcd ran out (VFLEET_LEASE_TTL, default 5 s), whichever machine it ran on, \
-            and the serves elect a leader through etcd. Only the leader resumes operations and syncs replicas; \
+            and the serves elect a leader through etcd. Only the leader resumes operations, syncs replicas and \
+            reconciles; \
             the others serve /metrics and log which controller leads. A stopped leader hands over at once, a \
             killed one after its lease. docs/guide/replicated-store.md.
 
@@ -46,10 +53,13 @@ struct ServeCommand: ParsableCommand {
     var hostTimeout: String?
     @Option(name: .customLong("resume-interval"), help: ArgumentHelp("Time between looks for operations a dead controller process left in flight, or off (default: $VFLEET_RESUME_INTERVAL or 5s).", valueName: "duration"))
     var resumeInterval: String?
+    @Option(name: .customLong("reconcile-interval"), help: ArgumentHelp("Time between reconciliations of desired and actual state (as `vfleet reconcile`), or off (default: $VFLEET_RECONCILE_INTERVAL or 1m).", valueName: "duration"))
+    var reconcileInterval: String?
 
     func run() throws {
         let settings = try fleet { () throws(FleetError) in
-            try ServeSettings.resolve(address: metricsAddress, interval: interval, hostTimeout: hostTimeout, resumeInterval: resumeInterval)
+            try ServeSettings.resolve(address: metricsAddress, interval: interval, hostTimeout: hostTimeout, resumeInterval: resumeInterval,
+                                      reconcileInterval: reconcileInterval)
         }
         // Before any thread starts, so that every thread inherits the mask
         // and the signals arrive here only.
@@ -57,7 +67,8 @@ struct ServeCommand: ParsableCommand {
         let controller = try options.controller(keeper: false)
         let service = try fleet { () throws(FleetError) in try FleetService(controller: controller, settings: settings) { line in Self.log(line) } }
         log("metrics on \(service.metricsURL) (observing every \(Self.seconds(settings.interval)), host timeout \(Self.seconds(settings.hostTimeout)))"
-            + (settings.resumeInterval.map { "; resuming orphaned operations every \(Self.seconds($0))" } ?? "; not resuming orphaned operations"))
+            + (settings.resumeInterval.map { "; resuming orphaned operations every \(Self.seconds($0))" } ?? "; not resuming orphaned operations")
+            + (settings.reconcileInterval.map { "; reconciling every \(Self.seconds($0))" } ?? "; not reconciling"))
         let signal = StopSignals.wait()
         log("\(signal == SIGTERM ? "SIGTERM" : "SIGINT"): stopping")
         let waiting = service.stop(timeout: settings.hostTimeout + controller.settings.connectTimeout + 5)

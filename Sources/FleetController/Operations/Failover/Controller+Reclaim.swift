@@ -59,31 +59,63 @@ extension Controller {
         return (stale, kept)
     }
 
+    static let reclaimKind = "reclaim"
+
     private func deleteStaleCopy(_ item: inout ReclaimedCopy, on host: StoredHost) {
         var copy = item
         do throws(FleetError) {
             try recorder.record("guest.reclaim", guest: item.guest, host: host.name) { (note: inout EventNote) throws(FleetError) in
-                let op = try store.beginOperation(kind: "reclaim", guest: copy.guest, host: host.name, params: "{}", firstStep: "stop")
+                let op = try store.beginOperation(kind: Self.reclaimKind, guest: copy.guest, host: host.name, params: "{}", firstStep: "stop")
                 note.operation = op.id
                 copy.operation = op.id
-                let fenced = FencedTransport.wrapping(agents, fence: Fence(guest: copy.guest, token: op.fence, operation: op.id!))
-                do throws(FleetError) {
-                    // Under a token newer than the failover's: the returned
-                    // host remembers it, and refuses any older operation's call.
-                    if copy.running { _ = try fenced.call(RPC.GuestStop(name: copy.guest), on: host) }
-                    try store.beginStep(op.id!, "destroy")
-                    _ = try fenced.call(RPC.GuestDestroy(name: copy.guest, force: true), on: host)
-                    try store.finishOperation(op.id!, state: .done)
-                    copy.deleted = true
-                    note.detail = "stale copy deleted (the guest runs on \(copy.placedOn ?? "?"))"
-                } catch {
-                    try? store.finishOperation(op.id!, state: .failed, error: error.message)
-                    throw error
-                }
+                try runReclaim(op, copy.guest, on: host)
+                copy.deleted = true
+                note.detail = "stale copy deleted (the guest runs on \(copy.placedOn ?? "?"))"
             }
         } catch {
             copy.error = error.message
         }
         item = copy
+    }
+
+    /// Stops and destroys the stale copy of `guest` on `host`, fenced by
+    /// `op`'s token, and ends `op`. Runs again after a crash: a copy
+    /// already gone is done.
+    private func runReclaim(_ op: StoredOperation, _ guest: String, on host: StoredHost) throws(FleetError) {
+        let id = op.id!
+        let fenced = FencedTransport.wrapping(agents, fence: Fence(guest: guest, token: op.fence, operation: id))
+        do throws(FleetError) {
+            // Never the fleet's live copy: the guest must be placed elsewhere.
+            guard let placed = try store.placement(of: guest)?.host, placed != host.name else {
+                throw .conflict("guest \(guest) is placed on \(host.name) now: its copy there is not stale, and is kept")
+            }
+            // Under a token newer than the failover's: the returned host
+            // remembers it, and refuses any older operation's call.
+            let status: GuestStatus
+            do { status = try fenced.call(RPC.GuestStatus(name: guest), on: host) } catch where error.code == .notFound {
+                try store.finishOperation(id, state: .done)
+                return
+            }
+            if status.state == .running { _ = try fenced.call(RPC.GuestStop(name: guest), on: host) }
+            try store.beginStep(id, "destroy")
+            _ = try fenced.call(RPC.GuestDestroy(name: guest, force: true), on: host)
+            try store.finishOperation(id, state: .done)
+        } catch {
+            try? store.finishOperation(id, state: .failed, error: error.message)
+            throw error
+        }
+    }
+
+    /// `ops resume` / serve's resume of a reclaim left in flight.
+    func resumeReclaim(_ op: StoredOperation) -> ResumeOutcome {
+        guard let guest = op.guest, let hostName = op.host else {
+            return ResumeOutcome(operation: op.id!, guest: op.guest, outcome: "failed", detail: "reclaim \(op.id!) names no guest or host")
+        }
+        do throws(FleetError) {
+            try runReclaim(op, guest, on: try store.host(hostName))
+            return ResumeOutcome(operation: op.id!, guest: guest, outcome: "done", detail: "stale copy of \(guest) on \(hostName) deleted")
+        } catch {
+            return ResumeOutcome(operation: op.id!, guest: guest, outcome: "failed", detail: error.message)
+        }
     }
 }

@@ -79,6 +79,9 @@ struct MoveEngine: Sendable {
                         // on fresh sessions.
                         try rollback(id, params, reason: reason)
                     }
+                } catch let rollbackError where FleetStore.isLostOwnership(rollbackError) {
+                    // Taken over: the rollback is not this process's to do.
+                    throw FleetError(error.code, "move of guest \(params.guest) \(reason); not rolled back here: \(rollbackError.message)")
                 } catch let rollbackError {
                     throw FleetError(error.code, "move of guest \(params.guest) \(reason); rolling back failed too: \(rollbackError.message) (operation \(id) is rollback_pending: finish it with `vfleet ops resume \(id)` once the hosts answer)")
                 }

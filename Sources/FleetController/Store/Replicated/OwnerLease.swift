@@ -51,7 +51,7 @@ final class OwnerLease: Sendable {
     func assertHeld(owner: String) throws(FleetError) {
         let state = keeper.withLock { k -> (held: Bool, why: String?) in (k?.isHeld ?? false, k?.lost?.message) }
         guard state.held else {
-            throw FleetError(.conflict, "this controller process (\(owner)) lost its lease in etcd\(state.why.map { " (\($0))" } ?? ""): another controller may have taken its operations over, so it stops here (see `vfleet ops list`)")
+            throw FleetError(.conflict, "this controller process (\(owner)) lost its lease in etcd\(state.why.map { " (\($0))" } ?? ""), so it \(FleetStore.noLongerOwns) its operations for sure: another controller may have taken them over, and it stops here (see `vfleet ops list`)")
         }
     }
 

@@ -32,7 +32,7 @@ extension Replica {
         if let local, local.fleet != fleet {
             throw FleetError.conflict("\(path) is a replica of fleet \(local.fleet), but etcd holds fleet \(fleet) under \(settings.prefix): point VFLEET_ETCD_ENDPOINTS/VFLEET_STORE_PREFIX at its fleet, or move the file away to build this fleet's replica there")
         }
-        let replica = Replica(path: path, pool: pool, log: log, settings: settings, fleet: fleet)
+        let replica = Replica(path: path, pool: pool, log: log, settings: settings, fleet: fleet, migrator: migrator)
         do {
             try replica.prepare(fresh: local == nil, staleReason: staleReason, migrator: migrator)
         } catch let failure as ReplicaFailure {
@@ -51,7 +51,7 @@ extension Replica {
             }
             try restoreSnapshot(after: -1)
         }
-        try Self.checkSchema(of: pool, migrator: migrator, path: path)
+        try Self.refuseNewerSchema(of: pool, migrator: migrator, path: path)
         if let staleReason {
             let reason = "etcd cannot be asked for the log's head (\(staleReason)); answering from this controller's replica \(path) as of its last applied entry: the answer may be stale"
             notices.markStale(reason)
@@ -62,18 +62,19 @@ extension Replica {
     }
 
     /// A replica is not migrated on its own: its schema comes from the
-    /// snapshot, and every replica must hold the same one for the same
-    /// changesets to apply.
-    private static func checkSchema(of pool: DatabasePool, migrator: DatabaseMigrator, path: String) throws {
-        let (superseded, complete, applied) = try pool.read { db in
-            (try migrator.hasBeenSuperseded(db), try migrator.hasCompletedMigrations(db), try migrator.appliedIdentifiers(db))
-        }
-        if superseded {
+    /// snapshot and the log's migration entries, and every replica must
+    /// hold the same one for the same changesets to apply.
+    private static func refuseNewerSchema(of pool: DatabasePool, migrator: DatabaseMigrator, path: String) throws {
+        if try pool.read(migrator.hasBeenSuperseded) {
             throw FleetError.conflict("replica \(path) holds a store schema newer than this vfleet knows (another controller runs a newer vfleet): upgrade vfleet here")
         }
-        if !complete {
-            let missing = migrator.migrations.filter { !applied.contains($0) }
-            throw FleetError.conflict("the fleet's store in etcd lacks migrations this vfleet needs (\(missing.joined(separator: "; "))): upgrading the schema of a replicated fleet is not supported yet; write a standalone copy with `vfleet db backup`, let this vfleet migrate it (`--db COPY` with VFLEET_STORE=standalone), and load it into a new etcd prefix with `vfleet db migrate --to replicated`")
-        }
+    }
+
+    /// Why this vfleet cannot work on the fleet yet: its schema lacks
+    /// migrations this vfleet has (nil: it does not).
+    func olderSchemaRefusal() throws -> String? {
+        let missing = try missingMigrations()
+        guard !missing.isEmpty else { return nil }
+        return "the fleet's store schema lacks migrations this vfleet has (\(missing.joined(separator: "; "))): once vfleet is upgraded on every controller machine, run `vfleet db upgrade` on one of them (the others follow as they read the log); until then this vfleet refuses the fleet, and older ones keep working"
     }
 }

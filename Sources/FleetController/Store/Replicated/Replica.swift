@@ -21,12 +21,16 @@ final class Replica: Sendable {
     /// Whether this process's `vfleet serve` leads the fleet's serves.
     let leadership: ServeLeadership
 
-    init(path: String, pool: DatabasePool, log: ReplicaLog, settings: ReplicationSettings, fleet: String) {
+    /// This vfleet's schema migrations, run where the log says (LogEntry).
+    let migrator: DatabaseMigrator
+
+    init(path: String, pool: DatabasePool, log: ReplicaLog, settings: ReplicationSettings, fleet: String, migrator: DatabaseMigrator) {
         self.path = path
         self.pool = pool
         self.log = log
         self.settings = settings
         self.fleet = fleet
+        self.migrator = migrator
         ownerLease = OwnerLease(client: log.client, prefix: settings.prefix, ttl: settings.leaseTTL)
         leadership = ServeLeadership(client: log.client, prefix: settings.prefix, ttl: settings.leaseTTL)
     }
@@ -143,6 +147,8 @@ final class Replica: Sendable {
                     guard var at = try ReplicaPosition.read(db)?.seq else { throw ReplicaFailure.local("\(ReplicaPosition.table) is gone") }
                     for entry in entries where entry.seq == at + 1 {
                         let decoded = try LogEntry(decoding: entry.value, seq: entry.seq)
+                        // A migration runs outside this transaction (below).
+                        if decoded.migrationTarget != nil { break }
                         try ChangesetApplier.apply(decoded.changeset, seq: entry.seq, to: db)
                         at = entry.seq
                     }
@@ -151,7 +157,51 @@ final class Replica: Sendable {
                 }
             }
             seq = try appliedSeq()
+            if let next = entries.first(where: { $0.seq == seq + 1 }),
+               let target = try LogEntry(decoding: next.value, seq: next.seq).migrationTarget {
+                try migrate(to: target, at: next.seq)
+                seq = try appliedSeq()
+            }
         }
+    }
+
+    /// Runs this vfleet's migrations up to `target` (log entry `seq`), then
+    /// records the entry applied. A migration already run is not run again,
+    /// so dying between the two costs nothing: the next apply finishes it.
+    func migrate(to target: String, at seq: Int64) throws {
+        guard migrator.migrations.contains(target) else {
+            throw FleetError.conflict("the fleet's store schema was upgraded to \"\(target)\" by a newer vfleet (log entry \(seq)), which this vfleet does not know: upgrade vfleet on this controller machine; replica \(path) stays at entry \(seq - 1)")
+        }
+        try migrator.migrate(pool, upTo: target)
+        try pool.write { db in try ReplicaPosition.advance(db, to: seq) }
+    }
+
+    /// This vfleet's migrations the replica has not run (after applying the log).
+    func missingMigrations() throws -> [String] {
+        let applied = try pool.read { db in try migrator.appliedIdentifiers(db) }
+        return migrator.migrations.filter { !applied.contains($0) }
+    }
+
+    /// `vfleet db upgrade`: appends one migration entry to the log, for every
+    /// migration this vfleet has and the fleet's schema lacks, and runs it
+    /// here; every other replica runs it when it reaches the entry. Returns
+    /// the migrations run (none when the schema is up to date).
+    func upgradeSchema() throws -> [String] {
+        for _ in 0..<settings.maxAttempts {
+            let head = try etcd("schema upgrade") { () throws(EtcdError) in try log.head() }
+            try apply(upTo: head)
+            let missing = try missingMigrations()
+            guard let target = migrator.migrations.last, !missing.isEmpty else { return [] }
+            let entry = LogEntry(migrationTo: target)
+            switch try etcd("schema upgrade", { () throws(EtcdError) in try log.append(entry, after: head) }) {
+            case .committed:
+                try migrate(to: target, at: head.seq + 1)
+                return missing
+            case .lost:
+                continue
+            }
+        }
+        throw FleetError.conflict("the schema upgrade lost the race to other controllers' writes \(settings.maxAttempts) times in a row: nothing was changed; try again")
     }
 
     // MARK: errors
