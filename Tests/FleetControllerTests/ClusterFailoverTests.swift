@@ -286,5 +286,35 @@ extension ClusterTests {
                 #expect(third.failovers.isEmpty && third.stranded.isEmpty)
             }
         }
+        /// serve's auto-failover, one look at a time (the times given):
+        /// off, nothing happens however long a host is unreachable; set to
+        /// 10 s, the dead host is failed over at the first look 10 s after
+        /// the first look that found it unreachable, not before.
+        @Test func autoFailoverFailsAHostUnreachableForTheSetTime() throws {
+            try withCluster(hosts: 3) { cluster in
+                let c = try cluster.busyboxController()
+                try Self.counterGuest(c, "au", on: "host1")
+                _ = try c.replicateGuest("au", to: "host2", every: nil)
+                Self.kill(cluster, "host1", guests: ["au"])
+                let fresh = try cluster.controller()
+                let auto = AutoFailover(controller: fresh)
+                let t0 = 1000.0
+                #expect(auto.run(now: t0).isEmpty && auto.run(now: t0 + 3600).isEmpty, "off by default")
+                let set = try cluster.cli(["config", "set", "failover.auto-after", "10s"])
+                #expect(set.status == 0, "\(set.err)")
+                var lines: [String] = []
+                #expect(auto.run(now: t0) { lines.append($0) }.isEmpty)
+                #expect(auto.run(now: t0 + 9) { lines.append($0) }.isEmpty)
+                #expect(try fresh.store.host("host1").state == .active)
+                let reports = auto.run(now: t0 + 10) { lines.append($0) }
+                #expect(reports.map(\.host) == ["host1"], "\(lines)")
+                #expect(reports.first?.failovers.first?.started == true, "\(reports)")
+                #expect(try fresh.store.host("host1").state == .failed)
+                #expect(try cluster.agentGuests(fresh, "host2").first { $0.name == "au" }?.state == .running)
+                #expect(lines.contains { $0.contains("auto-failover: host host1 unreachable for 10 s") }, "\(lines)")
+                // A failed host is not asked again.
+                #expect(auto.run(now: t0 + 100).isEmpty)
+            }
+        }
     }
 }
