@@ -100,6 +100,9 @@ extension ClusterTests {
                 let upper = cluster.upper("host1", "fo") + "/b1"
                 while Self.counter(upper) < 5 { usleep(100_000) }
                 _ = try c.replicateGuest("fo", to: "host2", every: nil)
+                // A guest elsewhere whose standby is the host that dies.
+                try Self.counterGuest(c, "sb", on: "host3", autostart: false)
+                _ = try c.replicateGuest("sb", to: "host1", every: 60)
                 usleep(300_000)
                 let before = Self.counter(upper)
                 let last = try c.syncReplica("fo")
@@ -129,6 +132,8 @@ extension ClusterTests {
                 #expect(f.point == last.point && f.takenAt == last.takenAt && f.digest == last.digest, "the reported recovery point is the last sync's")
                 #expect((f.recoveryPointAgeSeconds ?? -1) >= 0.5 && (f.recoveryPointAgeSeconds ?? 99) < 30)
                 #expect(report.stranded.map(\.guest) == ["nr"])
+                #expect(report.lostReplicas == ["sb"])
+                #expect(try fresh.replicaSummary("sb") == nil, "a replica lost with its standby is no longer recorded")
                 #expect(try fresh.store.placement(of: "fo")?.host == "host2")
                 #expect(try fresh.store.placement(of: "nr")?.host == "host1")
                 #expect(try fresh.store.host("host1").state == .failed)

@@ -44,6 +44,9 @@ struct HostFailCommand: ParsableCommand {
                 }
             }
             for s in r.stranded { print("  \(s.guest): not failed over (\(s.why)); placed on \(r.host), running nowhere") }
+            if !r.lostReplicas.isEmpty {
+                print("  replicas lost with \(r.host) (replicate again): \(r.lostReplicas.joined(separator: ", "))")
+            }
             print(String(format: "took %.1f s", r.seconds))
         }
         if r.failovers.contains(where: { $0.error != nil }) { throw ExitCode(1) }

@@ -15,6 +15,9 @@ extension Controller {
         /// Guests without a usable replica: still placed on the failed host,
         /// running nowhere (each with why).
         public var stranded: [Stranded]
+        /// Guests on other hosts whose standby was this host: their replicas
+        /// are gone with it (the records are deleted); replicate them again.
+        public var lostReplicas: [String]
         /// Of `seconds`, the hello that had to fail before the host counted as dead.
         public var aliveCheckSeconds: Double
         public var seconds: Double
@@ -94,8 +97,15 @@ extension Controller {
             }
         }
         failovers += parallelMap(work, maxParallel: settings.maxParallelHosts) { [self] item in failover(item.0, item.1) }
+        // Replicas kept on the failed host are lost with it; a record left
+        // would have serve sync to a dead host at every interval.
+        var lost: [String] = []
+        for replica in try store.replicas() where replica.host == name {
+            try store.deleteReplica(of: replica.guest)
+            lost.append(replica.guest)
+        }
         return HostFailReport(host: name, reason: reason, forced: answers, hostState: StoredHost.State.failed.rawValue,
-                              failovers: failovers.sorted { $0.guest < $1.guest }, stranded: stranded, aliveCheckSeconds: aliveCheck,
+                              failovers: failovers.sorted { $0.guest < $1.guest }, stranded: stranded, lostReplicas: lost.sorted(), aliveCheckSeconds: aliveCheck,
                               seconds: Date().timeIntervalSince(began))
     }
 }

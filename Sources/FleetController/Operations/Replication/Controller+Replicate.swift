@@ -133,7 +133,10 @@ extension Controller {
     /// Syncs every replica whose `--every` is due (vfleet serve); returns the failures.
     public func syncDueReplicas(now: Double = Date().timeIntervalSince1970) -> [String: String] {
         var failed: [String: String] = [:]
-        for replica in (try? store.replicas()) ?? [] where replica.isDue(at: now) {
+        // A guest on a failed host has no source to sync from.
+        let placements = Dictionary(uniqueKeysWithValues: ((try? store.placements()) ?? []).map { ($0.guest, $0.host) })
+        let failedHosts = Set(((try? store.hosts()) ?? []).filter { $0.state == .failed }.map(\.name))
+        for replica in (try? store.replicas()) ?? [] where replica.isDue(at: now) && !failedHosts.contains(placements[replica.guest] ?? "") {
             do throws(FleetError) { _ = try syncReplica(replica.guest) } catch { failed[replica.guest] = error.message }
         }
         return failed
