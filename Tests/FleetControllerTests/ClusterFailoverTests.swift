@@ -187,6 +187,12 @@ extension ClusterTests {
                 #expect(restored.hostState == "active")
                 #expect(try back.store.host("host1").state == .active)
                 #expect(try cluster.runningOn(back, "fo") == ["host2"])
+                // A reclaim left in flight is resumed, but never deletes the
+                // fleet's live copy: nr is placed on host1, its copy stays.
+                let stray = try back.store.beginOperation(kind: Controller.reclaimKind, guest: "nr", host: "host1", params: "{}", firstStep: "stop")
+                let resumed = try back.resumeOperations(stray.id)
+                #expect(resumed.first?.outcome == "failed" && resumed.first?.detail.contains("placed on host1") == true, "\(resumed)")
+                #expect(FileManager.default.fileExists(atPath: h1 + "/guests/nr"))
             }
         }
 
