@@ -167,6 +167,7 @@ extension ClusterTests {
                 #expect(Self.kernelProcesses(cluster, "host1", "fo").isEmpty, "the returned host does not run fo")
                 #expect(Self.kernelProcesses(cluster, "host1", "nr").isEmpty, "reconcile starts nothing on a failed host")
                 #expect(!Self.kernelProcesses(cluster, "host2", "fo").isEmpty, "fo runs on host2")
+                #expect(Self.kernelProcesses(cluster, "host3", "fo").isEmpty, "and nowhere else")
                 #expect(try cluster.runningOn(back, "fo") == ["host2"])
                 // Restore before reclaim is refused: the stale copy is there.
                 #expect(throws: FleetError.self) { _ = try back.restore("host1", dryRun: false) }
