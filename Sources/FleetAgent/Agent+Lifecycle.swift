@@ -6,13 +6,21 @@ extension Agent {
     public struct BatchOutcome: Sendable {
         public var done: [String] = []
         public var failed: [(String, FleetError)] = []
+        /// Guests left for the controller to start (boot: replicated ones).
+        public var left: [String] = []
     }
 
-    /// `vfleet-agent boot`: starts every stopped guest marked autostart.
-    /// A guest that fails does not keep the others from starting.
+    /// `vfleet-agent boot`: starts every stopped guest marked autostart,
+    /// except a replicated one (ReplicatedMark): its standby may run it
+    /// now, so the controller starts it (`left`). A guest that fails does
+    /// not keep the others from starting.
     public func bootAutostart() -> BatchOutcome {
         var outcome = BatchOutcome()
         for record in guests.all() where record.spec.autostart && !cgroup(of: record.spec.name).isPopulated {
+            if ReplicatedMark.isSet(paths, record.spec.name) {
+                outcome.left.append(record.spec.name)
+                continue
+            }
             do {
                 _ = try start(record.spec.name)
                 outcome.done.append(record.spec.name)

@@ -188,6 +188,10 @@ extension Agent {
         }
         marker?.remove()
         try? cache?.save(cacheFile)
+        // Before the standby can commit a point (it waits for the trailer):
+        // from now on a boot of this host leaves the guest to the controller,
+        // which may have made that point the guest elsewhere.
+        try ReplicatedMark(standby: p.destinationAddress, since: Date().timeIntervalSince1970).write(paths, p.name)
         try ReplicaWire.send(ReplicaWire.Trailer(digest: digest.digest, fileCount: digest.fileCount, totalBytes: digest.totalBytes,
                                                  takenAt: takenAt.timeIntervalSince1970, frozenSeconds: frozenSeconds, spec: record.spec),
                              over: session, what: "trailer")

@@ -31,5 +31,6 @@ extension RPCServer {
             try s.agent.dropReplica(p.name)
             return EmptyResult()
         },
+        handle(RPC.ReplicaPromote.self) { s, p throws(FleetError) in try s.agent.promoteReplica(p) },
     ])
 }

@@ -18,6 +18,9 @@ public struct ControllerSettings: Sendable, Equatable {
     public var persistSeconds: Double = 60
     /// How long events are kept; 0 keeps them all.
     public var eventRetentionSeconds: Double = 90 * 86_400
+    /// `vfleet serve`'s leader runs `host fail` on a host unreachable this
+    /// long (AutoFailover); nil: off, the default.
+    public var autoFailoverSeconds: Double?
     public var knownHostsFile: String
     public var identityFile: String
 
@@ -33,6 +36,8 @@ public struct ControllerSettings: Sendable, Equatable {
         SettingDescription(key: "ssh.persist", meaning: "keep hosts' SSH sessions open this long after the last command, 0 to connect every time (VFLEET_SSH_PERSIST overrides)",
                            defaultValue: "60s"),
         SettingDescription(key: "events.retention", meaning: "how long the audit trail keeps an event, 0 to keep every one", defaultValue: "90d"),
+        SettingDescription(key: "failover.auto-after", meaning: "vfleet serve runs `host fail` on a host with replicated guests that has been unreachable this long (10s to 1d), or off",
+                           defaultValue: "off"),
     ]
 
     /// Key and help line ("meaning (default X)") of every setting.
@@ -77,6 +82,13 @@ public struct ControllerSettings: Sendable, Equatable {
         case "events.retention":
             guard let s = DurationText.seconds(value) else { throw bad("a duration (e.g. 90d, 12h; 0 keeps every event)") }
             eventRetentionSeconds = s
+        case "failover.auto-after":
+            if value == "off" {
+                autoFailoverSeconds = nil
+            } else {
+                guard let s = DurationText.seconds(value), s >= 10, s <= 86_400 else { throw bad("a duration from 10s to 1d, or off") }
+                autoFailoverSeconds = s
+            }
         case "hosts.parallel":
             guard let n = Int(value), n >= 1, n <= 256 else { throw bad("a number from 1 to 256") }
             maxParallelHosts = n

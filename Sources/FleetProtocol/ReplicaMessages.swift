@@ -117,3 +117,29 @@ public struct ReplicaSyncResult: Codable, Sendable, Equatable {
         self.seconds = seconds
     }
 }
+
+/// replica.promote (standby): the complete point becomes guest `name`
+/// (not started), its record from `spec`. Sent fenced by a failover.
+public struct ReplicaPromoteParams: RPCParams, Equatable {
+    public static let fields: Set<String> = ["name", "spec"]
+    public var name: String
+    public var spec: GuestSpec
+    public init(name: String, spec: GuestSpec) {
+        self.name = name
+        self.spec = spec
+    }
+}
+
+/// replica.promote's answer: the point the guest was made from (its
+/// `takenAt` is the recovery point), the guest, and whether an earlier
+/// promote had done it already (a failover run again).
+public struct ReplicaPromotion: Codable, Sendable, Equatable {
+    public var point: ReplicaPoint
+    public var guest: GuestStatus
+    public var already: Bool
+    public init(point: ReplicaPoint, guest: GuestStatus, already: Bool) {
+        self.point = point
+        self.guest = guest
+        self.already = already
+    }
+}

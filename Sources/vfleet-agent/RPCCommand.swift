@@ -31,6 +31,7 @@ struct BootCommand: ParsableCommand {
         agent.thawAbandonedFreezes()
         let outcome = agent.bootAutostart()
         for name in outcome.done { print("started guest \(name)") }
+        for name in outcome.left { print("left guest \(name) to the controller (it is replicated: its standby may run it since a host fail)") }
         for (name, error) in outcome.failed { FileHandle.standardError.write(Data("cannot start guest \(name): \(error.message)\n".utf8)) }
         if !outcome.failed.isEmpty { throw ExitCode(1) }
     }

@@ -79,7 +79,12 @@ extension Controller {
         try? recorder.record("ops.resume", guest: op.guest, host: params?.source ?? op.host,
                              toHost: params?.destination) { (note: inout EventNote) throws(FleetError) in
             note.operation = op.id
-            outcome = op.kind == EvacuationParams.kind ? resumeEvacuation(op) : moveEngine.resume(op, preferDestination: preferDestination)
+            switch op.kind {
+            case EvacuationParams.kind: outcome = resumeEvacuation(op)
+            case Self.failoverKind: outcome = resumeFailover(op)
+            case Self.reclaimKind: outcome = resumeReclaim(op)
+            default: outcome = moveEngine.resume(op, preferDestination: preferDestination)
+            }
             note.detail = "\(op.kind) from step \(op.step)\(preferDestination ? ", prefer destination" : ""): \(outcome.outcome)"
             switch outcome.outcome {
             case "done": note.detail! += ": " + outcome.detail

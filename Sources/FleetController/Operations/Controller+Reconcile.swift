@@ -44,6 +44,14 @@ extension Controller {
         let observations = observe(hosts)
         let results = parallelMap(observations, maxParallel: settings.maxParallelHosts) { [self] o -> [ReconcileAction] in
             let host = o.host
+            // A failed host starts and creates nothing (invariant 7): its
+            // failed-over guests run on their standby hosts, and the ones
+            // that had no replica wait for `host restore`.
+            if host.state == .failed {
+                return [ReconcileAction(kind: .refused, guest: nil, host: host.name,
+                                        detail: "host \(host.name) is failed (`vfleet host fail`): nothing is started or created on it until `vfleet host reclaim` and `vfleet host restore`",
+                                        done: false)]
+            }
             guard let hello = o.hello else {
                 return [ReconcileAction(kind: .unreachable, guest: nil, host: host.name, detail: o.error ?? "unreachable", done: false)]
             }

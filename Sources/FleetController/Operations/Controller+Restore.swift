@@ -27,7 +27,15 @@ extension Controller {
 
     func restoreHost(_ hostName: String, dryRun: Bool, maxParallel: Int,
                      progress: @escaping @Sendable (MoveProgress) -> Void) throws(FleetError) -> RestoreReport {
-        _ = try store.host(hostName)
+        let host = try store.host(hostName)
+        if host.state == .failed {
+            // A failed host takes placements again only once the stale
+            // copies of the guests failed over from it are gone.
+            let stale = try staleCopies(on: host).stale
+            if !stale.isEmpty {
+                throw .conflict("host \(hostName) still holds stale copies of \(stale.map(\.guest).joined(separator: ", ")), which run elsewhere since `host fail`: run `vfleet host reclaim \(hostName)` first")
+            }
+        }
         let returning = try store.guests().filter { $0.origin == hostName }.map(\.name).sorted()
         var report = RestoreReport(host: hostName, dryRun: dryRun,
                                    moves: returning.map { .init(guest: $0, source: nil, destination: hostName, error: nil, downtimeSeconds: nil) },

@@ -51,6 +51,9 @@ public final class FleetService: Sendable {
                 }
             })
         }
+        // Off unless `failover.auto-after` is set; read at each look.
+        let autoFailover = AutoFailover(controller: controller)
+        loops.append(ServeLoop(name: "auto-failover", interval: AutoFailover.checkSeconds) { if gate.leads() { autoFailover.run(log: log) } })
         self.loops = loops
         store = controller.store
         for loop in loops { loop.start() }

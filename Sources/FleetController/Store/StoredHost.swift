@@ -12,6 +12,10 @@ public struct StoredHost: Codable, Sendable, Equatable, FetchableRecord, Persist
         case evacuating
         /// Emptied for maintenance; `host restore` brings it back.
         case evacuated
+        /// Declared dead by `host fail`: no placements, and its failed-over
+        /// guests' stale copies wait for `host reclaim`; `host restore`
+        /// (once reclaimed) makes it active again.
+        case failed
     }
 
     public var name: String

@@ -36,4 +36,12 @@ extension RPC {
         public var params: NameParams
         public init(name: String) { params = NameParams(name: name) }
     }
+
+    /// A failover's: the standby's complete point becomes the guest.
+    public struct ReplicaPromote: AgentMethod {
+        public static let name = "replica.promote"
+        public typealias Result = ReplicaPromotion
+        public var params: ReplicaPromoteParams
+        public init(name: String, spec: GuestSpec) { params = ReplicaPromoteParams(name: name, spec: spec) }
+    }
 }

@@ -10,7 +10,7 @@ public enum RPC {
         GuestAdopt.self, GuestStage.self, GuestDiscardStaging.self,
         TransferKeyMethod.self, TransferListen.self, TransferSend.self, TransferWait.self, TransferProgressMethod.self,
         TransferListenTemplate.self, TransferSendTemplate.self, TransferWaitTemplate.self,
-        ReplicaListen.self, ReplicaSend.self, ReplicaWait.self, ReplicaShow.self, ReplicaDrop.self,
+        ReplicaListen.self, ReplicaSend.self, ReplicaWait.self, ReplicaShow.self, ReplicaDrop.self, ReplicaPromote.self,
     ]
 
     public static func method(named name: String) -> (any AgentMethod.Type)? {

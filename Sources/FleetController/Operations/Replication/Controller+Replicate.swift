@@ -61,6 +61,10 @@ extension Controller {
             replica = StoredReplica(guest: name, host: standby, everySeconds: every ?? existing?.everySeconds, createdAt: Date().timeIntervalSince1970)
         }
         if let every { replica.everySeconds = every }
+        // The standby gets the guest's template now (the replica is only the
+        // guest's own layer): a failover then needs nothing from the dead
+        // host, nor the time to send it.
+        try ensureTemplate(try store.template(guest.template), on: try store.host(standby))
         try store.saveReplica(replica)
         let synced = try syncReplica(name)
         if let oldHost, oldHost != standby, let old = try? store.host(oldHost) {
@@ -129,7 +133,10 @@ extension Controller {
     /// Syncs every replica whose `--every` is due (vfleet serve); returns the failures.
     public func syncDueReplicas(now: Double = Date().timeIntervalSince1970) -> [String: String] {
         var failed: [String: String] = [:]
-        for replica in (try? store.replicas()) ?? [] where replica.isDue(at: now) {
+        // A guest on a failed host has no source to sync from.
+        let placements = Dictionary(uniqueKeysWithValues: ((try? store.placements()) ?? []).map { ($0.guest, $0.host) })
+        let failedHosts = Set(((try? store.hosts()) ?? []).filter { $0.state == .failed }.map(\.name))
+        for replica in (try? store.replicas()) ?? [] where replica.isDue(at: now) && !failedHosts.contains(placements[replica.guest] ?? "") {
             do throws(FleetError) { _ = try syncReplica(replica.guest) } catch { failed[replica.guest] = error.message }
         }
         return failed
