@@ -52,7 +52,11 @@ extension Controller {
         // guests twice unless they are stopped there first (--force).
         let answers: Bool
         let checking = Date()
-        switch agents.greet([host], maxParallel: 1, timeout: min(settings.connectTimeout, Self.aliveCheckSeconds)).first {
+        // Asked directly, not through the connection keeper: a session the
+        // keeper kept to a host that died times out first and is then tried
+        // once afresh, two waits where one is enough to call it dead.
+        let prober: any AgentTransport = agents is KeeperTransport ? connections : agents
+        switch prober.greet([host], maxParallel: 1, timeout: min(settings.connectTimeout, Self.aliveCheckSeconds)).first {
         case .success?: answers = true
         default: answers = false
         }

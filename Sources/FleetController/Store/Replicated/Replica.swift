@@ -46,7 +46,11 @@ final class Replica: Sendable {
 
     func write<T>(_ body: (Database) throws -> T) throws -> T {
         var lastHead: Int64 = 0
-        for _ in 0..<settings.maxAttempts {
+        for attempt in 0..<settings.maxAttempts {
+            // After a lost race, a random wait that grows (up to 64 ms): a
+            // writer that must first apply the winner's entry would
+            // otherwise lose every time to one that writes in a tight loop.
+            if attempt > 0 { usleep(UInt32.random(in: 0...(1000 << UInt32(min(attempt, 6))))) }
             let head = try etcd("write") { () throws(EtcdError) in try log.head() }
             try apply(upTo: head)
             lastHead = head.seq
