@@ -1,6 +1,6 @@
 import Synchronization
 
-/// Asks, before each run of a leader's loop (resume, replicate), whether
+/// Asks, before each run of a leader's loop (resume, replicate, reconcile, auto-failover), whether
 /// this `vfleet serve` leads; logs when that changes. A standalone store's
 /// serve always leads.
 final class LeaderGate: Sendable {
@@ -15,7 +15,7 @@ final class LeaderGate: Sendable {
 
     func leads() -> Bool {
         let (leads, leader) = store.campaignForLeadership()
-        let said = leads ? "this controller leads: it resumes orphaned operations and syncs replicas"
+        let said = leads ? "this controller leads: it resumes orphaned operations, syncs replicas, reconciles and fails over"
             : "controller \(leader) leads; this one stands by (it serves /metrics and leads if that one stops)"
         let changed = last.withLock { previous in
             defer { previous = said }
