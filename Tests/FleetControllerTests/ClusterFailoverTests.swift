@@ -119,9 +119,13 @@ extension ClusterTests {
                 #expect(after > atPoint, "the guest wrote after the last sync (\(after) > \(atPoint))")
                 #expect(Self.kernelProcesses(cluster, "host1", "fo").isEmpty)
 
+                // A sync of fo from host1 that cannot end (its host is dead),
+                // run by a live controller: the failover does not wait for it.
+                let stuck = try c.store.beginOperation(kind: Controller.syncKind, guest: "fo", host: "host2", params: "{}", firstStep: "send")
                 let fresh = try cluster.controller()
                 let started = Date()
                 let report = try fresh.failHost("host1", reason: "test: host killed", force: false)
+                #expect(try fresh.store.operation(stuck.id!).state == .failed)
                 let took = Date().timeIntervalSince(started)
                 print(String(format: "host fail: guest fo running on host2 %.2f s after the command began", took))
                 #expect(took < 30)

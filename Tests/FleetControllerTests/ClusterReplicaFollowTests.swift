@@ -74,6 +74,38 @@ extension ClusterTests {
             }
         }
 
+        /// Moved onto its standby with no other host to take the replica:
+        /// the move is done, the replica stays with the reason as its last
+        /// error (`guest show` says it); once a host fits again, serve's
+        /// schedule re-targets it.
+        @Test func aReplicaWithNowhereToGoStaysAndIsRetargetedLater() throws {
+            try withCluster(hosts: 2) { cluster in
+                let c = try cluster.busyboxController()
+                try Failover.counterGuest(c, "nw", on: "host1")
+                while Failover.counter(cluster.upper("host1", "nw") + "/b1") < 3 { usleep(100_000) }
+                _ = try c.replicateGuest("nw", to: "host2", every: 60)
+                _ = try c.setCordoned("host1", true)
+                let moved = try c.moveGuest("nw", to: "host2")
+                let followed = try #require(moved.replica)
+                #expect(followed.to == nil && followed.error?.contains("no standby host for guest nw") == true, "\(followed)")
+                #expect(moved.notes?.contains { $0.contains("replica of nw stays on host2") } == true, "\(moved.notes ?? [])")
+                #expect(try cluster.runningOn(c, "nw") == ["host2"], "the move itself is done")
+                let kept = try #require(try c.replicaSummary("nw"))
+                #expect(kept.host == "host2" && kept.lastError?.contains("the guest runs there now") == true, "\(kept)")
+                let show = try cluster.cli(["guest", "show", "nw"])
+                #expect(show.out.contains("the standby host2 must change"), "\(show.out)")
+                // Not due yet: nothing tried.
+                #expect(c.syncDueReplicas().isEmpty)
+                _ = try c.setCordoned("host1", false)
+                let failed = c.syncDueReplicas(now: Date().timeIntervalSince1970 + 120)
+                #expect(failed.isEmpty, "\(failed)")
+                let now = try #require(try c.replicaSummary("nw"))
+                #expect(now.host == "host1" && now.lastError == nil && now.point == 1, "\(now)")
+                try Self.checkPoint(cluster, on: "host1", "nw", now, counterAtLeast: 3, boot: 1)
+                #expect(!FileManager.default.fileExists(atPath: Self.replicaDirectory(cluster, "host2", "nw")))
+            }
+        }
+
         /// Evacuating a standby host re-targets the replicas it holds.
         @Test func evacuatingTheStandbyHostRetargetsItsReplicas() throws {
             try withCluster(hosts: 3) { cluster in

@@ -55,7 +55,12 @@ extension Controller {
         var report = ReclaimReport(host: name, dryRun: dryRun,
                                    items: stale.map { ReclaimedCopy(guest: $0.guest, placedOn: $0.placedOn, running: $0.running) }, kept: kept)
         let replicaHosts = Dictionary(uniqueKeysWithValues: try store.replicas().map { ($0.guest, $0.host) })
-        let held = try agents.call(RPC.ReplicaList(), on: host)
+        // An agent older than replica.list keeps its replica directories
+        // (deleted by hand, or by reclaim once the agent is upgraded).
+        let held: [String]
+        do { held = try agents.call(RPC.ReplicaList(), on: host) } catch where error.code == .notFound && error.message.contains("unknown method") {
+            held = []
+        }
         report.replicas = ReclaimPlan.staleReplicas(on: name, holds: held, replicaHosts: replicaHosts)
             .map { ReclaimedReplica(guest: $0, keptOn: replicaHosts[$0]) }
         if dryRun { return report }
