@@ -127,6 +127,19 @@ extension ClusterTests {
                 _ = try c.replicateGuest("ev", to: "host2", every: nil)
                 let cli = try cluster.cli(["host", "evacuate", "host2"])
                 #expect(cli.status == 0 && cli.out.contains("replica of ev moved from host2 to host3"), "\(cli.out)\(cli.err)")
+                // A move onto the standby whose controller died after the
+                // placement switch: `ops resume` finishes it, and the
+                // replica follows there too (host2 is evacuated: host1).
+                let killed = try cluster.cli(["guest", "move", "ev", "--to", "host3"], env: ["VFLEET_TEST_CRASH_AT_STEP": "cleanup-source"])
+                #expect(killed.status == 99, "\(killed.err)")
+                #expect(try c.store.placement(of: "ev")?.host == "host3" && (try c.replicaSummary("ev"))?.host == "host3")
+                let resumed = try c.resumeOperations(nil)
+                #expect(resumed.count == 1 && resumed.first?.outcome == "done", "\(resumed)")
+                #expect(resumed.first?.detail.contains("replica of ev moved from host3 to host1") == true, "\(resumed)")
+                let after = try #require(try c.replicaSummary("ev"))
+                #expect(after.host == "host1" && after.lastError == nil)
+                try Self.checkPoint(cluster, on: "host1", "ev", after, counterAtLeast: 3, boot: 1)
+                #expect(!FileManager.default.fileExists(atPath: Self.replicaDirectory(cluster, "host3", "ev")))
             }
         }
 

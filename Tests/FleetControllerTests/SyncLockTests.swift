@@ -51,6 +51,21 @@ import Testing
         #expect(try c.store.placement(of: "g1")?.host == "host2")
     }
 
+    /// An evacuation is not refused for a guest that syncs: its move waits.
+    @Test func anEvacuationWaitsForASyncOfAGuestItMoves() throws {
+        let (_, c) = try Self.fleet()
+        let sync = try c.store.beginOperation(kind: Controller.syncKind, guest: "g1", host: "host2", params: "{}", firstStep: "send")
+        let store = c.store
+        let ender = Thread {
+            usleep(300_000)
+            try? store.finishOperation(sync.id!, state: .done)
+        }
+        ender.start()
+        let report = try c.evacuate("host1", dryRun: false)
+        #expect(report.moves.map(\.guest) == ["g1"] && report.moves.allSatisfy { $0.error == nil }, "\(report.moves)")
+        #expect(try c.store.placement(of: "g1")?.host == "host2")
+    }
+
     @Test func aSyncLeftInFlightIsEndedByResume() throws {
         let (_, c) = try Self.fleet()
         let sync = try c.store.beginOperation(kind: Controller.syncKind, guest: "g1", host: "host2", params: "{}", firstStep: "send")
