@@ -32,5 +32,6 @@ extension RPCServer {
             return EmptyResult()
         },
         handle(RPC.ReplicaPromote.self) { s, p throws(FleetError) in try s.agent.promoteReplica(p) },
+        handle(RPC.ReplicaList.self) { s, _ throws(FleetError) in s.agent.replicaDirectories() },
     ])
 }

@@ -7,7 +7,16 @@ extension Scheduler {
     /// standby never holds the guest's group twice and never is the
     /// guest's own host. `preferred` (`--to`) is checked instead of chosen.
     /// Books nothing: the scheduler is taken by value.
-    public func standby(for guest: GuestDemand, runningOn host: String, preferred: String? = nil) -> Result<String, PlacementFailure> {
+    ///
+    /// `replicas`: the replicas of other guests and the hosts that hold
+    /// them. When the standby is chosen (not `preferred`), each counts on
+    /// its host as booked memory, CPU and disk, as if its guest had failed
+    /// over there: without it every standby lands on the same emptiest
+    /// host, which one host's failure would then fill. Their groups are not
+    /// counted (two members of a group meet on a standby only when both
+    /// their hosts died), and the guest's own replica is left out.
+    public func standby(for guest: GuestDemand, runningOn host: String, preferred: String? = nil,
+                        replicas: [PlacedGuest] = []) -> Result<String, PlacementFailure> {
         var plan = self
         plan.remove(guest: guest.name)
         if let preferred {
@@ -28,6 +37,21 @@ extension Scheduler {
             }, placed: plan.guests.values.compactMap { record in record.host.map { _ in PlacedGuest(guest: record.demand, host: record.hostName) } },
                policy: policy, cpuOvercommit: cpuOvercommit)
         }
+        for replica in replicas where replica.guest.name != guest.name {
+            var resources = replica.guest
+            resources.group = nil
+            plan.book(resources, onHostNamed: replica.host)
+        }
         return plan.place(guest)
+    }
+
+    /// Counts `demand` on a host without recording a guest (a replica's
+    /// share in the standby view), re-sorting the indexes listing the host.
+    mutating func book(_ demand: GuestDemand, onHostNamed name: String) {
+        guard let host = hostIndexByName[name] else { return }
+        let memberships = hosts[host].memberships
+        for membership in memberships { indexes[Int(membership.index)].remove(hosts[host], slot: membership.slot) }
+        hosts[host].add(demand)
+        for membership in memberships { indexes[Int(membership.index)].insert(hosts[host], slot: membership.slot) }
     }
 }

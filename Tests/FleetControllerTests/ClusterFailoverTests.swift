@@ -119,9 +119,13 @@ extension ClusterTests {
                 #expect(after > atPoint, "the guest wrote after the last sync (\(after) > \(atPoint))")
                 #expect(Self.kernelProcesses(cluster, "host1", "fo").isEmpty)
 
+                // A sync of fo from host1 that cannot end (its host is dead),
+                // run by a live controller: the failover does not wait for it.
+                let stuck = try c.store.beginOperation(kind: Controller.syncKind, guest: "fo", host: "host2", params: "{}", firstStep: "send")
                 let fresh = try cluster.controller()
                 let started = Date()
                 let report = try fresh.failHost("host1", reason: "test: host killed", force: false)
+                #expect(try fresh.store.operation(stuck.id!).state == .failed)
                 let took = Date().timeIntervalSince(started)
                 print(String(format: "host fail: guest fo running on host2 %.2f s after the command began", took))
                 #expect(took < 30)
@@ -132,8 +136,15 @@ extension ClusterTests {
                 #expect(f.point == last.point && f.takenAt == last.takenAt && f.digest == last.digest, "the reported recovery point is the last sync's")
                 #expect((f.recoveryPointAgeSeconds ?? -1) >= 0.5 && (f.recoveryPointAgeSeconds ?? 99) < 30)
                 #expect(report.stranded.map(\.guest) == ["nr"])
-                #expect(report.lostReplicas == ["sb"])
-                #expect(try fresh.replicaSummary("sb") == nil, "a replica lost with its standby is no longer recorded")
+                // sb's replica was on host1: it moved to host2 (host3 runs
+                // sb), synced in full from host3; host1's copy waits for reclaim.
+                #expect(report.lostReplicas.isEmpty, "\(report.lostReplicas)")
+                let sbMoved = try #require(report.replicas.first, "\(report)")
+                #expect(report.replicas.count == 1 && sbMoved.guest == "sb" && sbMoved.from == "host1" && sbMoved.to == "host2"
+                        && !sbMoved.droppedOld && sbMoved.error == nil, "\(report.replicas)")
+                let sb = try #require(try fresh.replicaSummary("sb"))
+                #expect(sb.host == "host2" && sb.point == 1 && sb.lastError == nil, "\(sb)")
+                #expect(try ClusterTests.Migration.layerDigest(Self.host(cluster, "host2").stateDirectory + "/replicas/sb/current/upper") == sb.digest)
                 #expect(try fresh.store.placement(of: "fo")?.host == "host2")
                 #expect(try fresh.store.placement(of: "nr")?.host == "host1")
                 #expect(try fresh.store.host("host1").state == .failed)
@@ -175,11 +186,16 @@ extension ClusterTests {
                 #expect(dry.status == 0, "\(dry.err)")
                 let planned = try JSONDecoder().decode(Controller.ReclaimReport.self, from: Data(dry.out.utf8))
                 #expect(planned.items.map(\.guest) == ["fo"] && planned.kept == ["nr"])
+                #expect(planned.replicas.map(\.guest) == ["sb"] && planned.replicas.first?.keptOn == "host2", "\(planned.replicas)")
                 let h1 = Self.host(cluster, "host1").stateDirectory
                 #expect(FileManager.default.fileExists(atPath: h1 + "/guests/fo"), "a dry run deletes nothing")
+                #expect(FileManager.default.fileExists(atPath: h1 + "/replicas/sb"), "a dry run deletes nothing")
                 let done = try cluster.cli(["host", "reclaim", "host1"])
                 #expect(done.status == 0 && done.out.contains("fo (runs on host2): deleted"), "\(done.out)\(done.err)")
+                #expect(done.out.contains("replica of sb (kept on host2): deleted"), "\(done.out)")
                 #expect(!FileManager.default.fileExists(atPath: h1 + "/guests/fo"))
+                #expect(!FileManager.default.fileExists(atPath: h1 + "/replicas/sb"), "the replica the store no longer points at is gone")
+                #expect(FileManager.default.fileExists(atPath: Self.host(cluster, "host2").stateDirectory + "/replicas/sb/current"), "the one it points at stays")
                 // The returned host now knows the newest token for fo.
                 let token = Int64(((try? String(contentsOfFile: h1 + "/locks/fence-fo", encoding: .utf8)) ?? "0").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
                 let failoverToken = try fresh.store.operation(try #require(f.operation)).fence

@@ -45,3 +45,12 @@ import Testing
         #expect(stale == [.init(guest: "moved", placedOn: "h2", running: true), .init(guest: "stopped", placedOn: "h3", running: false)])
     }
 }
+
+/// ReclaimPlan.staleReplicas: the replica directories `host reclaim` deletes.
+@Suite(.tags(.unit)) struct StaleReplicaPlanTests {
+    @Test func onlyReplicasTheStoreNoLongerKeepsThereAreStale() {
+        let stale = ReclaimPlan.staleReplicas(on: "h1", holds: ["moved", "kept", "dropped"],
+                                              replicaHosts: ["moved": "h2", "kept": "h1", "other": "h3"])
+        #expect(stale == ["dropped", "moved"])
+    }
+}

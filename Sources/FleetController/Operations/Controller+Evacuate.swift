@@ -112,6 +112,10 @@ extension Controller {
                 report.hosts[i].state = StoredHost.State.evacuated.rawValue
             }
         }
+        // The replicas the drained hosts keep for guests elsewhere go to
+        // other standbys (their hosts are no longer schedulable, so never
+        // chosen again); each old copy is dropped once its new one is whole.
+        report.replicas = retargetReplicas(heldOn: Set(report.hosts.map(\.name)), dropOld: true)
         let failed = done.filter { $0.error != nil }
         try store.finishOperation(id, state: failed.isEmpty ? .done : .failed,
                                   error: failed.isEmpty ? nil : "\(failed.count) of \(done.count) moves failed: " + failed.map(\.guest).joined(separator: ", "))
@@ -144,7 +148,8 @@ extension Controller {
         let hosts = try store.hosts()
         let states = Dictionary(hosts.map { ($0.name, $0.state.rawValue) }, uniquingKeysWith: { first, _ in first })
         let leaving = try store.placements().filter { draining.contains($0.host) }.sorted { $0.guest < $1.guest }
-        for p in leaving { try assertNoOperation(p.guest) }
+        // A sync in flight is waited for by the guest's move (Controller+SyncLock).
+        for p in leaving where (try store.operationInFlight(guest: p.guest))?.kind != Self.syncKind { try assertNoOperation(p.guest) }
         var report = EvacuationReport(hosts: hostNames.map { .init(name: $0, state: states[$0] ?? "?") }, dryRun: dryRun,
                                       moves: [], unplaceable: [])
         if action == .stop {

@@ -25,11 +25,20 @@ extension Controller {
                    progress: @escaping @Sendable (MoveProgress) -> Void) throws(FleetError) -> MoveResult {
         try recorder.record("guest.move", command: command, guest: name, host: (try? store.placement(of: name))??.host,
                             toHost: destination) { (note: inout EventNote) throws(FleetError) in
+            // A sync of the guest in flight ends first (Controller+SyncLock).
+            try awaitSyncEnd(of: name)
             let params = try planMove(name, to: destination, keepSource: keepSource, origin: origin)
             note.host = params.source
             note.toHost = params.destination
             do throws(FleetError) {
-                return try moveEngine.start(params, begun: { note.operation = $0 }, progress: progress)
+                var result = try moveEngine.start(params, begun: { note.operation = $0 }, progress: progress)
+                // Outside the journaled steps: the move is done whatever
+                // becomes of the replica (Controller+ReplicaRetarget).
+                if let followed = followReplica(afterMoveOf: name) {
+                    result.replica = followed
+                    result.notes = (result.notes ?? []) + [followed.line]
+                }
+                return result
             } catch {
                 if let id = note.operation, (try? store.operation(id))?.state == .rolledBack { note.outcome = .rolledBack }
                 throw error

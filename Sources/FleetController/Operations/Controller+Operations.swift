@@ -83,7 +83,14 @@ extension Controller {
             case EvacuationParams.kind: outcome = resumeEvacuation(op)
             case Self.failoverKind: outcome = resumeFailover(op)
             case Self.reclaimKind: outcome = resumeReclaim(op)
-            default: outcome = moveEngine.resume(op, preferDestination: preferDestination)
+            case Self.syncKind: outcome = resumeSync(op)
+            default:
+                outcome = moveEngine.resume(op, preferDestination: preferDestination)
+                // A move finished here, not by its own command: its guest's
+                // replica follows it here too (Controller+ReplicaRetarget).
+                if outcome.outcome == "done", let guest = op.guest, let followed = followReplica(afterMoveOf: guest) {
+                    outcome.detail += "; " + followed.line
+                }
             }
             note.detail = "\(op.kind) from step \(op.step)\(preferDestination ? ", prefer destination" : ""): \(outcome.outcome)"
             switch outcome.outcome {

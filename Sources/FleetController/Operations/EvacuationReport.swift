@@ -26,6 +26,9 @@ extension Controller {
         public var dryRun: Bool
         public var moves: [Move]
         public var unplaceable: [Unplaceable]
+        /// Replicas of other guests the hosts held, moved to other
+        /// standbys after the moves (nil in a plan).
+        public var replicas: [ReplicaRetarget]?
 
         /// The state of `host`, if it is one of the report's.
         public func state(of host: String) -> String? { hosts.first { $0.name == host }?.state }

@@ -13,8 +13,12 @@ struct GuestReplicateCommand: ParsableCommand {
         (a direct transfer), while the guest runs; then the guest's cgroup is frozen for the last small delta and \
         the digest of its layer, and thawed at once. The standby keeps the last complete point, never a \
         half-applied one. Without --to the scheduler chooses the standby (never the guest's own host; capacity, \
-        labels and anti-affinity as if the guest ran there). The first replicate syncs at once; --sync-now syncs \
-        again; --every records how often `vfleet serve` should sync; --no-replicate drops the standby's copy.
+        labels and anti-affinity as if the guest ran there; the replicas a host already keeps count as booked there, \
+        so standbys spread). The first replicate syncs at once; --sync-now syncs \
+        again; --every records how often `vfleet serve` should sync; --no-replicate drops the standby's copy. \
+        A sync never runs during a move, evacuation or failover of its guest (it is refused), and a move waits for \
+        a running sync. A guest moved onto its standby host, or whose standby is evacuated or failed, gets a new \
+        standby (full sync there, then the old copy dropped); if none fits, `guest show` says so and serve tries again.
         """)
     @OptionGroup var options: ChangeOptions
     @Argument(help: "Guest name.") var name: String

@@ -15,7 +15,10 @@ struct HostEvacuateCommand: ParsableCommand {
             before anything changes. The plan (each guest's destination, or why it fits nowhere) is printed first. \
             Without --allow-partial nothing starts when a guest fits nowhere; with it, such guests are stopped in place. \
             --max-parallel counts the moves of all the hosts together. `host restore H` brings back the guests of H, \
-            one host at a time.
+            one host at a time. Replicas the hosts keep for guests elsewhere (`guest replicate`) move to other standbys \
+            after the moves: each gets a full sync there, and its old copy is dropped only once that sync is whole. \
+            A guest moved onto its own standby gets a new standby the same way. A move waits for a sync of its guest \
+            that is running to end.
             """)
     @OptionGroup var options: ChangeOptions
     @OptionGroup var moveTransport: MoveTransportOption
@@ -62,6 +65,7 @@ struct HostEvacuateCommand: ParsableCommand {
             print("  \(u.stopped ? "stopped" : "stays") \(guest): \(u.reason.replacingOccurrences(of: "\n", with: "\n    "))")
         }
         for h in r.hosts { print("host \(h.name) is \(h.state)") }
+        for replica in r.replicas ?? [] { print(replica.line) }
     }
 }
 

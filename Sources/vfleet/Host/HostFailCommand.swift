@@ -44,8 +44,9 @@ struct HostFailCommand: ParsableCommand {
                 }
             }
             for s in r.stranded { print("  \(s.guest): not failed over (\(s.why)); placed on \(r.host), running nowhere") }
+            for replica in r.replicas { print("  " + replica.line) }
             if !r.lostReplicas.isEmpty {
-                print("  replicas lost with \(r.host) (replicate again): \(r.lostReplicas.joined(separator: ", "))")
+                print("  replicas that stay on \(r.host) for now (serve's schedule tries again): \(r.lostReplicas.joined(separator: ", "))")
             }
             print(String(format: "took %.1f s", r.seconds))
         }

@@ -12,6 +12,8 @@ struct HostReclaimCommand: ParsableCommand {
         For a host `vfleet host fail` declared dead that answers again: its copies of the guests a failover \
         placed elsewhere are stopped and destroyed there (fenced: each by an operation with a new token). \
         Guests still placed on the host (they had no replica) are kept: they are its only copies. \
+        Replica directories the host keeps for other guests that the controller no longer points at \
+        (`host fail` moved those replicas to other standbys) are deleted too. \
         With --dry-run, only says what it would delete. Then `vfleet host restore HOST` lets it take placements.
         """)
     @OptionGroup var options: ChangeOptions
@@ -31,9 +33,13 @@ struct HostReclaimCommand: ParsableCommand {
                     : i.error.map { "not deleted: \($0)" } ?? "deleted"
                 print("  \(i.guest) (runs on \(i.placedOn ?? "?")): \(state)")
             }
+            for replica in r.replicas {
+                let state = dryRun ? "would be deleted" : replica.error.map { "not deleted: \($0)" } ?? "deleted"
+                print("  replica of \(replica.guest) (kept on \(replica.keptOn ?? "no host")): \(state)")
+            }
             if !r.kept.isEmpty { print("kept (still placed on \(r.host)): \(r.kept.joined(separator: ", "))") }
             if !dryRun { print("next: `vfleet host restore \(r.host)` to take placements again") }
         }
-        if r.items.contains(where: { $0.error != nil }) { throw ExitCode(1) }
+        if r.items.contains(where: { $0.error != nil }) || r.replicas.contains(where: { $0.error != nil }) { throw ExitCode(1) }
     }
 }

@@ -63,6 +63,8 @@ extension Controller {
                 if let resuming {
                     op = try store.operation(resuming.id!)
                 } else {
+                    // Its host is dead: a sync from it cannot finish, and is not waited for.
+                    try supersedeSync(of: guestName)
                     op = try store.beginOperation(kind: Self.failoverKind, guest: guestName, host: params.to, params: params.json, firstStep: "promote")
                 }
                 let id = op.id!

@@ -15,9 +15,15 @@ extension Controller {
         /// Guests without a usable replica: still placed on the failed host,
         /// running nowhere (each with why).
         public var stranded: [Stranded]
-        /// Guests on other hosts whose standby was this host: their replicas
-        /// are gone with it (the records are deleted); replicate them again.
+        /// Guests on other hosts whose standby was this host and whose
+        /// replica could not be moved to another standby (each has why in
+        /// `replicas` and in its record's lastError; serve's schedule tries
+        /// again).
         public var lostReplicas: [String]
+        /// Guests on other hosts whose standby was this host: each replica
+        /// moved to a new standby with a full sync; the copy on this host
+        /// is left for `vfleet host reclaim`.
+        public var replicas: [ReplicaRetarget] = []
         /// Of `seconds`, the hello that had to fail before the host counted as dead.
         public var aliveCheckSeconds: Double
         public var seconds: Double
@@ -101,15 +107,17 @@ extension Controller {
             }
         }
         failovers += parallelMap(work, maxParallel: settings.maxParallelHosts) { [self] item in failover(item.0, item.1) }
-        // Replicas kept on the failed host are lost with it; a record left
-        // would have serve sync to a dead host at every interval.
-        var lost: [String] = []
-        for replica in try store.replicas() where replica.host == name {
-            try store.deleteReplica(of: replica.guest)
-            lost.append(replica.guest)
-        }
-        return HostFailReport(host: name, reason: reason, forced: answers, hostState: StoredHost.State.failed.rawValue,
-                              failovers: failovers.sorted { $0.guest < $1.guest }, stranded: stranded, lostReplicas: lost.sorted(), aliveCheckSeconds: aliveCheck,
-                              seconds: Date().timeIntervalSince(began))
+        // Replicas kept on the failed host for guests elsewhere: each gets
+        // a new standby and a full sync from its running guest, after the
+        // failovers (they come first). The copies there are left for
+        // `host reclaim`; one that could not move keeps its record with
+        // the reason, and serve's schedule tries again (syncDueReplicas).
+        let moved = retargetReplicas(heldOn: [name], dropOld: false).sorted { $0.guest < $1.guest }
+        var report = HostFailReport(host: name, reason: reason, forced: answers, hostState: StoredHost.State.failed.rawValue,
+                                    failovers: failovers.sorted { $0.guest < $1.guest }, stranded: stranded,
+                                    lostReplicas: moved.filter { $0.error != nil }.map(\.guest), aliveCheckSeconds: aliveCheck,
+                                    seconds: Date().timeIntervalSince(began))
+        report.replicas = moved
+        return report
     }
 }

@@ -12,6 +12,16 @@ extension Controller {
         public var items: [ReclaimedCopy]
         /// Guests still placed on the host (they had no replica): kept, its only copies.
         public var kept: [String]
+        /// Replica directories of other guests the store no longer points
+        /// at (a `host fail` moved them to other standbys): deleted too.
+        public var replicas: [ReclaimedReplica] = []
+    }
+    public struct ReclaimedReplica: Codable, Sendable, Equatable {
+        public var guest: String
+        /// Where the store keeps the guest's replica now, if anywhere.
+        public var keptOn: String?
+        public var deleted: Bool = false
+        public var error: String?
     }
 
     public struct ReclaimedCopy: Codable, Sendable, Equatable {
@@ -27,8 +37,8 @@ extension Controller {
         try recorder.record("host.reclaim", host: name, when: !dryRun) { (note: inout EventNote) throws(FleetError) in
             let report = try reclaimHostNow(name, dryRun: dryRun)
             let failed = report.items.filter { $0.error != nil }.count
-            note.detail = "\(report.items.filter(\.deleted).count) stale copies deleted, \(report.kept.count) guest(s) kept"
-            if failed > 0 {
+            note.detail = "\(report.items.filter(\.deleted).count) stale copies deleted, \(report.replicas.filter(\.deleted).count) stale replicas deleted, \(report.kept.count) guest(s) kept"
+            if failed > 0 || report.replicas.contains(where: { $0.error != nil }) {
                 note.outcome = .failed
                 note.error = "\(failed) stale copies not deleted (see the guests' events)"
             }
@@ -44,8 +54,30 @@ extension Controller {
         let (stale, kept) = try staleCopies(on: host)
         var report = ReclaimReport(host: name, dryRun: dryRun,
                                    items: stale.map { ReclaimedCopy(guest: $0.guest, placedOn: $0.placedOn, running: $0.running) }, kept: kept)
+        let replicaHosts = Dictionary(uniqueKeysWithValues: try store.replicas().map { ($0.guest, $0.host) })
+        // An agent older than replica.list keeps its replica directories
+        // (deleted by hand, or by reclaim once the agent is upgraded).
+        let held: [String]
+        do { held = try agents.call(RPC.ReplicaList(), on: host) } catch where error.code == .notFound && error.message.contains("unknown method") {
+            held = []
+        }
+        report.replicas = ReclaimPlan.staleReplicas(on: name, holds: held, replicaHosts: replicaHosts)
+            .map { ReclaimedReplica(guest: $0, keptOn: replicaHosts[$0]) }
         if dryRun { return report }
         for i in report.items.indices { deleteStaleCopy(&report.items[i], on: host) }
+        for i in report.replicas.indices {
+            do throws(FleetError) {
+                // Checked again: a replicate to this host since the listing keeps its copy.
+                guard try store.replica(of: report.replicas[i].guest)?.host != name else {
+                    report.replicas[i].error = "the store points at this host's copy again: kept"
+                    continue
+                }
+                _ = try agents.call(RPC.ReplicaDrop(name: report.replicas[i].guest), on: host)
+                report.replicas[i].deleted = true
+            } catch {
+                report.replicas[i].error = error.message
+            }
+        }
         return report
     }
 

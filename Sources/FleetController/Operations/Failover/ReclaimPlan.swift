@@ -25,4 +25,12 @@ public enum ReclaimPlan {
             return Item(guest: status.name, placedOn: placed, running: status.state == .running)
         }.sorted { $0.guest < $1.guest }
     }
+
+    /// The replica directories the host keeps that the store no longer
+    /// points at: replicas a `host fail` moved to another standby (or that
+    /// were dropped meanwhile). One the store still keeps there is left
+    /// alone (its guest's only point may be it).
+    public static func staleReplicas(on host: String, holds: [String], replicaHosts: [String: String]) -> [String] {
+        holds.filter { replicaHosts[$0] != host }.sorted()
+    }
 }

@@ -29,6 +29,9 @@ public struct MoveResult: Codable, Sendable {
     public var notes: [String]?
     /// How each copy went, "precopy: direct", "delta: relay (direct failed: …)".
     public var transports: [String]?
+    /// The guest's replica, when the move put the guest on its standby
+    /// host and the replica had to go elsewhere (or could not).
+    public var replica: Controller.ReplicaRetarget?
 }
 
 /// A move's parameters, kept in the journal so that `ops resume` can finish it.

@@ -74,9 +74,16 @@ extension Controller {
     }
 
     /// The scheduler's standby for `guest` running on `host` (or the check of `preferred`).
+    /// Other guests' replicas count where they are kept (the standby view:
+    /// Scheduler.standby), so that standbys spread.
     func chooseStandby(for guest: StoredGuest, on host: String, preferred: String?) throws(FleetError) -> String {
         let templates = Dictionary(uniqueKeysWithValues: try store.templates().map { ($0.name, $0) })
-        switch try scheduler().standby(for: demand(guest, templates: templates), runningOn: host, preferred: preferred) {
+        let guests = Dictionary(uniqueKeysWithValues: try store.guests().map { ($0.name, $0) })
+        let pools = try store.pools()
+        let held = try store.replicas().compactMap { r in
+            guests[r.guest].map { PlacedGuest(guest: demand($0, templates: templates, pools: pools), host: r.host) }
+        }
+        switch try scheduler().standby(for: demand(guest, templates: templates), runningOn: host, preferred: preferred, replicas: held) {
         case .success(let chosen): return chosen
         case .failure(let f): throw FleetError(.conflict, "no standby host for guest \(guest.name): \(f.description)")
         }
@@ -93,8 +100,12 @@ extension Controller {
             throw .conflict("guest \(name) runs on its standby host \(standby.name) (moved there?): choose another with `vfleet guest replicate \(name) --to HOST`")
         }
         return try recorder.record("guest.sync", guest: name, host: source.name, toHost: standby.name) { (note: inout EventNote) throws(FleetError) in
+            // The guest's lock: no move, evacuation or failover meanwhile (Controller+SyncLock).
+            let op = try beginSyncOperation(name, to: standby.name)
+            note.operation = op.id
             do throws(FleetError) {
                 let result = try ReplicaSync(transport: agents, callTimeout: settings.callTimeout).run(name, from: source, to: standby)
+                try store.finishOperation(op.id!, state: .done)
                 replica.point = result.point.point
                 replica.takenAt = result.point.takenAt
                 replica.digest = result.point.digest
@@ -108,6 +119,7 @@ extension Controller {
                                      result.point.point, result.precopyBytes, result.deltaBytes, result.point.frozenSeconds * 1000, result.seconds)
                 return ReplicaSummary(replica)
             } catch {
+                try? store.finishOperation(op.id!, state: .failed, error: error.message)
                 replica.lastSyncAt = Date().timeIntervalSince1970
                 replica.lastError = error.message
                 try? store.saveReplica(replica)
@@ -135,8 +147,15 @@ extension Controller {
         var failed: [String: String] = [:]
         // A guest on a failed host has no source to sync from.
         let placements = Dictionary(uniqueKeysWithValues: ((try? store.placements()) ?? []).map { ($0.guest, $0.host) })
-        let failedHosts = Set(((try? store.hosts()) ?? []).filter { $0.state == .failed }.map(\.name))
-        for replica in (try? store.replicas()) ?? [] where replica.isDue(at: now) && !failedHosts.contains(placements[replica.guest] ?? "") {
+        let states = Dictionary(((try? store.hosts()) ?? []).map { ($0.name, $0.state) }, uniquingKeysWith: { a, _ in a })
+        for replica in (try? store.replicas()) ?? [] where replica.isDue(at: now) && states[placements[replica.guest] ?? ""] != .failed {
+            // A standby that had to change and could not then (no host
+            // fitted, a sync failed) is re-targeted instead of synced.
+            if needsNewStandby(replica, placements: placements, hostStates: states) {
+                let moved = retarget(replica, dropOld: states[replica.host] != .failed)
+                if let error = moved.error { failed[replica.guest] = error }
+                continue
+            }
             do throws(FleetError) { _ = try syncReplica(replica.guest) } catch { failed[replica.guest] = error.message }
         }
         return failed
