@@ -11,6 +11,7 @@ public enum RPC {
         TransferKeyMethod.self, TransferListen.self, TransferSend.self, TransferWait.self, TransferProgressMethod.self,
         TransferListenTemplate.self, TransferSendTemplate.self, TransferWaitTemplate.self,
         ReplicaListen.self, ReplicaSend.self, ReplicaWait.self, ReplicaShow.self, ReplicaDrop.self, ReplicaPromote.self,
+        ReplicaRelaySend.self, ReplicaRelayReceive.self,
     ]
 
     public static func method(named name: String) -> (any AgentMethod.Type)? {
