@@ -70,6 +70,7 @@ extension ClusterTests {
                 let kept = try c.connections.call(RPC.ReplicaShow(name: "ra", verify: true), on: try c.store.host("host2"))
                 #expect(kept.point?.point == 1 && kept.digestNow == first.digest)
                 let auto = try c.syncReplica("ra")
+                print("auto sync with the standby unreachable: \(auto.transport ?? "nil")")
                 #expect(auto.point == 2)
                 #expect(auto.transport?.hasPrefix("relay (direct failed:") == true, "\(auto.transport ?? "nil")")
                 let sync = try #require(try c.events(EventFilter(guest: "ra")).filter { $0.action == "guest.sync" && $0.outcome == .ok }.last)

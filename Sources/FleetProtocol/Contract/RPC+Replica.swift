@@ -54,6 +54,7 @@ extension RPC {
     /// Source: sync guest `name`, the conversation on this channel.
     public struct ReplicaRelaySend: AgentMethod {
         public static let name = "replica.relay-send"
+        public static let isBulk = true
         public typealias Result = ReplicaSyncResult
         public var params: ReplicaRelaySendParams
         public init(_ params: ReplicaRelaySendParams) { self.params = params }
@@ -62,6 +63,7 @@ extension RPC {
     /// Standby: receive one sync of guest `name` from this channel.
     public struct ReplicaRelayReceive: AgentMethod {
         public static let name = "replica.relay-receive"
+        public static let isBulk = true
         public typealias Result = ReplicaPoint
         public var params: ReplicaRelayReceiveParams
         public init(_ params: ReplicaRelayReceiveParams) { self.params = params }
