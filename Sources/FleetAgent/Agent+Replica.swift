@@ -42,7 +42,7 @@ extension Agent {
 
     /// Receives one sync into a next point and commits it. Whatever fails,
     /// the current point stays as it was: the next one is built beside it.
-    func receiveReplica(_ name: String, transfer: String, over session: TransferSession) -> Result<ReplicaPoint, FleetError> {
+    func receiveReplica(_ name: String, transfer: String, over session: any ReplicaConversation) -> Result<ReplicaPoint, FleetError> {
         do throws(FleetError) {
             let store = replicas
             try store.ensure(name)
@@ -72,7 +72,7 @@ extension Agent {
             do { manifest = try TreeManifest.build(root: upper) } catch { throw .failed("cannot list guest \(name)'s replica: \(error)") }
             try ReplicaWire.send(ReplicaWire.Base(point: current?.point, manifest: manifest), over: session, what: "base")
             for phase in ["running", "frozen"] {
-                var source = ChunkedReader(TransferSource(session: session))
+                var source = ChunkedReader(ConversationSource(conversation: session))
                 do {
                     _ = try TreeStreamReader.apply(from: &source, into: upper, digests: &cache)
                     // The applier stops at the tree stream's end record: the
@@ -143,43 +143,51 @@ extension Agent {
         let record = try guests.load(p.name)
         let reading = try readLayer(p.name, staging: false)
         defer { reading.end() }
-        let dir = reading.directory
         let session = try openTransfer(p.transfer, method: "replica.send", from: p.address, to: p.destinationAddress, port: p.destinationPort,
                                        pinned: pinned, identity: identity, connectSeconds: p.connectSeconds)
         defer { session.close() }
+        return try sendReplica(record, layer: reading.directory, standby: p.destinationAddress, over: session, began: began)
+    }
+
+    /// The source's half of a sync's conversation, direct or relayed: the
+    /// standby's base, the running part, the frozen part and the digest,
+    /// the trailer, the standby's outcome.
+    func sendReplica(_ record: GuestRecord, layer dir: String, standby: String, over session: any ReplicaConversation,
+                     began: Date) throws(FleetError) -> ReplicaSyncResult {
+        let name = record.spec.name
         let base = try ReplicaWire.receive(ReplicaWire.Base.self, over: session, what: "base")
-        let cacheFile = digestCacheFile(p.name, staging: false)
+        let cacheFile = digestCacheFile(name, staging: false)
         var cache: DigestCache? = DigestCache.load(cacheFile)
         var scanned: [TreeManifestEntry] = []
-        let precopy = try sendTree(dir, since: base.manifest, cache: &cache, scanned: &scanned, over: session, guest: p.name, phase: "running")
+        let precopy = try sendTree(dir, since: base.manifest, cache: &cache, scanned: &scanned, over: session, guest: name, phase: "running")
         // The frozen part: the guest's processes stop, so the layer holds
         // still for the delta and the digest; the page cache holds what it
         // wrote, which is what both read.
-        let cg = cgroup(of: p.name)
+        let cg = cgroup(of: name)
         let running = cg.isPopulated
-        let marker = running ? try FreezeMarker.place(paths, guest: p.name) : nil
+        let marker = running ? try FreezeMarker.place(paths, guest: name) : nil
         let delta: TreeStreamStats
         let digest: TreeDigest
         let takenAt = Date()
         var frozenSeconds = 0.0
         do throws(FleetError) {
             if running {
-                do { try cg.freeze(timeoutSeconds: 5) } catch { throw .failed("cannot freeze guest \(p.name): \(error)") }
+                do { try cg.freeze(timeoutSeconds: 5) } catch { throw .failed("cannot freeze guest \(name): \(error)") }
                 Self.testHoldFrozen(paths)
             }
             defer {
                 if running {
                     do { try cg.thaw() } catch {
-                        FileHandle.standardError.write(Data("vfleet-agent: cannot thaw guest \(p.name): \(error)\n".utf8))
+                        FileHandle.standardError.write(Data("vfleet-agent: cannot thaw guest \(name): \(error)\n".utf8))
                     }
                     frozenSeconds = Date().timeIntervalSince(takenAt)
                 }
             }
             var frozenScan: [TreeManifestEntry] = []
-            delta = try sendTree(dir, since: scanned, cache: &cache, scanned: &frozenScan, over: session, guest: p.name, phase: "frozen")
-            do { digest = try TreeDigester.digest(root: dir, cache: &cache) } catch { throw .failed("cannot digest guest \(p.name)'s frozen layer: \(error)") }
+            delta = try sendTree(dir, since: scanned, cache: &cache, scanned: &frozenScan, over: session, guest: name, phase: "frozen")
+            do { digest = try TreeDigester.digest(root: dir, cache: &cache) } catch { throw .failed("cannot digest guest \(name)'s frozen layer: \(error)") }
             if running && !cg.isFrozen {
-                throw .failed("guest \(p.name) was thawed by someone else during the sync; its point would not be consistent (retry)")
+                throw .failed("guest \(name) was thawed by someone else during the sync; its point would not be consistent (retry)")
             }
         } catch {
             // Thawed above (the defer); the marker goes with the thaw.
@@ -191,23 +199,23 @@ extension Agent {
         // Before the standby can commit a point (it waits for the trailer):
         // from now on a boot of this host leaves the guest to the controller,
         // which may have made that point the guest elsewhere.
-        try ReplicatedMark(standby: p.destinationAddress, since: Date().timeIntervalSince1970).write(paths, p.name)
+        try ReplicatedMark(standby: standby, since: Date().timeIntervalSince1970).write(paths, name)
         try ReplicaWire.send(ReplicaWire.Trailer(digest: digest.digest, fileCount: digest.fileCount, totalBytes: digest.totalBytes,
                                                  takenAt: takenAt.timeIntervalSince1970, frozenSeconds: frozenSeconds, spec: record.spec),
                              over: session, what: "trailer")
         let outcome = try ReplicaWire.receive(ReplicaWire.Outcome.self, over: session, what: "outcome")
         guard let point = outcome.point else {
-            throw .failed("the standby \(p.destinationAddress) did not keep the point: \(outcome.error ?? "no reason given")")
+            throw .failed("the standby \(standby) did not keep the point: \(outcome.error ?? "no reason given")")
         }
         guard point.digest == digest.digest else {
-            throw .failed("the standby \(p.destinationAddress) kept a point with digest \(point.digest.prefix(12)), not the frozen layer's \(digest.digest.prefix(12))")
+            throw .failed("the standby \(standby) kept a point with digest \(point.digest.prefix(12)), not the frozen layer's \(digest.digest.prefix(12))")
         }
         return ReplicaSyncResult(point: point, precopyBytes: precopy.fileBytes, deltaBytes: delta.fileBytes, seconds: Date().timeIntervalSince(began))
     }
 
     private func sendTree(_ dir: String, since: [TreeManifestEntry], cache: inout DigestCache?, scanned: inout [TreeManifestEntry],
-                          over session: TransferSession, guest: String, phase: String) throws(FleetError) -> TreeStreamStats {
-        var sink = ChunkedWriter(TransferSink(session: session))
+                          over session: any ReplicaConversation, guest: String, phase: String) throws(FleetError) -> TreeStreamStats {
+        var sink = ChunkedWriter(ConversationSink(conversation: session))
         do {
             let stats = try TreeStreamWriter.write(root: dir, to: &sink, since: since, digests: &cache, scanned: &scanned)
             try sink.finish()

@@ -35,3 +35,35 @@ extension RPCServer {
         handle(RPC.ReplicaList.self) { s, _ throws(FleetError) in s.agent.replicaDirectories() },
     ])
 }
+
+extension RPCServer {
+    /// replica.relay-send and replica.relay-receive: bulk methods whose
+    /// stream is the sync's conversation in both directions. Whatever
+    /// happens, this side's stream is ended and the other's read to its
+    /// end before the response line, so the channel stays in step.
+    func relayReplica(_ r: RPCRequest, input: InputReader) -> (String, Bool) {
+        let conversation = RelayedConversation(input: input)
+        let outcome: Result<EncodedResult, FleetError>
+        do throws(FleetError) {
+            guard greeted else { throw FleetError(.protocolError, "\(r.method): send hello first") }
+            if r.method == RPC.ReplicaRelaySend.name {
+                let p = try ReplicaRelaySendParams.decode(r.params, method: r.method)
+                outcome = .success(EncodedResult(try agent.relaySendReplica(p, over: conversation)))
+            } else {
+                let p = try ReplicaRelayReceiveParams.decode(r.params, method: r.method)
+                outcome = .success(EncodedResult(try agent.relayReceiveReplica(p, over: conversation)))
+            }
+        } catch {
+            outcome = .failure(error)
+        }
+        let inStep = conversation.finish()
+        switch outcome {
+        case .success(let result):
+            do throws(FleetError) { return (try RPCResultLine(id: r.id, result: result).line(), inStep) } catch {
+                return (RPCResponse(id: r.id, error: error).line(), inStep)
+            }
+        case .failure(let error):
+            return (RPCResponse(id: r.id, error: error).line(), inStep)
+        }
+    }
+}

@@ -9,7 +9,7 @@ import Foundation
 /// response and the loop keeps serving; `hello` must come first.
 public final class RPCServer {
     let agent: Agent
-    private var greeted = false
+    private(set) var greeted = false
     /// Per guest, the layer's manifest as it was just before this channel's
     /// last full export: what the receiver got (or older). A change made
     /// while the export ran shows as a difference, so the delta sends it.
@@ -279,6 +279,8 @@ public final class RPCServer {
         RPC.TemplateReceive.name: { s, r, input in s.receiveTemplate(r, input: input) },
         RPC.GuestExport.name: { s, r, _ in s.exportGuest(r) },
         RPC.GuestImport.name: { s, r, input in s.importGuest(r, input: input) },
+        RPC.ReplicaRelaySend.name: { s, r, input in s.relayReplica(r, input: input) },
+        RPC.ReplicaRelayReceive.name: { s, r, input in s.relayReplica(r, input: input) },
     ]
 
     static func handle<M: AgentMethod>(_ method: M.Type, _ body: @escaping @Sendable (RPCServer, M.Params) throws(FleetError) -> M.Result)

@@ -36,18 +36,18 @@ enum ReplicaWire {
         var error: String?
     }
 
-    static func send<T: Encodable>(_ value: T, over session: TransferSession, what: String) throws(FleetError) {
+    static func send<T: Encodable>(_ value: T, over session: any ReplicaConversation, what: String) throws(FleetError) {
         let data: Data
         do { data = try JSONEncoder().encode(value) } catch { throw .failed("cannot encode the sync's \(what): \(error)") }
-        var sink = ChunkedWriter(TransferSink(session: session))
+        var sink = ChunkedWriter(ConversationSink(conversation: session))
         do {
             try data.withUnsafeBytes { try sink.write($0) }
             try sink.finish()
         } catch { throw FleetError(.unreachable, "cannot send the sync's \(what): \(error)") }
     }
 
-    static func receive<T: Decodable>(_ type: T.Type, over session: TransferSession, what: String) throws(FleetError) -> T {
-        var source = ChunkedReader(TransferSource(session: session))
+    static func receive<T: Decodable>(_ type: T.Type, over session: any ReplicaConversation, what: String) throws(FleetError) -> T {
+        var source = ChunkedReader(ConversationSource(conversation: session))
         var bytes: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         do {

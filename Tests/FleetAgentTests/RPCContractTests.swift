@@ -20,6 +20,6 @@ import Testing
     @Test func bulkMethodsAreServedWithTheirStreams() {
         let bulk = Set(RPC.methods.filter { $0.isBulk }.map { $0.name })
         #expect(Set(RPCServer.bulkHandlers.keys) == bulk)
-        #expect(bulk == ["template.receive", "guest.export", "guest.import"])
+        #expect(bulk == ["template.receive", "guest.export", "guest.import", "replica.relay-send", "replica.relay-receive"])
     }
 }

@@ -44,6 +44,51 @@ extension ClusterTests {
             }
         }
 
+        /// `replicate:` in a fleet file: apply makes the replica (synced on
+        /// the standby), a second apply changes nothing, `replicate: false`
+        /// drops it there and in the store.
+        @Test func applyMakesAndDropsAReplica() throws {
+            try withCluster(hosts: 2) { cluster in
+                let c = try cluster.busyboxController()
+                let replicas = cluster.state.hosts.first { $0.name == "host2" }!.stateDirectory + "/replicas/r1"
+                let with = try FleetFile.parse("guests:\n  - {name: r1, template: busybox, host: host1, replicate: {every: 5m}}\n")
+                // The command line's dry run shows the replica step and changes nothing.
+                let yaml = NSTemporaryDirectory() + "apply-replica-\(getpid()).yaml"
+                try "guests:\n  - {name: r1, template: busybox, host: host1, replicate: {every: 5m}}\n".write(toFile: yaml, atomically: true, encoding: .utf8)
+                defer { try? FileManager.default.removeItem(atPath: yaml) }
+                let dry = try cluster.cli(["apply", "-f", yaml, "--dry-run"])
+                #expect(dry.status == 0 && dry.out.contains("replicate  r1 @host1: replicate to host2, synced every 300 s"), "\(dry.out)\(dry.err)")
+                #expect(try c.store.guests().isEmpty)
+                let plan = try c.plan(with)
+                #expect(plan.map(\.action) == [.create, .replicate])
+                #expect(plan[1].standby == "host2")
+                #expect(try c.store.replica(of: "r1") == nil)
+                let done = c.apply(with, plan: plan)
+                #expect(done.allSatisfy { $0.error == nil }, "\(done)")
+                let replica = try #require(try c.store.replica(of: "r1"))
+                #expect(replica.host == "host2" && replica.point == 1 && replica.everySeconds == 300)
+                let shown = try c.connections.call(RPC.ReplicaShow(name: "r1", verify: true), on: try c.store.host("host2"))
+                #expect(shown.point?.point == 1 && shown.digestNow == replica.digest)
+                #expect(try c.plan(with).map(\.action) == [.unchanged])
+                let again = try cluster.cli(["apply", "-f", yaml, "--format", "json"])
+                #expect(again.status == 0 && again.out.contains("\"unchanged\"") && !again.out.contains("\"replicate\""), "\(again.out)\(again.err)")
+                // A changed interval is recorded without a sync.
+                let slower = try FleetFile.parse("guests:\n  - {name: r1, template: busybox, host: host1, replicate: {every: 10m}}\n")
+                let p2 = try c.plan(slower)
+                #expect(p2.map(\.action) == [.replicate])
+                #expect(c.apply(slower, plan: p2).allSatisfy { $0.error == nil })
+                #expect(try c.store.replica(of: "r1")?.everySeconds == 600 && c.store.replica(of: "r1")?.point == 1)
+                let without = try FleetFile.parse("guests:\n  - {name: r1, template: busybox, host: host1, replicate: false}\n")
+                let p3 = try c.plan(without)
+                #expect(p3.map(\.action) == [.unreplicate])
+                #expect(FileManager.default.fileExists(atPath: replicas))
+                #expect(c.apply(without, plan: p3).allSatisfy { $0.error == nil })
+                #expect(try c.store.replica(of: "r1") == nil)
+                #expect(!FileManager.default.fileExists(atPath: replicas))
+                #expect(try c.plan(without).map(\.action) == [.unchanged])
+            }
+        }
+
         @Test func badInputIsAClearErrorAndTheStoreIsUnchanged() throws {
             try withCluster(hosts: 1) { cluster in
                 let c = try cluster.busyboxController()

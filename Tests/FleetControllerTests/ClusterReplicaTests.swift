@@ -83,8 +83,9 @@ extension ClusterTests {
 
         /// Killing the standby's agent, then the source's, mid-sync leaves
         /// the standby's previous point whole (its tree still has the
-        /// digest it was made with); the next sync succeeds.
-        @Test func agentsKilledMidSyncKeepThePreviousPoint() throws {
+        /// digest it was made with); the next sync succeeds. Direct, and
+        /// relayed through the controller (its bulk channels' agents killed).
+        @Test(arguments: [LayerTransportMode.direct, .relay]) func agentsKilledMidSyncKeepThePreviousPoint(transport: LayerTransportMode) throws {
             try withCluster(hosts: 2) { cluster in
                 let c = try cluster.busyboxController()
                 try Self.counterGuest(c, "rk")
@@ -111,7 +112,7 @@ extension ClusterTests {
                     }
                     watcher.start()
                     do throws(FleetError) {
-                        _ = try c.syncReplica("rk")
+                        _ = try c.syncReplica("rk", transport: transport)
                         Issue.record("the sync survived the death of \(victim.name)'s agents")
                     } catch {}
                     #expect(fired.fired, "killed \(victim.name)'s agents mid-sync")
@@ -124,7 +125,7 @@ extension ClusterTests {
                     c.connections.closeAll()
                 }
                 let fresh = try cluster.controller()
-                let next = try fresh.syncReplica("rk")
+                let next = try fresh.syncReplica("rk", transport: transport)
                 #expect(next.point == 2)
                 #expect(try ClusterTests.Migration.layerDigest(Self.point(cluster, "host2", "rk")) == next.digest)
                 #expect(try ClusterTests.Migration.layerDigest(Self.point(cluster, "host2", "rk")) != kept)

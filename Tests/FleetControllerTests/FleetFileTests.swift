@@ -82,3 +82,40 @@ import Testing
         }
     }
 }
+
+/// The `replicate:` key of a guest in a fleet file.
+@Suite(.tags(.unit)) struct FleetFileReplicateTests {
+    static func replicate(_ value: String) throws(FleetError) -> FleetFile.Replication? {
+        try FleetFile.parse("guests:\n  - name: web1\n    template: busybox\n    replicate: \(value)\n", file: "f.yaml").guests[0].replicate
+    }
+
+    @Test func readsTrueFalseAndAMapping() throws {
+        #expect(try Self.replicate("{to: h2, every: 5m}") == .keep(to: "h2", everySeconds: 300))
+        #expect(try Self.replicate("{every: 1h}") == .keep(to: nil, everySeconds: 3600))
+        #expect(try Self.replicate("{to: h3}") == .keep(to: "h3", everySeconds: nil))
+        #expect(try Self.replicate("true") == .keep(to: nil, everySeconds: nil))
+        #expect(try Self.replicate("false") == FleetFile.Replication.none)
+        // No key: apply leaves the guest's replica as it is.
+        #expect(try FleetFile.parse("guests:\n  - {name: web1, template: busybox}\n").guests[0].replicate == nil)
+    }
+
+    @Test(arguments: [
+        ("{to: h2, evry: 5m}", "4:25", "unknown key \"evry\""),
+        ("{every: 5s}", "4:24", "between 10s and 7d"),
+        ("{every: 8d}", "4:24", "between 10s and 7d"),
+        ("{every: soon}", "4:24", "not a duration"),
+        ("{to: H_2}", "4:21", "invalid host name"),
+        ("{to: [h1, h2]}", "4:21", "must be a single value"),
+        ("maybe", "4:16", "use true, false or a mapping"),
+        ("[h2]", "4:16", "use true, false or a mapping"),
+    ])
+    func badValuesNameTheirPlace(_ value: String, _ place: String, _ message: String) {
+        do throws(FleetError) {
+            _ = try Self.replicate(value)
+            Issue.record("accepted replicate: \(value)")
+        } catch {
+            #expect(error.message.contains("f.yaml:\(place)"), "\(error.message)")
+            #expect(error.message.contains(message), "\(error.message)")
+        }
+    }
+}

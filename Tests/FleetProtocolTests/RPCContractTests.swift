@@ -15,7 +15,7 @@ import Testing
                                   "transfer.key", "transfer.listen", "transfer.send", "transfer.wait", "transfer.progress",
                                   "transfer.listen-template", "transfer.send-template", "transfer.wait-template",
                                   "replica.listen", "replica.send", "replica.wait", "replica.show", "replica.drop", "replica.promote",
-                                  "replica.list"])
+                                  "replica.list", "replica.relay-send", "replica.relay-receive"])
         #expect(Set(RPCMethod.all).count == RPCMethod.all.count)
         #expect(RPC.method(named: "guest.start") is RPC.GuestStart.Type)
         #expect(RPC.method(named: "guest.teleport") == nil)

@@ -7,6 +7,11 @@ extension Controller {
     public struct ApplyStep: Codable, Sendable, Equatable {
         public enum Action: String, Codable, Sendable {
             case create, start, stop, unchanged
+            /// A replica made, moved to another standby, or its interval
+            /// changed (the fleet file's `replicate:`).
+            case replicate
+            /// The replica dropped (`replicate: false`).
+            case unreplicate
             /// The file asks for something apply does not change in place
             /// (template, limits, placement of an existing guest).
             case differs
@@ -18,6 +23,8 @@ extension Controller {
         public var host: String?
         public var detail: String
         public var error: String?
+        /// The standby host of a replicate or unreplicate step.
+        public var standby: String? = nil
     }
 
     /// Computes what `apply` would do, placing new guests with the scheduler
@@ -27,12 +34,14 @@ extension Controller {
         let templates = Dictionary(uniqueKeysWithValues: try store.templates().map { ($0.name, $0) })
         let existing = Dictionary(uniqueKeysWithValues: try store.guests().map { ($0.name, $0) })
         let placements = Dictionary(uniqueKeysWithValues: try store.placements().map { ($0.guest, $0.host) })
+        let replicas = Dictionary(uniqueKeysWithValues: try store.replicas().map { ($0.guest, $0) })
         var steps: [ApplyStep] = []
         for entry in file.guests {
             let r = entry.request
             let name = r.spec.name
             if let current = existing[name] {
                 let host = placements[name]
+                let before = steps.count
                 var differences: [String] = []
                 if current.spec.template != r.spec.template { differences.append("template \(current.spec.template) → \(r.spec.template)") }
                 if current.spec.limits != r.spec.limits { differences.append("limits") }
@@ -45,7 +54,12 @@ extension Controller {
                 if current.desiredState != r.desiredState {
                     steps.append(ApplyStep(action: r.desiredState == .running ? .start : .stop, guest: name, host: host,
                                            detail: "desired \(current.desiredState.rawValue) → \(r.desiredState.rawValue)", error: nil))
-                } else if differences.isEmpty {
+                }
+                if let step = replicaStep(entry.replicate, guest: current, demand: demand(current, templates: templates), host: host,
+                                          current: replicas[name], scheduler: scheduler) {
+                    steps.append(step)
+                }
+                if steps.count == before {
                     steps.append(ApplyStep(action: .unchanged, guest: name, host: host, detail: "as in the file", error: nil))
                 }
                 continue
@@ -61,6 +75,9 @@ extension Controller {
             case .success(let host):
                 steps.append(ApplyStep(action: .create, guest: name, host: host,
                                        detail: "create on \(host)\(r.desiredState == .running ? " and start" : "")", error: nil))
+                if let step = replicaStep(entry.replicate, guest: storedGuest(r), demand: d, host: host, current: nil, scheduler: scheduler) {
+                    steps.append(step)
+                }
             case .failure(let f):
                 steps.append(ApplyStep(action: .impossible, guest: name, host: nil, detail: "fits nowhere", error: f.description))
             }
@@ -72,6 +89,9 @@ extension Controller {
     /// reported and the others still run.
     public func apply(_ file: FleetFile, plan steps: [ApplyStep]) -> [ApplyStep] {
         let requests = Dictionary(uniqueKeysWithValues: file.guests.map { ($0.request.spec.name, $0.request) })
+        let replication = Dictionary(uniqueKeysWithValues: file.guests.map { ($0.request.spec.name, $0.replicate) })
+        // A guest whose creation failed gets no replica.
+        var failedCreates: Set<String> = []
         var done: [ApplyStep] = []
         // The body never throws: a failing step is in its line of the result.
         try? recorder.record("fleet.apply") { (note: inout EventNote) throws(FleetError) in
@@ -81,11 +101,17 @@ extension Controller {
                     case .create:
                         guard var r = requests[step.guest] else { continue }
                         r.host = step.host
-                        _ = try createGuest(r, within: "fleet.apply")
+                        do throws(FleetError) { _ = try createGuest(r, within: "fleet.apply") } catch {
+                            failedCreates.insert(step.guest)
+                            throw error
+                        }
                     case .start:
                         _ = try startGuest(step.guest, within: "fleet.apply")
                     case .stop:
                         _ = try stopGuest(step.guest, within: "fleet.apply")
+                    case .replicate, .unreplicate:
+                        guard !failedCreates.contains(step.guest) else { throw .failed("guest \(step.guest) was not created (see its create step)") }
+                        try applyReplicaStep(step, wanted: replication[step.guest] ?? nil)
                     case .unchanged, .differs, .impossible:
                         break
                     }
@@ -94,7 +120,7 @@ extension Controller {
                 }
                 done.append(step)
             }
-            let changes = done.filter { [.create, .start, .stop].contains($0.action) }
+            let changes = done.filter { [.create, .start, .stop, .replicate, .unreplicate].contains($0.action) }
             let failed = done.filter { $0.error != nil }.count
             note.detail = "\(changes.count) change(s) of \(done.count) guest(s) in the file"
             if failed > 0 {

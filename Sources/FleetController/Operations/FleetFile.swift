@@ -13,12 +13,16 @@ import Yams
 ///     require: {zone: eu}
 ///     host: h1           # optional: pin to a host
 ///     state: running     # or stopped
+///     replicate: {to: h2, every: 5m}   # or true, or false (FleetFileReplication.swift)
 /// ```
 public struct FleetFile: Sendable, Equatable {
     public struct Guest: Sendable, Equatable {
         public var request: Controller.GuestRequest
         /// Where it stands in the file, for messages.
         public var line: Int
+        /// The `replicate:` key; nil when the file does not say (the guest's
+        /// replica, if any, is left as it is).
+        public var replicate: Replication? = nil
     }
 
     public var guests: [Guest]
@@ -26,7 +30,7 @@ public struct FleetFile: Sendable, Equatable {
     static let guestKeys: Set<String> = ["name", "template", "memory", "cpus", "cpu-weight", "pids", "io-weight", "disk", "host",
                                          "group", "require", "state", "hostname", "init", "autostart", "net", "ip", "pool",
                                          "gateway", "bridge", "cap-add", "cap-drop", "init-style", "userns",
-                                         "allow-syscall"]
+                                         "allow-syscall", "replicate"]
 
     /// Parses YAML text; every error names the line and column.
     public static func parse(_ text: String, file: String = "fleet.yaml") throws(FleetError) -> FleetFile {
@@ -72,7 +76,7 @@ public struct FleetFile: Sendable, Equatable {
         if !allocated {
             do { try r.spec.validate() } catch { throw .invalid("\(file):\(where_(node)): \(error.message)") }
         }
-        return Guest(request: r, line: node.mark.map { $0.line } ?? 0)
+        return Guest(request: r, line: node.mark.map { $0.line } ?? 0, replicate: try replication(fields))
     }
 
     static func limits(_ f: GuestFields) throws(FleetError) -> GuestLimits {

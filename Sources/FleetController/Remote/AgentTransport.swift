@@ -30,6 +30,11 @@ public protocol AgentTransport: Sendable {
     /// source's agent to the destination's, through this controller, or
     /// direct with the relay when direct cannot connect.
     func openLayerCopy(from source: StoredHost, to destination: StoredHost, mode: LayerTransportMode) throws(FleetError) -> any LayerCopy
+
+    /// One sync of guest `guest`'s replica carried through this controller
+    /// (ReplicaRelay): what the source reports and the point the standby committed.
+    func relayReplicaSync(_ guest: String, transfer: String, from source: StoredHost, to standby: StoredHost,
+                          timeout: Double) throws(FleetError) -> (sent: ReplicaSyncResult, point: ReplicaPoint)
 }
 
 extension AgentTransport {
@@ -41,6 +46,12 @@ extension AgentTransport {
     /// Transports without direct transfers relay whatever is asked.
     public func openLayerCopy(from source: StoredHost, to destination: StoredHost, mode: LayerTransportMode) throws(FleetError) -> any LayerCopy {
         try openLayerCopy(from: source, to: destination)
+    }
+
+    /// Transports without bulk channels cannot relay a sync.
+    public func relayReplicaSync(_ guest: String, transfer: String, from source: StoredHost, to standby: StoredHost,
+                                 timeout: Double) throws(FleetError) -> (sent: ReplicaSyncResult, point: ReplicaPoint) {
+        throw FleetError(.unreachable, "this controller's transport cannot relay a sync of guest \(guest)'s replica")
     }
 
     public func call<M: AgentMethod>(_ method: M, on host: StoredHost) throws(FleetError) -> M.Result {

@@ -37,4 +37,9 @@ struct FencedTransport: AgentTransport {
     func openLayerCopy(from source: StoredHost, to destination: StoredHost, mode: LayerTransportMode) throws(FleetError) -> any LayerCopy {
         try inner.openLayerCopy(from: source, to: destination, mode: mode)
     }
+
+    func relayReplicaSync(_ guest: String, transfer: String, from source: StoredHost, to standby: StoredHost,
+                          timeout: Double) throws(FleetError) -> (sent: ReplicaSyncResult, point: ReplicaPoint) {
+        try inner.relayReplicaSync(guest, transfer: transfer, from: source, to: standby, timeout: timeout)
+    }
 }

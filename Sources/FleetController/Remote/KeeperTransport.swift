@@ -89,4 +89,9 @@ public final class KeeperTransport: AgentTransport {
     public func openLayerCopy(from source: StoredHost, to destination: StoredHost, mode: LayerTransportMode) throws(FleetError) -> any LayerCopy {
         try direct.openLayerCopy(from: source, to: destination, mode: mode)
     }
+
+    public func relayReplicaSync(_ guest: String, transfer: String, from source: StoredHost, to standby: StoredHost,
+                                 timeout: Double) throws(FleetError) -> (sent: ReplicaSyncResult, point: ReplicaPoint) {
+        try direct.relayReplicaSync(guest, transfer: transfer, from: source, to: standby, timeout: timeout)
+    }
 }

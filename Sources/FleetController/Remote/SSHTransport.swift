@@ -164,6 +164,17 @@ public final class SSHTransport: AgentTransport {
                                                                            fallback: mode == .auto))
     }
 
+    public func relayReplicaSync(_ guest: String, transfer: String, from source: StoredHost, to standby: StoredHost,
+                                 timeout: Double) throws(FleetError) -> (sent: ReplicaSyncResult, point: ReplicaPoint) {
+        let (out, into) = try openBulkPair(source, standby)
+        defer {
+            out.close()
+            into.close()
+        }
+        let (_, standbyAddress) = Self.transferAddresses(source, out, standby, into)
+        return try ReplicaRelay.sync(guest, transfer: transfer, standbyAddress: standbyAddress, source: out, standby: into, timeout: timeout)
+    }
+
     /// A host enrolled by name: the agents bind and check numeric
     /// addresses, those this controller's sessions reached.
     private static func transferAddresses(_ a: StoredHost, _ toA: AgentChannel, _ b: StoredHost, _ toB: AgentChannel) -> (String, String) {

@@ -45,3 +45,27 @@ extension RPC {
         public init(name: String, spec: GuestSpec) { params = ReplicaPromoteParams(name: name, spec: spec) }
     }
 }
+
+/// A sync relayed through the controller (when the standby's transfer port
+/// cannot be reached from the source): the same conversation as a direct
+/// sync's, carried over the two hosts' bulk channels instead of a TLS
+/// connection between them (docs/PROTOCOL.md, replicas).
+extension RPC {
+    /// Source: sync guest `name`, the conversation on this channel.
+    public struct ReplicaRelaySend: AgentMethod {
+        public static let name = "replica.relay-send"
+        public static let isBulk = true
+        public typealias Result = ReplicaSyncResult
+        public var params: ReplicaRelaySendParams
+        public init(_ params: ReplicaRelaySendParams) { self.params = params }
+    }
+
+    /// Standby: receive one sync of guest `name` from this channel.
+    public struct ReplicaRelayReceive: AgentMethod {
+        public static let name = "replica.relay-receive"
+        public static let isBulk = true
+        public typealias Result = ReplicaPoint
+        public var params: ReplicaRelayReceiveParams
+        public init(_ params: ReplicaRelayReceiveParams) { self.params = params }
+    }
+}

@@ -12,6 +12,7 @@ public enum RPC {
         TransferListenTemplate.self, TransferSendTemplate.self, TransferWaitTemplate.self,
         ReplicaListen.self, ReplicaSend.self, ReplicaWait.self, ReplicaShow.self, ReplicaDrop.self, ReplicaPromote.self,
         ReplicaList.self,
+        ReplicaRelaySend.self, ReplicaRelayReceive.self,
     ]
 
     public static func method(named name: String) -> (any AgentMethod.Type)? {

@@ -17,7 +17,9 @@ struct ApplyCommand: ParsableCommand {
               group: web           # anti-affinity
               require: {zone: eu}  # host labels
               state: running       # or stopped
+              replicate: {to: h2, every: 5m}   # or true, or false; both keys optional
         New guests are placed and created; a changed desired state is applied; other differences are reported, not changed in place. Guests not in the file are left alone.
+        replicate: keeps a replica on a standby host (as `vfleet guest replicate`): a new one or a new standby is synced at once; a changed `every` is only recorded; without `every` only --sync-now syncs; `false` drops the standby's copy. A guest without the key keeps the replica it has. A guest with `disk:` cannot be replicated.
         """)
 
     @OptionGroup var options: ChangeOptions

@@ -20,6 +20,9 @@ extension Controller {
         public var frozenSeconds: Double?
         public var lastSyncAt: Double?
         public var lastError: String?
+        /// How the sync just made went: "direct", "relay", or "relay
+        /// (direct failed: …)"; nil when no sync was made.
+        public var transport: String?
 
         init(_ r: StoredReplica, now: Double = Date().timeIntervalSince1970) {
             guest = r.guest
@@ -41,9 +44,11 @@ extension Controller {
     /// replica of the guest on a standby host and syncs it now. A new
     /// standby drops the replica on the old one (after the first sync to
     /// the new one succeeded, so the guest is never without a point).
-    public func replicateGuest(_ name: String, to requested: String?, every: Double?) throws(FleetError) -> ReplicaSummary {
+    public func replicateGuest(_ name: String, to requested: String?, every: Double?,
+                               transport: LayerTransportMode = .auto) throws(FleetError) -> ReplicaSummary {
         if let every, !(every >= 10 && every <= 7 * 86400) { throw .invalid("--every must be between 10s and 7d") }
         let guest = try store.guest(name)
+        try Self.checkReplicable(guest)
         let source = try hostOf(name)
         let existing = try store.replica(of: name)
         let standby: String
@@ -66,7 +71,7 @@ extension Controller {
         // host, nor the time to send it.
         try ensureTemplate(try store.template(guest.template), on: try store.host(standby))
         try store.saveReplica(replica)
-        let synced = try syncReplica(name)
+        let synced = try syncReplica(name, transport: transport)
         if let oldHost, oldHost != standby, let old = try? store.host(oldHost) {
             _ = try? agents.call(RPC.ReplicaDrop(name: name), on: old)
         }
@@ -89,8 +94,9 @@ extension Controller {
         }
     }
 
-    /// `vfleet guest replicate NAME --sync-now`: one sync, recorded.
-    public func syncReplica(_ name: String) throws(FleetError) -> ReplicaSummary {
+    /// `vfleet guest replicate NAME --sync-now`: one sync, recorded;
+    /// `transport` as in ReplicaSync (serve's scheduled syncs: auto).
+    public func syncReplica(_ name: String, transport: LayerTransportMode = .auto) throws(FleetError) -> ReplicaSummary {
         guard var replica = try store.replica(of: name) else {
             throw .notFound("guest \(name) has no replica (start one with `vfleet guest replicate \(name)`)")
         }
@@ -104,7 +110,8 @@ extension Controller {
             let op = try beginSyncOperation(name, to: standby.name)
             note.operation = op.id
             do throws(FleetError) {
-                let result = try ReplicaSync(transport: agents, callTimeout: settings.callTimeout).run(name, from: source, to: standby)
+                let outcome = try ReplicaSync(transport: agents, callTimeout: settings.callTimeout, mode: transport).run(name, from: source, to: standby)
+                let result = outcome.result
                 try store.finishOperation(op.id!, state: .done)
                 replica.point = result.point.point
                 replica.takenAt = result.point.takenAt
@@ -115,9 +122,12 @@ extension Controller {
                 replica.lastSyncAt = Date().timeIntervalSince1970
                 replica.lastError = nil
                 try store.saveReplica(replica)
-                note.detail = String(format: "point %d, %d bytes sent while running, %d frozen, frozen %.0f ms, %.2f s",
+                note.detail = String(format: "point %d, %d bytes sent while running, %d frozen, frozen %.0f ms, %.2f s, ",
                                      result.point.point, result.precopyBytes, result.deltaBytes, result.point.frozenSeconds * 1000, result.seconds)
-                return ReplicaSummary(replica)
+                    + outcome.transport
+                var summary = ReplicaSummary(replica)
+                summary.transport = outcome.transport
+                return summary
             } catch {
                 try? store.finishOperation(op.id!, state: .failed, error: error.message)
                 replica.lastSyncAt = Date().timeIntervalSince1970

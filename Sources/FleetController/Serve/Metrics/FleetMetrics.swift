@@ -55,7 +55,7 @@ public enum FleetMetrics {
         return [
             per("vfleet_host_up", "1 if the host's agent answered the last observation, else 0.") { $0.reachable ? 1 : 0 },
             per("vfleet_host_cordoned", "1 if the host is cordoned.") { $0.cordoned ? 1 : 0 },
-            MetricFamily(name: "vfleet_host_state", help: "The host's state in the store (active, evacuating, evacuated): 1 for the current one.",
+            MetricFamily(name: "vfleet_host_state", help: "The host's state in the store (active, evacuating, evacuated, failed): 1 for the current one.",
                          kind: .gauge, series: hosts.map { .value(labels: [MetricLabel("host", $0.name), MetricLabel("state", $0.state)], 1) }),
             per("vfleet_host_memory_capacity_bytes", "Memory of the host (its last known facts).") { Double($0.capacity.memoryBytes) },
             per("vfleet_host_memory_reserved_bytes", "Memory kept back from guests on the host (host add --reserve-memory).") { Double($0.reservedMemoryBytes) },
