@@ -66,6 +66,27 @@ import Testing
         #expect(try c.store.placement(of: "g1")?.host == "host2")
     }
 
+    /// An operator's stop waits for a scheduled sync instead of failing;
+    /// exec is not held up by a sync (its point is the frozen layer).
+    @Test func aStopWaitsForASyncAndExecIsNotHeldUp() throws {
+        let (f, c) = try Self.fleet()
+        let sync = try c.store.beginOperation(kind: Controller.syncKind, guest: "g1", host: "host2", params: "{}", firstStep: "send")
+        // exec goes to the agent (the fake ones do not answer it), no conflict.
+        let exec = #expect(throws: FleetError.self) { _ = try c.execGuest("g1", argv: ["/bin/true"]) }
+        #expect(exec?.code == .unsupported, "exec during a sync: \(exec?.message ?? "")")
+        let store = c.store
+        let ender = Thread {
+            usleep(400_000)
+            try? store.finishOperation(sync.id!, state: .done)
+        }
+        ender.start()
+        let began = Date().timeIntervalSince1970
+        _ = try c.stopGuest("g1")
+        #expect(Date().timeIntervalSince1970 - began >= 0.3, "the stop did not wait for the sync")
+        #expect(f.agents.state.withLock { $0.hosts["host1"]?.guests["g1"]?.running } == false)
+        #expect(try c.store.operation(sync.id!).state == .done)
+    }
+
     @Test func aSyncLeftInFlightIsEndedByResume() throws {
         let (_, c) = try Self.fleet()
         let sync = try c.store.beginOperation(kind: Controller.syncKind, guest: "g1", host: "host2", params: "{}", firstStep: "send")

@@ -197,8 +197,11 @@ extension Controller {
 
     public func execGuest(_ name: String, argv: [String], stdin: String? = nil, timeout: Double = 60) throws(FleetError) -> GuestExecResult {
         // A move in flight may have stopped the guest for its copy: a write
-        // now would be lost, or would make the move roll back.
-        try assertNoOperation(name)
+        // now would be lost, or would make the move roll back. A sync does
+        // not mind: its point is the layer as it was when frozen.
+        if let op = try store.operationInFlight(guest: name), op.kind != Self.syncKind {
+            throw .conflict(Self.inFlightMessage(name, op))
+        }
         let host = try hostOf(name)
         return try agents.call(RPC.GuestExec(GuestExecParams(name: name, argv: argv, stdin: stdin, timeoutSeconds: timeout)), on: host, timeout: timeout + settings.callTimeout)
     }

@@ -116,8 +116,12 @@ extension Controller {
         ownedBySelf ? triedBefore : liveness == .dead
     }
 
-    /// Refuses to act on a guest another operation is moving.
+    /// Refuses to act on a guest another operation is moving. A sync of
+    /// the guest's replica is waited for instead (up to a minute): it takes
+    /// seconds, and a scheduled one should not make an operator's stop,
+    /// start or destroy fail.
     func assertNoOperation(_ guest: String) throws(FleetError) {
+        try awaitSyncEnd(of: guest, upTo: Self.syncWaitForGuestCommand)
         if let op = try store.operationInFlight(guest: guest) {
             throw .conflict(Self.inFlightMessage(guest, op))
         }

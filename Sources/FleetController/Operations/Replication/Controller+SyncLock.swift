@@ -18,6 +18,10 @@ extension Controller {
     /// How long a move waits for a sync of its guest to end.
     static let syncWaitSeconds = 300.0
 
+    /// How long a stop, start, restart or destroy of the guest waits for
+    /// a sync of it to end: an operator at a prompt, so shorter than a move.
+    static let syncWaitForGuestCommand = 60.0
+
     /// Begins the sync operation of `guest` to `standby`: refused while
     /// another operation of the guest is in flight.
     func beginSyncOperation(_ guest: String, to standby: String) throws(FleetError) -> StoredOperation {
