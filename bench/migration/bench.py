@@ -340,9 +340,15 @@ finally:
     if cgroups:
         with open(f"{CGROUP_ROOT}/cgroup.procs", "w") as f:
             f.write(str(os.getpid()))
-    for path in cgroups:
-        try:
-            os.rmdir(path)
-        except OSError:
-            pass
+    # A killed host's processes (or the keeper) may take a moment to exit.
+    for _ in range(50):
+        for path in list(cgroups):
+            try:
+                os.rmdir(path)
+                cgroups.remove(path)
+            except OSError:
+                pass
+        if not cgroups:
+            break
+        time.sleep(0.1)
     json.dump(results, open(a.out, "w"), indent=2)
