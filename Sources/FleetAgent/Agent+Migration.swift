@@ -84,7 +84,12 @@ extension Agent {
             let cacheFile = digestCacheFile(name, staging: true)
             var written: DigestCache? = DigestCache()
             let into = try diskLayer(name, staging: true) ?? stagingUpper(name)
-            let stats = try TreeStreamReader.apply(from: &source, into: into, digests: &written)
+            // New names are written in place: the staging area is read by
+            // nothing before this stream ends, and is adopted only after its
+            // digest matched the source's (a crash mid-file leaves a partial
+            // file there that the move's rollback removes, or a resumed
+            // pre-copy replaces, and that the digest would refuse anyway).
+            let stats = try TreeStreamReader.apply(from: &source, into: into, digests: &written, newNamesInPlace: true)
             // On disk before the source copy may ever go, and written back
             // now (the pre-copy runs while the guest does) rather than by an
             // fsync during the downtime. Before the digest cache is saved: a
@@ -109,11 +114,13 @@ extension Agent {
         }
     }
 
-    public func layerManifest(_ name: String, staging fromStaging: Bool) throws(FleetError) -> [TreeManifestEntry] {
+    /// The layer's manifest; without `xattrDigests`, its entries have none
+    /// (for a summary: counts and sizes).
+    public func layerManifest(_ name: String, staging fromStaging: Bool, xattrDigests: Bool = true) throws(FleetError) -> [TreeManifestEntry] {
         let reading = try readLayer(name, staging: fromStaging)
         defer { reading.end() }
         let dir = reading.directory
-        do { return try TreeManifest.build(root: dir) } catch { throw .failed("cannot list guest \(name)'s layer: \(error)") }
+        do { return try TreeManifest.build(root: dir, xattrDigests: xattrDigests) } catch { throw .failed("cannot list guest \(name)'s layer: \(error)") }
     }
 
     /// The layer's digest cache: next to the layer, so it travels with the
@@ -130,7 +137,8 @@ extension Agent {
         var cache: DigestCache? = DigestCache.load(file)
         let digest: TreeDigest
         do { digest = try TreeDigester.digest(root: dir, cache: &cache) } catch { throw .failed("cannot digest guest \(name)'s layer: \(error)") }
-        try? cache?.save(file)
+        // Unchanged (every file hashed before): the file holds it already.
+        if cache?.changed == true { try? cache?.save(file) }
         return digest
     }
 
@@ -144,7 +152,7 @@ extension Agent {
         let file = digestCacheFile(name, staging: fromStaging)
         var cache = DigestCache.load(file)
         do { try TreeDigester.prehash(root: dir, cache: &cache) } catch { throw .failed("cannot hash guest \(name)'s layer: \(error)") }
-        try? cache.save(file)
+        if cache.changed { try? cache.save(file) }
         return LayerPrehash(cachedFiles: cache.count)
     }
 

@@ -246,7 +246,9 @@ public final class RPCServer {
         handle(RPC.GuestList.self) { s, _ in s.agent.list() },
         handle(RPC.GuestStatus.self) { s, p throws(FleetError) in try s.agent.status(p.name) },
         handle(RPC.GuestManifest.self) { s, p throws(FleetError) in
-            let entries = try s.agent.layerManifest(p.name, staging: p.staging)
+            // A summary (a move's progress total, asked while its pre-copy
+            // runs on the same host) reads no attributes: it only counts.
+            let entries = try s.agent.layerManifest(p.name, staging: p.staging, xattrDigests: p.summary != true)
             let totalBytes = entries.reduce(0) { $0 + ($1.kind == .file ? $1.size : 0) }
             if p.summary == true { return LayerManifest(encoded: "", entries: entries.count, totalBytes: totalBytes) }
             guard let data = try? JSONEncoder().encode(entries) else { throw FleetError.failed("guest.manifest: cannot encode") }

@@ -55,7 +55,14 @@ public struct DigestCache: Sendable {
         var digest: String
     }
 
-    private(set) var entries: [[UInt8]: Entry] = [:]
+    private(set) var entries: [[UInt8]: Entry] = [:] {
+        didSet { changed = true }
+    }
+    /// Whether an entry was added, replaced or dropped since the cache was
+    /// made or loaded: saving an unchanged cache would rewrite (and fsync)
+    /// the same file. A move digests the layer four times, each with a cache
+    /// of one line per file (50,000 for a guest of small files).
+    public private(set) var changed = false
     /// When the current hashing started (seconds since the epoch).
     package var hashedAt: Double
 
@@ -71,7 +78,7 @@ public struct DigestCache: Sendable {
     package mutating func record(_ path: [UInt8], before: stat, after: stat, digest: String) {
         let identity = Identity(before)
         guard identity == Identity(after), Double(identity.ctime) + Double(identity.ctimeNs) / 1e9 < hashedAt - Self.racyWindow else {
-            entries[path] = nil
+            if entries[path] != nil { entries[path] = nil }
             return
         }
         entries[path] = Entry(identity: identity, digest: digest)
@@ -88,11 +95,13 @@ public struct DigestCache: Sendable {
 
     /// Takes every entry of `newer`, over any of the same path here.
     public mutating func merge(_ newer: DigestCache) {
+        guard !newer.entries.isEmpty else { return }
         entries.merge(newer.entries) { _, new in new }
     }
 
     /// Keeps only the entries whose paths are in `paths` (the tree as walked).
     package mutating func retain(_ paths: Set<[UInt8]>) {
+        guard entries.keys.contains(where: { !paths.contains($0) }) else { return }
         entries = entries.filter { paths.contains($0.key) }
     }
 
@@ -117,6 +126,7 @@ public struct DigestCache: Sendable {
                 lineStart = lineEnd + 1
             }
         }
+        cache.changed = false
         return cache
     }
 

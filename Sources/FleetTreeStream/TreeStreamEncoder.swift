@@ -49,7 +49,12 @@ final class TreeStreamEncoder<Sink: ByteSink> {
     }
 
     func run(since: [TreeManifestEntry]?) throws -> TreeStreamStats {
-        let nodes = try TreeScanner.scan(root: root, includeXattrDigests: since != nil || keepsManifest)
+        // A full stream's manifest takes a single-name file's xattr digest
+        // from the attributes it sends (read from the file's descriptor),
+        // not from a second read in the scan: they are what the receiver got.
+        let fileXattrsFromSend = since == nil && keepsManifest
+        let nodes = try TreeScanner.scan(
+            root: root, includeXattrDigests: since != nil || keepsManifest, exceptSingleLinkFiles: fileXattrsFromSend)
         var selected = [Bool](repeating: true, count: nodes.count)
         var deletions: [[UInt8]] = []
         if let since {
@@ -66,9 +71,18 @@ final class TreeStreamEncoder<Sink: ByteSink> {
             try appendBytes32(path)
             stats.deleted += 1
         }
+        var vanished: [Int] = []
         for (index, node) in nodes.enumerated() where selected[index] {
-            try send(node)
+            let attributes = try send(node)
+            guard fileXattrsFromSend, node.kind == .file, node.linkCount == 1 else { continue }
+            if let attributes {
+                scanned[index].xattrDigest = TreeStreamXattrs.digest(attributes)
+            } else {
+                vanished.append(index)
+            }
         }
+        // Not sent, so not at the receiver: a delta sends it if it is back.
+        for index in vanished.reversed() { scanned.remove(at: index) }
         try appendKind(.end)
         try appendInteger(UInt64(stats.entries))
         try appendInteger(UInt64(stats.deleted))
@@ -137,7 +151,10 @@ final class TreeStreamEncoder<Sink: ByteSink> {
 
     // MARK: - Records
 
-    private func send(_ node: ScannedNode) throws {
+    /// Sends one entry; for a regular file, the attributes it was sent with
+    /// (nil when it vanished); for anything else, no attributes.
+    @discardableResult
+    private func send(_ node: ScannedNode) throws -> [ExtendedAttribute]? {
         let display = Posix.display(node.path)
         guard node.path.count <= TreeStreamFormat.maximumPathLength else {
             throw TreeProblem(
@@ -156,24 +173,24 @@ final class TreeStreamEncoder<Sink: ByteSink> {
             }
         }
         let components = MemberPath.split(node.path)
-        guard let name = components.last, let parent = try parentDirectory(of: components.dropLast()) else { return }
+        guard let name = components.last, let parent = try parentDirectory(of: components.dropLast()) else { return nil }
         let key = InodeKey(device: node.device, inode: node.inode)
         if node.kind == .file && node.linkCount > 1, let first = firstNames[key] {
             try appendKind(.hardLink)
             try appendBytes32(node.path)
             try appendBytes32(first)
             stats.entries += 1
-            return
+            return []
         }
         switch node.kind {
         case .file:
-            if try sendFile(node, name: name, parent: parent, display: display) && node.linkCount > 1 {
-                firstNames[key] = node.path
-            }
+            guard let attributes = try sendFile(node, name: name, parent: parent, display: display) else { return nil }
+            if node.linkCount > 1 { firstNames[key] = node.path }
+            return attributes
         case .directory, .fifo, .charDevice:
             guard let attributes = try skippingVanished({
                 try TreeStreamXattrs.read(.entry(parent: parent, name: name), displayPath: display)
-            }) else { return }
+            }) else { return nil }
             let kind: TreeStreamFormat.RecordKind = switch node.kind {
             case .directory: .directory
             case .fifo: .fifo
@@ -196,30 +213,32 @@ final class TreeStreamEncoder<Sink: ByteSink> {
             }
             guard let attributes = try skippingVanished({
                 try TreeStreamXattrs.read(.entry(parent: parent, name: name), displayPath: display)
-            }) else { return }
+            }) else { return nil }
             try appendHeader(.symlink, node.path, mode: node.mode, uid: node.uid, gid: node.gid,
                              modified: node.modified, attributes: attributes, display: display)
             try appendBytes32(target)
             stats.entries += 1
         case .blockDevice, .socket:
-            return  // refused above / not carried
+            return nil  // refused above / not carried
         }
+        return []
     }
 
     /// Sends a regular file with the metadata `fstat` reports after opening
     /// it, taken before any data is read: whatever changes later changes the
-    /// mtime too, so the delta notices. Returns false when the file vanished.
-    private func sendFile(_ node: ScannedNode, name: [UInt8], parent: Int32, display: String) throws -> Bool {
+    /// mtime too, so the delta notices. Returns the attributes it sent, nil
+    /// when the file vanished.
+    private func sendFile(_ node: ScannedNode, name: [UInt8], parent: Int32, display: String) throws -> [ExtendedAttribute]? {
         let fd = Posix.withCString(name) { openat(parent, $0, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC) }
         if fd < 0 {
             let code = errno
             // Gone, or swapped for a symlink, a socket or a directory's content moved.
-            if code == ENOENT || code == ELOOP || code == ENOTDIR || code == ENXIO { return false }
+            if code == ENOENT || code == ELOOP || code == ENOTDIR || code == ENXIO { return nil }
             throw TreeProblem.system("open", on: display, errno: code)
         }
         let file = FileDescriptor(adopting: fd)
         let status = try Posix.status(of: file.raw, displayPath: display)
-        guard status.st_mode & S_IFMT == S_IFREG else { return false }
+        guard status.st_mode & S_IFMT == S_IFREG else { return nil }
         let attributes = try TreeStreamXattrs.read(.descriptor(file.raw), displayPath: display)
         _ = posix_fadvise(file.raw, 0, 0, POSIX_FADV_SEQUENTIAL)
 
@@ -237,7 +256,7 @@ final class TreeStreamEncoder<Sink: ByteSink> {
         if let digest, complete, let after = try? Posix.status(of: file.raw, displayPath: display) {
             digests?.record(node.path, before: status, after: after, digest: digest.finish(size: size))
         }
-        return true
+        return attributes
     }
 
     /// The data regions of the first `size` bytes, found with SEEK_DATA/SEEK_HOLE,

@@ -123,3 +123,38 @@ import Testing
         #expect(DigestCache.load(file).count == 0)
     }
 }
+
+/// ``DigestCache/changed``: the agent saves a layer's cache only when it
+/// changed, so an unchanged one must say so, and any change must too.
+@Suite(.tags(.unit)) struct DigestCacheChangeTests {
+    @Test func aWarmCacheIsUnchangedByADigestAndAnyNewFileChangesIt() throws {
+        let root = try DigestCacheTests.tree()
+        defer { TestDirectory.remove(root) }
+        let file = root + ".cache"
+        defer { unlink(file) }
+        try #require(try DigestCacheTests.cached(root)).save(file)
+
+        var loaded: DigestCache? = DigestCache.load(file, hashedAt: Date().timeIntervalSince1970 + 5)
+        #expect(loaded?.changed == false)
+        _ = try TreeDigester.digest(root: root, cache: &loaded)
+        #expect(loaded?.changed == false, "every file was in the cache: nothing to save")
+
+        try TestDirectory.writeFile(root + "/data/added", "new")
+        _ = try TreeDigester.digest(root: root, cache: &loaded)
+        #expect(loaded?.changed == true, "a new file's digest must be saved")
+    }
+
+    @Test func aRemovedFileChangesTheCache() throws {
+        let root = try DigestCacheTests.tree()
+        defer { TestDirectory.remove(root) }
+        let file = root + ".cache"
+        defer { unlink(file) }
+        try #require(try DigestCacheTests.cached(root)).save(file)
+        #expect(unlink(root + "/data/f3") == 0)
+
+        var loaded: DigestCache? = DigestCache.load(file, hashedAt: Date().timeIntervalSince1970 + 5)
+        _ = try TreeDigester.digest(root: root, cache: &loaded)
+        #expect(loaded?.changed == true, "the removed file's entry must leave the saved cache")
+        #expect(loaded?.count == 25)
+    }
+}

@@ -39,15 +39,51 @@ def controller_wire():
     return rx + tx
 
 
+# CPU accounting by cgroup (v2 cpu.stat, which counts every process that
+# ever ran in the group, live or exited): the controller's side (this script's
+# vfleet commands and the connection keeper they start, libssh included) in
+# one group, each test host's sshd and everything it starts (sessions,
+# `vfleet-agent rpc` processes, their transfer threads) in one group per host.
+# A guest's own processes leave for the guest's cgroup, so they are not
+# counted. Reading /proc/PID/stat of sshd instead (children reaped) missed
+# the agents still running or not yet reaped.
+CGROUP_ROOT = next((d for d in ("/sys/fs/cgroup/unified", "/sys/fs/cgroup")
+                    if os.path.exists(f"{d}/cgroup.procs") and os.path.exists(f"{d}/cgroup.stat")), None)
+cgroups = []
+
+
+def cgroup_enter(name, pid):
+    """Moves `pid` (and so everything it starts later) into a new cgroup `name`."""
+    path = f"{CGROUP_ROOT}/{name}"
+    os.makedirs(path, exist_ok=True)
+    cgroups.append(path)
+    with open(f"{path}/cgroup.procs", "w") as f:
+        f.write(str(pid))
+    return path
+
+
+def cgroup_cpu(path):
+    """CPU seconds used in the cgroup so far."""
+    for line in open(f"{path}/cpu.stat"):
+        key, value = line.split()
+        if key == "usage_usec":
+            return int(value) / 1e6
+    raise SystemExit(f"no usage_usec in {path}/cpu.stat")
+
+
+def controller_cpu():
+    return cgroup_cpu(state["controllerCgroup"])
+
+
 def agents_cpu():
-    """CPU seconds of every process each test host's sshd has reaped (its
-    sessions, their shells and vfleet-agent processes): read after a move's
-    channels have closed, the difference is the agents' CPU for the move."""
-    total = 0.0
-    for h in state["hosts"].values():
-        fields = open(f"/proc/{h['sshdPid']}/stat").read().rsplit(")", 1)[1].split()
-        total += (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
-    return total
+    """CPU seconds of everything the test hosts' sshd started (sessions,
+    vfleet-agent processes), both hosts."""
+    return sum(cgroup_cpu(h["cgroup"]) for h in state["hosts"].values())
+
+
+def cpu_share(controller, agents):
+    """The controller's share of a move's CPU, per sample."""
+    return [c / (c + g) for c, g in zip(controller, agents) if c + g > 0]
 
 
 def med(xs):
@@ -80,9 +116,17 @@ try:
     # each create (recently_deleted()): extracting these 5,000 files took
     # 3-4 s after a deletion against 0.3 s on a journaled file system, for
     # every tool alike, which would measure the file system, not the tools.
+    if CGROUP_ROOT is None:
+        raise SystemExit("no cgroup v2 hierarchy (cpu.stat) to account the move's CPU in")
+    tag = f"vfleet-bench-mig-{os.getpid()}"
+    controller_cgroup = cgroup_enter(f"{tag}-controller", os.getpid())
     sh([VFLEET, "dev-cluster", "up", "--hosts", "3", "--disk-size", "16G", "--dir", cluster, "--agent", AGENT])
     st = json.load(open(f"{cluster}/cluster.json"))
-    state = {"index": int(st["bridge"][4:]), "bridge": st["bridge"], "hosts": {h["name"]: h for h in st["hosts"]}}
+    state = {"index": int(st["bridge"][4:]), "bridge": st["bridge"], "hosts": {h["name"]: h for h in st["hosts"]},
+             "controllerCgroup": controller_cgroup}
+    # Before any session: every sshd child from now on is in its host's group.
+    for h in state["hosts"].values():
+        h["cgroup"] = cgroup_enter(f"{tag}-{h['name']}", h["sshdPid"])
     for h in st["hosts"]:
         vf("host", "add", h["name"], "--address", h["address"], "--accept-new-host-key")
     vf("template", "add", "busybox", "--busybox")
@@ -104,6 +148,7 @@ try:
         hop_times, relay_times = [], []
         vf_cpu, relay_move_times, relay_move_bytes, relay_cpu = [], [], [], []
         vf_agents_cpu, relay_agents_cpu, vf_controller_bytes, relay_controller_bytes = [], [], [], []
+        vf_controller_cpu, relay_controller_cpu = [], []
         current = "host1"
         for run in range(a.runs):
             # The peers copy the same tree from the source host to the destination
@@ -133,30 +178,31 @@ try:
             tar_sync_times.append(time.perf_counter() - t0)
             sh(remove_target)
             sh("sync")
-            a0 = agents_cpu(); b0 = controller_wire()
+            a0 = agents_cpu(); b0 = controller_wire(); k0 = controller_cpu()
             w0 = wire(dst); t0 = time.perf_counter(); c0 = os.times()
             r = json.loads(vf("guest", "move", "big", "--to", dst, "--transport", "direct", "--format", "json").stdout)
             vf_times.append(time.perf_counter() - t0); vf_bytes.append(wire(dst) - w0)
             c1 = os.times()
             vf_controller_bytes.append(controller_wire() - b0)
-            time.sleep(1)  # the sessions end and their sshd reaps them
+            time.sleep(0.5)  # whatever the agents still do for the move (cgroups count exited processes too)
             vf_agents_cpu.append(agents_cpu() - a0)
-            # The vfleet process's CPU (the controller; the connection keeper
-            # only holds sessions, the layer channels are the command's own).
+            vf_controller_cpu.append(controller_cpu() - k0)
+            # The vfleet process's own CPU (without the connection keeper).
             vf_cpu.append(c1.children_user + c1.children_system - c0.children_user - c0.children_system)
             assert all(t.endswith("direct") for t in r.get("transports", [])), r.get("transports")
             # Back through the controller's relay (issue 4's path), the same
             # tree between the same two hosts, the other way.
             sh("sync")
-            a0 = agents_cpu(); b0 = controller_wire()
+            a0 = agents_cpu(); b0 = controller_wire(); k0 = controller_cpu()
             w0 = wire(src); t0 = time.perf_counter(); c0 = os.times()
             vf("guest", "move", "big", "--to", src, "--transport", "relay", "--format", "json")
             relay_move_times.append(time.perf_counter() - t0); relay_move_bytes.append(wire(src) - w0)
             c1 = os.times()
             relay_cpu.append(c1.children_user + c1.children_system - c0.children_user - c0.children_system)
             relay_controller_bytes.append(controller_wire() - b0)
-            time.sleep(1)
+            time.sleep(0.5)
             relay_agents_cpu.append(agents_cpu() - a0)
+            relay_controller_cpu.append(controller_cpu() - k0)
             # The transport alone, no files: the same number of bytes of zeros
             # over one ssh hop (as tar's), and relayed through the machine the
             # controller runs on by two OpenSSH clients (as a move's path is).
@@ -171,6 +217,7 @@ try:
             "entries": files, "bytes": size,
             "vfleet_move_s": vf_times, "vfleet_wire_bytes": vf_bytes, "vfleet_cpu_s": vf_cpu,
             "vfleet_agents_cpu_s": vf_agents_cpu, "vfleet_relay_agents_cpu_s": relay_agents_cpu,
+            "vfleet_controller_cpu_s": vf_controller_cpu, "vfleet_relay_controller_cpu_s": relay_controller_cpu,
             "vfleet_controller_wire_bytes": vf_controller_bytes, "vfleet_relay_controller_wire_bytes": relay_controller_bytes,
             "vfleet_relay_move_s": relay_move_times, "vfleet_relay_wire_bytes": relay_move_bytes, "vfleet_relay_cpu_s": relay_cpu,
             "rsync_s": rs_times, "rsync_wire_bytes": rs_bytes,
@@ -181,11 +228,17 @@ try:
         for name, ts, bs in [("vfleet move, direct", vf_times, vf_bytes), ("vfleet move, relay", relay_move_times, relay_move_bytes), ("rsync -aHAX over ssh", rs_times, rs_bytes),
                              ("tar | ssh tar", tar_times, tar_bytes), ("tar | ssh tar + sync -f", tar_sync_times, tar_bytes)]:
             print(f"  {name:24} median {med(ts):6.2f} s  wire {med(bs)/1e6:7.1f} MB  (ratio to vfleet {med(ts)/med(vf_times):.2f})")
+        ratios = [m / min(r_, t_) for m, r_, t_ in zip(vf_times, rs_times, tar_times)]
+        print(f"  direct / faster of rsync and tar, median per round {med(ratios):.2f} ({', '.join(f'{x:.2f}' for x in ratios)})")
+        ratios = [m / t_ for m, t_ in zip(vf_times, tar_sync_times)]
+        print(f"  direct / tar + sync, median per round {med(ratios):.2f} ({', '.join(f'{x:.2f}' for x in ratios)})")
         print(f"  vfleet process CPU       direct {med(vf_cpu):.2f} s, relay {med(relay_cpu):.2f} s")
-        shares = [c / (c + g) for c, g in zip(vf_cpu, vf_agents_cpu) if c + g > 0]
-        relay_shares = [c / (c + g) for c, g in zip(relay_cpu, relay_agents_cpu) if c + g > 0]
-        print(f"  agents' CPU (both hosts) direct {med(vf_agents_cpu):.2f} s, relay {med(relay_agents_cpu):.2f} s")
-        print(f"  controller's share of the move's CPU: direct {100*med(shares):.1f} %, relay {100*med(relay_shares):.1f} %")
+        print(f"  controller CPU (vfleet + connection keeper, cgroup) direct {med(vf_controller_cpu):.2f} s, relay {med(relay_controller_cpu):.2f} s")
+        print(f"  hosts' CPU (sshd and agents, both hosts, cgroups) direct {med(vf_agents_cpu):.2f} s, relay {med(relay_agents_cpu):.2f} s")
+        shares, relay_shares = cpu_share(vf_controller_cpu, vf_agents_cpu), cpu_share(relay_controller_cpu, relay_agents_cpu)
+        results["move_200MB"]["controller_share"] = shares
+        print(f"  controller's share of the move's CPU, median per sample: direct {100*med(shares):.1f} % "
+              f"(max {100*max(shares):.1f} %), relay {100*med(relay_shares):.1f} %")
         print(f"  bytes through the controller: direct {med(vf_controller_bytes)/1e6:.2f} MB, relay {med(relay_controller_bytes)/1e6:.1f} MB")
         for name, ts in [("zeros, one ssh hop", hop_times), ("zeros, ssh | ssh relay", relay_times)]:
             print(f"  {name:24} median {med(ts):6.2f} s  (transport only, {size/1e6:.0f} MB; ratio to vfleet {med(ts)/med(vf_times):.2f})")
@@ -237,6 +290,7 @@ try:
         files = int(sh(f"find {upper} | wc -l").stdout)
         print(f"== 4. move a guest layer of {files} small files between two test hosts ({a.runs} runs)")
         mv_times, mv_downs, rs_times, tar_times, relay_times, relay_downs = [], [], [], [], [], []
+        mv_agents_cpu, mv_controller_cpu = [], []
         current = "host1"
         for run in range(a.runs):
             src, dst, S, D, upper, nsenter = endpoints(current, "many")
@@ -249,9 +303,12 @@ try:
                 bucket.append(time.perf_counter() - t0)
                 sh(f"{nsenter} ssh {ssh_opts} root@{D['address']} rm -rf {target}")
             sh("sync")
+            a0 = agents_cpu(); k0 = controller_cpu()
             t0 = time.perf_counter()
             r = json.loads(vf("guest", "move", "many", "--to", dst, "--transport", "direct", "--format", "json").stdout)
             mv_times.append(time.perf_counter() - t0); mv_downs.append(r["downtimeSeconds"])
+            time.sleep(0.5)
+            mv_agents_cpu.append(agents_cpu() - a0); mv_controller_cpu.append(controller_cpu() - k0)
             assert all(t.endswith("direct") for t in r.get("transports", [])), r.get("transports")
             # Back through the controller's relay, the same tree.
             sh("sync")
@@ -260,10 +317,16 @@ try:
             relay_times.append(time.perf_counter() - t0); relay_downs.append(r["downtimeSeconds"])
         results["move_many_files"] = {"entries": files, "vfleet_move_s": mv_times, "vfleet_downtime_s": mv_downs,
                                       "vfleet_relay_move_s": relay_times, "vfleet_relay_downtime_s": relay_downs,
-                                      "rsync_s": rs_times, "tar_ssh_s": tar_times}
+                                      "rsync_s": rs_times, "tar_ssh_s": tar_times,
+                                      "vfleet_controller_cpu_s": mv_controller_cpu, "vfleet_agents_cpu_s": mv_agents_cpu}
         for name, ts in [("vfleet move, direct", mv_times), ("vfleet move, relay", relay_times), ("rsync -aHAX over ssh", rs_times), ("tar | ssh tar", tar_times)]:
             print(f"  {name:24} median {med(ts):6.2f} s  (ratio to vfleet {med(ts)/med(mv_times):.2f})")
         print(f"  vfleet downtime median direct {med(mv_downs):.3f} s (min {min(mv_downs):.3f}, max {max(mv_downs):.3f}), relay {med(relay_downs):.3f} s")
+        ratios = [m / min(r_, t_) for m, r_, t_ in zip(mv_times, rs_times, tar_times)]
+        print(f"  direct / faster of rsync and tar, median per round {med(ratios):.2f} ({', '.join(f'{x:.2f}' for x in ratios)})")
+        shares = cpu_share(mv_controller_cpu, mv_agents_cpu)
+        print(f"  direct: controller CPU {med(mv_controller_cpu):.2f} s, hosts' CPU {med(mv_agents_cpu):.2f} s, "
+              f"controller's share median {100*med(shares):.1f} % (max {100*max(shares):.1f} %)")
         vf("guest", "destroy", "many", "--force")
 finally:
     # The connection keeper the vfleet commands above started ends with the cluster.
@@ -273,4 +336,19 @@ finally:
         pass
     sh([VFLEET, "dev-cluster", "down", "--dir", cluster], check=False)
     sh(f"rm -rf {work}", check=False)
+    # Out of the accounting groups (back to the root), then remove them.
+    if cgroups:
+        with open(f"{CGROUP_ROOT}/cgroup.procs", "w") as f:
+            f.write(str(os.getpid()))
+    # A killed host's processes (or the keeper) may take a moment to exit.
+    for _ in range(50):
+        for path in list(cgroups):
+            try:
+                os.rmdir(path)
+                cgroups.remove(path)
+            except OSError:
+                pass
+        if not cgroups:
+            break
+        time.sleep(0.1)
     json.dump(results, open(a.out, "w"), indent=2)

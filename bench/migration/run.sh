@@ -2,7 +2,8 @@
 # Issue 4 benchmark, on a 2-host (and a 3-host) test cluster, release build:
 #  1. moving a guest whose own layer is ~200 MB in ~5,000 files between two
 #     test hosts, direct (host to host) and through the controller's relay:
-#     wall time, the vfleet process's CPU seconds, and bytes on the destination's wire, against
+#     wall time, the CPU of the controller (vfleet + connection keeper) and of both
+#     hosts (sshd and agents), each counted by cgroup, and bytes on the destination's wire, against
 #     `rsync -aHAX --numeric-ids` over ssh and `tar | ssh tar` of the same
 #     tree between the same hosts, in the same run;
 #  2. downtime (stopped at the source → running at the destination) of a guest
