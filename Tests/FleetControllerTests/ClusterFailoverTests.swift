@@ -99,7 +99,9 @@ extension ClusterTests {
                 try Self.counterGuest(c, "nr", on: "host1", autostart: false)
                 let upper = cluster.upper("host1", "fo") + "/b1"
                 while Self.counter(upper) < 5 { usleep(100_000) }
-                _ = try c.replicateGuest("fo", to: "host2", every: nil)
+                // Scheduled (an hour: no serve runs here), so that its record
+                // outlives the failover and is re-targeted (below).
+                _ = try c.replicateGuest("fo", to: "host2", every: 3600)
                 // A guest elsewhere whose standby is the host that dies.
                 try Self.counterGuest(c, "sb", on: "host3", autostart: false)
                 _ = try c.replicateGuest("sb", to: "host1", every: 60)
@@ -148,7 +150,11 @@ extension ClusterTests {
                 #expect(try fresh.store.placement(of: "fo")?.host == "host2")
                 #expect(try fresh.store.placement(of: "nr")?.host == "host1")
                 #expect(try fresh.store.host("host1").state == .failed)
-                #expect(try fresh.replicaSummary("fo") == nil, "the replica became the guest")
+                // The replica became the guest; its record waits, pointless,
+                // on the host fo now runs on, for a new standby.
+                let spent = try #require(try fresh.replicaSummary("fo"), "a scheduled replica's record outlives its failover")
+                #expect(spent.host == "host2" && spent.point == nil && spent.everySeconds == 3600
+                        && spent.lastError?.contains("failed over onto this standby from point \(last.point ?? 0)") == true, "\(spent)")
                 // Its data: the point's, whole; nothing of what it wrote after.
                 let promoted = cluster.upper("host2", "fo")
                 let keptFiles = Self.files(kept + "/b1")
@@ -210,6 +216,13 @@ extension ClusterTests {
                 let resumed = try back.resumeOperations(stray.id)
                 #expect(resumed.first?.outcome == "failed" && resumed.first?.detail.contains("placed on host1") == true, "\(resumed)")
                 #expect(FileManager.default.fileExists(atPath: h1 + "/guests/nr"))
+                // The failed-over guest is protected again by the schedule
+                // alone: a new standby (not host2, where fo runs), synced.
+                let failures = back.syncDueReplicas()
+                #expect(failures.isEmpty, "\(failures)")
+                let renewed = try #require(try back.replicaSummary("fo"))
+                #expect(renewed.host != "host2" && renewed.point == 1 && renewed.lastError == nil, "\(renewed)")
+                #expect(try ClusterTests.Migration.layerDigest(Self.host(cluster, renewed.host).stateDirectory + "/replicas/fo/current/upper") == renewed.digest)
             }
         }
 

@@ -122,8 +122,20 @@ extension Controller {
         try store.beginStep(id, "place", detail: "point \(promoted.point.point), taken \(promoted.point.takenAt)")
         // The commit point: from here the fleet's copy is the standby's.
         try store.switchPlacement(operation: id, of: guestName, to: params.to, origin: nil)
-        // The replica became the guest: the standby holds no replica any more.
-        try store.deleteReplica(of: guestName)
+        // The replica became the guest: the standby holds no replica any
+        // more. A scheduled replica (--every) keeps its record, on the host
+        // the guest now runs on and without a point: a replica whose guest
+        // runs on its standby is re-targeted by the next scheduled sync
+        // (Controller+ReplicaRetarget), so the guest is protected again
+        // without an operator. One synced only by hand is dropped.
+        if let spent = try store.replica(of: guestName), let every = spent.everySeconds {
+            var waiting = StoredReplica(guest: guestName, host: params.to, everySeconds: every, createdAt: Date().timeIntervalSince1970)
+            waiting.lastError = "guest \(guestName) failed over onto this standby from point \(promoted.point.point): "
+                + "a new standby is chosen and synced at the next scheduled sync (`vfleet serve`, or now: `vfleet guest replicate \(guestName)`)"
+            try store.saveReplica(waiting)
+        } else {
+            try store.deleteReplica(of: guestName)
+        }
         guard guest.desiredState == .running else { return }
         try store.beginStep(id, "start")
         if try fenced.call(RPC.GuestStatus(name: guestName), on: standby).state != .running {
