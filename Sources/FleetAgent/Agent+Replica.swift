@@ -167,7 +167,7 @@ extension Agent {
         let running = cg.isPopulated
         let marker = running ? try FreezeMarker.place(paths, guest: name) : nil
         let delta: TreeStreamStats
-        let digest: TreeDigest
+        let frozenEntries: [ScannedEntry]
         let takenAt = Date()
         var frozenSeconds = 0.0
         do throws(FleetError) {
@@ -183,9 +183,14 @@ extension Agent {
                     frozenSeconds = Date().timeIntervalSince(takenAt)
                 }
             }
-            var frozenScan: [TreeManifestEntry] = []
-            delta = try sendTree(dir, since: scanned, cache: &cache, scanned: &frozenScan, over: session, guest: name, phase: "frozen")
-            do { digest = try TreeDigester.digest(root: dir, cache: &cache) } catch { throw .failed("cannot digest guest \(name)'s frozen layer: \(error)") }
+            // One walk while frozen: the delta's scan is also the point's
+            // listing, its content digests from the cache or read now
+            // (docs/ARCHITECTURE.md, replicas, says why that is the frozen state).
+            var nodes: [ScannedNode] = []
+            delta = try sendTree(dir, since: scanned, cache: &cache, nodes: &nodes, over: session, guest: name, phase: "frozen")
+            do { frozenEntries = try TreeDigester.entries(of: nodes, root: dir, cache: &cache) } catch {
+                throw .failed("cannot digest guest \(name)'s frozen layer: \(error)")
+            }
             if running && !cg.isFrozen {
                 throw .failed("guest \(name) was thawed by someone else during the sync; its point would not be consistent (retry)")
             }
@@ -195,6 +200,10 @@ extension Agent {
             throw error
         }
         marker?.remove()
+        // Thawed: the records of the frozen entries are hashed now, and the
+        // cache forgets the paths the frozen layer no longer had.
+        let digest = TreeDigester.digest(of: frozenEntries)
+        cache?.retain(Set(frozenEntries.lazy.map(\.path)))
         try? cache?.save(cacheFile)
         // Before the standby can commit a point (it waits for the trailer):
         // from now on a boot of this host leaves the guest to the controller,
@@ -218,6 +227,19 @@ extension Agent {
         var sink = ChunkedWriter(ConversationSink(conversation: session))
         do {
             let stats = try TreeStreamWriter.write(root: dir, to: &sink, since: since, digests: &cache, scanned: &scanned)
+            try sink.finish()
+            return stats
+        } catch {
+            throw FleetError(.unreachable, "cannot send guest \(guest)'s layer (the part sent while it was \(phase)): \(error)")
+        }
+    }
+
+    /// The frozen part: the same, keeping the stream's scan itself.
+    private func sendTree(_ dir: String, since: [TreeManifestEntry], cache: inout DigestCache?, nodes: inout [ScannedNode],
+                          over session: any ReplicaConversation, guest: String, phase: String) throws(FleetError) -> TreeStreamStats {
+        var sink = ChunkedWriter(ConversationSink(conversation: session))
+        do {
+            let stats = try TreeStreamWriter.write(root: dir, to: &sink, since: since, digests: &cache, nodes: &nodes)
             try sink.finish()
             return stats
         } catch {

@@ -45,14 +45,7 @@ public enum TreeDigester {
     /// `cache` and recording the ones it computed (see ``DigestCache`` for
     /// when an entry is trusted). The result equals `digest(root:)`.
     public static func digest(root: String, cache: inout DigestCache?) throws -> TreeDigest {
-        let scanned = try scan(root: root, operation: "cannot digest tree \(root)", cache: &cache, tolerant: false)
-        var hasher = SHA256Hasher()
-        var totalBytes: UInt64 = 0
-        for entry in scanned {
-            hasher.update(entry.canonicalRecord)
-            if entry.kind == .file { totalBytes += entry.size }
-        }
-        return TreeDigest(digest: hasher.finalizeHex(), fileCount: scanned.count, totalBytes: totalBytes)
+        digest(of: try scan(root: root, operation: "cannot digest tree \(root)", cache: &cache, tolerant: false))
     }
 
     /// Fills `cache` for a tree that may still be changing (a running

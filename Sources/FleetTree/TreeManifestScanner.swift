@@ -16,9 +16,13 @@ package struct ScannedNode {
     package var device: UInt64
     package var inode: UInt64
     package var linkCount: UInt64
+    /// The whole `lstat`, for a digest taken from this scan (the digest
+    /// cache trusts a file by its device, inode, size, mtime and ctime).
+    package var status: stat
 
     package init(path: [UInt8], kind: TreeEntryKind, status: stat) {
         self.path = path
+        self.status = status
         self.kind = kind
         mode = status.st_mode & 0o7777
         uid = status.st_uid

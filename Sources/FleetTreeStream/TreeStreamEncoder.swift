@@ -31,6 +31,10 @@ final class TreeStreamEncoder<Sink: ByteSink> {
     /// tree): every path the stream can carry, with the metadata seen
     /// before its content was read, for a delta too.
     private(set) var scanned: [TreeManifestEntry] = []
+    /// Keep the stream's scan as it was taken in ``nodes`` (a replica's
+    /// frozen delta digests the tree from it instead of walking it again).
+    var keepsNodes = false
+    private(set) var nodes: [ScannedNode] = []
 
     /// Room an extent read should have at least before the buffer is flushed.
     private static var minimumReadRoom: Int { 64 << 10 }
@@ -65,6 +69,7 @@ final class TreeStreamEncoder<Sink: ByteSink> {
         // A delta's scan is what the receiver holds after it too: what it
         // did not send matched the receiver's manifest field for field.
         if keepsManifest { scanned = nodes.map(\.manifestEntry) }
+        if keepsNodes { self.nodes = nodes }
         try append(TreeStreamFormat.magic)
         for path in deletions {
             try appendKind(.delete)

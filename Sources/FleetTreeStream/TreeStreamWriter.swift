@@ -53,10 +53,34 @@ public enum TreeStreamWriter {
         return try write(root: root, to: &sink, since: since, digests: &digests, manifest: &manifest)
     }
 
+    /// The same, returning in `nodes` the stream's scan itself (every entry
+    /// the stream can carry, sorted by path bytes, with its whole `lstat`),
+    /// for a tree that holds still until the caller is done with it: a
+    /// replica's frozen delta takes the point's digest from it
+    /// (``TreeDigester/entries(of:root:cache:)``) instead of a second walk.
+    package static func write<S: ByteSink>(
+        root: String, to sink: inout S, since: [TreeManifestEntry]?, digests: inout DigestCache?,
+        nodes: inout [ScannedNode]
+    ) throws -> TreeStreamStats {
+        var noManifest: [TreeManifestEntry]?
+        var kept: [ScannedNode]? = []
+        defer { nodes = kept ?? [] }
+        return try write(root: root, to: &sink, since: since, digests: &digests, manifest: &noManifest, nodes: &kept)
+    }
+
     /// `manifest`: nil to keep no manifest, else it receives the scan's.
     private static func write<S: ByteSink>(
         root: String, to sink: inout S, since: [TreeManifestEntry]?, digests: inout DigestCache?,
         manifest scanned: inout [TreeManifestEntry]?
+    ) throws -> TreeStreamStats {
+        var noNodes: [ScannedNode]?
+        return try write(root: root, to: &sink, since: since, digests: &digests, manifest: &scanned, nodes: &noNodes)
+    }
+
+    /// `nodes`: nil to keep no scan, else it receives it.
+    private static func write<S: ByteSink>(
+        root: String, to sink: inout S, since: [TreeManifestEntry]?, digests: inout DigestCache?,
+        manifest scanned: inout [TreeManifestEntry]?, nodes: inout [ScannedNode]?
     ) throws -> TreeStreamStats {
         let operation = "cannot stream tree \(root)"
         do {
@@ -64,10 +88,12 @@ public enum TreeStreamWriter {
             let encoder = TreeStreamEncoder(sink: sink, root: directory.raw)
             encoder.digests = digests
             encoder.keepsManifest = scanned != nil
+            encoder.keepsNodes = nodes != nil
             defer {
                 sink = encoder.sink
                 digests = encoder.digests
                 if scanned != nil { scanned = encoder.scanned }
+                if nodes != nil { nodes = encoder.nodes }
             }
             return try encoder.run(since: since)
         } catch let problem as TreeProblem {
