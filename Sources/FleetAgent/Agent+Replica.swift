@@ -68,8 +68,10 @@ extension Agent {
             } else if mkdir(upper, 0o755) != 0 {
                 throw .failed("cannot create \(upper): \(String(cString: strerror(errno)))")
             }
-            let manifest: [TreeManifestEntry]
+            var manifest: [TreeManifestEntry]
             do { manifest = try TreeManifest.build(root: upper) } catch { throw .failed("cannot list guest \(name)'s replica: \(error)") }
+            // The last point was refused for its digest (ReplicaStore+Resend).
+            if store.resendWanted(name) { manifest = ReplicaStore.resendingEveryFile(manifest) }
             try ReplicaWire.send(ReplicaWire.Base(point: current?.point, manifest: manifest), over: session, what: "base")
             for phase in ["running", "frozen"] {
                 var source = ChunkedReader(ConversationSource(conversation: session))
@@ -90,7 +92,8 @@ extension Agent {
             let digest: TreeDigest
             do { digest = try TreeDigester.digest(root: upper, cache: &cache) } catch { throw .failed("cannot digest guest \(name)'s next point: \(error)") }
             guard digest.digest == trailer.digest else {
-                throw .failed("guest \(name)'s next point has digest \(digest.digest.prefix(12)) but the source's frozen layer had \(trailer.digest.prefix(12)); the point was not kept (the previous one stays)")
+                store.markResend(name)
+                throw .failed("guest \(name)'s next point has digest \(digest.digest.prefix(12)) but the source's frozen layer had \(trailer.digest.prefix(12)); the point was not kept (the previous one stays), and the next sync sends every file again")
             }
             let point = ReplicaPoint(guest: name, point: (current?.point ?? 0) + 1, takenAt: trailer.takenAt, digest: digest.digest,
                                      fileCount: digest.fileCount, totalBytes: digest.totalBytes, frozenSeconds: trailer.frozenSeconds, spec: trailer.spec)
@@ -99,6 +102,7 @@ extension Agent {
             try AtomicFile.writeJSON(point, to: next + "/point.json")
             FileSystemSync.sync(containing: next)
             try store.commit(name, next: next, point: point.point)
+            store.clearResend(name)
             try ReplicaWire.send(ReplicaWire.Outcome(point: point, error: nil), over: session, what: "outcome")
             return .success(point)
         } catch {

@@ -77,7 +77,7 @@ struct ReplicaStore: Sendable {
     func removeLeftovers(_ name: String) {
         let keep = currentPoint(name).map { ($0 as NSString).lastPathComponent }
         let dir = directory(name)
-        for entry in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where entry != ".lock" && entry != "current" {
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where entry != ".lock" && entry != "current" && entry != Self.resendMarker {
             guard entry != keep else { continue }
             try? TreeRemover.remove(dir + "/" + entry)
         }
