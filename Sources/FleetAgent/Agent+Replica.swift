@@ -162,8 +162,17 @@ extension Agent {
         let base = try ReplicaWire.receive(ReplicaWire.Base.self, over: session, what: "base")
         let cacheFile = digestCacheFile(name, staging: false)
         var cache: DigestCache? = DigestCache.load(cacheFile)
-        var scanned: [TreeManifestEntry] = []
-        let precopy = try sendTree(dir, since: base.manifest, cache: &cache, scanned: &scanned, over: session, guest: name, phase: "running")
+        // The running part's scan, kept: it is the frozen delta's base, and
+        // the frozen scan reuses the xattr digests it read for entries
+        // unchanged since (XattrReuse: one /proc path walk less per entry
+        // while the guest is frozen).
+        let runningScanStarted = XattrReuse.now()
+        var runningNodes: [ScannedNode] = []
+        let precopy = try sendTree(dir, since: base.manifest, cache: &cache, nodes: &runningNodes, reuse: nil,
+                                   over: session, guest: name, phase: "running")
+        let scanned = runningNodes.map(\.manifestEntry)
+        let reuse = XattrReuse(nodes: runningNodes, scanStarted: runningScanStarted)
+        runningNodes = []
         // The frozen part: the guest's processes stop, so the layer holds
         // still for the delta and the digest; the page cache holds what it
         // wrote, which is what both read.
@@ -191,7 +200,7 @@ extension Agent {
             // listing, its content digests from the cache or read now
             // (docs/ARCHITECTURE.md, replicas, says why that is the frozen state).
             var nodes: [ScannedNode] = []
-            delta = try sendTree(dir, since: scanned, cache: &cache, nodes: &nodes, over: session, guest: name, phase: "frozen")
+            delta = try sendTree(dir, since: scanned, cache: &cache, nodes: &nodes, reuse: reuse, over: session, guest: name, phase: "frozen")
             do { frozenEntries = try TreeDigester.entries(of: nodes, root: dir, cache: &cache) } catch {
                 throw .failed("cannot digest guest \(name)'s frozen layer: \(error)")
             }
@@ -226,24 +235,12 @@ extension Agent {
         return ReplicaSyncResult(point: point, precopyBytes: precopy.fileBytes, deltaBytes: delta.fileBytes, seconds: Date().timeIntervalSince(began))
     }
 
-    private func sendTree(_ dir: String, since: [TreeManifestEntry], cache: inout DigestCache?, scanned: inout [TreeManifestEntry],
-                          over session: any ReplicaConversation, guest: String, phase: String) throws(FleetError) -> TreeStreamStats {
-        var sink = ChunkedWriter(ConversationSink(conversation: session))
-        do {
-            let stats = try TreeStreamWriter.write(root: dir, to: &sink, since: since, digests: &cache, scanned: &scanned)
-            try sink.finish()
-            return stats
-        } catch {
-            throw FleetError(.unreachable, "cannot send guest \(guest)'s layer (the part sent while it was \(phase)): \(error)")
-        }
-    }
-
-    /// The frozen part: the same, keeping the stream's scan itself.
+    /// Sends one part of a sync (what differs from `since`), keeping the stream's scan itself.
     private func sendTree(_ dir: String, since: [TreeManifestEntry], cache: inout DigestCache?, nodes: inout [ScannedNode],
-                          over session: any ReplicaConversation, guest: String, phase: String) throws(FleetError) -> TreeStreamStats {
+                          reuse: XattrReuse?, over session: any ReplicaConversation, guest: String, phase: String) throws(FleetError) -> TreeStreamStats {
         var sink = ChunkedWriter(ConversationSink(conversation: session))
         do {
-            let stats = try TreeStreamWriter.write(root: dir, to: &sink, since: since, digests: &cache, nodes: &nodes)
+            let stats = try TreeStreamWriter.write(root: dir, to: &sink, since: since, digests: &cache, nodes: &nodes, reuse: reuse)
             try sink.finish()
             return stats
         } catch {

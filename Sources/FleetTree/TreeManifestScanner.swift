@@ -59,9 +59,12 @@ package enum TreeScanner {
     /// attributes from the descriptor it sends them from, and fills it in
     /// (reading them here goes through `/proc/self/fd`, a path walk per
     /// file: a third of the sender's CPU for 50,000 small files).
-    package static func scan(root: Int32, includeXattrDigests: Bool, exceptSingleLinkFiles: Bool = false) throws -> [ScannedNode] {
+    /// With `reuse`, an entry an earlier scan saw unchanged keeps the xattr
+    /// digest read then (``XattrReuse`` says when that is safe).
+    package static func scan(root: Int32, includeXattrDigests: Bool, exceptSingleLinkFiles: Bool = false,
+                             reuse: XattrReuse? = nil) throws -> [ScannedNode] {
         var nodes: [ScannedNode] = []
-        let options = XattrOptions(include: includeXattrDigests, exceptSingleLinkFiles: exceptSingleLinkFiles)
+        let options = XattrOptions(include: includeXattrDigests, exceptSingleLinkFiles: exceptSingleLinkFiles, reuse: reuse)
         try scanDirectory(root, path: [], xattrs: options, into: &nodes)
         nodes.sort { $0.path.lexicographicallyPrecedes($1.path) }
         return nodes
@@ -77,6 +80,7 @@ package enum TreeScanner {
     private struct XattrOptions {
         var include: Bool
         var exceptSingleLinkFiles: Bool
+        var reuse: XattrReuse?
     }
 
     private static func scanDirectory(
@@ -100,16 +104,24 @@ package enum TreeScanner {
                 if kind == .directory {
                     let child = try Posix.openDirectory(at: directory, name: name, displayPath: display)
                     if xattrs.include {
-                        node.xattrDigest = TreeStreamXattrs.digest(
-                            try TreeStreamXattrs.read(.descriptor(child.raw), displayPath: display))
+                        if let known = xattrs.reuse?.digest(for: childPath, status: status) {
+                            node.xattrDigest = known
+                        } else {
+                            node.xattrDigest = TreeStreamXattrs.digest(
+                                try TreeStreamXattrs.read(.descriptor(child.raw), displayPath: display))
+                        }
                     }
                     nodes.append(node)
                     try scanDirectory(child.raw, path: childPath, xattrs: xattrs, into: &nodes)
                     continue
                 }
                 if xattrs.include && !(xattrs.exceptSingleLinkFiles && kind == .file && status.st_nlink == 1) {
-                    node.xattrDigest = TreeStreamXattrs.digest(
-                        try TreeStreamXattrs.read(.entry(parent: directory, name: name), displayPath: display))
+                    if let known = xattrs.reuse?.digest(for: childPath, status: status) {
+                        node.xattrDigest = known
+                    } else {
+                        node.xattrDigest = TreeStreamXattrs.digest(
+                            try TreeStreamXattrs.read(.entry(parent: directory, name: name), displayPath: display))
+                    }
                 }
                 nodes.append(node)
             } catch let problem as TreeProblem where vanished(problem) {

@@ -35,6 +35,8 @@ final class TreeStreamEncoder<Sink: ByteSink> {
     /// frozen delta digests the tree from it instead of walking it again).
     var keepsNodes = false
     private(set) var nodes: [ScannedNode] = []
+    /// An earlier scan's xattr digests for the scan to reuse (``XattrReuse``).
+    var xattrReuse: XattrReuse?
 
     /// Room an extent read should have at least before the buffer is flushed.
     private static var minimumReadRoom: Int { 64 << 10 }
@@ -58,7 +60,8 @@ final class TreeStreamEncoder<Sink: ByteSink> {
         // not from a second read in the scan: they are what the receiver got.
         let fileXattrsFromSend = since == nil && keepsManifest
         let nodes = try TreeScanner.scan(
-            root: root, includeXattrDigests: since != nil || keepsManifest, exceptSingleLinkFiles: fileXattrsFromSend)
+            root: root, includeXattrDigests: since != nil || keepsManifest, exceptSingleLinkFiles: fileXattrsFromSend,
+            reuse: xattrReuse)
         var selected = [Bool](repeating: true, count: nodes.count)
         var deletions: [[UInt8]] = []
         if let since {

@@ -58,14 +58,17 @@ public enum TreeStreamWriter {
     /// for a tree that holds still until the caller is done with it: a
     /// replica's frozen delta takes the point's digest from it
     /// (``TreeDigester/entries(of:root:cache:)``) instead of a second walk.
+    /// With `reuse`, the scan takes the xattr digests of entries an earlier
+    /// scan saw unchanged from it (a replica's frozen delta, after its
+    /// running one; ``XattrReuse`` says when that is safe).
     package static func write<S: ByteSink>(
         root: String, to sink: inout S, since: [TreeManifestEntry]?, digests: inout DigestCache?,
-        nodes: inout [ScannedNode]
+        nodes: inout [ScannedNode], reuse: XattrReuse? = nil
     ) throws -> TreeStreamStats {
         var noManifest: [TreeManifestEntry]?
         var kept: [ScannedNode]? = []
         defer { nodes = kept ?? [] }
-        return try write(root: root, to: &sink, since: since, digests: &digests, manifest: &noManifest, nodes: &kept)
+        return try write(root: root, to: &sink, since: since, digests: &digests, manifest: &noManifest, nodes: &kept, reuse: reuse)
     }
 
     /// `manifest`: nil to keep no manifest, else it receives the scan's.
@@ -74,13 +77,13 @@ public enum TreeStreamWriter {
         manifest scanned: inout [TreeManifestEntry]?
     ) throws -> TreeStreamStats {
         var noNodes: [ScannedNode]?
-        return try write(root: root, to: &sink, since: since, digests: &digests, manifest: &scanned, nodes: &noNodes)
+        return try write(root: root, to: &sink, since: since, digests: &digests, manifest: &scanned, nodes: &noNodes, reuse: nil)
     }
 
     /// `nodes`: nil to keep no scan, else it receives it.
     private static func write<S: ByteSink>(
         root: String, to sink: inout S, since: [TreeManifestEntry]?, digests: inout DigestCache?,
-        manifest scanned: inout [TreeManifestEntry]?, nodes: inout [ScannedNode]?
+        manifest scanned: inout [TreeManifestEntry]?, nodes: inout [ScannedNode]?, reuse: XattrReuse?
     ) throws -> TreeStreamStats {
         let operation = "cannot stream tree \(root)"
         do {
@@ -89,6 +92,7 @@ public enum TreeStreamWriter {
             encoder.digests = digests
             encoder.keepsManifest = scanned != nil
             encoder.keepsNodes = nodes != nil
+            encoder.xattrReuse = reuse
             defer {
                 sink = encoder.sink
                 digests = encoder.digests
