@@ -43,7 +43,9 @@ struct HostFailCommand: ParsableCommand {
                           + (f.resumed ? " (continued)" : ""))
                 }
             }
-            for s in r.stranded { print("  \(s.guest): not failed over (\(s.why)); placed on \(r.host), running nowhere") }
+            // A forced host answered: what it runs and was not failed over runs on there.
+            let whereNow = r.forced ? "still running there if it was" : "running nowhere"
+            for s in r.stranded { print("  \(s.guest): not failed over (\(s.why)); placed on \(r.host), \(whereNow)") }
             for replica in r.replicas { print("  " + replica.line) }
             if !r.lostReplicas.isEmpty {
                 print("  replicas that stay on \(r.host) for now (serve's schedule tries again): \(r.lostReplicas.joined(separator: ", "))")
