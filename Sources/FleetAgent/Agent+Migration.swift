@@ -28,7 +28,15 @@ extension Agent {
     /// guest still runs) the layer's file system is synced: the guest's dirty
     /// pages are written back now, not when it stops (a memory cgroup full of
     /// dirty page cache made the stop take seconds: downtime).
+    /// `reuse`: the xattr digests of this process's earlier export of the
+    /// layer (``LayerTransfer/reusable``), which the scan takes for entries
+    /// unchanged since instead of reading their attributes again.
     public func exportLayer<S: ByteSink>(_ name: String, since: [TreeManifestEntry]?, to sink: inout S) throws(FleetError) -> LayerTransfer {
+        try exportLayer(name, since: since, to: &sink, reuse: nil)
+    }
+
+    package func exportLayer<S: ByteSink>(_ name: String, since: [TreeManifestEntry]?, to sink: inout S,
+                                          reuse: XattrReuse?) throws(FleetError) -> LayerTransfer {
         _ = try guests.load(name)
         let reading = try readLayer(name, staging: false)
         defer { reading.end() }
@@ -39,14 +47,20 @@ extension Agent {
         // so the digest after the stop reads only what changed since.
         let cacheFile = digestCacheFile(name, staging: false)
         var digests: DigestCache? = since == nil ? DigestCache.load(cacheFile) : nil
-        do { stats = try TreeStreamWriter.write(root: dir, to: &sink, since: since, digests: &digests, scanned: &scanned) } catch {
+        var reusable: XattrReuse?
+        do {
+            stats = try TreeStreamWriter.write(root: dir, to: &sink, since: since, digests: &digests, scanned: &scanned,
+                                               reuse: reuse, reusable: &reusable)
+        } catch {
             throw .failed("cannot export guest \(name): \(error)")
         }
         if since == nil {
             try? digests?.save(cacheFile)
             FileSystemSync.sync(containing: dir)
         }
-        return LayerTransfer(stats: stats, cachedDigests: digests?.count, scanned: scanned)
+        var sent = LayerTransfer(stats: stats, cachedDigests: digests?.count, scanned: scanned)
+        sent.reusable = reusable
+        return sent
     }
 
     /// Applies a stream into the staging area of `name`. A guest of that name

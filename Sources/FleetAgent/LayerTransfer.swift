@@ -10,6 +10,9 @@ public struct LayerTransfer: Sendable {
     public var cachedDigests: Int?
     /// A whole export's scan (see ``TreeStreamWriter``); empty for a delta.
     public var scanned: [TreeManifestEntry] = []
+    /// An export's xattr digests, for the next delta of the layer by this
+    /// process to reuse (``XattrReuse``).
+    package var reusable: XattrReuse?
     /// A direct template transfer's payload, as installed at the destination.
     public var template: TemplateInfo?
     /// A replica sync's payload: the point the standby committed.

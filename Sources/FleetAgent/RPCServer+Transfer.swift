@@ -83,10 +83,11 @@ extension RPCServer {
             }
             since = earlier
         }
-        let sent = try agent.sendLayer(p, identity: identity, since: since)
+        let sent = try agent.sendLayer(p, identity: identity, since: since, reuse: exportedXattrs[p.name])
         // The stream's own scan is what the destination holds now: no
         // second walk of the layer for the delta's base.
         if since == nil { exported[p.name] = sent.scanned }
+        exportedXattrs[p.name] = sent.reusable
         return sent
     }
 }

@@ -14,6 +14,11 @@ public final class RPCServer {
     /// last full export: what the receiver got (or older). A change made
     /// while the export ran shows as a difference, so the delta sends it.
     var exported: [String: [TreeManifestEntry]] = [:]
+    /// Per guest, the xattr digests of this channel's last export of its
+    /// layer, with each entry's inode and ctime: the next export (a move's
+    /// delta, while the guest is stopped) reads attributes only of entries
+    /// changed since (``XattrReuse``).
+    var exportedXattrs: [String: XattrReuse] = [:]
     /// Per guest, the parts of a receiver's manifest received so far.
     var receiverParts: [String: [UInt8]] = [:]
     /// This channel's direct transfers: keys made, listeners open.
@@ -70,10 +75,11 @@ public final class RPCServer {
                 }
                 since = earlier
             }
-            let sent = try agent.exportLayer(p.name, since: since, to: &sink)
+            let sent = try agent.exportLayer(p.name, since: since, to: &sink, reuse: exportedXattrs[p.name])
             // The stream's own scan is what the destination holds now: no
             // second walk of the layer for the delta's base.
             if since == nil { exported[p.name] = sent.scanned }
+            exportedXattrs[p.name] = sent.reusable
             do { try sink.finish() } catch { return (RPCResponse(id: r.id, error: .failed("guest.export: cannot write the stream: \(error)")).line(), false) }
             return (try RPCResultLine(id: r.id, result: try encode(LayerStreamStats(sent))).line(), true)
         } catch {

@@ -37,6 +37,12 @@ final class TreeStreamEncoder<Sink: ByteSink> {
     private(set) var nodes: [ScannedNode] = []
     /// An earlier scan's xattr digests for the scan to reuse (``XattrReuse``).
     var xattrReuse: XattrReuse?
+    /// Keep this stream's xattr digests, with each entry's inode and ctime,
+    /// in ``reusable``: a later delta of the same tree by this process reads
+    /// attributes only of what changed since (a move's delta, after its
+    /// pre-copy).
+    var keepsReusable = false
+    private(set) var reusable: XattrReuse?
 
     /// Room an extent read should have at least before the buffer is flushed.
     private static var minimumReadRoom: Int { 64 << 10 }
@@ -59,6 +65,7 @@ final class TreeStreamEncoder<Sink: ByteSink> {
         // from the attributes it sends (read from the file's descriptor),
         // not from a second read in the scan: they are what the receiver got.
         let fileXattrsFromSend = since == nil && keepsManifest
+        let scanStarted = XattrReuse.now()
         let nodes = try TreeScanner.scan(
             root: root, includeXattrDigests: since != nil || keepsManifest, exceptSingleLinkFiles: fileXattrsFromSend,
             reuse: xattrReuse)
@@ -80,17 +87,27 @@ final class TreeStreamEncoder<Sink: ByteSink> {
             stats.deleted += 1
         }
         var vanished: [Int] = []
+        var reusableNodes = keepsReusable ? nodes : []
         for (index, node) in nodes.enumerated() where selected[index] {
             let attributes = try send(node)
             guard fileXattrsFromSend, node.kind == .file, node.linkCount == 1 else { continue }
             if let attributes {
-                scanned[index].xattrDigest = TreeStreamXattrs.digest(attributes)
+                let digest = TreeStreamXattrs.digest(attributes)
+                scanned[index].xattrDigest = digest
+                if keepsReusable { reusableNodes[index].xattrDigest = digest }
             } else {
                 vanished.append(index)
             }
         }
         // Not sent, so not at the receiver: a delta sends it if it is back.
         for index in vanished.reversed() { scanned.remove(at: index) }
+        if keepsReusable {
+            // A vanished file's attributes were never read: nothing to reuse.
+            for index in vanished.reversed() { reusableNodes.remove(at: index) }
+            // Only a scan that has every entry's attributes (a delta's, or
+            // a full stream's with those it sent) can vouch for them.
+            reusable = since != nil || fileXattrsFromSend ? XattrReuse(nodes: reusableNodes, scanStarted: scanStarted) : nil
+        }
         try appendKind(.end)
         try appendInteger(UInt64(stats.entries))
         try appendInteger(UInt64(stats.deleted))

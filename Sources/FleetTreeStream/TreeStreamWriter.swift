@@ -53,6 +53,26 @@ public enum TreeStreamWriter {
         return try write(root: root, to: &sink, since: since, digests: &digests, manifest: &manifest)
     }
 
+    /// The same, with the xattr digests of an earlier stream of this tree
+    /// (`reuse`, see ``XattrReuse``) for the scan to take instead of reading
+    /// them again, and returning in `reusable` this stream's, for the next:
+    /// a move's delta, while the guest is stopped, then reads the attributes
+    /// only of entries changed since its pre-copy.
+    package static func write<S: ByteSink>(
+        root: String, to sink: inout S, since: [TreeManifestEntry]?, digests: inout DigestCache?,
+        scanned: inout [TreeManifestEntry], reuse: XattrReuse?, reusable: inout XattrReuse?
+    ) throws -> TreeStreamStats {
+        var manifest: [TreeManifestEntry]? = []
+        var noNodes: [ScannedNode]?
+        var kept: XattrReuse?? = .some(nil)
+        defer {
+            scanned = manifest ?? []
+            reusable = kept ?? nil
+        }
+        return try write(root: root, to: &sink, since: since, digests: &digests, manifest: &manifest, nodes: &noNodes, reuse: reuse,
+                         reusable: &kept)
+    }
+
     /// The same, returning in `nodes` the stream's scan itself (every entry
     /// the stream can carry, sorted by path bytes, with its whole `lstat`),
     /// for a tree that holds still until the caller is done with it: a
@@ -67,8 +87,10 @@ public enum TreeStreamWriter {
     ) throws -> TreeStreamStats {
         var noManifest: [TreeManifestEntry]?
         var kept: [ScannedNode]? = []
+        var noReusable: XattrReuse??
         defer { nodes = kept ?? [] }
-        return try write(root: root, to: &sink, since: since, digests: &digests, manifest: &noManifest, nodes: &kept, reuse: reuse)
+        return try write(root: root, to: &sink, since: since, digests: &digests, manifest: &noManifest, nodes: &kept, reuse: reuse,
+                         reusable: &noReusable)
     }
 
     /// `manifest`: nil to keep no manifest, else it receives the scan's.
@@ -77,13 +99,17 @@ public enum TreeStreamWriter {
         manifest scanned: inout [TreeManifestEntry]?
     ) throws -> TreeStreamStats {
         var noNodes: [ScannedNode]?
-        return try write(root: root, to: &sink, since: since, digests: &digests, manifest: &scanned, nodes: &noNodes, reuse: nil)
+        var noReusable: XattrReuse??
+        return try write(root: root, to: &sink, since: since, digests: &digests, manifest: &scanned, nodes: &noNodes, reuse: nil,
+                         reusable: &noReusable)
     }
 
-    /// `nodes`: nil to keep no scan, else it receives it.
+    /// `nodes`: nil to keep no scan, else it receives it; `reusable`: nil
+    /// to keep no xattr digests for a later stream, else it receives them.
     private static func write<S: ByteSink>(
         root: String, to sink: inout S, since: [TreeManifestEntry]?, digests: inout DigestCache?,
-        manifest scanned: inout [TreeManifestEntry]?, nodes: inout [ScannedNode]?, reuse: XattrReuse?
+        manifest scanned: inout [TreeManifestEntry]?, nodes: inout [ScannedNode]?, reuse: XattrReuse?,
+        reusable: inout XattrReuse??
     ) throws -> TreeStreamStats {
         let operation = "cannot stream tree \(root)"
         do {
@@ -93,11 +119,13 @@ public enum TreeStreamWriter {
             encoder.keepsManifest = scanned != nil
             encoder.keepsNodes = nodes != nil
             encoder.xattrReuse = reuse
+            encoder.keepsReusable = reusable != nil
             defer {
                 sink = encoder.sink
                 digests = encoder.digests
                 if scanned != nil { scanned = encoder.scanned }
                 if nodes != nil { nodes = encoder.nodes }
+                if reusable != nil { reusable = .some(encoder.reusable) }
             }
             return try encoder.run(since: since)
         } catch let problem as TreeProblem {

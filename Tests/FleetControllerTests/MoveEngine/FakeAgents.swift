@@ -35,6 +35,14 @@ final class FakeAgents: AgentTransport {
         var label: String? = nil
         var description: String { "\(kind) at \(step.rawValue) " + (label.map { "first \($0)" } ?? "call \(call)") }
 
+        /// The first fault of `kind` a step can meet. Verify makes no call
+        /// of its own: it waits for the source's digest, asked for in the
+        /// background from the delta on, so its fault is planted there.
+        static func first(in step: MoveStep, _ kind: FaultKind) -> Fault {
+            step == .verify ? Fault(step: .delta, call: 0, kind: kind, label: FakeAgents.backgroundCall)
+                : Fault(step: step, call: 0, kind: kind)
+        }
+
         func matches(step current: String, call index: Int, what: String) -> Bool {
             if let label {
                 guard let at = MoveStep.allCases.firstIndex(where: { $0.rawValue == current }) else { return false }
@@ -69,6 +77,8 @@ final class FakeAgents: AgentTransport {
         /// agent keeps it (FenceStore); and the calls refused by it.
         var fences: [String: Int64] = [:]
         var fenceRefusals: [String] = []
+        /// Every digest asked for: of which host's layer, staged or not.
+        var digestCalls: [(host: String, staging: Bool)] = []
     }
 
     let state = Mutex(State())
@@ -205,6 +215,7 @@ final class FakeAgents: AgentTransport {
             }
             return LayerManifest(encoded: m.params.summary == true ? "" : "[]", entries: layer.count, totalBytes: UInt64(layer.count))
         case let m as RPC.GuestDigest:
+            s.digestCalls.append((h, m.params.staging))
             guard let layer = m.params.staging ? agent.staging[m.params.name] : agent.guests[m.params.name]?.layer else {
                 throw FleetError.notFound("no layer of \(m.params.name) on \(h)")
             }

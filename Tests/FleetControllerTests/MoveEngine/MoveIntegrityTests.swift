@@ -169,16 +169,44 @@ import Testing
         try Self.expectNewestDataLive(f, stored, .rolledBack, .stagedCorrupted, context: "corrupted, --prefer destination")
     }
 
-    /// The controller's own check: the staged copy is compared with the
-    /// source's digest at verify, before anything is adopted.
-    @Test func aStagedCopyCorruptedBeforeVerifyFailsTheVerification() throws {
+    /// A staged copy corrupted before verify (in transit, or on the
+    /// destination's disk) is not adopted: verify takes only the source's
+    /// digest, and adopt compares the staged tree with it.
+    @Test func aStagedCopyCorruptedBeforeVerifyIsNotAdopted() throws {
         let f = try Fixture(running: true)
         f.agents.state.withLock { $0.onStep = ("verify", { $0.corruptStaging("g1") }) }
         #expect(throws: FleetError.self) { _ = try f.engine.start(f.params) { _ in } }
         let op = try #require(try f.store.operations().first)
         #expect(op.state == .rolledBack)
-        #expect(op.reason?.hasPrefix("failed at verify: verification failed") == true, "\(op.reason ?? "-")")
-        try Self.expectNewestDataLive(f, op, .rolledBack, nil, context: "corrupted before verify")
+        #expect(op.reason?.hasPrefix("failed at adopt: cannot adopt guest g1: its staged layer has another digest") == true, "\(op.reason ?? "-")")
+        try Self.expectNewestDataLive(f, op, .rolledBack, .stagedCorrupted, context: "corrupted before verify")
+    }
+
+    /// Verify digests the source only: the staged tree is walked once
+    /// while the guest is down (by adopt), not twice.
+    @Test func verifyDigestsTheSourceOnlyAndAdoptTheStagedTree() throws {
+        let f = try Fixture(running: true)
+        _ = try f.engine.start(f.params) { _ in }
+        let digests = f.agents.state.withLock { $0.digestCalls }
+        #expect(digests.filter { $0.staging }.isEmpty, "\(digests)")
+        #expect(!digests.filter { !$0.staging && $0.host == "host1" }.isEmpty, "\(digests)")
+    }
+
+    /// Cleanup's check of the source: a source layer edited on its host
+    /// after the verification (no start, so no other start count) holds
+    /// writes the live copy lacks; it is kept, not destroyed. Its digest is
+    /// taken while the destination starts, so an edit made before that is
+    /// seen.
+    @Test func aSourceEditedBeforeTheStartIsKeptAtCleanup() throws {
+        let f = try Fixture(running: true)
+        f.agents.state.withLock { $0.onStep = ("start-destination", { $0.editSource("g1") }) }
+        let result = try f.engine.start(f.params) { _ in }
+        #expect(result.keptSource == true)
+        #expect(result.notes?.first?.contains("kept guest g1 at host1: guest g1's layer at host1 changed since the move stopped it") == true,
+                "\(result.notes ?? [])")
+        let (source, live) = f.agents.state.withLock { ($0.hosts["host1"]?.guests["g1"], $0.hosts["host2"]?.guests["g1"]) }
+        #expect(source?.layer == f.agents.state.withLock { $0.latestLayer }, "the edited source copy was destroyed")
+        #expect(live?.running == true)
     }
 
     /// The destination's check at adopt: corruption after the verification
@@ -219,7 +247,7 @@ import Testing
         for host in ["host1", "host2"] {
             let f = try Fixture(running: true)
             f.agents.state.withLock { s in
-                s.fault = .init(step: step, call: 0, kind: .error)
+                s.fault = .first(in: step, .error)
                 s.unreachableInRollback = host
             }
             var message = ""
