@@ -28,9 +28,9 @@ import Testing
 
     // The package build (a release build) is part of the time.
     @Test(.timeLimit(.minutes(30)))
-    func sitePlaybookInstallsAndEnrolsTheTestHosts() throws {
+    func sitePlaybookInstallsAndEnrolsTheTestHosts() async throws {
         let playbook = try #require(DeployShell.which("ansible-playbook"), "ansible-playbook missing (scripts/install-deps installs ansible-core)")
-        let debs = try BuiltPackages.debs()
+        let debs = try await BuiltPackages.debs()
         let agentBinary = TestCluster.agentBinary
         let vfleetBinary = (agentBinary as NSString).deletingLastPathComponent + "/vfleet"
         try #require(FileManager.default.isExecutableFile(atPath: vfleetBinary), "vfleet not built next to \(agentBinary)")

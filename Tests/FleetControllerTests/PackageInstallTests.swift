@@ -8,8 +8,8 @@ import Testing
 /// its /usr are never written.
 @Suite(.tags(.root), .serialized) struct PackageInstallTests {
     @Test(.timeLimit(.minutes(30)))
-    func packagesCarryTheirFilesAndDeclareEveryLibraryTheyLoad() throws {
-        let debs = try BuiltPackages.debs()
+    func packagesCarryTheirFilesAndDeclareEveryLibraryTheyLoad() async throws {
+        let debs = try await BuiltPackages.debs()
         let version = try DeployShell.run([BuiltPackages.repo + "/.build-package/release/vfleet", "--version"])
             .out.trimmingCharacters(in: .whitespacesAndNewlines)
         for (deb, command, section) in [(debs.vfleet, "vfleet", "1"), (debs.agent, "vfleet-agent", "8")] {
@@ -60,8 +60,8 @@ import Testing
     }
 
     @Test(.timeLimit(.minutes(30)))
-    func bothPackagesInstallRunAndPurgeLeavingOnlyTheStateDirectories() throws {
-        let debs = try BuiltPackages.debs()
+    func bothPackagesInstallRunAndPurgeLeavingOnlyTheStateDirectories() async throws {
+        let debs = try await BuiltPackages.debs()
         let realStatus = try Data(contentsOf: URL(fileURLWithPath: "/var/lib/dpkg/status"))
         let scratch = try Self.scratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: scratch) }
