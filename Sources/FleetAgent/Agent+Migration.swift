@@ -28,13 +28,13 @@ extension Agent {
     /// guest still runs) the layer's file system is synced: the guest's dirty
     /// pages are written back now, not when it stops (a memory cgroup full of
     /// dirty page cache made the stop take seconds: downtime).
-    /// `reuse`: the xattr digests of this process's earlier export of the
-    /// layer (``LayerTransfer/reusable``), which the scan takes for entries
-    /// unchanged since instead of reading their attributes again.
     public func exportLayer<S: ByteSink>(_ name: String, since: [TreeManifestEntry]?, to sink: inout S) throws(FleetError) -> LayerTransfer {
         try exportLayer(name, since: since, to: &sink, reuse: nil)
     }
 
+    /// The same, with `reuse`: the xattr digests of this process's earlier
+    /// export of the layer (``LayerTransfer/reusable``), which the scan takes
+    /// for entries unchanged since instead of reading their attributes again.
     package func exportLayer<S: ByteSink>(_ name: String, since: [TreeManifestEntry]?, to sink: inout S,
                                           reuse: XattrReuse?) throws(FleetError) -> LayerTransfer {
         _ = try guests.load(name)
