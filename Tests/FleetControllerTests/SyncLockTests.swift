@@ -9,6 +9,15 @@ import Testing
 /// for a running sync, a sync left by a dead controller is ended by resume.
 /// On the move engine's fake agents (host1 runs g1, host2 is empty).
 @Suite(.tags(.unit)) struct SyncLockTests {
+    /// Ends sync operation `id` from another thread after a while, as a
+    /// sync's own controller would when its stream is done.
+    static func end(_ id: Int64, in store: FleetStore, afterMicroseconds delay: useconds_t) {
+        Thread {
+            usleep(delay)
+            try? store.finishOperation(id, state: .done)
+        }.start()
+    }
+
     static func fleet() throws -> (MoveEngineTests.Fixture, Controller) {
         let f = try MoveEngineTests.Fixture(running: true)
         let c = try EventRecorderTests.movable(f, reason: "sync lock")
@@ -36,12 +45,7 @@ import Testing
         let error = #expect(throws: FleetError.self) { try c.awaitSyncEnd(of: "g1", upTo: 0.3) }
         #expect(error?.message.contains("is being synced (operation \(sync.id!)") == true, "\(error?.message ?? "")")
         // The sync ends while the move waits: the move goes on after it.
-        let store = c.store
-        let ender = Thread {
-            usleep(500_000)
-            try? store.finishOperation(sync.id!, state: .done)
-        }
-        ender.start()
+        Self.end(sync.id!, in: c.store, afterMicroseconds: 500_000)
         let began = Date().timeIntervalSince1970
         let moved = try c.moveGuest("g1", to: "host2")
         let move = try c.store.operation(moved.operation)
@@ -55,12 +59,7 @@ import Testing
     @Test func anEvacuationWaitsForASyncOfAGuestItMoves() throws {
         let (_, c) = try Self.fleet()
         let sync = try c.store.beginOperation(kind: Controller.syncKind, guest: "g1", host: "host2", params: "{}", firstStep: "send")
-        let store = c.store
-        let ender = Thread {
-            usleep(300_000)
-            try? store.finishOperation(sync.id!, state: .done)
-        }
-        ender.start()
+        Self.end(sync.id!, in: c.store, afterMicroseconds: 300_000)
         let report = try c.evacuate("host1", dryRun: false)
         #expect(report.moves.map(\.guest) == ["g1"] && report.moves.allSatisfy { $0.error == nil }, "\(report.moves)")
         #expect(try c.store.placement(of: "g1")?.host == "host2")
@@ -74,12 +73,7 @@ import Testing
         // exec goes to the agent (the fake ones do not answer it), no conflict.
         let exec = #expect(throws: FleetError.self) { _ = try c.execGuest("g1", argv: ["/bin/true"]) }
         #expect(exec?.code == .unsupported, "exec during a sync: \(exec?.message ?? "")")
-        let store = c.store
-        let ender = Thread {
-            usleep(400_000)
-            try? store.finishOperation(sync.id!, state: .done)
-        }
-        ender.start()
+        Self.end(sync.id!, in: c.store, afterMicroseconds: 400_000)
         let began = Date().timeIntervalSince1970
         _ = try c.stopGuest("g1")
         #expect(Date().timeIntervalSince1970 - began >= 0.3, "the stop did not wait for the sync")

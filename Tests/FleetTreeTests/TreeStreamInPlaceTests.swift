@@ -24,17 +24,28 @@ import Testing
         return try #require(digests, sourceLocation: sourceLocation)
     }
 
+    /// A test directory with the fixture's source tree and an empty destination.
+    static func sourceAndDestination() throws -> (directory: String, source: String, destination: String) {
+        let directory = try StreamTestDirectory.make()
+        let (source, destination) = (directory + "/source", directory + "/destination")
+        do {
+            try TestDirectory.makeDirectory(source)
+            try TestDirectory.makeDirectory(destination)
+            try StreamFixture.makeSourceTree(at: source)
+        } catch {
+            TestDirectory.remove(directory)
+            throw error
+        }
+        return (directory, source, destination)
+    }
+
     static func leftoverTemporaries(_ root: String) throws -> [String] {
         try Shell.run("find '\(root)' -name '.vfts-*'").split(separator: "\n").map(String.init)
     }
 
     @Test func aFullStreamInPlaceReproducesEverything() throws {
-        let directory = try StreamTestDirectory.make()
+        let (directory, source, destination) = try Self.sourceAndDestination()
         defer { TestDirectory.remove(directory) }
-        let (source, destination) = (directory + "/source", directory + "/destination")
-        try TestDirectory.makeDirectory(source)
-        try TestDirectory.makeDirectory(destination)
-        try StreamFixture.makeSourceTree(at: source)
 
         try Self.transferInPlace(from: source, to: destination)
 
@@ -52,12 +63,8 @@ import Testing
     /// status (taken after the time was set): a digest of the tree with that
     /// cache reads no file again and equals a full one.
     @Test func digestsRecordedInPlaceAreTrustedByTheNextDigest() throws {
-        let directory = try StreamTestDirectory.make()
+        let (directory, source, destination) = try Self.sourceAndDestination()
         defer { TestDirectory.remove(directory) }
-        let (source, destination) = (directory + "/source", directory + "/destination")
-        try TestDirectory.makeDirectory(source)
-        try TestDirectory.makeDirectory(destination)
-        try StreamFixture.makeSourceTree(at: source)
         // Two names of an inode, not three: each link changes the inode's
         // ctime, and the applier records it again only for the target and
         // the new name (a third name's entry goes stale; with or without
@@ -76,12 +83,8 @@ import Testing
     }
 
     @Test func aDeltaInPlaceBringsAChangedTreeUpToDate() throws {
-        let directory = try StreamTestDirectory.make()
+        let (directory, source, destination) = try Self.sourceAndDestination()
         defer { TestDirectory.remove(directory) }
-        let (source, destination) = (directory + "/source", directory + "/destination")
-        try TestDirectory.makeDirectory(source)
-        try TestDirectory.makeDirectory(destination)
-        try StreamFixture.makeSourceTree(at: source)
         try Self.transferInPlace(from: source, to: destination)
 
         // A changed file, a new one, a file replaced by a directory, a removed one.

@@ -182,9 +182,10 @@ import Testing
         try Self.expectNewestDataLive(f, op, .rolledBack, .stagedCorrupted, context: "corrupted before verify")
     }
 
-    /// Verify digests the source only: the staged tree is walked once
-    /// while the guest is down (by adopt), not twice.
-    @Test func verifyDigestsTheSourceOnlyAndAdoptTheStagedTree() throws {
+    /// Verify asks for the source's digest only, never the staged tree's:
+    /// adopt digests that one (Agent.adopt), so it is walked once while the
+    /// guest is down, not twice.
+    @Test func noDigestOfTheStagedTreeIsAskedForAndTheSourcesIs() throws {
         let f = try Fixture(running: true)
         _ = try f.engine.start(f.params) { _ in }
         let digests = f.agents.state.withLock { $0.digestCalls }
