@@ -72,6 +72,9 @@ extension Agent {
             throw .conflict("guest \(name) already exists on this host (destroy it there first, e.g. an old --keep-source copy)")
         }
         try paths.ensure()
+        // The first stream into a new staging area (not a --disk one, whose
+        // layer is an image): it plans the guest's id range here.
+        var firstCopy = false
         do {
             // Private like a guest's directory: the staged layer holds the
             // guest's setuid files (StatePermissions). An older staging area
@@ -81,8 +84,12 @@ extension Agent {
             }
             StatePermissions.set(staging(name), mode: StatePermissions.privateDirectory)
             // The staged upper/ becomes the guest's "/": the stream sets its mode.
-            if !stagedLayerDisk(name).exists, mkdir(stagingUpper(name), 0o755) != 0 && errno != EEXIST {
-                throw KernelError.current("create directory", stagingUpper(name))
+            if !stagedLayerDisk(name).exists {
+                if mkdir(stagingUpper(name), 0o755) == 0 {
+                    firstCopy = true
+                } else if errno != EEXIST {
+                    throw KernelError.current("create directory", stagingUpper(name))
+                }
             }
         } catch {
             throw .failed("cannot create the staging area for guest \(name): \(error)")
@@ -103,7 +110,11 @@ extension Agent {
             // digest matched the source's (a crash mid-file leaves a partial
             // file there that the move's rollback removes, or a resumed
             // pre-copy replaces, and that the digest would refuse anyway).
-            let stats = try TreeStreamReader.apply(from: &source, into: into, digests: &written, newNamesInPlace: true)
+            // Owners go into the range the guest will have here as they are
+            // written: its start then has nothing to rebase (Agent+OwnerMap).
+            let owners = try ownerMapper(for: name, firstCopy: firstCopy)
+            let stats = try TreeStreamReader.apply(from: &source, into: into, digests: &written, newNamesInPlace: true, owners: owners)
+            try settleOwnerMap(name, owners, layer: into)
             // On disk before the source copy may ever go, and written back
             // now (the pre-copy runs while the guest does) rather than by an
             // fsync during the downtime. Before the digest cache is saved: a
@@ -134,7 +145,17 @@ extension Agent {
         let reading = try readLayer(name, staging: fromStaging)
         defer { reading.end() }
         let dir = reading.directory
-        do { return try TreeManifest.build(root: dir, xattrDigests: xattrDigests) } catch { throw .failed("cannot list guest \(name)'s layer: \(error)") }
+        var entries: [TreeManifestEntry]
+        do { entries = try TreeManifest.build(root: dir, xattrDigests: xattrDigests) } catch { throw .failed("cannot list guest \(name)'s layer: \(error)") }
+        // A staged copy lists the owners its source has, as its digest does:
+        // a resumed delta compares with them.
+        if fromStaging, let map = ownerMap(name) {
+            for i in entries.indices {
+                entries[i].uid = map.original(entries[i].uid)
+                entries[i].gid = map.original(entries[i].gid)
+            }
+        }
+        return entries
     }
 
     /// The layer's digest cache: next to the layer, so it travels with the
@@ -144,13 +165,25 @@ extension Agent {
     }
 
     public func layerDigest(_ name: String, staging fromStaging: Bool) throws(FleetError) -> TreeDigest {
+        // A staged copy is digested with the owners its source has (Agent+OwnerMap).
+        try layerDigest(name, staging: fromStaging, owners: fromStaging ? ownerMap(name) : nil)
+    }
+
+    /// The digest with `owners`' ids put back.
+    func layerDigest(_ name: String, staging fromStaging: Bool, owners: OwnerRangeMap?) throws(FleetError) -> TreeDigest {
         let reading = try readLayer(name, staging: fromStaging)
         defer { reading.end() }
         let dir = reading.directory
         let file = digestCacheFile(name, staging: fromStaging)
         var cache: DigestCache? = DigestCache.load(file)
         let digest: TreeDigest
-        do { digest = try TreeDigester.digest(root: dir, cache: &cache) } catch { throw .failed("cannot digest guest \(name)'s layer: \(error)") }
+        do {
+            if let map = owners {
+                digest = try TreeDigester.digest(root: dir, cache: &cache, owners: map)
+            } else {
+                digest = try TreeDigester.digest(root: dir, cache: &cache)
+            }
+        } catch { throw .failed("cannot digest guest \(name)'s layer: \(error)") }
         // Unchanged (every file hashed before): the file holds it already.
         if cache?.changed == true { try? cache?.save(file) }
         return digest
@@ -186,7 +219,9 @@ extension Agent {
         // lock, which covers only the name, the context id and the rename.
         // Only this move writes the staging area meanwhile.
         let adopted = guests.exists(name)
-        let digest = try layerDigest(name, staging: !adopted).digest
+        // Adopted already (a resumed move): not started since, so its layer
+        // still has the owners the copy gave it, and the map beside it.
+        let digest = try (adopted ? layerDigest(name, staging: false, owners: ownerMap(name, staging: false)) : layerDigest(name, staging: true)).digest
         let lock = try lock()
         defer { withExtendedLifetime(lock) {} }
         if guests.exists(name) {
@@ -202,7 +237,7 @@ extension Agent {
             throw .failed("cannot adopt guest \(name): its staged layer has digest \(digest.prefix(12)), expected \(expectedDigest.prefix(12))")
         }
         try settleStagedDisk(spec)
-        let record = GuestRecord(spec: spec, contextId: try GuestRecord.nextContextId(for: name, in: guests.all(), from: config.firstContextId),
+        let record = GuestRecord(spec: spec, contextId: try adoptedContextId(name, map: ownerMap(name)),
                                  templateDigest: template.digest, createdAt: Date().timeIntervalSince1970)
         let s = staging(name)
         do {

@@ -38,15 +38,22 @@ extension Agent {
         let (upper, work) = try layerDirectories(of: record)
         var st = stat()
         guard lstat(upper, &st) == 0 else { throw .failed("cannot start guest \(name): its layer \(upper) is missing (\(String(cString: strerror(errno))))") }
-        if st.st_uid != newBase || st.st_gid != newBase {
-            do {
-                // The root directory last: it marks the layer as done.
-                _ = try TreeOwnershipShifter.rebase(root: work, to: newBase)
-                _ = try TreeOwnershipShifter.rebase(root: upper, to: newBase)
-            } catch {
-                throw .failed("cannot start guest \(name): \(error)")
-            }
+        // Each directory on its own: a moved layer arrives in its range
+        // already (Agent+OwnerMap) while adopt made the overlay's work
+        // directory anew, owned by host root.
+        var workStatus = stat()
+        let workDone = lstat(work, &workStatus) == 0 && workStatus.st_uid == newBase && workStatus.st_gid == newBase
+        do {
+            // The root directory last: it marks the layer as done.
+            if !workDone || st.st_uid != newBase || st.st_gid != newBase { _ = try TreeOwnershipShifter.rebase(root: work, to: newBase) }
+            if st.st_uid != newBase || st.st_gid != newBase { _ = try TreeOwnershipShifter.rebase(root: upper, to: newBase) }
+        } catch {
+            throw .failed("cannot start guest \(name): \(error)")
         }
+        // What the copy planned has served (adopt's check of a resumed move
+        // is for a guest not started since).
+        unlink(ownerMapFile(name, staging: false))
+        unlink(paths.guest(name) + "/planned-context")
         // The guest's root reaches its layers by path from inside its user
         // namespace: the directories above them must let it pass, and only it.
         setGuestDirectoryAccess(record)

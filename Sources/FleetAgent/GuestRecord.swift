@@ -30,7 +30,11 @@ public struct GuestRecord: Codable, Sendable, Equatable {
 
     /// The lowest free context id from `first` up, for a new guest `name`.
     public static func nextContextId(for name: String, in records: [GuestRecord], from first: Int = defaultFirstContextId) throws(FleetError) -> Int {
-        let used = Set(records.map(\.contextId))
+        try nextContextId(for: name, avoiding: Set(records.map(\.contextId)), from: first)
+    }
+
+    /// The lowest context id from `first` up that is not in `used`.
+    public static func nextContextId(for name: String, avoiding used: Set<Int>, from first: Int) throws(FleetError) -> Int {
         var id = first
         while used.contains(id) { id += 1 }
         guard id <= lastContextId else {

@@ -48,6 +48,18 @@ public enum TreeDigester {
         digest(of: try scan(root: root, operation: "cannot digest tree \(root)", cache: &cache, tolerant: false))
     }
 
+    /// The digest of a tree whose owners were moved by `owners` as it was
+    /// copied: the digest the tree had at its source, ids put back
+    /// (``OwnerRangeMap/original(_:)``).
+    public static func digest(root: String, cache: inout DigestCache?, owners: OwnerRangeMap) throws -> TreeDigest {
+        var scanned = try scan(root: root, operation: "cannot digest tree \(root)", cache: &cache, tolerant: false)
+        for i in scanned.indices {
+            scanned[i].uid = owners.original(scanned[i].uid)
+            scanned[i].gid = owners.original(scanned[i].gid)
+        }
+        return digest(of: scanned)
+    }
+
     /// Fills `cache` for a tree that may still be changing (a running
     /// guest's layer): a file that changes while it is read is left out
     /// instead of failing. Hashes what the cache lacks, so that a digest

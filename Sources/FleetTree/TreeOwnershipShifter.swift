@@ -7,7 +7,9 @@ import Glibc
 /// its range is `id % 65536` whichever range it was written in: id `k` of
 /// any range becomes `to + k`. A layer carries no note of its range (a move
 /// does not transfer its root directory's owner), and needs none. POSIX ACL
-/// entries and file capabilities that name ids move too.
+/// entries and file capabilities that name ids move too. A move's copy
+/// usually arrives in its range already (OwnerRangeMap); this is for what it
+/// could not map, a context id taken meanwhile, and --userns switched.
 public enum TreeOwnershipShifter {
     public struct Summary: Sendable, Equatable {
         public var entries = 0

@@ -44,7 +44,8 @@ extension TreeStreamApplier {
         // mode, uid, gid, seconds, nanoseconds, attribute count: one read instead of six.
         var fixed = (UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0))
         try withUnsafeMutableBytes(of: &fixed) { try readFully(UnsafeMutableRawBufferPointer(rebasing: $0[0..<28])) }
-        let (mode, uid, gid) = (UInt32(littleEndian: fixed.0), UInt32(littleEndian: fixed.1), UInt32(littleEndian: fixed.2))
+        let mode = UInt32(littleEndian: fixed.0)
+        var (uid, gid) = (UInt32(littleEndian: fixed.1), UInt32(littleEndian: fixed.2))
         let seconds = Int64(bitPattern: UInt64(UInt32(littleEndian: fixed.3)) | UInt64(UInt32(littleEndian: fixed.4)) << 32)
         let nanoseconds = UInt32(littleEndian: fixed.5)
         let count = Int(UInt32(littleEndian: fixed.6))
@@ -72,6 +73,7 @@ extension TreeStreamApplier {
             }
             attributes.append(ExtendedAttribute(name: name, value: value))
         }
+        try owners?.apply(uid: &uid, gid: &gid, attributes: &attributes, display: display)
         return EntryHeader(
             path: path, components: components, display: display, mode: mode, uid: uid, gid: gid,
             modified: timespec(tv_sec: Int(seconds), tv_nsec: Int(nanoseconds)), attributes: attributes)

@@ -57,6 +57,9 @@ final class TreeStreamApplier<Source: ByteSource> {
     /// mid-file leaves a partial file under its real name (a failure still
     /// removes it), which only a later full stream or the digest notices.
     var createsNewNamesInPlace = false
+    /// When set, owners move from the source guest's id range to the
+    /// destination's as entries are read (StreamOwnerMapper).
+    var owners: StreamOwnerMapper?
     /// Files at least this large have their write-back started as soon as
     /// they are written (see applyFile). Smaller ones are left to the final
     /// sync, which writes them in one batch: for 50,000 files of a few bytes

@@ -34,8 +34,12 @@ public enum TreeStreamReader {
     /// and its digest was checked: a crash of this process mid-file can leave
     /// a partial file under its real name (a failure it survives removes the
     /// file). Existing names are always replaced by rename.
+    ///
+    /// With `owners`, entries owned in the source guest's id range are
+    /// written owned in the destination's (see ``StreamOwnerMapper``).
     public static func apply<S: ByteSource>(
-        from source: inout S, into root: String, digests: inout DigestCache?, newNamesInPlace: Bool = false
+        from source: inout S, into root: String, digests: inout DigestCache?, newNamesInPlace: Bool = false,
+        owners: StreamOwnerMapper? = nil
     ) throws -> TreeStreamStats {
         let operation = "cannot apply tree stream into \(root)"
         do {
@@ -43,6 +47,7 @@ public enum TreeStreamReader {
             let applier = TreeStreamApplier(source: source, root: directory.raw)
             applier.digests = digests
             applier.createsNewNamesInPlace = newNamesInPlace
+            applier.owners = owners
             defer {
                 source = applier.source
                 digests = applier.digests
