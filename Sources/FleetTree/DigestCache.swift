@@ -99,6 +99,11 @@ public struct DigestCache: Sendable {
     /// Takes every entry of `newer`, over any of the same path here.
     public mutating func merge(_ newer: DigestCache) {
         guard !newer.entries.isEmpty else { return }
+        // Into an empty cache (a first copy's): no table rebuilt entry by entry.
+        if entries.isEmpty {
+            entries = newer.entries
+            return
+        }
         entries.merge(newer.entries) { _, new in new }
     }
 
@@ -185,17 +190,40 @@ public struct DigestCache: Sendable {
 
     /// Writes the cache atomically (a reader never sees half a file).
     public func save(_ file: String) throws {
-        var out = Data()
+        // Digits written straight into the bytes: string interpolation per
+        // line was a third of saving 50,000 lines, at the end of a pre-copy.
+        var out: [UInt8] = []
         out.reserveCapacity(entries.count * 120)
         for (path, e) in entries {
             let i = e.identity
-            out.append(contentsOf: "\(Int64(bitPattern: i.device)) \(Int64(bitPattern: i.inode)) \(i.size) \(i.mtime) \(i.mtimeNs) \(i.ctime) \(i.ctimeNs) \(e.digest) ".utf8)
+            Self.appendDecimal(Int64(bitPattern: i.device), to: &out)
+            Self.appendDecimal(Int64(bitPattern: i.inode), to: &out)
+            Self.appendDecimal(i.size, to: &out)
+            Self.appendDecimal(i.mtime, to: &out)
+            Self.appendDecimal(i.mtimeNs, to: &out)
+            Self.appendDecimal(i.ctime, to: &out)
+            Self.appendDecimal(i.ctimeNs, to: &out)
+            out.append(contentsOf: e.digest.utf8)
+            out.append(32)
             out.append(contentsOf: Self.escape(path))
             out.append(10)
         }
         do { try AtomicFile.replace(file, with: out, mode: 0o600) } catch {
             throw TreeError(operation: "cannot save digest cache \(file)", TreeProblem(path: file, problem: error.description, remedy: "check the disk"))
         }
+    }
+
+    /// `value` in decimal and a space.
+    package static func appendDecimal(_ value: Int64, to out: inout [UInt8]) {
+        if value < 0 { out.append(45) }
+        var magnitude = value.magnitude
+        let start = out.count
+        repeat {
+            out.append(48 + UInt8(magnitude % 10))
+            magnitude /= 10
+        } while magnitude > 0
+        out[start...].reverse()
+        out.append(32)
     }
 
     /// Newlines and backslashes escaped, so one entry is one line.
