@@ -113,7 +113,9 @@ extension Agent {
             // Owners go into the range the guest will have here as they are
             // written: its start then has nothing to rebase (Agent+OwnerMap).
             let owners = try ownerMapper(for: name, firstCopy: firstCopy)
-            let stats = try TreeStreamReader.apply(from: &source, into: into, digests: &written, newNamesInPlace: true, owners: owners)
+            let stats = try TreeStreamReader.apply(
+                from: &source, into: into, digests: &written, newNamesInPlace: true, owners: owners,
+                writerThreads: config.receiveWriterThreads)
             try settleOwnerMap(name, owners, layer: into)
             // On disk before the source copy may ever go, and written back
             // now (the pre-copy runs while the guest does) rather than by an

@@ -27,10 +27,19 @@ public struct AgentConfig: Codable, Sendable, Equatable {
     /// (docs/ARCHITECTURE.md, direct transfers): one per concurrent
     /// incoming transfer; a fixed range so that firewalls can allow it.
     public var transferPorts: String = AgentConfig.defaultTransferPorts
+    /// Threads that create an incoming copy's files while its stream is
+    /// read (TreeStreamFileWriters): for many small files the kernel's work
+    /// of creating them is most of a move's time, and it spreads over cores.
+    /// 0: every file is made by the receiving thread.
+    public var receiveWriterThreads: Int = AgentConfig.defaultReceiveWriterThreads
 
     public static let defaults = (pids: 4096, consoleLogBytes: 1 << 20, consoleLogFiles: 2)
     public static let defaultMaxRequestLineBytes = 4 << 20
     public static let defaultTransferPorts = "7440-7479"
+    /// Two per core, at most 8: a writer often waits (a directory's lock,
+    /// the disk), and on 2 cores 3-4 writers made 50,000 small files faster
+    /// than 2 (BENCHMARKS.md).
+    public static var defaultReceiveWriterThreads: Int { min(8, 2 * max(1, ProcessInfo.processInfo.activeProcessorCount)) }
 
     public init(cgroupParent: String = "vfleet", firstContextId: Int = GuestRecord.defaultFirstContextId,
                 defaultPids: Int = AgentConfig.defaults.pids, consoleLogBytes: Int = AgentConfig.defaults.consoleLogBytes,
@@ -45,7 +54,8 @@ public struct AgentConfig: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case cgroupParent, firstContextId, defaultPids, consoleLogBytes, consoleLogFiles, maxRequestLineBytes, transferPorts
+        case cgroupParent, firstContextId, defaultPids, consoleLogBytes, consoleLogFiles, maxRequestLineBytes, transferPorts,
+             receiveWriterThreads
     }
 
     /// Every key may be left out: agent.json files written before a key
@@ -59,6 +69,7 @@ public struct AgentConfig: Codable, Sendable, Equatable {
                   consoleLogFiles: try c.decodeIfPresent(Int.self, forKey: .consoleLogFiles) ?? Self.defaults.consoleLogFiles,
                   maxRequestLineBytes: try c.decodeIfPresent(Int.self, forKey: .maxRequestLineBytes) ?? Self.defaultMaxRequestLineBytes)
         transferPorts = try c.decodeIfPresent(String.self, forKey: .transferPorts) ?? Self.defaultTransferPorts
+        receiveWriterThreads = try c.decodeIfPresent(Int.self, forKey: .receiveWriterThreads) ?? Self.defaultReceiveWriterThreads
     }
 
     public static let fileName = "agent.json"
@@ -92,6 +103,9 @@ public struct AgentConfig: Codable, Sendable, Equatable {
             throw .invalid("\(file): maxRequestLineBytes \(config.maxRequestLineBytes) is outside 65536-1073741824 (the default is \(defaultMaxRequestLineBytes))")
         }
         do { _ = try config.transferPortRange() } catch { throw .invalid("\(file): \(error.message)") }
+        guard (0...64).contains(config.receiveWriterThreads) else {
+            throw .invalid("\(file): receiveWriterThreads \(config.receiveWriterThreads) is outside 0-64 (0 makes every file on the receiving thread; the default is two per core, at most 8)")
+        }
         return config
     }
 

@@ -14,17 +14,7 @@ import Glibc
 /// Input is read in exactly the sizes the format announces, never past the
 /// end record.
 final class TreeStreamApplier<Source: ByteSource> {
-    struct EntryHeader {
-        var path: [UInt8]
-        var components: [[UInt8]]
-        var display: String
-        var mode: UInt32
-        var uid: UInt32
-        var gid: UInt32
-        var modified: timespec
-        var attributes: [ExtendedAttribute]
-        var name: [UInt8] { components[components.count - 1] }
-    }
+    typealias EntryHeader = TreeStreamEntryHeader
 
     /// Owner, mode and time a directory record asked for, applied at the end.
     private struct DirectoryMetadata {
@@ -44,6 +34,8 @@ final class TreeStreamApplier<Source: ByteSource> {
     private var touchedDirectories: [[UInt8]: timespec] = [:]
     private var cachedParentPath: [UInt8]?
     private var cachedParentFD: Int32 = -1
+    /// Owns cachedParentFD; files queued for the writers hold it too.
+    private var cachedParent: TreeStreamDirectoryHandle?
     private var temporaryCounter = 0
     /// The record being read, for messages about a cut-off stream.
     var currentPath: String?
@@ -60,12 +52,17 @@ final class TreeStreamApplier<Source: ByteSource> {
     /// When set, owners move from the source guest's id range to the
     /// destination's as entries are read (StreamOwnerMapper).
     var owners: StreamOwnerMapper?
-    /// Files at least this large have their write-back started as soon as
-    /// they are written (see applyFile). Smaller ones are left to the final
-    /// sync, which writes them in one batch: for 50,000 files of a few bytes
-    /// the call per file cost a sixth of the receiver's CPU, and the disk
-    /// write it starts carries one page.
-    static var earlyWriteBackMinimum: UInt64 { 16 << 10 }
+    /// With ``createsNewNamesInPlace``, threads that create the stream's
+    /// regular files while this one reads on (``TreeStreamFileWriters``);
+    /// 0: every file is made on this thread.
+    var writerThreads = 0
+    /// Larger files are written by this thread as they stream, not held in memory for a writer.
+    static var writerFileMaximum: UInt64 { 1 << 20 }
+    private var writers: TreeStreamFileWriters?
+    /// Paths queued for the writers since they were last drained: another
+    /// record of one of them (a broken or hostile stream) waits for that
+    /// drain, so that two threads never make the same name.
+    private var queuedPaths = Set<[UInt8]>()
     private lazy var contentHasher = FileContentHasher()
 
     init(source: Source, root: Int32) {
@@ -80,6 +77,26 @@ final class TreeStreamApplier<Source: ByteSource> {
     }
 
     func run() throws -> TreeStreamStats {
+        if createsNewNamesInPlace && writerThreads > 0 {
+            writers = try TreeStreamFileWriters(count: writerThreads, hashes: digests != nil)
+        }
+        // No writer is left running once this returns, whatever happened.
+        defer {
+            writers?.stop()
+            writers = nil
+        }
+        do {
+            return try applyRecords()
+        } catch {
+            // Files read whole before the failure are still made, as they
+            // are without writers (unless a writer's failure was the cause:
+            // the writers then take nothing more).
+            _ = try? drainWriters()
+            throw error
+        }
+    }
+
+    private func applyRecords() throws -> TreeStreamStats {
         try readMagic()
         while true {
             currentPath = nil
@@ -97,6 +114,7 @@ final class TreeStreamApplier<Source: ByteSource> {
             case .characterDevice, .blockDevice, .fifo: try applyNode(kind)
             case .delete: try applyDelete()
             case .end:
+                try drainWriters()
                 try readEnd()
                 try finish()
                 return stats
@@ -110,8 +128,31 @@ final class TreeStreamApplier<Source: ByteSource> {
         let header = try readEntryHeader()
         let size = try readInteger(UInt64.self)
         guard size <= UInt64(Int64.max) else { throw corrupt("file \"\(header.display)\" has an impossible size \(size)") }
+        if queuedPaths.contains(header.path) { try drainWriters() }
         let parent = try parentDirectory(of: header.components)
         try noteTouched(parent)
+        if let writers, size <= Self.writerFileMaximum, let handle = cachedParent {
+            var job = TreeStreamFileJob(header: header, parent: handle, size: size)
+            _ = try readExtents(size: size, display: header.display) { bytes, offset in job.append(bytes, at: offset) }
+            queuedPaths.insert(header.path)
+            try writers.submit(job)
+        } else {
+            try writeFile(header, size: size, in: parent) { fd in
+                try readExtents(size: size, display: header.display) { bytes, offset in
+                    try TreeStreamSystemCalls.writeAll(fd, bytes, at: Int64(offset), displayPath: header.display)
+                }
+            }
+        }
+        stats.entries += 1
+    }
+
+    /// Makes the regular file `header` in `parent` on this thread: under its
+    /// name if new (with ``createsNewNamesInPlace``), else under a temporary
+    /// name renamed over the old entry. `writeData` fills the new, empty
+    /// file and returns where its data ends.
+    private func writeFile(
+        _ header: EntryHeader, size: UInt64, in parent: (fd: Int32, path: [UInt8]), writeData: (Int32) throws -> UInt64
+    ) throws {
         let (temporary, fd, inPlace) = try createEntry(header.name, in: parent.fd, display: header.display) { name in
             Posix.withCString(name) {
                 // Readable too: its digest is read back from it once written.
@@ -120,31 +161,10 @@ final class TreeStreamApplier<Source: ByteSource> {
         }
         let file = FileDescriptor(adopting: fd)
         do {
-            // The file is new and empty: only a hole at its end (data that
-            // ends before its size) needs a truncate to the size, not every file.
-            if try readExtents(into: file.raw, size: size, display: header.display) < size,
-               ftruncate(file.raw, off_t(size)) != 0 {
-                throw TreeProblem.system("truncate", on: header.display, errno: errno)
-            }
-            // The disk starts on this file while the stream goes on: the
-            // sync that makes the staged copy durable then waits for what is
-            // left, not for the whole layer (200 MB in 5,000 files: that
-            // sync took 0.2 s after the stream).
-            if size >= Self.earlyWriteBackMinimum { Posix.startWriteBack(file.raw) }
-            // Hashed from what landed in the file (still in the page cache),
-            // not from the stream: the verification then covers this
-            // applier's writes too.
-            let digest = digests == nil ? nil : try contentHasher.digest(of: file.raw, displayPath: header.display).digest
-            // Owner first (chown clears setuid/setgid and file capabilities),
-            // then mode, attributes, and the time last.
-            try TreeStreamSystemCalls.setOwner(of: file.raw, uid: header.uid, gid: header.gid, displayPath: header.display)
-            try TreeStreamSystemCalls.setMode(of: file.raw, header.mode, displayPath: header.display)
-            try TreeStreamXattrs.replace(
-                on: .descriptor(file.raw), with: header.attributes, existingMayBeNonEmpty: true,
-                displayPath: header.display)
-            try TreeStreamSystemCalls.setModifiedTime(of: file.raw, header.modified, displayPath: header.display)
-            // Built in place, the file's status is final now; a rename changes ctime.
-            let final = digest != nil && inPlace ? try Posix.status(of: file.raw, displayPath: header.display) : nil
+            let dataEnd = try writeData(file.raw)
+            let (digest, final) = try TreeStreamFileCompletion.complete(
+                file.raw, header: header, size: size, dataEnd: dataEnd, hasher: digests == nil ? nil : contentHasher,
+                statusAfter: inPlace)
             try file.closeChecked(displayPath: header.display)
             if !inPlace {
                 try replaceEntry(header.name, in: parent, with: temporary, path: header.path, display: header.display)
@@ -157,11 +177,28 @@ final class TreeStreamApplier<Source: ByteSource> {
             _ = Posix.withCString(temporary) { unlinkat(parent.fd, $0, 0) }
             throw error
         }
-        stats.entries += 1
     }
 
-    /// Writes the file's data extents; returns where the last one ends.
-    private func readExtents(into fd: Int32, size: UInt64, display: String) throws -> UInt64 {
+    /// Waits for the files queued for the writers, takes their digests, and
+    /// makes on this thread those whose names existed (a replacement, and
+    /// perhaps a directory in the way to remove, is this thread's work).
+    private func drainWriters() throws {
+        guard let writers, !queuedPaths.isEmpty else { return }
+        let (written, nameExists) = try writers.drain()
+        queuedPaths.removeAll(keepingCapacity: true)
+        for file in written { digests?.recordWritten(file.path, status: file.status, digest: file.digest) }
+        for job in nameExists {
+            let parent = (job.parent.fd, TreeStreamPath.joined(job.header.components.dropLast()))
+            try writeFile(job.header, size: job.size, in: parent) { try job.writeData(into: $0) }
+        }
+    }
+
+    /// Reads the file's data extents, checking each against the size, and
+    /// hands each piece to `deliver` with its offset in the file; returns
+    /// where the last one ends.
+    private func readExtents(
+        size: UInt64, display: String, deliver: (UnsafeRawBufferPointer, UInt64) throws -> Void
+    ) throws -> UInt64 {
         var previousEnd: UInt64 = 0
         while true {
             let length = UInt64(try readInteger(UInt32.self))
@@ -175,8 +212,7 @@ final class TreeStreamApplier<Source: ByteSource> {
                 let count = Int(min(length - done, UInt64(dataBuffer.count)))
                 let chunk = UnsafeMutableRawBufferPointer(rebasing: dataBuffer[0..<count])
                 try readFully(chunk)
-                try TreeStreamSystemCalls.writeAll(
-                    fd, UnsafeRawBufferPointer(chunk), at: Int64(offset + done), displayPath: display)
+                try deliver(UnsafeRawBufferPointer(chunk), offset + done)
                 done += UInt64(count)
             }
             previousEnd = offset + length
@@ -186,6 +222,7 @@ final class TreeStreamApplier<Source: ByteSource> {
 
     private func applyDirectory() throws {
         let header = try readEntryHeader()
+        if queuedPaths.contains(header.path) { try drainWriters() }
         let parent = try parentDirectory(of: header.components)
         let name = header.name
         let existing = try TreeStreamSystemCalls.statusIfPresent(at: parent.fd, name: name, displayPath: header.display)
@@ -215,6 +252,7 @@ final class TreeStreamApplier<Source: ByteSource> {
         if target.isEmpty || target.contains(0) {
             throw corrupt("symlink \"\(header.display)\" has an empty target or one containing NUL")
         }
+        if queuedPaths.contains(header.path) { try drainWriters() }
         let parent = try parentDirectory(of: header.components)
         try noteTouched(parent)
         let (temporary, _, inPlace) = try createEntry(header.name, in: parent.fd, display: header.display) { name in
@@ -256,6 +294,7 @@ final class TreeStreamApplier<Source: ByteSource> {
             }
             type = S_IFCHR
         }
+        if queuedPaths.contains(header.path) { try drainWriters() }
         let parent = try parentDirectory(of: header.components)
         try noteTouched(parent)
         let (temporary, _, inPlace) = try createEntry(header.name, in: parent.fd, display: header.display) { name in
@@ -281,6 +320,8 @@ final class TreeStreamApplier<Source: ByteSource> {
     }
 
     private func applyHardLink() throws {
+        // Its target may be a file still queued, and its digest is needed.
+        try drainWriters()
         let (path, components) = try readPath(role: "entry")
         let display = Posix.display(path)
         currentPath = display
@@ -337,6 +378,7 @@ final class TreeStreamApplier<Source: ByteSource> {
     }
 
     private func applyDelete() throws {
+        try drainWriters()
         let (path, components) = try readPath(role: "deleted path")
         let display = Posix.display(path)
         currentPath = display
@@ -416,6 +458,7 @@ final class TreeStreamApplier<Source: ByteSource> {
         let display = Posix.display(TreeStreamPath.joined(components))
         let fd = try openDirectoryChain(parentComponents, for: "entry", display: display, allowMissing: false)!
         releaseCachedParent()
+        cachedParent = TreeStreamDirectoryHandle(adopting: fd)
         cachedParentFD = fd
         cachedParentPath = key
         return (fd, key)
@@ -468,7 +511,8 @@ final class TreeStreamApplier<Source: ByteSource> {
     }
 
     private func releaseCachedParent() {
-        if cachedParentFD >= 0 { close(cachedParentFD) }
+        // Closed by the handle, once no queued file needs it either.
+        cachedParent = nil
         cachedParentFD = -1
         cachedParentPath = nil
     }
@@ -531,6 +575,8 @@ final class TreeStreamApplier<Source: ByteSource> {
 
     /// Removes the directory `name` and its content without following symlinks.
     private func removeDirectory(_ name: [UInt8], in parent: Int32, path: [UInt8], display: String) throws {
+        // No writer may still be making a file in it.
+        try drainWriters()
         do {
             let directory = try Posix.openDirectory(at: parent, name: name, displayPath: display)
             try TreeRemover.removeContents(of: directory.raw, displayPath: display)

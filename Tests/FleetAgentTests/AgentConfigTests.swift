@@ -44,6 +44,23 @@ import Testing
         }
     }
 
+    @Test func theReceiveWriterThreadsAreReadAndBounded() throws {
+        try withStateDirectory(#"{"receiveWriterThreads": 0}"#) { paths in
+            let config = try AgentConfig.load(paths: paths)
+            #expect(config.receiveWriterThreads == 0)
+        }
+        try withStateDirectory(nil) { paths in
+            let threads = try AgentConfig.load(paths: paths).receiveWriterThreads
+            #expect(threads == min(8, 2 * ProcessInfo.processInfo.activeProcessorCount))
+        }
+        for bad in [-1, 65] {
+            try withStateDirectory(#"{"receiveWriterThreads": \#(bad)}"#) { paths in
+                let error = #expect(throws: FleetError.self) { try AgentConfig.load(paths: paths) }
+                #expect(error?.message.contains("receiveWriterThreads \(bad) is outside 0-64") == true, "\(String(describing: error))")
+            }
+        }
+    }
+
     @Test func theRequestLineCapIsReadAndBounded() throws {
         try withStateDirectory(#"{"maxRequestLineBytes": 16777216}"#) { paths in
             let config = try AgentConfig.load(paths: paths)

@@ -7,19 +7,21 @@ import Testing
 
 /// `newNamesInPlace` (a move's staging area): new names are written under
 /// their own name, existing ones are still replaced by rename, and the
-/// result is the same tree as the default applier makes.
+/// result is the same tree as the default applier makes, with or without
+/// writer threads (each test runs with none and with three).
 @Suite(.tags(.root)) struct TreeStreamInPlaceTests {
     /// Streams `source` into `destination` in place, recording digests; returns the digests recorded.
     @discardableResult
     static func transferInPlace(
-        from source: String, to destination: String, since: [TreeManifestEntry]? = nil,
+        from source: String, to destination: String, since: [TreeManifestEntry]? = nil, writers: Int = 0,
         sourceLocation: SourceLocation = #_sourceLocation
     ) throws -> DigestCache {
         var sink = MemorySink()
         let sent = try TreeStreamWriter.write(root: source, to: &sink, since: since)
         var input = MemorySource(sink.bytes, maximumRead: 65_521)
         var digests: DigestCache? = DigestCache()
-        let applied = try TreeStreamReader.apply(from: &input, into: destination, digests: &digests, newNamesInPlace: true)
+        let applied = try TreeStreamReader.apply(
+            from: &input, into: destination, digests: &digests, newNamesInPlace: true, writerThreads: writers)
         #expect(applied == sent, sourceLocation: sourceLocation)
         return try #require(digests, sourceLocation: sourceLocation)
     }
@@ -43,11 +45,11 @@ import Testing
         try Shell.run("find '\(root)' -name '.vfts-*'").split(separator: "\n").map(String.init)
     }
 
-    @Test func aFullStreamInPlaceReproducesEverything() throws {
+    @Test(arguments: [0, 3]) func aFullStreamInPlaceReproducesEverything(writers: Int) throws {
         let (directory, source, destination) = try Self.sourceAndDestination()
         defer { TestDirectory.remove(directory) }
 
-        try Self.transferInPlace(from: source, to: destination)
+        try Self.transferInPlace(from: source, to: destination, writers: writers)
 
         try StreamFixture.expectSameTrees(source, destination)
         let a = try TestDirectory.lstatus(destination + "/links/a")
@@ -62,7 +64,7 @@ import Testing
     /// The digests recorded for files built in place carry their final
     /// status (taken after the time was set): a digest of the tree with that
     /// cache reads no file again and equals a full one.
-    @Test func digestsRecordedInPlaceAreTrustedByTheNextDigest() throws {
+    @Test(arguments: [0, 3]) func digestsRecordedInPlaceAreTrustedByTheNextDigest(writers: Int) throws {
         let (directory, source, destination) = try Self.sourceAndDestination()
         defer { TestDirectory.remove(directory) }
         // Two names of an inode, not three: each link changes the inode's
@@ -71,7 +73,7 @@ import Testing
         // in-place names, so not what this test is about).
         #expect(unlink(source + "/links/b") == 0)
 
-        let recorded = try Self.transferInPlace(from: source, to: destination)
+        let recorded = try Self.transferInPlace(from: source, to: destination, writers: writers)
 
         // As the agent does: saved after the stream, loaded for the digest.
         let file = directory + "/digest-cache"
@@ -82,10 +84,10 @@ import Testing
         #expect(cache?.changed == false, "a file's recorded status was not its final one, so it was hashed again")
     }
 
-    @Test func aDeltaInPlaceBringsAChangedTreeUpToDate() throws {
+    @Test(arguments: [0, 3]) func aDeltaInPlaceBringsAChangedTreeUpToDate(writers: Int) throws {
         let (directory, source, destination) = try Self.sourceAndDestination()
         defer { TestDirectory.remove(directory) }
-        try Self.transferInPlace(from: source, to: destination)
+        try Self.transferInPlace(from: source, to: destination, writers: writers)
 
         // A changed file, a new one, a file replaced by a directory, a removed one.
         try TestDirectory.writeFile(source + "/home/owned", "changed content\n")
@@ -94,7 +96,7 @@ import Testing
         try TestDirectory.makeDirectory(source + "/bin/c")
         try TestDirectory.writeFile(source + "/bin/c/inside", "inside\n")
         #expect(unlink(source + "/private/secret") == 0)
-        try Self.transferInPlace(from: source, to: destination, since: TreeManifest.build(root: destination))
+        try Self.transferInPlace(from: source, to: destination, since: TreeManifest.build(root: destination), writers: writers)
 
         try StreamFixture.expectSameTrees(source, destination)
         #expect(try Self.leftoverTemporaries(destination).isEmpty)
@@ -103,7 +105,7 @@ import Testing
     /// The safety check of in-place creation (`O_EXCL`, else a temporary and
     /// a rename): a receiver file sharing its inode with a file outside the
     /// root must not let the stream change that file.
-    @Test func anExistingNameIsReplacedNeverWrittenInPlace() throws {
+    @Test(arguments: [0, 3]) func anExistingNameIsReplacedNeverWrittenInPlace(writers: Int) throws {
         let directory = try StreamTestDirectory.make()
         defer { TestDirectory.remove(directory) }
         try TestDirectory.makeDirectory(directory + "/outside")
@@ -118,7 +120,8 @@ import Testing
         var source = MemorySource(stream.bytes)
         var none: DigestCache?
 
-        _ = try TreeStreamReader.apply(from: &source, into: directory + "/root", digests: &none, newNamesInPlace: true)
+        _ = try TreeStreamReader.apply(
+            from: &source, into: directory + "/root", digests: &none, newNamesInPlace: true, writerThreads: writers)
 
         #expect(try String(contentsOfFile: directory + "/root/f", encoding: .utf8) == "replaced\n")
         #expect(try String(contentsOfFile: directory + "/root/l", encoding: .utf8) == "no longer a symlink\n")
@@ -130,7 +133,7 @@ import Testing
 
     /// A stream cut off in the middle of a file built in place leaves no
     /// part of that file under its name.
-    @Test func aStreamCutOffMidFileLeavesNoPartialFile() throws {
+    @Test(arguments: [0, 3]) func aStreamCutOffMidFileLeavesNoPartialFile(writers: Int) throws {
         let directory = try StreamTestDirectory.make()
         defer { TestDirectory.remove(directory) }
         try TestDirectory.makeDirectory(directory + "/root")
@@ -143,7 +146,8 @@ import Testing
         var none: DigestCache?
 
         #expect(throws: (any Error).self) {
-            _ = try TreeStreamReader.apply(from: &source, into: directory + "/root", digests: &none, newNamesInPlace: true)
+            _ = try TreeStreamReader.apply(
+                from: &source, into: directory + "/root", digests: &none, newNamesInPlace: true, writerThreads: writers)
         }
 
         #expect(try String(contentsOfFile: directory + "/root/whole", encoding: .utf8) == "complete\n")
