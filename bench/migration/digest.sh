@@ -21,6 +21,7 @@ done
 [ $# -gt 0 ] || { echo "usage: $0 [--digests N] [--rounds R] AGENT [AGENT2 ...]" >&2; exit 2; }
 root=$(mktemp -d /var/tmp/vfleet-bench-digest-XXXXXX)
 trap 'rm -rf "$root"' EXIT
+trap 'exit 1' INT TERM
 echo '{"cgroupParent": "vfleet-bench-digest"}' > "$root/agent.json"
 upper="$root/guests/.incoming-g1/upper"
 mkdir -p "$upper"
