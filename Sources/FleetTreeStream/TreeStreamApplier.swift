@@ -456,6 +456,18 @@ final class TreeStreamApplier<Source: ByteSource> {
         let key = TreeStreamPath.joined(parentComponents)
         if key == cachedParentPath { return (cachedParentFD, key) }
         let display = Posix.display(TreeStreamPath.joined(components))
+        // A path through a file still queued (a broken stream) must meet
+        // that file, as without writers, not its absence.
+        if !queuedPaths.isEmpty {
+            var prefix: [UInt8] = []
+            for name in parentComponents {
+                prefix = prefix.isEmpty ? name : prefix + [TreeStreamPath.separator] + name
+                if queuedPaths.contains(prefix) {
+                    try drainWriters()
+                    break
+                }
+            }
+        }
         let fd = try openDirectoryChain(parentComponents, for: "entry", display: display, allowMissing: false)!
         releaseCachedParent()
         cachedParent = TreeStreamDirectoryHandle(adopting: fd)

@@ -103,7 +103,9 @@ struct CraftedStream {
 }
 
 /// Every stream here breaks a receiver rule. Each must be refused with a
-/// message naming the offending path, and nothing may appear outside the root.
+/// message naming the offending path, and nothing may appear outside the root:
+/// by the default applier, by a staging area's (new names in place), and by
+/// a staging area's with writer threads making its files.
 @Suite(.tags(.unit)) struct TreeStreamRefusalTests {
     /// `build` gets the path of a marker directory outside the root (standing
     /// in for /etc) holding a file "secret".
@@ -111,6 +113,20 @@ struct CraftedStream {
         naming path: String?,
         mentioning phrase: String,
         sourceLocation: SourceLocation = #_sourceLocation,
+        _ build: (inout CraftedStream, _ outside: String) -> Void
+    ) throws {
+        for (inPlace, writers) in [(false, 0), (true, 0), (true, 3)] {
+            try expectRefusal(
+                naming: path, mentioning: phrase, inPlace: inPlace, writers: writers, sourceLocation: sourceLocation, build)
+        }
+    }
+
+    private func expectRefusal(
+        naming path: String?,
+        mentioning phrase: String,
+        inPlace: Bool,
+        writers: Int,
+        sourceLocation: SourceLocation,
         _ build: (inout CraftedStream, _ outside: String) -> Void
     ) throws {
         let directory = try StreamTestDirectory.make()
@@ -129,7 +145,9 @@ struct CraftedStream {
         stream.end()
         var source = MemorySource(stream.bytes)
         let error = try #require(throws: TreeError.self, sourceLocation: sourceLocation) {
-            try TreeStreamReader.apply(from: &source, into: root)
+            var digests: DigestCache? = DigestCache()
+            return try TreeStreamReader.apply(
+                from: &source, into: root, digests: &digests, newNamesInPlace: inPlace, writerThreads: writers)
         }
         #expect(error.description.hasPrefix("cannot apply tree stream into \(root): "), sourceLocation: sourceLocation)
         if let path {
