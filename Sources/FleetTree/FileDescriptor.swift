@@ -29,4 +29,12 @@ package struct FileDescriptor: ~Copyable {
             throw TreeProblem.system("close", on: displayPath, errno: errno)
         }
     }
+
+    /// Hands the descriptor over without closing it: the caller closes it
+    /// (a walk queues an open directory for another thread).
+    package consuming func release() -> Int32 {
+        let descriptor = raw
+        discard self
+        return descriptor
+    }
 }

@@ -7,9 +7,7 @@ import Glibc
 /// does not (it only hashes the records) and runs after the thaw.
 ///
 /// The result is ``TreeDigester/digest(root:)`` of the tree as scanned, in
-/// the same canonical format, with one difference that comes from the scan:
-/// ``TreeScanner`` leaves sockets out (a tree stream does not carry them), so
-/// the digest is of the tree the receiver gets.
+/// the same canonical format (neither has a record for a socket).
 extension TreeDigester {
     /// The digest's entries for `nodes` (``TreeScanner``'s scan of `root`,
     /// sorted by path bytes). A file's content digest comes from `cache`
@@ -58,12 +56,16 @@ extension TreeDigester {
         var buffer: [UInt8] = []
         buffer.reserveCapacity(Self.recordBatchBytes + 4096)
         var totalBytes: UInt64 = 0
-        for entry in entries {
-            entry.appendCanonicalRecord(to: &buffer)
-            if entry.kind == .file { totalBytes += entry.size }
-            if buffer.count >= Self.recordBatchBytes {
-                buffer.withUnsafeBytes { hasher.update($0) }
-                buffer.removeAll(keepingCapacity: true)
+        // Each entry read in place: a loop over copies retained and released
+        // its path and digest (a few percent of a digest of 50,000 cached files).
+        entries.withUnsafeBufferPointer { entries in
+            for index in entries.indices {
+                entries[index].appendCanonicalRecord(to: &buffer)
+                if entries[index].kind == .file { totalBytes += entries[index].size }
+                if buffer.count >= Self.recordBatchBytes {
+                    buffer.withUnsafeBytes { hasher.update($0) }
+                    buffer.removeAll(keepingCapacity: true)
+                }
             }
         }
         buffer.withUnsafeBytes { hasher.update($0) }

@@ -23,6 +23,12 @@ import Glibc
 ///   for a symlink its target bytes, escaped like `path`; for a device
 ///   `major,minor` in decimal; empty for directories, FIFOs and sockets.
 ///
+/// Sockets have no record: a socket file is the name of an endpoint a
+/// process bound, holds nothing, and is not carried by a tree stream (the
+/// process makes it again when it binds); a layer holding one must digest
+/// as its streamed copy does, or a move of a guest running, say, postfix
+/// (whose sockets live in /var/spool) would never be adopted.
+///
 /// Times, sizes of non-files, xattrs and inode numbers are not part of the
 /// digest. Hard links are invisible: every name is recorded as an ordinary
 /// file with its own content digest, so two trees with the same names and
@@ -76,37 +82,56 @@ public enum TreeDigester {
         return try scan(root: root, operation: "cannot list tree \(root)", cache: &none, tolerant: false).map(\.treeEntry)
     }
 
-    package static func scan(root: String, operation: String, cache: inout DigestCache?, tolerant: Bool) throws -> [ScannedEntry] {
+    package static func scan(root: String, operation: String, cache: inout DigestCache?, tolerant: Bool,
+                             threads: Int = ParallelTreeWalk.defaultThreads) throws -> [ScannedEntry] {
         do {
             let rootDirectory = try Posix.openRoot(root)
-            let contentHasher = FileContentHasher()
-            var scanned: [ScannedEntry] = []
+            // Every thread of the walk reads the cache; what they hash is
+            // recorded into it after the walk. Moved into the box, not
+            // copied: recording then changes the only copy of the table.
+            let known = DigestCacheSnapshot(cache)
+            cache = nil
+            let states: [DigestWalkState]
+            do {
+                states = try ParallelTreeWalk.walk(
+                    root: rootDirectory.raw, threads: threads, makeState: { DigestWalkState() },
+                    visit: { state, walked in
+                        do {
+                            try describe(walked, known: known.cache, into: &state)
+                        } catch let problem as TreeProblem where tolerant {
+                            // Changing under us (a running guest): not cached, not fatal.
+                            _ = problem
+                        }
+                    },
+                    finish: { state in state.entries.sort { $0.path.lexicographicallyPrecedes($1.path) } })
+            } catch {
+                cache = known.take()
+                throw error
+            }
+            cache = known.take()
             // Files of the tree whose entry is in the cache after the walk:
             // when that is every entry of the cache, it holds none for a path
             // gone from the tree, and no set of the tree's paths need be made
             // to find them (two hashes of every path: a tenth of a digest of
             // 50,000 cached files).
             var cachedFiles = 0
-            try TreeWalker.walk(root: rootDirectory.raw) { walked in
-                do {
-                    scanned.append(try describe(walked, contentHasher: contentHasher, cache: &cache, cachedFiles: &cachedFiles))
-                } catch let problem as TreeProblem where tolerant {
-                    // Changing under us (a running guest): not cached, not fatal.
-                    _ = problem
+            for state in states {
+                cachedFiles += state.cachedFiles
+                for hashed in state.hashed where cache?.record(hashed.path, before: hashed.before, after: hashed.after, digest: hashed.digest) == true {
+                    cachedFiles += 1
                 }
             }
+            let scanned = SortedMerge.merge(states.map(\.entries)) { $0.path.lexicographicallyPrecedes($1.path) }
             if let count = cache?.count, count > cachedFiles {
                 cache?.retain(Set(scanned.map(\.path)))
             }
-            scanned.sort { $0.path.lexicographicallyPrecedes($1.path) }
             return scanned
         } catch let problem as TreeProblem {
             throw TreeError(operation: operation, problem)
         }
     }
 
-    private static func describe(_ walked: WalkedEntry, contentHasher: FileContentHasher, cache: inout DigestCache?,
-                                 cachedFiles: inout Int) throws -> ScannedEntry {
+    private static func describe(_ walked: WalkedEntry, known: DigestCache?, into state: inout DigestWalkState) throws {
         let status = walked.status
         guard let kind = Posix.kind(ofMode: status.st_mode) else {
             throw TreeProblem(
@@ -121,24 +146,26 @@ public enum TreeDigester {
         )
         switch kind {
         case .file:
-            if let known = cache?.digest(for: walked.path, status: status) {
-                entry.contentDigest = known
+            if let digest = known?.digest(for: walked.path, status: status) {
+                entry.contentDigest = digest
                 entry.size = UInt64(status.st_size)
-                cachedFiles += 1
+                state.cachedFiles += 1
             } else {
-                let (digest, size, after) = try hashFile(walked, contentHasher: contentHasher)
+                let (digest, size, after) = try hashFile(walked, contentHasher: state.contentHasher)
                 entry.contentDigest = digest
                 entry.size = size
-                if cache?.record(walked.path, before: status, after: after, digest: digest) == true { cachedFiles += 1 }
+                if known != nil { state.hashed.append(HashedFile(path: walked.path, before: status, after: after, digest: digest)) }
             }
         case .symlink:
             entry.linkTarget = try Posix.readLink(at: walked.parentFD, name: walked.name, displayPath: walked.displayPath)
         case .charDevice, .blockDevice:
             entry.device = Posix.deviceNumbers(UInt64(status.st_rdev))
-        case .directory, .fifo, .socket:
+        case .socket:
+            return
+        case .directory, .fifo:
             break
         }
-        return entry
+        state.entries.append(entry)
     }
 
     /// The content digest, the size, and the file's status after reading.
@@ -159,5 +186,36 @@ public enum TreeDigester {
         }
         let after = try Posix.status(of: file.raw, displayPath: walked.displayPath)
         return (result.digest, result.bytes, after)
+    }
+}
+
+/// What one thread of a digest's walk found.
+private struct DigestWalkState {
+    var entries: [ScannedEntry] = []
+    /// Files whose digest came from the cache.
+    var cachedFiles = 0
+    /// Files read, to be recorded in the cache after the walk.
+    var hashed: [HashedFile] = []
+    let contentHasher = FileContentHasher()
+}
+
+/// A file a digest's walk read: its digest and its status before and after.
+private struct HashedFile {
+    let path: [UInt8]
+    let before: stat
+    let after: stat
+    let digest: String
+}
+
+/// The digest cache, read by every thread of a walk and changed by none.
+private final class DigestCacheSnapshot: @unchecked Sendable {
+    private(set) var cache: DigestCache?
+
+    init(_ cache: DigestCache?) { self.cache = cache }
+
+    /// The cache back, with this box holding no copy of it.
+    func take() -> DigestCache? {
+        defer { cache = nil }
+        return cache
     }
 }

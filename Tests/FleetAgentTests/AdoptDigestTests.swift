@@ -65,6 +65,30 @@ extension AgentIntegration {
             }
         }
 
+        /// A daemon's socket file in the layer (postfix keeps its own under
+        /// /var/spool) is not carried by the stream: the source's digest must
+        /// leave it out as the staged copy's does, or the move is never adopted.
+        @Test func aLayerHoldingASocketFileIsAdopted() throws {
+            try withTestAgent { t in
+                try t.makeGuest("sock", start: false)
+                let upper = t.agent.paths.guestUpper("sock")
+                try FileManager.default.createDirectory(atPath: upper + "/var/spool/postfix/private", withIntermediateDirectories: true)
+                try UnixSocketFile.make(at: upper + "/var/spool/postfix/private/smtp")
+                try Data("queued\n".utf8).write(to: URL(fileURLWithPath: upper + "/var/spool/postfix/maildrop"))
+                defer { t.agent.discardStaging("sockmv") }
+                var sink = MemorySink()
+                _ = try t.agent.exportLayer("sock", since: nil, to: &sink)
+                var stream = MemorySource(sink.bytes)
+                _ = try t.agent.importLayer("sockmv", from: &stream)
+                let source = try t.agent.layerDigest("sock", staging: false).digest
+                let status = try t.agent.adopt(GuestSpec(name: "sockmv", template: TestAgent.template), expectedDigest: source)
+                #expect(status.name == "sockmv")
+                let adopted = t.agent.paths.guestUpper("sockmv")
+                #expect(FileManager.default.fileExists(atPath: adopted + "/var/spool/postfix/maildrop"))
+                #expect(!FileManager.default.fileExists(atPath: adopted + "/var/spool/postfix/private/smtp"), "a socket was carried")
+            }
+        }
+
         @Test func everyStartBumpsTheGuestsGenerationDurably() throws {
             try withTestAgent { t in
                 try t.makeGuest("gen", start: false)

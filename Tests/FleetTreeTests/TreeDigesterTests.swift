@@ -130,6 +130,8 @@ import Testing
         try TestDirectory.symlink(directory + "/bin/sh", to: "busybox")
         try TestDirectory.writeFile(directory + "/bin/su", "su\n", mode: 0o4755)
         #expect(mkfifo(directory + "/p", 0o600) == 0)
+        // A socket has no record (a stream does not carry one).
+        try UnixSocketFile.make(at: directory + "/bin/socket")
         let owner = try TestDirectory.lstatus(directory + "/bin")
         let ids = "\(owner.st_uid)\0\(owner.st_gid)"
 
