@@ -27,7 +27,13 @@ package enum ParallelTreeWalk {
     /// The first failure ends the walk and is thrown once every thread
     /// has stopped. After the walk each thread calls `finish` on its own
     /// state (sorting what it found: the threads sort side by side).
-    package static func walk<State>(root: Int32, threads: Int, makeState: () -> State,
+    ///
+    /// A directory is opened before its visit, which gets its descriptor.
+    /// With `skipVanished` (a running guest's tree), an entry that went
+    /// away or was replaced while the walk looked is left out with what is
+    /// below it, as is one whose visit throws such a problem
+    /// (``TreeScanner/vanished(_:)``), instead of failing the walk.
+    package static func walk<State>(root: Int32, threads: Int, skipVanished: Bool = false, makeState: () -> State,
                                     visit: (inout State, WalkedEntry) throws -> Void,
                                     finish: (inout State) -> Void = { _ in }) throws -> [State] {
         let count = max(1, threads)
@@ -44,7 +50,8 @@ package enum ParallelTreeWalk {
         withoutActuallyEscaping(visit) { visit in withoutActuallyEscaping(finish) { finish in
             let work: (Int) -> Void = { index in
                 let succeeded = queue.work { directory in
-                    try walkDirectory(directory.fd, path: directory.path, state: &states[index], queue: queue, visit: visit)
+                    try walkDirectory(directory.fd, path: directory.path, skipVanished: skipVanished, state: &states[index],
+                                      queue: queue, visit: visit)
                 }
                 if succeeded { finish(&states[index]) }
             }
@@ -72,7 +79,8 @@ package enum ParallelTreeWalk {
         return (0..<count).map { states[$0] }
     }
 
-    private static func walkDirectory<State>(_ directory: Int32, path: [UInt8], state: inout State, queue: ParallelWalkQueue,
+    private static func walkDirectory<State>(_ directory: Int32, path: [UInt8], skipVanished: Bool, state: inout State,
+                                             queue: ParallelWalkQueue,
                                              visit: (inout State, WalkedEntry) throws -> Void) throws {
         let names = try Posix.entryNames(ofDirectory: directory, displayPath: path.isEmpty ? "." : Posix.display(path))
         for name in names {
@@ -83,27 +91,35 @@ package enum ParallelTreeWalk {
                 childPath.append(0x2f)
             }
             childPath += name
-            let status = try Posix.status(at: directory, name: name, displayPath: Posix.display(childPath))
-            try visit(&state, WalkedEntry(parentFD: directory, name: name, path: childPath, status: status))
-            guard status.st_mode & S_IFMT == S_IFDIR else { continue }
-            let displayPath = Posix.display(childPath)
-            let child = try Posix.openDirectory(at: directory, name: name, displayPath: displayPath)
-            let opened = try Posix.status(of: child.raw, displayPath: displayPath)
-            // The name could have been swapped for another directory between
-            // lstat and open; refuse rather than describe the wrong object.
-            guard opened.st_dev == status.st_dev && opened.st_ino == status.st_ino else {
-                throw TreeProblem(
-                    path: displayPath,
-                    problem: "directory \"\(displayPath)\" was replaced while the tree was being read",
-                    remedy: "stop whatever is modifying the tree and retry"
-                )
-            }
-            guard queue.wantsMore else {
-                try walkDirectory(child.raw, path: childPath, state: &state, queue: queue, visit: visit)
+            do {
+                let status = try Posix.status(at: directory, name: name, path: childPath)
+                guard status.st_mode & S_IFMT == S_IFDIR else {
+                    try visit(&state, WalkedEntry(parentFD: directory, name: name, path: childPath, status: status))
+                    continue
+                }
+                let displayPath = Posix.display(childPath)
+                let child = try Posix.openDirectory(at: directory, name: name, displayPath: displayPath)
+                let opened = try Posix.status(of: child.raw, displayPath: displayPath)
+                // The name could have been swapped for another directory between
+                // lstat and open; refuse rather than describe the wrong object.
+                guard opened.st_dev == status.st_dev && opened.st_ino == status.st_ino else {
+                    if skipVanished { continue }
+                    throw TreeProblem(
+                        path: displayPath,
+                        problem: "directory \"\(displayPath)\" was replaced while the tree was being read",
+                        remedy: "stop whatever is modifying the tree and retry"
+                    )
+                }
+                try visit(&state, WalkedEntry(parentFD: directory, name: name, path: childPath, status: status, directoryFD: child.raw))
+                guard queue.wantsMore else {
+                    try walkDirectory(child.raw, path: childPath, skipVanished: skipVanished, state: &state, queue: queue, visit: visit)
+                    continue
+                }
+                // The queue closes it once a thread has read it.
+                queue.push(ParallelWalkDirectory(fd: child.release(), path: childPath))
+            } catch let problem as TreeProblem where skipVanished && TreeScanner.vanished(problem) {
                 continue
             }
-            // The queue closes it once a thread has read it.
-            queue.push(ParallelWalkDirectory(fd: child.release(), path: childPath))
         }
     }
 }

@@ -19,12 +19,16 @@ package enum Posix {
         String(decoding: bytes, as: UTF8.self)
     }
 
-    /// Calls `body` with a NUL-terminated copy of `bytes`.
+    /// Calls `body` with a NUL-terminated copy of `bytes`, made on the
+    /// stack when it is short (a copy on the heap per name was a malloc and
+    /// a free per entry of every walk).
     package static func withCString<R>(_ bytes: [UInt8], _ body: (UnsafePointer<CChar>) throws -> R) rethrows -> R {
-        var terminated = bytes
-        terminated.append(0)
-        return try terminated.withUnsafeBufferPointer { buffer in
-            try buffer.withMemoryRebound(to: CChar.self) { try body($0.baseAddress!) }
+        try withUnsafeTemporaryAllocation(of: CChar.self, capacity: bytes.count + 1) { buffer in
+            bytes.withUnsafeBytes { source in
+                UnsafeMutableRawBufferPointer(buffer).copyMemory(from: source)
+            }
+            buffer[bytes.count] = 0
+            return try body(UnsafePointer(buffer.baseAddress!))
         }
     }
 
@@ -54,6 +58,15 @@ package enum Posix {
         var result = stat()
         let rc = withCString(name) { fstatat(directory, $0, &result, AT_SYMLINK_NOFOLLOW) }
         if rc != 0 { throw TreeProblem.system("lstat", on: displayPath, errno: errno) }
+        return result
+    }
+
+    /// The same, with the entry's path as bytes: made into text only for a
+    /// failure's message (a walk `lstat`s every entry).
+    package static func status(at directory: Int32, name: [UInt8], path: [UInt8]) throws -> stat {
+        var result = stat()
+        let rc = withCString(name) { fstatat(directory, $0, &result, AT_SYMLINK_NOFOLLOW) }
+        if rc != 0 { throw TreeProblem.system("lstat", on: display(path), errno: errno) }
         return result
     }
 

@@ -94,7 +94,7 @@ public enum TreeDigester {
             let states: [DigestWalkState]
             do {
                 states = try ParallelTreeWalk.walk(
-                    root: rootDirectory.raw, threads: threads, makeState: { DigestWalkState() },
+                    root: rootDirectory.raw, threads: threads, skipVanished: tolerant, makeState: { DigestWalkState() },
                     visit: { state, walked in
                         do {
                             try describe(walked, known: known.cache, into: &state)

@@ -88,6 +88,47 @@ import Testing
         #expect(Self.openDescriptors(below: root) == [], "a directory was left open by the failed walk")
     }
 
+    @Test(arguments: [2, 4])
+    func theStreamsScanIsOneThreads(threads: Int) throws {
+        let root = try Self.wideTree()
+        defer { TestDirectory.remove(root) }
+        try TestXattr.set(root + "/wide/d6", "user.note", "six")
+        try TestXattr.set(root + "/wide/d6/f3", "user.note", "three")
+        try UnixSocketFile.make(at: root + "/wide/d9/socket")
+        let fd = try Posix.openRoot(root)
+        let one = try TreeScanner.scan(root: fd.raw, includeXattrDigests: true, threads: 1).map(\.manifestEntry)
+        let many = try TreeScanner.scan(root: fd.raw, includeXattrDigests: true, threads: threads).map(\.manifestEntry)
+        #expect(many == one)
+        #expect(one.count == (try Self.walkedByOneThread(root)).count - 1, "the socket was scanned")
+        #expect(one.first { $0.path == "wide/d6" }?.xattrDigest != one.first { $0.path == "wide/d8" }?.xattrDigest)
+    }
+
+    /// A running guest's layer: what goes away while the scan looks is left
+    /// out with what is below it, and the walk goes on.
+    @Test func aVanishedEntryIsLeftOutWithItsContentWhenAsked() throws {
+        let root = try Self.wideTree()
+        defer { TestDirectory.remove(root) }
+        let fd = try Posix.openRoot(root)
+        let gone = Array("wide/d20".utf8)
+        let states = try ParallelTreeWalk.walk(
+            root: fd.raw, threads: 3, skipVanished: true, makeState: { [[UInt8]]() },
+            visit: { state, walked in
+                if walked.path == gone { throw TreeProblem.system("lstat", on: "wide/d20", errno: ENOENT) }
+                state.append(walked.path)
+            })
+        let met = states.flatMap { $0 }.sorted { $0.lexicographicallyPrecedes($1) }
+        let expected = try Self.walkedByOneThread(root).filter { $0 != gone && !$0.starts(with: gone + [0x2f]) }
+        #expect(met == expected)
+        #expect(!expected.isEmpty && met.count == expected.count)
+
+        // Not asked (a digest of a stopped guest): the same problem fails the walk.
+        #expect(throws: TreeProblem.self) {
+            _ = try ParallelTreeWalk.walk(root: fd.raw, threads: 3, makeState: { 0 }, visit: { _, walked in
+                if walked.path == gone { throw TreeProblem.system("lstat", on: "wide/d20", errno: ENOENT) }
+            })
+        }
+    }
+
     @Test func filesHashedByEveryThreadReachTheCache() throws {
         let root = try Self.wideTree()
         defer { TestDirectory.remove(root) }
