@@ -15,13 +15,13 @@ import Glibc
 /// - `path`: the path relative to the root, components joined by "/", no
 ///   leading "/", raw name bytes with "\" written as "\\" and a newline as "\n".
 /// - `kind`: the ``TreeEntryKind`` raw value: `file`, `directory`, `symlink`,
-///   `fifo`, `socket`, `charDevice` or `blockDevice`.
+///   `fifo`, `charDevice` or `blockDevice` (never `socket`: see below).
 /// - `mode`: `st_mode & 0o7777` as four octal digits, e.g. `0755`, `4755`
 ///   (symlinks record what `lstat` reports, `0777` on Linux).
 /// - `uid`, `gid`: decimal numeric ids.
 /// - `detail`: for a regular file the lowercase hex SHA-256 of its content;
 ///   for a symlink its target bytes, escaped like `path`; for a device
-///   `major,minor` in decimal; empty for directories, FIFOs and sockets.
+///   `major,minor` in decimal; empty for directories and FIFOs.
 ///
 /// Sockets have no record: a socket file is the name of an endpoint a
 /// process bound, holds nothing, and is not carried by a tree stream (the
