@@ -17,6 +17,10 @@ int fleet_start_writeback(int fd) {
     return sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 }
 
+int fleet_noatime_flag(void) {
+    return O_NOATIME;
+}
+
 int fleet_accept_cloexec(int fd) {
     return accept4(fd, NULL, NULL, SOCK_CLOEXEC);
 }

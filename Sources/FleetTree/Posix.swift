@@ -84,26 +84,51 @@ package enum Posix {
     }
 
     /// Opens a directory by path from the caller (the one place a symlink may
-    /// be followed: the root a caller names is theirs to choose).
+    /// be followed: the root a caller names is theirs to choose). Listing it
+    /// leaves its access time alone (NoAccessTime), as for every directory
+    /// opened here.
     package static func openRoot(_ path: String) throws -> FileDescriptor {
-        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        let fd = NoAccessTime.open({ open(path, $0) }, flags: O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if fd < 0 { throw TreeProblem.system("open", on: path, errno: errno) }
         return FileDescriptor(adopting: fd)
     }
 
     /// Opens the subdirectory `name`, refusing to follow a symlink.
     package static func openDirectory(at directory: Int32, name: [UInt8], displayPath: String) throws -> FileDescriptor {
-        let fd = withCString(name) { openat(directory, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
+        let fd = withCString(name) { path in
+            NoAccessTime.open({ openat(directory, path, $0) }, flags: O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        }
         if fd < 0 { throw TreeProblem.system("open directory", on: displayPath, errno: errno) }
         return FileDescriptor(adopting: fd)
     }
 
     /// Opens the regular file `name` for reading, refusing to follow a symlink
-    /// (O_NONBLOCK so that a FIFO swapped in after lstat cannot hang the walk).
+    /// (O_NONBLOCK so that a FIFO swapped in after lstat cannot hang the
+    /// walk), without updating its access time (NoAccessTime).
     package static func openFileForReading(at directory: Int32, name: [UInt8], displayPath: String) throws -> FileDescriptor {
-        let fd = withCString(name) { openat(directory, $0, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC) }
+        let fd = openForReading(at: directory, name: name)
         if fd < 0 { throw TreeProblem.system("open", on: displayPath, errno: errno) }
         return FileDescriptor(adopting: fd)
+    }
+
+    /// `openat` of `name` for reading as ``openFileForReading(at:name:displayPath:)``
+    /// does: the descriptor, or -1 with errno set, for callers that judge
+    /// the errno themselves.
+    package static func openForReading(at directory: Int32, name: [UInt8]) -> Int32 {
+        withCString(name) { path in
+            NoAccessTime.open({ openat(directory, path, $0) }, flags: O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)
+        }
+    }
+
+    /// Opens `name` as a new regular file for writing and reading back
+    /// (`O_EXCL`: fails if anything already has that name); reading it back
+    /// leaves its access time alone (NoAccessTime). The descriptor, or -1
+    /// with errno set.
+    package static func createForWritingAndReading(at directory: Int32, name: [UInt8]) -> Int32 {
+        withCString(name) { path in
+            NoAccessTime.open({ openat(directory, path, $0, mode_t(0o600)) },
+                              flags: O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC)
+        }
     }
 
     /// Creates `name` as a new regular file; fails if anything already has that name.

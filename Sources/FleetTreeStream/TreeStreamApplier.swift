@@ -154,10 +154,8 @@ final class TreeStreamApplier<Source: ByteSource> {
         _ header: EntryHeader, size: UInt64, in parent: (fd: Int32, path: [UInt8]), writeData: (Int32) throws -> UInt64
     ) throws {
         let (temporary, fd, inPlace) = try createEntry(header.name, in: parent.fd, display: header.display) { name in
-            Posix.withCString(name) {
-                // Readable too: its digest is read back from it once written.
-                openat(parent.fd, $0, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, mode_t(0o600))
-            }
+            // Readable too: its digest is read back from it once written.
+            Posix.createForWritingAndReading(at: parent.fd, name: name)
         }
         let file = FileDescriptor(adopting: fd)
         do {

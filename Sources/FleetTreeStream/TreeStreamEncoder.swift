@@ -254,7 +254,7 @@ final class TreeStreamEncoder<Sink: ByteSink> {
     /// mtime too, so the delta notices. Returns the attributes it sent, nil
     /// when the file vanished.
     private func sendFile(_ node: ScannedNode, name: [UInt8], parent: Int32, display: String) throws -> [ExtendedAttribute]? {
-        let fd = Posix.withCString(name) { openat(parent, $0, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC) }
+        let fd = Posix.openForReading(at: parent, name: name)
         if fd < 0 {
             let code = errno
             // Gone, or swapped for a symlink, a socket or a directory's content moved.

@@ -43,10 +43,8 @@ struct TreeStreamFileJob {
     /// never touched, it goes back to the applier), writes it, and completes
     /// it as the applier's own thread would. A failure removes what it made.
     func create(hasher: FileContentHasher?) throws -> Outcome {
-        let fd = Posix.withCString(header.name) {
-            // Readable too: its digest is read back from it once written.
-            openat(parent.fd, $0, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, mode_t(0o600))
-        }
+        // Readable too: its digest is read back from it once written.
+        let fd = Posix.createForWritingAndReading(at: parent.fd, name: header.name)
         if fd < 0 {
             let code = errno
             if code == EEXIST { return .nameExists(self) }

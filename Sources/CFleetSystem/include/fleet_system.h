@@ -24,4 +24,8 @@ int fleet_spawn_detached(const char *path, char *const argv[]);
 // the file's dirty pages without waiting. 0, or -1 with errno set.
 int fleet_start_writeback(int fd);
 
+// O_NOATIME, for open(2): reads through the descriptor leave the file's
+// access time alone.
+int fleet_noatime_flag(void);
+
 #endif
