@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "FleetSystem", dependencies: ["CFleetSystem"]),
         .target(name: "FleetProtocol"),
         .target(name: "FleetTree", dependencies: ["CLibCrypto", "FleetSystem"]),
-        .target(name: "FleetTreeStream", dependencies: ["FleetTree"]),
+        .target(name: "FleetTreeStream", dependencies: ["FleetSystem", "FleetTree"]),
         .target(name: "FleetArchive", dependencies: ["FleetTree"]),
         .target(name: "FleetRootfs", dependencies: ["FleetSystem", "FleetTree"]),
         .target(name: "FleetKernel", dependencies: ["CFleetShim", "CLibCap", "FleetSystem"]),

@@ -1,3 +1,4 @@
+import FleetSystem
 import Glibc
 
 /// ``TreeWalker``'s walk on several threads, for walks whose result is
@@ -56,25 +57,17 @@ package enum ParallelTreeWalk {
                 }
                 if succeeded { finish(&states[index]) }
             }
-            var started: [pthread_t] = []
+            var started: [JoinableThread] = []
             for index in 1..<count {
-                let start = ParallelWalkThreadStart { work(index) }
-                var thread = pthread_t()
-                let context = Unmanaged.passRetained(start).toOpaque()
-                let result = pthread_create(&thread, nil, { raw in
-                    Unmanaged<ParallelWalkThreadStart>.fromOpaque(raw!).takeRetainedValue().body()
-                    return nil
-                }, context)
-                // Fewer threads only make the walk slower, never different.
-                guard result == 0 else {
-                    Unmanaged<ParallelWalkThreadStart>.fromOpaque(context).release()
+                do {
+                    started.append(try JoinableThread(for: "a tree walk") { work(index) })
+                } catch {
+                    // Fewer threads only make the walk slower, never different.
                     queue.threadDidNotStart()
-                    continue
                 }
-                started.append(thread)
             }
             work(0)
-            for thread in started { pthread_join(thread, nil) }
+            for thread in started { thread.join() }
         } }
         if let failure = queue.failure { throw failure }
         return (0..<count).map { states[$0] }
@@ -123,10 +116,4 @@ package enum ParallelTreeWalk {
             }
         }
     }
-}
-
-/// What a walk thread runs, passed through `pthread_create`'s context.
-private final class ParallelWalkThreadStart {
-    let body: () -> Void
-    init(_ body: @escaping () -> Void) { self.body = body }
 }

@@ -1,3 +1,4 @@
+import FleetSystem
 import FleetTree
 import Glibc
 
@@ -34,7 +35,7 @@ final class TreeStreamFileWriters: @unchecked Sendable {
     private var nameExists: [TreeStreamFileJob] = []
     private var failure: (any Error)?
     private var stopping = false
-    private var threads: [pthread_t] = []
+    private var threads: [JoinableThread] = []
     private let hashes: Bool
 
     /// Starts `count` writer threads; `hashes`: each file's digest is read back as the applier's own are.
@@ -44,19 +45,13 @@ final class TreeStreamFileWriters: @unchecked Sendable {
         pthread_cond_init(jobQueued, nil)
         pthread_cond_init(jobDone, nil)
         for _ in 0..<count {
-            var thread = pthread_t()
-            // Each thread holds the writers until it ends, so they outlive it.
-            let context = Unmanaged.passRetained(self).toOpaque()
-            let result = pthread_create(&thread, nil, { raw in
-                Unmanaged<TreeStreamFileWriters>.fromOpaque(raw!).takeRetainedValue().work()
-                return nil
-            }, context)
-            if result != 0 {
-                Unmanaged<TreeStreamFileWriters>.fromOpaque(context).release()
+            do {
+                // Each thread holds the writers until it ends, so they outlive it.
+                threads.append(try JoinableThread(for: "a stream's writer") { self.work() })
+            } catch {
                 stop()
-                throw TreeProblem.system("start a writer thread", on: ".", errno: result)
+                throw TreeProblem.system("start a writer thread", on: ".", errno: error.errno)
             }
-            threads.append(thread)
         }
     }
 
@@ -108,7 +103,7 @@ final class TreeStreamFileWriters: @unchecked Sendable {
         stopping = true
         pthread_cond_broadcast(jobQueued)
         pthread_mutex_unlock(mutex)
-        for thread in threads { pthread_join(thread, nil) }
+        for thread in threads { thread.join() }
         threads = []
         pthread_mutex_lock(mutex)
         dropQueue()
