@@ -83,47 +83,43 @@ import Testing
         }
     }
 
-    @Test func streamingATreeLeavesItsAccessTimesAlone() throws {
+    /// Makes the aged tree under a new directory, lets `read` read it, and
+    /// checks that no atime of it changed.
+    static func expectAccessTimesKept(by what: String, sourceLocation: SourceLocation = #_sourceLocation,
+                                      _ read: (_ source: String, _ directory: String) throws -> Void) throws {
         let directory = try StreamTestDirectory.make()
         defer { TestDirectory.remove(directory) }
-        try Self.requireAccessTimesUpdate(in: directory)
+        try requireAccessTimesUpdate(in: directory)
         let source = directory + "/source"
-        try Self.makeTree(source)
-        let before = try Self.accessTimes(under: source)
+        try makeTree(source)
+        let before = try accessTimes(under: source)
+        try read(source, directory)
+        try expectUnchanged(before, under: source, by: what, sourceLocation: sourceLocation)
+    }
 
-        // With a digest cache: the sender hashes what it reads, as a move does.
-        var sink = MemorySink()
-        var digests: DigestCache? = DigestCache()
-        var scanned: [TreeManifestEntry] = []
-        let stats = try TreeStreamWriter.write(root: source, to: &sink, since: nil, digests: &digests, scanned: &scanned)
-        #expect(stats.entries == 5)
-        try Self.expectUnchanged(before, under: source, by: "sending the tree")
+    @Test func streamingATreeLeavesItsAccessTimesAlone() throws {
+        try Self.expectAccessTimesKept(by: "sending the tree") { source, _ in
+            // With a digest cache: the sender hashes what it reads, as a move does.
+            var sink = MemorySink()
+            var digests: DigestCache? = DigestCache()
+            var scanned: [TreeManifestEntry] = []
+            let stats = try TreeStreamWriter.write(root: source, to: &sink, since: nil, digests: &digests, scanned: &scanned)
+            #expect(stats.entries == 5)
+        }
     }
 
     @Test func digestingATreeLeavesItsAccessTimesAlone() throws {
-        let directory = try StreamTestDirectory.make()
-        defer { TestDirectory.remove(directory) }
-        try Self.requireAccessTimesUpdate(in: directory)
-        let source = directory + "/source"
-        try Self.makeTree(source)
-        let before = try Self.accessTimes(under: source)
-
-        var cache: DigestCache? = DigestCache()
-        _ = try TreeDigester.digest(root: source, cache: &cache)
-        try Self.expectUnchanged(before, under: source, by: "digesting the tree")
+        try Self.expectAccessTimesKept(by: "digesting the tree") { source, _ in
+            var cache: DigestCache? = DigestCache()
+            _ = try TreeDigester.digest(root: source, cache: &cache)
+        }
     }
 
     @Test func copyingATreeLeavesItsAccessTimesAlone() throws {
-        let directory = try StreamTestDirectory.make()
-        defer { TestDirectory.remove(directory) }
-        try Self.requireAccessTimesUpdate(in: directory)
-        let source = directory + "/source"
-        try Self.makeTree(source)
-        let before = try Self.accessTimes(under: source)
-
-        try TreeCopier.copy(from: source, to: directory + "/copy")
-        #expect(try TreeDigester.digest(root: directory + "/copy") == TreeDigester.digest(root: source))
-        try Self.expectUnchanged(before, under: source, by: "copying the tree")
+        try Self.expectAccessTimesKept(by: "copying the tree") { source, directory in
+            try TreeCopier.copy(from: source, to: directory + "/copy")
+            #expect(try TreeDigester.digest(root: directory + "/copy") == TreeDigester.digest(root: source))
+        }
     }
 
     /// The receiver reads each file it wrote back to hash it; the file's
