@@ -58,6 +58,7 @@ extension ClusterTests {
                         #expect(try observer.placement(of: "kept")?.host == running.first?.host, "\(step)")
                         if let host = running.first?.host { at = host }
                     }
+                    #expect(serve.waitForOutput(containing: "left by a dead controller process", count: MoveStep.allCases.count, within: 30), "\(serve.output)")
                     #expect(serve.output.components(separatedBy: "left by a dead controller process").count - 1 == MoveStep.allCases.count, "\(serve.output)")
                 }
             }

@@ -48,7 +48,7 @@ extension ClusterTests {
                     #expect(finished.state == .done, "serve said: \(serve.output)")
                     #expect(finished.fence > firstToken, "the takeover took a newer token")
                     #expect(finished.owner != op.owner)
-                    #expect(serve.output.contains("left by a dead controller process"), "\(serve.output)")
+                    #expect(serve.waitForOutput(containing: "left by a dead controller process", within: 30), "\(serve.output)")
 
                     // A comes back: its first request (the pre-copy's) is refused and logged.
                     kill(move.pid, SIGCONT)

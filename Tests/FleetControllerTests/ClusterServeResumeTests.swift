@@ -41,7 +41,7 @@ extension ClusterTests.Serve {
             #expect(try fresh.store.placement(of: "orphan")?.host == at)
             _ = try fresh.stopGuest("orphan", timeout: 5)
             #expect(try ClusterTests.Migration.layerDigest(cluster.upper(at, "orphan")) == original, "\(step)")
-            #expect(serve.proc.output.contains("left by a dead controller process"), "\(serve.proc.output)")
+            #expect(serve.proc.waitForOutput(containing: "left by a dead controller process", within: 30), "\(serve.proc.output)")
             let events = try cluster.cli(["events", "--format", "json"])
             #expect(events.out.contains("ops.resume"), "\(events.out)")
             fresh.connections.closeAll()

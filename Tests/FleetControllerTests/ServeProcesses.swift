@@ -31,6 +31,19 @@ final class TestProcess {
     var pid: Int32 { process.processIdentifier }
     var output: String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
 
+    /// Waits until its output holds `text` at least `count` times; false at
+    /// the deadline. For a line the process writes just after the change a
+    /// test watched for (`vfleet serve` logs a resumed operation once it has
+    /// ended, so the store says "done" a moment before the line is there).
+    func waitForOutput(containing text: String, count: Int = 1, within seconds: Double) -> Bool {
+        let deadline = Monotonic.now + seconds
+        while output.components(separatedBy: text).count - 1 < count {
+            if Monotonic.now >= deadline { return false }
+            usleep(50_000)
+        }
+        return true
+    }
+
     /// Ends it; its exit status, or nil if it had to be killed.
     @discardableResult
     func stop(grace: Double = 10) -> Int32? {
