@@ -54,13 +54,23 @@ extension AgentIntegration {
                 _ = try t.run("cpu1", "(while :; do :; done) > /dev/null 2>&1 & (while :; do :; done) > /dev/null 2>&1 & echo ok")
                 let cg = t.agent.cgroup(of: "cpu1")
                 usleep(300_000)
-                let u0 = cg.usage().cpuNanos ?? 0
-                let t0 = Date()
-                sleep(3)
-                let u1 = cg.usage().cpuNanos ?? 0
-                let share = Double(u1 - u0) / 1e9 / Date().timeIntervalSince(t0)
-                // Two busy loops would take two cores; the quota holds them to half of one.
-                #expect(share > 0.35 && share < 0.6, "cpu share \(share)")
+                // Two busy loops would take two cores; the quota holds them
+                // to half of one. Any window above 0.6 is a broken limit. A
+                // window below 0.35 can be other tests' load on this 2-core
+                // machine taking the loops' time (0.31 once in a full run),
+                // so up to three windows are taken: one must show the loops
+                // getting their half core, which a smaller quota never would.
+                var shares: [Double] = []
+                for _ in 0..<3 {
+                    let u0 = cg.usage().cpuNanos ?? 0
+                    let t0 = Date()
+                    sleep(3)
+                    let u1 = cg.usage().cpuNanos ?? 0
+                    shares.append(Double(u1 - u0) / 1e9 / Date().timeIntervalSince(t0))
+                    if shares.last! > 0.35 { break }
+                }
+                #expect(shares.allSatisfy { $0 < 0.6 }, "cpu shares \(shares)")
+                #expect(shares.contains { $0 > 0.35 }, "cpu shares \(shares)")
             }
         }
 
