@@ -29,38 +29,94 @@ extension Agent {
     /// pages are written back now, not when it stops (a memory cgroup full of
     /// dirty page cache made the stop take seconds: downtime).
     public func exportLayer<S: ByteSink>(_ name: String, since: [TreeManifestEntry]?, to sink: inout S) throws(FleetError) -> LayerTransfer {
-        try exportLayer(name, since: since, to: &sink, reuse: nil)
+        try exportLayer(name, since: since, to: &sink, reuse: nil, digest: false, digests: nil) { _ throws(FleetError) in }
     }
 
     /// The same, with `reuse`: the xattr digests of this process's earlier
     /// export of the layer (``LayerTransfer/reusable``), which the scan takes
     /// for entries unchanged since instead of reading their attributes again.
-    package func exportLayer<S: ByteSink>(_ name: String, since: [TreeManifestEntry]?, to sink: inout S,
-                                          reuse: XattrReuse?) throws(FleetError) -> LayerTransfer {
+    /// `finish` ends the stream (its end chunk) once the tree is sent.
+    ///
+    /// With `digest` and `since` (a move's delta, the guest stopped), the
+    /// answer also holds the layer's digest, as ``layerDigest(_:staging:)``
+    /// gives it, taken from the delta's own scan after `finish`: the stopped
+    /// layer is walked once for both, not twice side by side, and the
+    /// receiver applies the delta meanwhile. Refused for a running guest,
+    /// whose layer the scan would not describe once the digest is made.
+    /// `digests`: the layer's digest cache as this process's whole export
+    /// left it (``LayerTransfer/digestCache``), else it is read from its file.
+    package func exportLayer<S: ByteSink>(_ name: String, since: [TreeManifestEntry]?, to sink: inout S, reuse: XattrReuse?, digest: Bool,
+                                          digests known: DigestCache?,
+                                          finish: (inout S) throws(FleetError) -> Void) throws(FleetError) -> LayerTransfer {
         _ = try guests.load(name)
+        let withDigest = digest && since != nil
+        if withDigest && cgroup(of: name).isPopulated {
+            throw .conflict("cannot digest guest \(name)'s layer with its delta: the guest runs (stop it first, or ask guest.digest)")
+        }
         let reading = try readLayer(name, staging: false)
         defer { reading.end() }
         let dir = reading.directory
         let stats: TreeStreamStats
         var scanned: [TreeManifestEntry] = []
+        var nodes: [ScannedNode] = []
         // A whole copy hashes what it reads into the layer's digest cache,
-        // so the digest after the stop reads only what changed since.
+        // so the digest after the stop reads only what changed since; a
+        // delta with the digest hashes what it sends into it, so the digest
+        // reads nothing again.
         let cacheFile = digestCacheFile(name, staging: false)
-        var digests: DigestCache? = since == nil ? DigestCache.load(cacheFile) : nil
+        var digests: DigestCache?
+        if withDigest, var known {
+            // This hashing starts now (the racy window is timed from it).
+            known.hashedAt = Date().timeIntervalSince1970
+            digests = known
+        } else if since == nil || withDigest {
+            digests = DigestCache.load(cacheFile)
+        }
         var reusable: XattrReuse?
         do {
-            stats = try TreeStreamWriter.write(root: dir, to: &sink, since: since, digests: &digests, scanned: &scanned,
-                                               reuse: reuse, reusable: &reusable)
+            if withDigest {
+                // No xattr digests kept for a later delta: a move sends one
+                // delta, and building that table took 40 ms of its downtime.
+                stats = try TreeStreamWriter.write(root: dir, to: &sink, since: since, digests: &digests, nodes: &nodes, reuse: reuse)
+            } else {
+                stats = try TreeStreamWriter.write(root: dir, to: &sink, since: since, digests: &digests, scanned: &scanned,
+                                                   reuse: reuse, reusable: &reusable)
+            }
         } catch {
             throw .failed("cannot export guest \(name): \(error)")
         }
-        if since == nil {
-            try? digests?.save(cacheFile)
-            FileSystemSync.sync(containing: dir)
-        }
-        var sent = LayerTransfer(stats: stats, cachedDigests: digests?.count, scanned: scanned)
+        try finish(&sink)
+        var sent = LayerTransfer(stats: stats, cachedDigests: since == nil ? digests?.count : nil, scanned: scanned)
         sent.reusable = reusable
+        if since == nil {
+            if (try? digests?.save(cacheFile)) != nil { digests?.markSaved() }
+            FileSystemSync.sync(containing: dir)
+            sent.digestCache = digests
+        } else if withDigest {
+            sent.digest = try digestOfScan(name, nodes: nodes, layer: dir, cache: &digests, cacheFile: cacheFile)
+            sent.digestCache = digests
+        }
         return sent
+    }
+
+    /// The layer's digest from a scan of it that the tree has held still
+    /// since (``TreeDigester/entries(of:root:cache:)``): files the cache
+    /// cannot vouch for are read now.
+    private func digestOfScan(_ name: String, nodes: [ScannedNode], layer dir: String, cache: inout DigestCache?,
+                              cacheFile: String) throws(FleetError) -> TreeDigest {
+        let entries: [ScannedEntry]
+        do { entries = try TreeDigester.entries(of: nodes, root: dir, cache: &cache) } catch {
+            throw .failed("cannot digest guest \(name)'s layer: \(error)")
+        }
+        // The cache forgets the paths the layer no longer has, as a digest's
+        // walk makes it, when it holds more than the layer's files (a set of
+        // 50,000 paths is not made for nothing); unchanged, the file holds
+        // it already.
+        if let count = cache?.count, count > entries.lazy.filter({ $0.kind == .file }).count {
+            cache?.retain(Set(entries.lazy.map(\.path)))
+        }
+        if cache?.changed == true, (try? cache?.save(cacheFile)) != nil { cache?.markSaved() }
+        return TreeDigester.digest(of: entries)
     }
 
     /// Applies a stream into the staging area of `name`. A guest of that name

@@ -30,7 +30,7 @@ extension Agent {
     /// Connects to the destination and sends guest `name`'s layer (with
     /// `since`, what differs from it) over TLS pinned to `p.destinationFingerprint`.
     func sendLayer(_ p: TransferSendParams, identity: TransferIdentity, since: [TreeManifestEntry]?,
-                   reuse: XattrReuse? = nil) throws(FleetError) -> LayerTransfer {
+                   reuse: XattrReuse? = nil, digests: DigestCache? = nil) throws(FleetError) -> LayerTransfer {
         guard TransferIdentity.validTransferId(p.transfer) else { throw .invalid("transfer.send: transfer id must be 32 lowercase hex digits") }
         guard let pinned = TransferIdentity.parse(p.destinationFingerprint) else {
             throw .invalid("transfer.send: destinationFingerprint must be 64 hex digits (the SHA-256 of the destination's certificate)")
@@ -40,9 +40,10 @@ extension Agent {
                                        pinned: pinned, identity: identity, connectSeconds: p.connectSeconds)
         defer { session.close() }
         var sink = ChunkedWriter(TransferSink(session: session))
-        let sent = try exportLayer(p.name, since: since, to: &sink, reuse: reuse)
-        do { try sink.finish() } catch { throw .failed("transfer.send: cannot finish the stream to \(p.destinationAddress): \(error)") }
-        return sent
+        return try exportLayer(p.name, since: since, to: &sink, reuse: reuse, digest: p.digest == true, digests: digests) {
+            sink throws(FleetError) in
+            do { try sink.finish() } catch { throw .failed("transfer.send: cannot finish the stream to \(p.destinationAddress): \(error)") }
+        }
     }
 
     /// Listens for `transfer` of template `name` from `sourceAddress`; the

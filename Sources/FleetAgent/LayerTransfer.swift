@@ -13,6 +13,12 @@ public struct LayerTransfer: Sendable {
     /// An export's xattr digests, for the next delta of the layer by this
     /// process to reuse (``XattrReuse``).
     package var reusable: XattrReuse?
+    /// The layer's digest cache as a whole export, or a delta with the
+    /// digest, saved it: for a later delta's digest by this process (not
+    /// read from its file again while the guest is down).
+    package var digestCache: DigestCache?
+    /// A delta's digest of the layer, from its scan, when asked for.
+    public var digest: TreeDigest?
     /// A direct template transfer's payload, as installed at the destination.
     public var template: TemplateInfo?
     /// A replica sync's payload: the point the standby committed.

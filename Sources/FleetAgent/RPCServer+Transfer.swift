@@ -31,7 +31,7 @@ extension RPCServer {
             guard let identity = s.transfers.keys.removeValue(forKey: p.transfer) else {
                 throw .notFound("transfer.send: no key for transfer \(p.transfer) on this channel (send transfer.key first)")
             }
-            return LayerStreamStats(try s.sendTransfer(p, identity: identity))
+            return LayerStreamStats(exported: try s.sendTransfer(p, identity: identity))
         },
         handle(RPC.TransferWait.self) { s, p throws(FleetError) in
             guard let listener = s.transfers.listeners.removeValue(forKey: p.transfer) else {
@@ -83,10 +83,11 @@ extension RPCServer {
             }
             since = earlier
         }
-        let sent = try agent.sendLayer(p, identity: identity, since: since, reuse: exportedXattrs[p.name])
+        let sent = try agent.sendLayer(p, identity: identity, since: since, reuse: exportedXattrs[p.name], digests: exportedDigests[p.name])
         // The stream's own scan is what the destination holds now: no
         // second walk of the layer for the delta's base.
         if since == nil { exported[p.name] = sent.scanned }
+        if let cache = sent.digestCache { exportedDigests[p.name] = cache }
         exportedXattrs[p.name] = sent.reusable
         return sent
     }

@@ -19,6 +19,10 @@ public final class RPCServer {
     /// delta, while the guest is stopped) reads attributes only of entries
     /// changed since (``XattrReuse``).
     var exportedXattrs: [String: XattrReuse] = [:]
+    /// Per guest, its layer's digest cache as this channel's last export
+    /// saved it: a delta with the digest (a move's, while the guest is
+    /// down) need not read the cache file again.
+    var exportedDigests: [String: DigestCache] = [:]
     /// Per guest, the parts of a receiver's manifest received so far.
     var receiverParts: [String: [UInt8]] = [:]
     /// This channel's direct transfers: keys made, listeners open.
@@ -61,6 +65,7 @@ public final class RPCServer {
     /// incomplete tree) and is reported in the response.
     func exportGuest(_ r: RPCRequest) -> (String, Bool) {
         var sink = ChunkedWriter(FDSink(fd: 1))
+        var finishFailed = false
         do throws(FleetError) {
             guard greeted else { throw FleetError(.protocolError, "guest.export: send hello first") }
             let p = try GuestExportParams.decode(r.params, method: r.method)
@@ -75,14 +80,23 @@ public final class RPCServer {
                 }
                 since = earlier
             }
-            let sent = try agent.exportLayer(p.name, since: since, to: &sink, reuse: exportedXattrs[p.name])
+            let sent = try agent.exportLayer(p.name, since: since, to: &sink, reuse: exportedXattrs[p.name], digest: p.digest == true,
+                                             digests: exportedDigests[p.name]) {
+                sink throws(FleetError) in
+                do { try sink.finish() } catch {
+                    finishFailed = true
+                    throw .failed("guest.export: cannot write the stream: \(error)")
+                }
+            }
             // The stream's own scan is what the destination holds now: no
             // second walk of the layer for the delta's base.
             if since == nil { exported[p.name] = sent.scanned }
+            if let cache = sent.digestCache { exportedDigests[p.name] = cache }
             exportedXattrs[p.name] = sent.reusable
-            do { try sink.finish() } catch { return (RPCResponse(id: r.id, error: .failed("guest.export: cannot write the stream: \(error)")).line(), false) }
-            return (try RPCResultLine(id: r.id, result: try encode(LayerStreamStats(sent))).line(), true)
+            return (try RPCResultLine(id: r.id, result: try encode(LayerStreamStats(exported: sent))).line(), true)
         } catch {
+            // The stream's end could not be written: the channel is out of step.
+            if finishFailed { return (RPCResponse(id: r.id, error: error).line(), false) }
             let failure = error
             do { try sink.finish() } catch { return (RPCResponse(id: r.id, error: failure).line(), false) }
             return (RPCResponse(id: r.id, error: failure).line(), true)
@@ -308,8 +322,15 @@ public final class RPCServer {
 }
 
 extension LayerStreamStats {
+    /// A source's answer: also says that this agent gives a delta's digest.
+    init(exported transfer: LayerTransfer) {
+        self.init(transfer)
+        deltaDigests = true
+    }
+
     init(_ transfer: LayerTransfer) {
         self.init(entries: transfer.stats.entries, fileBytes: transfer.stats.fileBytes, deleted: transfer.stats.deleted,
-                  cachedDigests: transfer.cachedDigests)
+                  cachedDigests: transfer.cachedDigests,
+                  digest: transfer.digest.map { LayerDigest(digest: $0.digest, fileCount: $0.fileCount, totalBytes: $0.totalBytes) })
     }
 }

@@ -7,17 +7,22 @@
 /// a chunked stream ([u32 big-endian length][bytes]…, a zero length ends
 /// it), then a response line with `LayerStreamStats`.
 public struct GuestExportParams: RPCParams, Equatable {
-    public static let fields: Set<String> = ["name", "since", "sinceExported"]
+    public static let fields: Set<String> = ["name", "since", "sinceExported", "digest"]
     public var name: String
     /// The receiver's manifest (`LayerManifest.encoded` of guest.manifest): send only what differs.
     public var since: String?
     /// Send only what differs from this channel's last full export of the
     /// guest (the pre-copy): the receiver's manifest need not travel.
     public var sinceExported: Bool?
-    public init(name: String, since: String? = nil, sinceExported: Bool? = nil) {
+    /// With a delta (`since` or `sinceExported`) of a stopped guest: also
+    /// answer the layer's digest (guest.digest's) from the delta's own scan,
+    /// taken after the stream's end chunk (LayerStreamStats.digest).
+    public var digest: Bool?
+    public init(name: String, since: String? = nil, sinceExported: Bool? = nil, digest: Bool? = nil) {
         self.name = name
         self.since = since
         self.sinceExported = sinceExported
+        self.digest = digest
     }
 }
 
@@ -141,11 +146,23 @@ public struct LayerStreamStats: Codable, Sendable, Equatable {
     /// otherwise and from older agents. When both ends of a pre-copy give
     /// it, the move needs no `guest.prehash`.
     public var cachedDigests: Int?
-    public init(entries: Int, fileBytes: UInt64, deleted: Int, cachedDigests: Int? = nil) {
+    /// The layer's digest, as guest.digest would give it, from the scan of
+    /// a delta asked for with `digest` (a move's source, stopped: one walk
+    /// for both). Absent otherwise and from older agents.
+    public var digest: LayerDigest?
+    /// In a source's answer (guest.export, transfer.send): this agent gives
+    /// a delta's digest when asked. Absent from older agents, which refuse
+    /// the `digest` parameter: a move asks for it only after a pre-copy
+    /// whose answer said so.
+    public var deltaDigests: Bool?
+    public init(entries: Int, fileBytes: UInt64, deleted: Int, cachedDigests: Int? = nil, digest: LayerDigest? = nil,
+                deltaDigests: Bool? = nil) {
         self.entries = entries
         self.fileBytes = fileBytes
         self.deleted = deleted
         self.cachedDigests = cachedDigests
+        self.digest = digest
+        self.deltaDigests = deltaDigests
     }
 }
 

@@ -50,14 +50,16 @@ public struct TransferListening: Codable, Sendable, Equatable {
 
 /// transfer.send (source): connect from `address` (this host's fleet
 /// address) to the destination and send the guest's layer, as guest.export
-/// would (`since`, `sinceExported` alike).
+/// would (`since`, `sinceExported` and `digest` alike).
 public struct TransferSendParams: RPCParams, Equatable {
-    public static let fields: Set<String> = ["transfer", "name", "since", "sinceExported", "address", "destinationAddress",
+    public static let fields: Set<String> = ["transfer", "name", "since", "sinceExported", "digest", "address", "destinationAddress",
                                              "destinationPort", "destinationFingerprint", "connectSeconds"]
     public var transfer: String
     public var name: String
     public var since: String?
     public var sinceExported: Bool?
+    /// With a delta: also answer the layer's digest from its scan (guest.export's `digest`).
+    public var digest: Bool?
     public var address: String
     public var destinationAddress: String
     public var destinationPort: Int

@@ -68,6 +68,11 @@ public struct DigestCache: Sendable {
 
     public init(hashedAt: Double = Date().timeIntervalSince1970) { self.hashedAt = hashedAt }
 
+    /// After a ``save(_:)`` that succeeded: the file holds this table, so a
+    /// copy kept in memory for the next hashing (a move's delta after its
+    /// pre-copy) does not save the same lines again.
+    package mutating func markSaved() { changed = false }
+
     public var count: Int { entries.count }
 
     package func digest(for path: [UInt8], status: stat) -> String? {

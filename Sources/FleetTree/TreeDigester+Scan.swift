@@ -10,10 +10,11 @@ import Glibc
 /// the same canonical format (neither has a record for a socket).
 extension TreeDigester {
     /// The digest's entries for `nodes` (``TreeScanner``'s scan of `root`,
-    /// sorted by path bytes). A file's content digest comes from `cache`
-    /// when its entry matches the file's scanned identity (device, inode,
-    /// size, mtime, ctime: see ``DigestCache``), else from reading it, which
-    /// is recorded in `cache`. The tree must not change between the scan and
+    /// sorted by path bytes). A file's content digest comes from the scan's
+    /// own lookup in the cache (``ScannedNode/contentDigest``) or from
+    /// `cache` when its entry matches the file's scanned identity (device,
+    /// inode, size, mtime, ctime: see ``DigestCache``), else from reading
+    /// it, which is recorded in `cache`. The tree must not change between the scan and
     /// this call; a file found replaced or resized throws.
     package static func entries(of nodes: [ScannedNode], root: String, cache: inout DigestCache?) throws -> [ScannedEntry] {
         do {
@@ -26,7 +27,7 @@ extension TreeDigester {
                 switch node.kind {
                 case .file:
                     entry.size = node.size
-                    if let known = cache?.digest(for: node.path, status: node.status) {
+                    if let known = node.contentDigest ?? cache?.digest(for: node.path, status: node.status) {
                         entry.contentDigest = known
                     } else {
                         let (digest, after) = try reader.hash(node)

@@ -103,7 +103,7 @@ public enum TreeDigester {
                             _ = problem
                         }
                     },
-                    finish: { state in state.entries.sort { $0.path.lexicographicallyPrecedes($1.path) } })
+                    finish: { state in state.entries.sort { PathOrder.precedes($0.path, $1.path) } })
             } catch {
                 cache = known.take()
                 throw error
@@ -121,7 +121,7 @@ public enum TreeDigester {
                     cachedFiles += 1
                 }
             }
-            let scanned = SortedMerge.merge(states.map(\.entries)) { $0.path.lexicographicallyPrecedes($1.path) }
+            let scanned = SortedMerge.merge(states.map(\.entries)) { PathOrder.precedes($0.path, $1.path) }
             if let count = cache?.count, count > cachedFiles {
                 cache?.retain(Set(scanned.map(\.path)))
             }

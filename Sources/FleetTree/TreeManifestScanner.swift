@@ -19,6 +19,9 @@ package struct ScannedNode {
     /// The whole `lstat`, for a digest taken from this scan (the digest
     /// cache trusts a file by its device, inode, size, mtime and ctime).
     package var status: stat
+    /// A file's content digest from the digest cache the scan was given,
+    /// when the cache vouches for the file as this `lstat` found it.
+    package var contentDigest: String?
 
     package init(path: [UInt8], kind: TreeEntryKind, status: stat) {
         self.path = path
@@ -60,19 +63,28 @@ package enum TreeScanner {
     /// (reading them here goes through `/proc/self/fd`, a path walk per
     /// file: a third of the sender's CPU for 50,000 small files).
     /// With `reuse`, an entry an earlier scan saw unchanged keeps the xattr
-    /// digest read then (``XattrReuse`` says when that is safe).
+    /// digest read then (``XattrReuse`` says when that is safe). With
+    /// `digests`, a file the cache vouches for gets its content digest
+    /// (``ScannedNode/contentDigest``), looked up by the walk's threads: a
+    /// digest taken from the scan then has no lookups left to make alone.
     package static func scan(root: Int32, includeXattrDigests: Bool, exceptSingleLinkFiles: Bool = false,
-                             reuse: XattrReuse? = nil, threads: Int = ParallelTreeWalk.defaultThreads) throws -> [ScannedNode] {
+                             reuse: XattrReuse? = nil, digests: DigestCache? = nil,
+                             threads: Int = ParallelTreeWalk.defaultThreads) throws -> [ScannedNode] {
         let options = XattrOptions(include: includeXattrDigests, exceptSingleLinkFiles: exceptSingleLinkFiles, reuse: reuse)
+        // Read by every thread, changed by none.
+        let known = digests
         // The scan is most of a delta's time at the source, and comes before
         // the first byte of a full stream: its threads share the tree out.
         let parts = try ParallelTreeWalk.walk(
             root: root, threads: threads, skipVanished: true, makeState: { [ScannedNode]() },
             visit: { nodes, walked in
-                if let node = try describe(walked, xattrs: options) { nodes.append(node) }
+                if var node = try describe(walked, xattrs: options) {
+                    if node.kind == .file, let known { node.contentDigest = known.digest(for: walked.path, status: walked.status) }
+                    nodes.append(node)
+                }
             },
-            finish: { nodes in nodes.sort { $0.path.lexicographicallyPrecedes($1.path) } })
-        return SortedMerge.merge(parts) { $0.path.lexicographicallyPrecedes($1.path) }
+            finish: { nodes in nodes.sort { PathOrder.precedes($0.path, $1.path) } })
+        return SortedMerge.merge(parts) { PathOrder.precedes($0.path, $1.path) }
     }
 
     /// Whether a failed call means the entry went away or was swapped for

@@ -66,13 +66,15 @@ final class TreeStreamEncoder<Sink: ByteSink> {
         // not from a second read in the scan: they are what the receiver got.
         let fileXattrsFromSend = since == nil && keepsManifest
         let scanStarted = XattrReuse.now()
+        // A scan kept for a digest (a move's delta, a replica's frozen one)
+        // looks the files up in the cache as it walks, on all its threads.
         let nodes = try TreeScanner.scan(
             root: root, includeXattrDigests: since != nil || keepsManifest, exceptSingleLinkFiles: fileXattrsFromSend,
-            reuse: xattrReuse)
+            reuse: xattrReuse, digests: keepsNodes ? digests : nil)
         var selected = [Bool](repeating: true, count: nodes.count)
         var deletions: [[UInt8]] = []
         if let since {
-            (selected, deletions) = try Self.plan(nodes: nodes, receiver: since)
+            (selected, deletions) = try TreeStreamDeltaPlan.plan(nodes: nodes, receiver: since)
         } else {
             digests?.retain(Set(nodes.map(\.path)))
         }
@@ -114,64 +116,6 @@ final class TreeStreamEncoder<Sink: ByteSink> {
         try appendInteger(stats.fileBytes)
         try flush()
         return stats
-    }
-
-    // MARK: - Delta planning
-
-    /// Which nodes a delta must send and which receiver paths it must delete.
-    private static func plan(
-        nodes: [ScannedNode], receiver manifest: [TreeManifestEntry]
-    ) throws -> (selected: [Bool], deletions: [[UInt8]]) {
-        // Keyed by bytes: String equality would merge canonically equivalent
-        // Unicode spellings, which are different names on Linux.
-        var receiver: [[UInt8]: TreeManifestEntry] = [:]
-        receiver.reserveCapacity(manifest.count)
-        for entry in manifest {
-            guard let path = ManifestText.decode(entry.path) else {
-                throw TreeProblem(
-                    path: entry.path,
-                    problem: "the receiver's manifest has a malformed path \(entry.path.debugDescription)",
-                    remedy: "rebuild the manifest with TreeManifest.build on the receiver")
-            }
-            receiver[path] = entry
-        }
-        var selected = nodes.map { node in receiver[node.path].map { !matches($0, node) } ?? true }
-
-        // A changed or missing name of a hard-linked file resends the whole
-        // group, so every name ends up on the one new inode.
-        var groups: [InodeKey: [Int]] = [:]
-        for (index, node) in nodes.enumerated() where node.kind == .file && node.linkCount > 1 {
-            groups[InodeKey(device: node.device, inode: node.inode), default: []].append(index)
-        }
-        for members in groups.values where members.count > 1 && members.contains(where: { selected[$0] }) {
-            for index in members { selected[index] = true }
-        }
-
-        var sourceKinds: [[UInt8]: TreeEntryKind] = [:]
-        sourceKinds.reserveCapacity(nodes.count)
-        for node in nodes { sourceKinds[node.path] = node.kind }
-        var deletions: [[UInt8]] = []
-        for path in receiver.keys where sourceKinds[path] == nil {
-            // Only the topmost missing path: below a missing or replaced
-            // directory, removing the top already removes the rest.
-            guard let slash = path.lastIndex(of: TreeStreamPath.separator) else {
-                deletions.append(path)
-                continue
-            }
-            if sourceKinds[Array(path[..<slash])] == .directory { deletions.append(path) }
-        }
-        deletions.sort { $0.lexicographicallyPrecedes($1) }
-        return (selected, deletions)
-    }
-
-    /// Whether the receiver's entry already matches the source node in every manifest field.
-    private static func matches(_ entry: TreeManifestEntry, _ node: ScannedNode) -> Bool {
-        entry.kind == node.kind && entry.mode == node.mode && entry.uid == node.uid && entry.gid == node.gid
-            && entry.size == node.size && entry.mtimeSeconds == Int64(node.modified.tv_sec)
-            && entry.mtimeNanoseconds == Int32(truncatingIfNeeded: node.modified.tv_nsec)
-            && entry.linkTarget.flatMap(ManifestText.decode) == node.linkTarget
-            && entry.deviceMajor == node.deviceNumbers?.major && entry.deviceMinor == node.deviceNumbers?.minor
-            && entry.xattrDigest == node.xattrDigest
     }
 
     // MARK: - Records

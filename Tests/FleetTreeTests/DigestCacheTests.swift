@@ -16,6 +16,17 @@ import Testing
         return root
     }
 
+    /// Rewrites one of `tree()`'s data files with other bytes of the same
+    /// length and puts its old mtime back: only its ctime tells.
+    static func rewriteKeepingSizeAndMtime(_ path: String) throws {
+        var before = stat()
+        try #require(stat(path, &before) == 0)
+        usleep(20_000)
+        try TestDirectory.writeFile(path, String(repeating: "y3", count: 1000))
+        var times = [before.st_atim, before.st_mtim]
+        try #require(utimensat(AT_FDCWD, path, &times, 0) == 0)
+    }
+
     static func cached(_ root: String, after seconds: Double = 5) throws -> DigestCache? {
         var cache: DigestCache? = DigestCache(hashedAt: Date().timeIntervalSince1970 + seconds)
         _ = try TreeDigester.digest(root: root, cache: &cache)
@@ -40,14 +51,7 @@ import Testing
         let root = try Self.tree()
         defer { TestDirectory.remove(root) }
         var cache = try Self.cached(root)
-        let path = root + "/data/f3"
-        var before = stat()
-        stat(path, &before)
-        // Same length, other bytes, and the old mtime put back: only ctime tells.
-        usleep(20_000)
-        try TestDirectory.writeFile(path, String(repeating: "y3", count: 1000))
-        var times = [before.st_atim, before.st_mtim]
-        #expect(utimensat(AT_FDCWD, path, &times, 0) == 0)
+        try Self.rewriteKeepingSizeAndMtime(root + "/data/f3")
         let full = try TreeDigester.digest(root: root)
         #expect(try TreeDigester.digest(root: root, cache: &cache) == full)
     }

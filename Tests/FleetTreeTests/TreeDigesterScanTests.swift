@@ -59,17 +59,56 @@ import Testing
         // Between the running phase and the freeze: same length, other bytes,
         // the old mtime put back. The delta does not see it (its manifest
         // fields match); only the ctime in the cache's identity does.
-        let path = root + "/data/f3"
-        var old = stat()
-        stat(path, &old)
-        usleep(20_000)
-        try TestDirectory.writeFile(path, String(repeating: "y3", count: 1000))
-        var times = [old.st_atim, old.st_mtim]
-        #expect(utimensat(AT_FDCWD, path, &times, 0) == 0)
+        try DigestCacheTests.rewriteKeepingSizeAndMtime(root + "/data/f3")
         let frozen = try Self.digestFromScan(root, since: standby, cache: &cache)
         let now = try TreeDigester.digest(root: root)
         #expect(now != before)
         #expect(frozen == now)
+    }
+
+    /// A scan given the cache (a move's delta, a replica's frozen one)
+    /// looks every file up on its own threads: the digest vouched for, and
+    /// none for a file whose identity changed since it was cached.
+    @Test(arguments: [1, 4])
+    func theScanLooksUpTheFilesTheCacheVouchesFor(threads: Int) throws {
+        let root = try DigestCacheTests.tree()
+        defer { TestDirectory.remove(root) }
+        let cache = try #require(try DigestCacheTests.cached(root))
+        try DigestCacheTests.rewriteKeepingSizeAndMtime(root + "/data/f3")
+        let walked = Dictionary(uniqueKeysWithValues: try TreeDigester.entries(root: root).map { ($0.path, $0.contentDigest) })
+        let fd = open(root, O_RDONLY | O_DIRECTORY)
+        defer { close(fd) }
+        let nodes = try TreeScanner.scan(root: fd, includeXattrDigests: false, digests: cache, threads: threads)
+        let files = nodes.filter { $0.kind == .file }
+        #expect(files.count == 26)
+        #expect(files.filter { $0.contentDigest != nil }.count == 25)
+        for node in files {
+            let path = Posix.display(node.path)
+            if path == "data/f3" {
+                #expect(node.contentDigest == nil, "a rewritten file was vouched for")
+            } else {
+                #expect(node.contentDigest == walked[path] ?? nil, "\(path)")
+            }
+        }
+        // Without a cache, no lookups.
+        #expect(try TreeScanner.scan(root: fd, includeXattrDigests: false).allSatisfy { $0.contentDigest == nil })
+    }
+
+    /// The digest's entries take the scan's lookup, and read only what it lacks.
+    @Test func theDigestsEntriesTakeTheScansLookups() throws {
+        let root = try DigestCacheTests.tree()
+        defer { TestDirectory.remove(root) }
+        let fd = open(root, O_RDONLY | O_DIRECTORY)
+        defer { close(fd) }
+        var nodes = try TreeScanner.scan(root: fd, includeXattrDigests: false)
+        let index = try #require(nodes.firstIndex { Posix.display($0.path) == "data/f5" })
+        nodes[index].contentDigest = String(repeating: "ab", count: 32)
+        var none: DigestCache?
+        let entries = try TreeDigester.entries(of: nodes, root: root, cache: &none)
+        #expect(entries[index].contentDigest == String(repeating: "ab", count: 32))
+        let walked = try TreeDigester.entries(root: root)
+        #expect(entries.filter { $0.kind == .file }.count == walked.filter { $0.kind == .file }.count)
+        #expect(TreeDigester.digest(of: entries) != (try TreeDigester.digest(root: root)))
     }
 
     @Test func aFileReplacedBetweenTheScanAndItsReadingFailsTheDigest() throws {

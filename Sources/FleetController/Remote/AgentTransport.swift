@@ -84,11 +84,19 @@ public struct LayerCopyStats: Sendable, Equatable {
     public var hashed: Bool
     /// How the bytes went: "direct", "relay", or "relay (direct failed: …)".
     public var transport: String
+    /// The source layer's digest from the delta's own scan, when asked for.
+    public var sourceDigest: LayerDigest?
+    /// The source's agent gives a delta's digest when asked (older ones
+    /// refuse the request).
+    public var sourceDigestsDeltas: Bool
 
-    public init(bytes: UInt64, hashed: Bool, transport: String = "relay") {
+    public init(bytes: UInt64, hashed: Bool, transport: String = "relay", sourceDigest: LayerDigest? = nil,
+                sourceDigestsDeltas: Bool = false) {
         self.bytes = bytes
         self.hashed = hashed
         self.transport = transport
+        self.sourceDigest = sourceDigest
+        self.sourceDigestsDeltas = sourceDigestsDeltas
     }
 }
 
@@ -96,7 +104,10 @@ public struct LayerCopyStats: Sendable, Equatable {
 /// on them, so a delta after `.whole` may use `.lastExport`.
 public protocol LayerCopy: AnyObject, Sendable {
     /// Relays `guest`'s layer (or its delta) from source to destination's
-    /// staging area; `progress` gets the bytes relayed so far.
-    func copy(_ guest: String, base: LayerBase, progress: (UInt64) -> Void) throws(FleetError) -> LayerCopyStats
+    /// staging area; `progress` gets the bytes relayed so far. With
+    /// `digest`, a delta's source (stopped) also gives its layer's digest
+    /// from the delta's scan (``LayerCopyStats/sourceDigest``): only for an
+    /// agent that said it can (``LayerCopyStats/sourceDigestsDeltas``).
+    func copy(_ guest: String, base: LayerBase, digest: Bool, progress: (UInt64) -> Void) throws(FleetError) -> LayerCopyStats
     func close()
 }

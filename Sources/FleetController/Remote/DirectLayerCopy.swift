@@ -25,7 +25,7 @@ struct DirectLayerCopy: Sendable {
     /// How often the destination is asked how far the stream has come.
     static let progressSeconds = 1.0
 
-    func copy(_ guest: String, base: LayerBase, source: AgentChannel, destination: AgentChannel, timeout: Double,
+    func copy(_ guest: String, base: LayerBase, digest: Bool = false, source: AgentChannel, destination: AgentChannel, timeout: Double,
               progress: (UInt64) -> Void = { _ in }) throws(FleetError) -> Outcome {
         let id = Self.newTransferId()
         let key: TransferKey
@@ -51,6 +51,7 @@ struct DirectLayerCopy: Sendable {
         case .manifest(let manifest): params.since = manifest
         case .lastExport: params.sinceExported = true
         }
+        if digest && base != .whole { params.digest = true }
         let sent: LayerStreamStats
         // The send runs on its own thread while this one asks the
         // destination, on its own channel, how many bytes arrived.
@@ -76,7 +77,7 @@ struct DirectLayerCopy: Sendable {
         }
         let received = try destination.call(RPC.TransferWait(transfer: id), timeout: timeout + 600)
         return .copied(LayerCopyStats(bytes: received.fileBytes, hashed: sent.cachedDigests != nil && received.cachedDigests != nil,
-                                      transport: "direct"))
+                                      transport: "direct", sourceDigest: sent.digest, sourceDigestsDeltas: sent.deltaDigests == true))
     }
 
     static func newTransferId() -> String {

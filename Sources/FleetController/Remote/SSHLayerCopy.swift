@@ -22,7 +22,7 @@ final class SSHLayerCopy: LayerCopy {
         self.direct = direct
     }
 
-    func copy(_ guest: String, base: LayerBase, progress: (UInt64) -> Void) throws(FleetError) -> LayerCopyStats {
+    func copy(_ guest: String, base: LayerBase, digest: Bool, progress: (UInt64) -> Void) throws(FleetError) -> LayerCopyStats {
         var base = base
         if case .manifest(let manifest) = base {
             // In parts: a big layer's manifest passes the agent's request
@@ -33,23 +33,26 @@ final class SSHLayerCopy: LayerCopy {
             }
             base = .lastExport
         }
-        guard let direct else { return try relay(guest, base: base, progress: progress) }
-        switch try direct.copy(guest, base: base, source: source, destination: destination, timeout: timeout, progress: progress) {
+        // Only a delta has a scan of a stopped source to digest.
+        let digest = digest && base != .whole
+        guard let direct else { return try relay(guest, base: base, digest: digest, progress: progress) }
+        switch try direct.copy(guest, base: base, digest: digest, source: source, destination: destination, timeout: timeout,
+                               progress: progress) {
         case .copied(let stats):
             progress(stats.bytes)
             return stats
         case .unreachable(let why):
-            var stats = try relay(guest, base: base, progress: progress)
+            var stats = try relay(guest, base: base, digest: digest, progress: progress)
             stats.transport = "relay (direct failed: \(why))"
             return stats
         }
     }
 
-    private func relay(_ guest: String, base: LayerBase, progress: (UInt64) -> Void) throws(FleetError) -> LayerCopyStats {
+    private func relay(_ guest: String, base: LayerBase, digest: Bool, progress: (UInt64) -> Void) throws(FleetError) -> LayerCopyStats {
         let export: RPC.GuestExport = switch base {
         case .whole: RPC.GuestExport(name: guest)
-        case .manifest(let manifest): RPC.GuestExport(name: guest, since: manifest)
-        case .lastExport: RPC.GuestExport(name: guest, sinceExported: true)
+        case .manifest(let manifest): RPC.GuestExport(name: guest, since: manifest, digest: digest ? true : nil)
+        case .lastExport: RPC.GuestExport(name: guest, sinceExported: true, digest: digest ? true : nil)
         }
         let importId = try destination.send(RPC.GuestImport(name: guest))
         let exportId = try source.send(export)
@@ -58,7 +61,8 @@ final class SSHLayerCopy: LayerCopy {
         // Digesting and syncing a big layer at either end takes time.
         let sent = try source.result(of: RPC.GuestExport.self, id: exportId, timeout: timeout + 600)
         let received = try destination.result(of: RPC.GuestImport.self, id: importId, timeout: timeout + 600)
-        return LayerCopyStats(bytes: bytes, hashed: sent.cachedDigests != nil && received.cachedDigests != nil)
+        return LayerCopyStats(bytes: bytes, hashed: sent.cachedDigests != nil && received.cachedDigests != nil, sourceDigest: sent.digest,
+                              sourceDigestsDeltas: sent.deltaDigests == true)
     }
 
     func close() {

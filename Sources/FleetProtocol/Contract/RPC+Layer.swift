@@ -7,8 +7,8 @@ extension RPC {
         public static let isBulk = true
         public typealias Result = LayerStreamStats
         public var params: GuestExportParams
-        public init(name: String, since: String? = nil, sinceExported: Bool? = nil) {
-            params = GuestExportParams(name: name, since: since, sinceExported: sinceExported)
+        public init(name: String, since: String? = nil, sinceExported: Bool? = nil, digest: Bool? = nil) {
+            params = GuestExportParams(name: name, since: since, sinceExported: sinceExported, digest: digest)
         }
     }
 

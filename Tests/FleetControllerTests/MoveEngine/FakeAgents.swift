@@ -33,13 +33,19 @@ final class FakeAgents: AgentTransport {
         /// host1") in `step` or after it, for a call made in the background
         /// whose step depends on the threads.
         var label: String? = nil
-        var description: String { "\(kind) at \(step.rawValue) " + (label.map { "first \($0)" } ?? "call \(call)") }
+        /// The fakes are agents that give no digest with a delta (older
+        /// ones): the move asks guest.digest beside the delta.
+        var withoutDeltaDigest = false
+        var description: String {
+            "\(kind) at \(step.rawValue) " + (label.map { "first \($0)" } ?? "call \(call)") + (withoutDeltaDigest ? " (older agents)" : "")
+        }
 
         /// The first fault of `kind` a step can meet. Verify makes no call
-        /// of its own: it waits for the source's digest, asked for in the
-        /// background from the delta on, so its fault is planted there.
+        /// of its own: it takes the digest the delta brought or, from older
+        /// agents, waits for the one asked for in the background from the
+        /// delta on, so its fault is planted there, with older agents.
         static func first(in step: MoveStep, _ kind: FaultKind) -> Fault {
-            step == .verify ? Fault(step: .delta, call: 0, kind: kind, label: FakeAgents.backgroundCall)
+            step == .verify ? Fault(step: .delta, call: 0, kind: kind, label: FakeAgents.backgroundCall, withoutDeltaDigest: true)
                 : Fault(step: step, call: 0, kind: kind)
         }
 
@@ -77,11 +83,19 @@ final class FakeAgents: AgentTransport {
         /// agent keeps it (FenceStore); and the calls refused by it.
         var fences: [String: Int64] = [:]
         var fenceRefusals: [String] = []
-        /// Every digest asked for: of which host's layer, staged or not.
-        var digestCalls: [(host: String, staging: Bool)] = []
+        /// Every digest asked for: of which host's layer, staged or not, in which step.
+        var digestCalls: [(host: String, staging: Bool, step: String)] = []
+        /// The source's agent gives its layer's digest with a delta when
+        /// asked (transfer.send's and guest.export's `digest`) and says so
+        /// in its answers; false: an older agent, which refuses `digest`.
+        var deltaDigest = true
+        /// The deltas asked to bring the source's digest.
+        var deltasWithDigest = 0
     }
 
     let state = Mutex(State())
+    /// The source's digest: cleanup's check, asked for while the destination
+    /// starts, and, from older agents, verify's, asked for beside the delta.
     static let backgroundCall = "guest.digest on host1"
     /// The pre-copy's progress total, asked for while the copy runs: best
     /// effort, and on no fixed place among the step's calls either.
@@ -215,7 +229,7 @@ final class FakeAgents: AgentTransport {
             }
             return LayerManifest(encoded: m.params.summary == true ? "" : "[]", entries: layer.count, totalBytes: UInt64(layer.count))
         case let m as RPC.GuestDigest:
-            s.digestCalls.append((h, m.params.staging))
+            s.digestCalls.append((h, m.params.staging, s.step))
             guard let layer = m.params.staging ? agent.staging[m.params.name] : agent.guests[m.params.name]?.layer else {
                 throw FleetError.notFound("no layer of \(m.params.name) on \(h)")
             }
@@ -307,27 +321,39 @@ final class FakeLayerCopy: LayerCopy {
         self.destination = destination
     }
 
-    func copy(_ guest: String, base: LayerBase, progress: (UInt64) -> Void) throws(FleetError) -> LayerCopyStats {
+    func copy(_ guest: String, base: LayerBase, digest: Bool, progress: (UInt64) -> Void) throws(FleetError) -> LayerCopyStats {
         let whole = exportedWhole.withLock { $0 }
         let (src, dst) = (source, destination)
-        let bytes = try agents.perform("guest.export \(guest) \(src) -> \(dst)") { s throws(FleetError) -> UInt64 in
+        let (bytes, sourceDigest, offers) = try agents.perform("guest.export \(guest) \(src) -> \(dst)") {
+            s throws(FleetError) -> (UInt64, LayerDigest?, Bool) in
             if let h = [src, dst].first(where: s.unreachable.contains) { throw FleetError(.unreachable, "host \(h): ssh handshake failed (injected)") }
             guard var g = s.hosts[src]?.guests[guest] else { throw FleetError.notFound("no guest \(guest) on \(src)") }
             if base == .lastExport && !whole {
                 throw FleetError.invalid("guest.export: no full export of guest \(guest) on this channel to compare with (send \"since\")")
             }
+            // An older agent refuses the parameter; a newer one says it has it.
+            let offers = s.deltaDigest && !(s.fault?.withoutDeltaDigest ?? false)
+            if digest && !offers { throw FleetError.invalid("guest.export: unknown parameter \"digest\" (allowed: name, since, sinceExported)") }
             s.hosts[dst]?.staging[guest] = g.layer
+            // The real agent digests what the delta's scan found (the layer
+            // as sent); it refuses to for a running guest.
+            var sourceDigest: LayerDigest?
+            if digest && base != .whole {
+                if g.running { throw FleetError.conflict("cannot digest guest \(guest)'s layer with its delta: the guest runs") }
+                s.deltasWithDigest += 1
+                sourceDigest = LayerDigest(digest: FakeAgents.digest(g.layer), fileCount: g.layer.count, totalBytes: UInt64(g.layer.count))
+            }
             if g.running {
                 s.writes += 1
                 g.layer["var/log"] = "\(s.writes)"
                 s.hosts[src]?.guests[guest] = g
                 s.latestLayer = g.layer
             }
-            return UInt64(g.layer.count)
+            return (UInt64(g.layer.count), sourceDigest, offers)
         }
         progress(bytes)
         if base == .whole { exportedWhole.withLock { $0 = true } }
-        return LayerCopyStats(bytes: bytes, hashed: true)
+        return LayerCopyStats(bytes: bytes, hashed: true, sourceDigest: sourceDigest, sourceDigestsDeltas: offers)
     }
 
     func close() {}

@@ -118,18 +118,51 @@ import Testing
                 for kind in FakeAgents.FaultKind.allCases { all.append(.init(step: step, call: call, kind: kind)) }
             }
         }
+        // Verify waits for the digest asked for beside the delta only with
+        // older agents (Fault.first(in:) plants its faults with them).
+        for kind in FakeAgents.FaultKind.allCases { all.append(.first(in: .verify, kind)) }
         return all
     }
 
     @Test(arguments: [true, false])
     func everyStepHasCallsToFail(running: Bool) throws {
         let calls = try Self.callsPerStep(running: running)
-        // Verify only waits for the source's digest, asked for in the
-        // background (aFaultInTheSourcesBackgroundDigestEndsWithOneCopy
-        // plants faults there).
+        // Verify takes the digest the delta brought; with older agents it
+        // waits for the one asked for beside the delta, where faults are
+        // planted by its label (Fault.first(in:), faults(running:)).
         for step in MoveStep.allCases where step != .verify {
             #expect(calls[step, default: 0] > 0, "\(step.rawValue) makes no call: no fault could be planted there")
         }
+    }
+
+    /// The stopped source is walked once during the delta, for the delta
+    /// and its digest: no guest.digest of any layer is asked for between
+    /// the stop and the start (adopt digests the staged tree itself).
+    @Test(arguments: [true, false])
+    func theDeltaBringsTheSourcesDigestAndNoDigestIsAskedForWhileTheGuestIsDown(running: Bool) throws {
+        let f = try Fixture(running: running)
+        let result = try f.engine.start(f.params) { _ in }
+        let (calls, deltas) = f.agents.state.withLock { ($0.digestCalls, $0.deltasWithDigest) }
+        #expect(deltas == 1)
+        let down = Set(["stop-source", "delta", "verify", "adopt"])
+        #expect(calls.filter { down.contains($0.step) }.isEmpty, "\(calls)")
+        #expect(result.keptSource != true)
+        #expect(try f.store.operations().first?.state == .done)
+        try f.expectSettled("a move with the delta's digest")
+    }
+
+    /// An older agent, which refuses the delta's `digest` (and never said
+    /// it has it): it is not asked, its digest is asked for beside the
+    /// delta, and the move ends as before.
+    @Test func anOlderAgentIsNotAskedForTheDeltasDigestAndDigestsBesideIt() throws {
+        let f = try Fixture(running: true)
+        f.agents.state.withLock { $0.deltaDigest = false }
+        _ = try f.engine.start(f.params) { _ in }
+        let (calls, deltas) = f.agents.state.withLock { ($0.digestCalls, $0.deltasWithDigest) }
+        #expect(deltas == 0)
+        #expect(calls.contains { $0.host == "host1" && !$0.staging && ($0.step == "delta" || $0.step == "verify") }, "\(calls)")
+        #expect(try f.store.operations().first?.state == .done)
+        try f.expectSettled("a move without the delta's digest")
     }
 
     @Test(arguments: [true, false])
@@ -146,9 +179,9 @@ import Testing
         }
     }
 
-    /// The source's digests asked for in the background: verify's (from
-    /// the delta on) and cleanup's (while the destination starts).
-    @Test(arguments: FakeAgents.FaultKind.allCases, [MoveStep.delta, .startDestination])
+    /// The source's digest asked for in the background: cleanup's (while
+    /// the destination starts).
+    @Test(arguments: FakeAgents.FaultKind.allCases, [MoveStep.startDestination])
     func aFaultInTheSourcesBackgroundDigestEndsWithOneCopy(kind: FakeAgents.FaultKind, from step: MoveStep) throws {
         let f = try Fixture(running: true)
         let fault = FakeAgents.Fault(step: step, call: 0, kind: kind, label: FakeAgents.backgroundCall)

@@ -3,7 +3,7 @@ import Foundation
 
 /// One run of the move engine over a move's steps: the hosts, and what the
 /// steps hand on to each other (the layer copy's channels, the time of the
-/// stop, the source's digest made while the delta travels). The actions
+/// stop, the source's digest the delta brought or made beside it). The actions
 /// here talk to agents through the transport only.
 final class MoveRun {
     let id: Int64
@@ -32,7 +32,15 @@ final class MoveRun {
     private var copy: (any LayerCopy)?
     /// The pre-copy went over `copy`: the source's agent remembers what it sent.
     private var precopied = false
+    /// The pre-copy's source agent gives a delta's digest when asked.
+    private var sourceDigestsDeltas = false
     private var stoppedAt: Date?
+    /// The stopped source's digest, made by its agent from the delta's own
+    /// scan after the delta's last byte (one walk of the stopped layer, not
+    /// a second one beside it).
+    private var deltaDigest: LayerDigest?
+    /// The same, asked for beside the delta: from an older agent, or on a
+    /// resumed move's new channels, whose agent has not said it can.
     private var sourceDigest: BackgroundResult<LayerDigest>?
     /// This run digested the source after stopping it (verify): the later
     /// steps' checks then need only its status, not another tree walk
@@ -102,6 +110,7 @@ final class MoveRun {
         let copied = try copyLayer(base: .whole)
         result.precopyBytes = copied.bytes
         precopied = true
+        sourceDigestsDeltas = copied.sourceDigestsDeltas
         // Both sides hash their copy into their digest caches while the
         // guest still runs: the verification after the stop then reads only
         // what changed. Agents hash as the copy streams; older ones are
@@ -131,29 +140,39 @@ final class MoveRun {
     }
 
     func sendDelta() throws(FleetError) {
-        // The source is stopped: its digest can be made while the delta travels.
-        let (transport, name, source, timeout) = (transport, guest.name, source, callTimeout + 600)
-        sourceDigest = BackgroundResult { () throws(FleetError) -> LayerDigest in
-            try transport.call(RPC.GuestDigest(name: name, staging: false), on: source, timeout: timeout)
+        // The source is stopped: the delta's scan of it also gives its
+        // digest, from an agent that said it can; else the digest is made
+        // beside the delta, as a second walk.
+        let withDigest = precopied && sourceDigestsDeltas
+        if !withDigest {
+            let (transport, name, source, timeout) = (transport, guest.name, source, callTimeout + 600)
+            sourceDigest = BackgroundResult { () throws(FleetError) -> LayerDigest in
+                try transport.call(RPC.GuestDigest(name: name, staging: false), on: source, timeout: timeout)
+            }
         }
+        let copied: LayerCopyStats
         if precopied {
             // Same channels as the pre-copy: the source knows what it sent.
-            result.deltaBytes = try copyLayer(base: .lastExport).bytes
+            copied = try copyLayer(base: .lastExport, digest: withDigest)
         } else {
             let manifest = try transport.call(RPC.GuestManifest(name: guest.name, staging: true), on: destination)
-            result.deltaBytes = try copyLayer(base: .manifest(manifest.encoded)).bytes
+            copied = try copyLayer(base: .manifest(manifest.encoded))
         }
+        result.deltaBytes = copied.bytes
+        deltaDigest = copied.sourceDigest
     }
 
-    /// Takes the stopped source's digest (made while the delta travelled)
-    /// into the journal. The staged copy is compared with it once, by the
-    /// destination at adopt (Agent.adopt digests the staged tree and refuses
-    /// another digest): a second digest of the staged tree here, as before,
-    /// walked it twice while the guest was down and found nothing adopt's
-    /// would not.
+    /// Takes the stopped source's digest (the delta's, the one made beside
+    /// it, or one asked for now) into the journal. The staged copy is
+    /// compared with it once, by the destination at adopt (Agent.adopt
+    /// digests the staged tree and refuses another digest): a second digest
+    /// of the staged tree here, as before, walked it twice while the guest
+    /// was down and found nothing adopt's would not.
     func verify() throws(FleetError) {
         let here: LayerDigest
-        if let early = sourceDigest {
+        if let deltaDigest {
+            here = deltaDigest
+        } else if let early = sourceDigest {
             here = try early.wait().get()
         } else {
             here = try transport.call(RPC.GuestDigest(name: guest.name, staging: false), on: source, timeout: callTimeout + 600)
@@ -270,7 +289,7 @@ final class MoveRun {
 
     /// Streams the guest's layer (or its delta) from source to destination
     /// through this controller, over channels opened once per move.
-    private func copyLayer(base: LayerBase) throws(FleetError) -> LayerCopyStats {
+    private func copyLayer(base: LayerBase, digest: Bool = false) throws(FleetError) -> LayerCopyStats {
         // The progress total, for a whole copy only: a delta runs while the
         // guest is down, and its size is not known before it is sent. Asked
         // for while the channels open and the copy runs (a walk of the layer
@@ -295,7 +314,7 @@ final class MoveRun {
         var noted = started
         let copied: LayerCopyStats
         do {
-            copied = try pair.copy(name, base: base) { n in
+            copied = try pair.copy(name, base: base, digest: digest) { n in
                 // Zero bytes is how the engine says a step is done: a copy with
                 // nothing to report yet (an empty delta) must not print the
                 // step twice.
