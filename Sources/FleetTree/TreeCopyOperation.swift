@@ -3,12 +3,6 @@ import Glibc
 /// State of one ``TreeCopier/copy(from:to:)`` call: the destination root and
 /// the hard links seen so far.
 package final class TreeCopyOperation {
-    /// Identity of a source inode, to recognise further names of a hard link.
-    private struct InodeKey: Hashable {
-        let device: UInt64
-        let inode: UInt64
-    }
-
     private let destinationRoot: Int32
     /// The destination root's inode, to notice a destination inside the source.
     private let destinationRootIdentity: InodeKey
@@ -18,7 +12,7 @@ package final class TreeCopyOperation {
 
     package init(destinationRoot: Int32, identity: stat) {
         self.destinationRoot = destinationRoot
-        destinationRootIdentity = InodeKey(device: UInt64(identity.st_dev), inode: UInt64(identity.st_ino))
+        destinationRootIdentity = InodeKey(identity)
     }
 
     package func copyContents(of source: Int32, into destination: Int32, path: [UInt8]) throws {
@@ -35,7 +29,7 @@ package final class TreeCopyOperation {
                 try copyDirectory(name, from: source, into: destination, path: childPath, status: status)
                 continue
             }
-            let key = InodeKey(device: UInt64(status.st_dev), inode: UInt64(status.st_ino))
+            let key = InodeKey(status)
             if status.st_nlink > 1, let firstCopy = firstCopies[key] {
                 try link(firstCopy, as: name, in: destination, displayPath: display)
                 continue
@@ -73,7 +67,7 @@ package final class TreeCopyOperation {
         _ name: [UInt8], from source: Int32, into destination: Int32, path: [UInt8], status: stat
     ) throws {
         let display = Posix.display(path)
-        if InodeKey(device: UInt64(status.st_dev), inode: UInt64(status.st_ino)) == destinationRootIdentity {
+        if InodeKey(status) == destinationRootIdentity {
             // Copying on would copy the copy into itself without end.
             throw TreeProblem(
                 path: display,

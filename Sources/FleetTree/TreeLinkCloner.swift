@@ -35,11 +35,6 @@ public enum TreeLinkCloner {
         }
     }
 
-    private struct InodeKey: Hashable {
-        let device: UInt64
-        let inode: UInt64
-    }
-
     private static func cloneContents(of source: Int32, into destination: Int32, path: [UInt8], cache: DigestCache?,
                                       carried: inout DigestCache, linked: inout [InodeKey: String]) throws {
         for name in try Posix.entryNames(ofDirectory: source, displayPath: path.isEmpty ? "." : Posix.display(path)) {
@@ -61,7 +56,7 @@ public enum TreeLinkCloner {
                 try copyDirectoryMetadata(from: from.raw, to: to.raw, status: status, display: display)
                 continue
             }
-            let key = InodeKey(device: UInt64(status.st_dev), inode: UInt64(status.st_ino))
+            let key = InodeKey(status)
             // Looked up before the link changes the inode's ctime; a second
             // name of an inode linked already takes the first one's digest.
             let known = status.st_mode & S_IFMT == S_IFREG ? (linked[key] ?? cache.flatMap { unwrittenDigest($0, childPath, status) }) : nil

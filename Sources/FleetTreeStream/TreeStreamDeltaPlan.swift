@@ -9,11 +9,6 @@ import FleetTree
 /// move's downtime for a guest of 50,000 files. A manifest that is not
 /// sorted is put in order first.
 enum TreeStreamDeltaPlan {
-    private struct InodeKey: Hashable {
-        let device: UInt64
-        let inode: UInt64
-    }
-
     /// `nodes`: the scan, sorted by path bytes, one entry per path.
     static func plan(nodes: [ScannedNode], receiver manifest: [TreeManifestEntry]) throws -> (selected: [Bool], deletions: [[UInt8]]) {
         var paths: [[UInt8]] = []

@@ -6,11 +6,6 @@ import Glibc
 /// it through a 1 MiB buffer. File data is read straight into that buffer,
 /// one extent per `pread`.
 final class TreeStreamEncoder<Sink: ByteSink> {
-    private struct InodeKey: Hashable {
-        let device: UInt64
-        let inode: UInt64
-    }
-
     var sink: Sink
     private let root: Int32
     private let buffer: UnsafeMutableRawBufferPointer

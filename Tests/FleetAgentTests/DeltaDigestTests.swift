@@ -146,6 +146,47 @@ extension AgentIntegration {
             }
         }
 
+        /// An attack from inside a real guest on the digest the agent takes
+        /// from the delta's scan: root in the guest plants symlinks to a host
+        /// file and to "/", and a FIFO, then the guest is stopped. The agent
+        /// reads every file again (no cache) and must follow none of them,
+        /// nor block on the FIFO: the digest is the reference walk's, it does
+        /// not change when the host file does, and the staged copy holds the
+        /// links as links.
+        @Test func aGuestsPlantedLinksAndFifoAreNotFollowedByTheDeltasDigest() throws {
+            try withTestAgent { t in
+                let hostFile = "/var/tmp/vfleet-delta-digest-target-\(getpid())"
+                try Data("host secret 1\n".utf8).write(to: URL(fileURLWithPath: hostFile))
+                defer { unlink(hostFile) }
+                try t.makeGuest("src", start: true)
+                defer { t.agent.discardStaging("dst") }
+                let planted = try t.run("src", "mkdir -p /data && ln -s \(hostFile) /data/host && ln -s / /data/root "
+                                        + "&& ln -s /etc/shadow /data/shadow && mkfifo /data/pipe && echo kept > /data/file")
+                try #require(planted.exitCode == 0, "\(planted.stderr)")
+                _ = try t.agent.stop("src", timeout: 5)
+                try precopy(t)
+                let cacheFile = t.agent.paths.guest("src") + "/digest-cache"
+                let started = Date()
+                unlink(cacheFile)
+                var finished = 0
+                let first = try #require(try delta(t, digests: nil, finished: &finished).digest)
+                #expect(Date().timeIntervalSince(started) < 20, "the digest blocked")
+                #expect(first == (try t.agent.layerDigest("src", staging: false)))
+                try Data("host secret 2, another length\n".utf8).write(to: URL(fileURLWithPath: hostFile))
+                unlink(cacheFile)
+                let second = try #require(try delta(t, digests: nil, finished: &finished).digest)
+                #expect(second == first, "the digest read the host file through the guest's link")
+                let staged = t.agent.paths.guests + "/.incoming-dst/upper/data/"
+                for (name, target) in [("host", hostFile), ("root", "/"), ("shadow", "/etc/shadow")] {
+                    var st = stat()
+                    #expect(lstat(staged + name, &st) == 0 && (st.st_mode & S_IFMT) == S_IFLNK, "\(name) is not a link in the staged copy")
+                    #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: staged + name)) == target)
+                }
+                var pipe = stat()
+                #expect(lstat(staged + "pipe", &pipe) == 0 && (pipe.st_mode & S_IFMT) == S_IFIFO)
+            }
+        }
+
         /// The scan of a running guest's layer does not describe it once the
         /// digest is made: refused, and nothing is streamed.
         @Test func aRunningGuestsDeltaIsNotDigested() throws {
