@@ -173,19 +173,19 @@ extension Agent {
                 from: &source, into: into, digests: &written, newNamesInPlace: true, owners: owners,
                 writerThreads: config.receiveWriterThreads)
             try settleOwnerMap(name, owners, layer: into)
+            // The cache's new text is made while the sync runs; the file is
+            // replaced after it (StagedDigestCacheUpdate).
+            var update: StagedDigestCacheUpdate?
+            if stats.entries > 0 || stats.deleted > 0, let written {
+                update = StagedDigestCacheUpdate(file: cacheFile, adding: written)
+            }
             // On disk before the source copy may ever go, and written back
             // now (the pre-copy runs while the guest does) rather than by an
             // fsync during the downtime. Before the digest cache is saved: a
             // crash must not leave a cache that vouches for data the disk
             // never got.
             FileSystemSync.sync(containing: into)
-            var cached = written?.count ?? 0
-            if stats.entries > 0 || stats.deleted > 0, let written {
-                var all = DigestCache.load(cacheFile)
-                all.merge(written)
-                try? all.save(cacheFile)
-                cached = all.count
-            }
+            let cached = update?.finish() ?? written?.count ?? 0
             return LayerTransfer(stats: stats, cachedDigests: cached)
         } catch {
             let disk = stagedLayerDisk(name).exists ? diskLimitText(name) : nil
@@ -197,14 +197,13 @@ extension Agent {
         }
     }
 
-    /// The layer's manifest; without `xattrDigests`, its entries have none
-    /// (for a summary: counts and sizes).
-    public func layerManifest(_ name: String, staging fromStaging: Bool, xattrDigests: Bool = true) throws(FleetError) -> [TreeManifestEntry] {
+    /// The layer's manifest.
+    public func layerManifest(_ name: String, staging fromStaging: Bool) throws(FleetError) -> [TreeManifestEntry] {
         let reading = try readLayer(name, staging: fromStaging)
         defer { reading.end() }
         let dir = reading.directory
         var entries: [TreeManifestEntry]
-        do { entries = try TreeManifest.build(root: dir, xattrDigests: xattrDigests) } catch { throw .failed("cannot list guest \(name)'s layer: \(error)") }
+        do { entries = try TreeManifest.build(root: dir) } catch { throw .failed("cannot list guest \(name)'s layer: \(error)") }
         // A staged copy lists the owners its source has, as its digest does:
         // a resumed delta compares with them.
         if fromStaging, let map = ownerMap(name) {
@@ -214,6 +213,14 @@ extension Agent {
             }
         }
         return entries
+    }
+
+    /// The layer's entries and file bytes (a move's progress total), on one
+    /// thread: it runs beside the pre-copy's sender on the same host.
+    public func layerSize(_ name: String, staging fromStaging: Bool) throws(FleetError) -> TreeSize.Size {
+        let reading = try readLayer(name, staging: fromStaging)
+        defer { reading.end() }
+        do { return try TreeSize.measure(root: reading.directory) } catch { throw .failed("cannot measure guest \(name)'s layer: \(error)") }
     }
 
     /// The layer's digest cache: next to the layer, so it travels with the

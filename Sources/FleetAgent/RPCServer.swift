@@ -267,10 +267,13 @@ public final class RPCServer {
         handle(RPC.GuestStatus.self) { s, p throws(FleetError) in try s.agent.status(p.name) },
         handle(RPC.GuestManifest.self) { s, p throws(FleetError) in
             // A summary (a move's progress total, asked while its pre-copy
-            // runs on the same host) reads no attributes: it only counts.
-            let entries = try s.agent.layerManifest(p.name, staging: p.staging, xattrDigests: p.summary != true)
+            // starts on the same host) only counts: no manifest, no attributes.
+            if p.summary == true {
+                let size = try s.agent.layerSize(p.name, staging: p.staging)
+                return LayerManifest(encoded: "", entries: size.entries, totalBytes: size.fileBytes)
+            }
+            let entries = try s.agent.layerManifest(p.name, staging: p.staging)
             let totalBytes = entries.reduce(0) { $0 + ($1.kind == .file ? $1.size : 0) }
-            if p.summary == true { return LayerManifest(encoded: "", entries: entries.count, totalBytes: totalBytes) }
             guard let data = try? JSONEncoder().encode(entries) else { throw FleetError.failed("guest.manifest: cannot encode") }
             return LayerManifest(encoded: String(decoding: data, as: UTF8.self), entries: entries.count, totalBytes: totalBytes)
         },

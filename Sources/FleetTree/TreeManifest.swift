@@ -8,14 +8,12 @@ public enum TreeManifest {
     ///
     /// Sockets are left out because tree streams do not carry them. Entries
     /// that vanish while the walk runs are left out rather than reported as
-    /// errors, so a live tree can be described.
-    ///
-    /// Without `xattrDigests` the entries have none (`xattrDigest` nil): for
-    /// counts and sizes alone, which need no read of every entry's attributes.
-    public static func build(root: String, xattrDigests: Bool = true) throws -> [TreeManifestEntry] {
+    /// errors, so a live tree can be described. For counts and sizes alone,
+    /// ``TreeSize`` walks without keeping entries.
+    public static func build(root: String) throws -> [TreeManifestEntry] {
         do {
             let directory = try Posix.openRoot(root)
-            return try TreeScanner.scan(root: directory.raw, includeXattrDigests: xattrDigests).map(\.manifestEntry)
+            return try TreeScanner.scan(root: directory.raw, includeXattrDigests: true).map(\.manifestEntry)
         } catch let problem as TreeProblem {
             throw TreeError(operation: "cannot build manifest of tree \(root)", problem)
         }

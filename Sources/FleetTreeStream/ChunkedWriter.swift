@@ -12,7 +12,11 @@ import FleetTree
 ///
 /// Bytes are collected until `chunkSize` are pending, then sent as one chunk
 /// in a single write to the sink; ``finish()`` sends what is left and the end
-/// chunk. Writes after ``finish()`` are refused.
+/// chunk. Writes after ``finish()`` are refused. A write of at least
+/// ``directMinimum`` bytes (or a whole chunk, if chunks are smaller) that
+/// finds nothing pending goes out at once as its own chunk: a caller that
+/// buffers already (the tree stream's encoder) is not held back a second
+/// time, so the receiver starts on the first bytes as soon as they exist.
 public struct ChunkedWriter<Sink: ByteSink>: ByteSink {
     public var sink: Sink
     public let chunkSize: Int
@@ -20,6 +24,9 @@ public struct ChunkedWriter<Sink: ByteSink>: ByteSink {
     private var pending: [UInt8]
     private var pendingCount = 0
     public private(set) var finished = false
+
+    /// The smallest write sent as a chunk of its own when nothing is pending.
+    public static var directMinimum: Int { 64 << 10 }
 
     /// `chunkSize` must be between 1 and `UInt32.max`.
     public init(_ sink: Sink, chunkSize: Int = 256 * 1024) {
@@ -40,12 +47,13 @@ public struct ChunkedWriter<Sink: ByteSink>: ByteSink {
         var offset = 0
         while offset < bytes.count {
             let remaining = bytes.count - offset
-            if pendingCount == 0 && remaining >= chunkSize {
-                // A whole chunk is at hand: send it from the caller's buffer, no copy.
-                let header = Self.header(chunkSize)
+            if pendingCount == 0 && remaining >= min(chunkSize, Self.directMinimum) {
+                // Enough is at hand: send it from the caller's buffer, no copy.
+                let count = min(remaining, chunkSize)
+                let header = Self.header(count)
                 try header.withUnsafeBytes { try sink.write($0) }
-                try sink.write(UnsafeRawBufferPointer(start: base + offset, count: chunkSize))
-                offset += chunkSize
+                try sink.write(UnsafeRawBufferPointer(start: base + offset, count: count))
+                offset += count
                 continue
             }
             if pending.isEmpty { pending = [UInt8](repeating: 0, count: 4 + chunkSize) }

@@ -4,12 +4,18 @@ import Glibc
 /// Writes one tree stream (format on ``TreeStreamFormat``) for
 /// ``TreeStreamWriter``: scans the tree, works out what to send, then sends
 /// it through a 1 MiB buffer. File data is read straight into that buffer,
-/// one extent per `pread`.
+/// one extent per `pread`. The first flushes come early (128 KiB, then
+/// twice as much each time up to the whole buffer): the receiver, which
+/// for many small files has more work per byte than the sender, starts as
+/// soon as there is something to apply rather than after the first MiB.
 final class TreeStreamEncoder<Sink: ByteSink> {
     var sink: Sink
     private let root: Int32
     private let buffer: UnsafeMutableRawBufferPointer
     private var used = 0
+    /// How full the buffer may get before it is flushed: ``firstFlush``,
+    /// doubled by every flush up to the buffer's size.
+    private var flushAt = TreeStreamEncoder.firstFlush
     private(set) var stats = TreeStreamStats()
     /// Parent directory of the entry sent last, reused by its siblings.
     private var cachedParentPath: [UInt8]?
@@ -39,6 +45,8 @@ final class TreeStreamEncoder<Sink: ByteSink> {
     var keepsReusable = false
     private(set) var reusable: XattrReuse?
 
+    /// The first flush's size (the buffer's is 1 MiB).
+    static var firstFlush: Int { 128 << 10 }
     /// Room an extent read should have at least before the buffer is flushed.
     private static var minimumReadRoom: Int { 64 << 10 }
     /// Extent header: length UInt32 + offset UInt64.
@@ -247,8 +255,8 @@ final class TreeStreamEncoder<Sink: ByteSink> {
             if dataStart >= size { return true }
             var position = dataStart
             while position < dataEnd {
-                if buffer.count - used < Self.extentHeaderSize + Self.minimumReadRoom { try flush() }
-                let room = buffer.count - used - Self.extentHeaderSize
+                if flushAt - used < Self.extentHeaderSize + Self.minimumReadRoom { try flush() }
+                let room = flushAt - used - Self.extentHeaderSize
                 let wanted = Int(min(Int64(room), dataEnd - position))
                 let count = try TreeStreamSystemCalls.read(
                     fd, into: buffer.baseAddress! + used + Self.extentHeaderSize, count: wanted, at: position,
@@ -339,13 +347,14 @@ final class TreeStreamEncoder<Sink: ByteSink> {
         guard used > 0 else { return }
         try sink.write(UnsafeRawBufferPointer(start: buffer.baseAddress, count: used))
         used = 0
+        flushAt = min(flushAt * 2, buffer.count)
     }
 
     private func append(_ bytes: UnsafeRawBufferPointer) throws {
         var offset = 0
         while offset < bytes.count {
-            if used == buffer.count { try flush() }
-            let count = min(bytes.count - offset, buffer.count - used)
+            if used >= flushAt { try flush() }
+            let count = min(bytes.count - offset, flushAt - used)
             (buffer.baseAddress! + used).copyMemory(from: bytes.baseAddress! + offset, byteCount: count)
             used += count
             offset += count
@@ -367,7 +376,7 @@ final class TreeStreamEncoder<Sink: ByteSink> {
 
     private func appendInteger<T: FixedWidthInteger>(_ value: T) throws {
         let size = MemoryLayout<T>.size
-        if buffer.count - used < size { try flush() }
+        if flushAt - used < size { try flush() }
         buffer.storeBytes(of: value.littleEndian, toByteOffset: used, as: T.self)
         used += size
     }
